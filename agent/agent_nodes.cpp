@@ -1,0 +1,97 @@
+// Joining local nodes: connect, ship and start the watcher, retry with backoff.
+#include <spdlog/spdlog.h>
+
+#include "agent/agent.hpp"
+#include "agent/watcher.hpp"
+
+namespace ticksplit::agent {
+
+namespace {
+constexpr unsigned kConnectTimeoutMs = 1000;
+}
+
+LocalNode* Agent::local_by_fd(int fd) {
+  for (auto& n : locals_)
+    if (n.state != LocalNode::State::down && n.fd == fd) return &n;
+  return nullptr;
+}
+
+LocalNode* Agent::local_by_name(const std::string& name) {
+  for (auto& n : locals_)
+    if (n.name == name) return &n;
+  return nullptr;
+}
+
+void Agent::attempt_join(LocalNode& n) {
+  if (auto* existing = connection_to(n.name)) {
+    n.fd = existing->fd();
+    start_install(n);
+    return;
+  }
+  auto conn = cnode_.connect(n.name, kConnectTimeoutMs);
+  if (!conn) {
+    n.failed(clock::Monotonic::now());
+    spdlog::debug("{}; retrying", conn.error().message);
+    return;
+  }
+  spdlog::debug("connected to {}", n.name);
+  adopt(std::move(conn).value());  // starts the install through start_install
+}
+
+void Agent::start_install(LocalNode& n) {
+  n.state = LocalNode::State::installing;
+  n.step = 0;
+  send_install_step(n);
+}
+
+void Agent::send_install_step(LocalNode& n) {
+  const auto steps = watcher::install_steps(opts_.name, "ticksplit");
+  const auto& step = steps.at(n.step);
+  n.deadline = clock::Monotonic::now() + LocalNode::rpc_timeout;
+  auto* conn = conns_.at(n.fd).get();
+  if (auto s = conn->rpc(cnode_.ec(), step.mod, step.fun, step.args); !s)
+    drop_connection(n.fd, s.error().message);
+}
+
+void Agent::on_rex(LocalNode& n, const ei::Term& reply) {
+  if (n.state != LocalNode::State::installing) {
+    spdlog::warn("unexpected rpc reply from {}: {}, ignoring", n.name, ei::to_string(reply));
+    return;
+  }
+  auto checked = watcher::check_reply(n.step, reply);
+  if (!checked) {
+    spdlog::error("installing the watcher on {}: {}", n.name, checked.error().message);
+    drop_connection(n.fd, "watcher install failed");
+    return;
+  }
+  if (!checked->has_value()) {
+    ++n.step;
+    send_install_step(n);
+    return;
+  }
+  n.net_ticktime_ms = (*checked)->net_ticktime_ms;
+  n.tick_intensity = (*checked)->tick_intensity;
+  n.joined();
+  spdlog::info("joined {} (net_ticktime {} ms, intensity {}), watcher running", n.name, *n.net_ticktime_ms,
+               *n.tick_intensity);
+  record({0, "node_joined", 0,
+          {{"node", ei::atom(n.name)},
+           {"net_ticktime_ms", *n.net_ticktime_ms},
+           {"tick_intensity", *n.tick_intensity}}});
+}
+
+// Called once the node's connection is gone (from drop_connection).
+void Agent::node_failed(LocalNode& n, const std::string& why) {
+  const bool was_ready = n.state == LocalNode::State::ready;
+  const auto now = clock::Monotonic::now();
+  n.failed(now);
+  const auto retry_ms = std::chrono::duration_cast<std::chrono::milliseconds>(n.deadline - now).count();
+  if (was_ready) {
+    spdlog::warn("lost {}: {}; rejoining in {}ms", n.name, why, retry_ms);
+    record({0, "node_lost", 0, {{"node", ei::atom(n.name)}, {"reason", ei::binary(why)}}});
+  } else {
+    spdlog::warn("joining {} failed: {}; retrying in {}ms", n.name, why, retry_ms);
+  }
+}
+
+}  // namespace ticksplit::agent

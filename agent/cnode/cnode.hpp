@@ -1,0 +1,45 @@
+// The agent's identity as a hidden C-node: ei initialisation, the listening socket, and
+// its registration with the local epmd.
+#pragma once
+
+#include <ei.h>
+
+#include <memory>
+#include <string>
+
+#include "agent/cnode/connection.hpp"
+#include "common/ei/term.hpp"
+#include "common/error.hpp"
+#include "common/fd.hpp"
+
+namespace ticksplit::agent::cnode {
+
+class CNode {
+ public:
+  // Throws ConfigError if ei cannot be set up or no port can be listened on.
+  CNode(const std::string& name, const std::string& cookie);
+
+  // Registers with the local epmd. The registration lasts while epmd_fd() stays open.
+  Status publish();
+  void unpublish() { epmd_.reset(); }
+  [[nodiscard]] bool published() const noexcept { return epmd_.valid(); }
+
+  Result<std::unique_ptr<Connection>> accept(unsigned timeout_ms);
+  Result<std::unique_ptr<Connection>> connect(const std::string& node, unsigned timeout_ms);
+
+  [[nodiscard]] int listen_fd() const noexcept { return listen_.get(); }
+  [[nodiscard]] int epmd_fd() const noexcept { return epmd_.get(); }
+  [[nodiscard]] int port() const noexcept { return port_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] ei::Pid self() const { return from_ei(*ei_self(const_cast<ei_cnode*>(&ec_))); }
+  ei_cnode* ec() noexcept { return &ec_; }
+
+ private:
+  std::string name_;
+  ei_cnode ec_{};
+  Fd listen_;
+  Fd epmd_;
+  int port_ = 0;
+};
+
+}  // namespace ticksplit::agent::cnode

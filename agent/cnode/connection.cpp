@@ -1,0 +1,63 @@
+#include "agent/cnode/connection.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "common/ei/encode.hpp"
+
+namespace ticksplit::agent::cnode {
+
+Error ei_error(const std::string& context) {
+  const int err = erl_errno;
+  return Error{Domain::ei, err, context + (err != 0 ? std::string(": ") + std::strerror(err) : "")};
+}
+
+ei::Pid from_ei(const erlang_pid& p) { return ei::Pid{p.node, p.num, p.serial, p.creation}; }
+
+Result<erlang_pid> to_ei(const ei::Pid& p) {
+  erlang_pid e{};
+  if (p.node.size() >= sizeof e.node) return codec_error("pid node name too long: " + p.node);
+  std::memcpy(e.node, p.node.c_str(), p.node.size() + 1);
+  e.num = p.num;
+  e.serial = p.serial;
+  e.creation = p.creation;
+  return e;
+}
+
+Result<Connection::Got> Connection::receive(erlang_msg& msg, ei::XBuff& payload, unsigned timeout_ms) {
+  payload.clear();
+  const int r = ei_xreceive_msg_tmo(fd_, &msg, payload.get(), timeout_ms);
+  if (r == ERL_TICK) return Got::tick;
+  if (r == ERL_MSG) return Got::message;
+  if (erl_errno == EAGAIN) return Got::nothing;
+  // ETIMEDOUT here means a message arrived in part: the stream is out of step, so the
+  // connection is as good as closed.
+  return ei_error("receive from " + node_);
+}
+
+Status Connection::send(const ei::Pid& to, const ei::XBuff& encoded, unsigned timeout_ms) {
+  auto pid = to_ei(to);
+  if (!pid) return pid.error();
+  if (ei_send_tmo(fd_, &*pid, const_cast<char*>(encoded.data()), static_cast<int>(encoded.size()),
+                  timeout_ms) < 0)
+    return ei_error("send to " + node_);
+  return success();
+}
+
+Status Connection::send(const ei::Pid& to, const ei::Term& message, unsigned timeout_ms) {
+  auto x = ei::encode(message);
+  if (!x) return x.error();
+  return send(to, *x, timeout_ms);
+}
+
+Status Connection::rpc(ei_cnode* ec, const char* mod, const char* fun, const ei::Term& args) {
+  ei::XBuff x;  // ei_rpc_to wants the argument list without a version byte
+  if (auto s = ei::encode_term(args, x); !s) return s;
+  std::vector<char> m(mod, mod + std::strlen(mod) + 1), f(fun, fun + std::strlen(fun) + 1);
+  if (ei_rpc_to(ec, fd_, m.data(), f.data(), x.data(), static_cast<int>(x.size())) < 0)
+    return ei_error(std::string("rpc ") + mod + ":" + fun + " on " + node_);
+  return success();
+}
+
+}  // namespace ticksplit::agent::cnode

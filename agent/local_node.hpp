@@ -1,0 +1,51 @@
+// What the agent knows about one local BEAM node it must join (one per --node): the join
+// state machine and its retry backoff.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/clock.hpp"
+
+namespace ticksplit::agent {
+
+struct LocalNode {
+  enum class State {
+    down,        // not connected; retry at `deadline`
+    installing,  // connected, shipping and starting the watcher (RPC step `step`)
+    ready,       // watcher running, events flowing
+  };
+  static constexpr std::chrono::milliseconds first_backoff{100};
+  static constexpr std::chrono::milliseconds max_backoff{2000};
+  static constexpr std::chrono::milliseconds rpc_timeout{5000};
+
+  explicit LocalNode(std::string n) : name(std::move(n)) {}
+
+  std::string name;
+  State state = State::down;
+  int fd = -1;  // the connection, while not down (owned by the agent's connection table)
+  std::size_t step = 0;
+  clock::Monotonic::time_point deadline{};  // next attempt (down), or RPC reply due (installing)
+  std::chrono::milliseconds backoff = first_backoff;
+  std::optional<std::int64_t> net_ticktime_ms;
+  std::optional<std::int64_t> tick_intensity;
+
+  [[nodiscard]] bool connected() const noexcept { return state != State::down; }
+
+  // Back to down; the next attempt waits a backoff that doubles up to max_backoff.
+  void failed(clock::Monotonic::time_point now) {
+    state = State::down;
+    fd = -1;
+    step = 0;
+    deadline = now + backoff;
+    backoff = std::min(backoff * 2, max_backoff);
+  }
+  void joined() {
+    state = State::ready;
+    backoff = first_backoff;
+  }
+};
+
+}  // namespace ticksplit::agent

@@ -1,0 +1,93 @@
+#include "agent/options.hpp"
+
+#include <boost/program_options.hpp>
+#include <sstream>
+
+#include "agent/cookie.hpp"
+#include "common/duration.hpp"
+#include "common/error.hpp"
+#include "agent/version.hpp"
+
+namespace po = boost::program_options;
+
+namespace ticksplit::agent {
+
+std::string node_host(const std::string& node) {
+  const auto at = node.find('@');
+  return at == std::string::npos ? "" : node.substr(at + 1);
+}
+
+namespace {
+
+po::options_description describe() {
+  po::options_description d("ticksplit-agent: joins local BEAM nodes as a hidden C-node and applies partitions on this host\n\nOptions");
+  d.add_options()
+    ("help,h", "show this help and exit")
+    ("version", "show the version and exit")
+    ("node", po::value<std::vector<std::string>>(), "local BEAM node to join, e.g. app@198.51.100.11 (repeatable, at least one)")
+    ("name", po::value<std::string>(), "this agent's node name (default: ticksplit@<host of the first --node>)")
+    ("cookie-file", po::value<std::string>(), "file holding the Erlang cookie, owner-only permissions (default: ~/.erlang.cookie)")
+    ("exempt", po::value<std::vector<std::string>>(), "address or CIDR that a fault may never drop (repeatable)")
+    ("max-fault", po::value<std::string>()->default_value("10m"), "longest allowed fault, e.g. 90s, 10m")
+    ("event-log-size", po::value<std::size_t>()->default_value(10000), "events kept in memory for {events, Seq}")
+    ("log-level", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error or off");
+  return d;
+}
+
+void check_node_name(const std::string& n, const char* what) {
+  const auto at = n.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 == n.size() || n.find('@', at + 1) != std::string::npos)
+    throw ConfigError(std::string(what) + " '" + n + "' is not of the form name@host");
+  if (n.size() > 255) throw ConfigError(std::string(what) + " '" + n + "' is too long");
+}
+
+}  // namespace
+
+Parsed parse_options(int argc, const char* const argv[]) {
+  const auto desc = describe();
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError(std::string(e.what()) + " (see --help)");
+  }
+  if (vm.count("help")) {
+    std::ostringstream os;
+    os << desc;
+    return {std::nullopt, os.str()};
+  }
+  if (vm.count("version")) return {std::nullopt, std::string("ticksplit-agent ") + version + "\n"};
+
+  Options o;
+  if (!vm.count("node")) throw ConfigError("at least one --node is required (see --help)");
+  o.nodes = vm["node"].as<std::vector<std::string>>();
+  for (const auto& n : o.nodes) check_node_name(n, "--node");
+  o.name = vm.count("name") ? vm["name"].as<std::string>() : "ticksplit@" + node_host(o.nodes.front());
+  check_node_name(o.name, "--name");
+  for (const auto& n : o.nodes)
+    if (n == o.name) throw ConfigError("--name " + o.name + " is also given as a --node");
+
+  if (vm.count("exempt"))
+    for (const auto& e : vm["exempt"].as<std::vector<std::string>>()) {
+      auto c = net::parse_cidr(e);
+      if (!c) throw ConfigError("--exempt: " + c.error().message);
+      o.exempt.push_back(*c);
+    }
+  auto max_fault = parse_duration_ms(vm["max-fault"].as<std::string>());
+  if (!max_fault) throw ConfigError("--max-fault: " + max_fault.error().message);
+  o.max_fault_ms = *max_fault;
+
+  o.event_log_size = vm["event-log-size"].as<std::size_t>();
+  if (o.event_log_size == 0) throw ConfigError("--event-log-size must be at least 1");
+  o.log_level = vm["log-level"].as<std::string>();
+  static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  if (std::find(std::begin(levels), std::end(levels), o.log_level) == std::end(levels))
+    throw ConfigError("--log-level must be one of trace, debug, info, warn, error, off");
+
+  o.cookie_file = vm.count("cookie-file") ? vm["cookie-file"].as<std::string>() : default_cookie_path();
+  o.cookie = read_cookie_file(o.cookie_file);
+  return {std::move(o), ""};
+}
+
+}  // namespace ticksplit::agent

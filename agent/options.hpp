@@ -1,0 +1,36 @@
+// Command-line configuration of ticksplit-agent.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/net/cidr.hpp"
+
+namespace ticksplit::agent {
+
+struct Options {
+  std::vector<std::string> nodes;  // local BEAM nodes to join
+  std::string name;                // our own node name
+  std::string cookie;              // read from cookie_file; never logged
+  std::string cookie_file;
+  std::vector<net::Cidr> exempt;
+  std::int64_t max_fault_ms = 10 * 60 * 1000;
+  std::string log_level = "info";
+  std::size_t event_log_size = 10000;
+};
+
+// What main should do: run with options, or print text (help/version) and exit 0.
+struct Parsed {
+  std::optional<Options> options;
+  std::string text;
+};
+
+// Throws ConfigError with a message for the user on any bad flag or unreadable cookie.
+Parsed parse_options(int argc, const char* const argv[]);
+
+// The host part of a node name ("app@198.51.100.11" -> "198.51.100.11"), or "" if none.
+std::string node_host(const std::string& node);
+
+}  // namespace ticksplit::agent

@@ -1,0 +1,87 @@
+#include "agent/watcher.hpp"
+
+extern const std::uint8_t ticksplit_watcher_beam[];
+extern const std::size_t ticksplit_watcher_beam_size;
+
+namespace ticksplit::agent::watcher {
+
+using ei::atom;
+using ei::Term;
+
+namespace {
+constexpr const char* kModule = "ticksplit_watcher";
+
+// The value of `key` in an Erlang proplist such as [{nodedown_reason, R}, {node_type, T}].
+const Term* prop(const Term& list, std::string_view key) {
+  const auto* l = list.as<ei::List>();
+  if (l == nullptr) return nullptr;
+  for (const auto& item : l->items)
+    if (const auto* kv = item.tuple_of(2); kv != nullptr && (*kv)[0].is_atom(key)) return &(*kv)[1];
+  return nullptr;
+}
+}  // namespace
+
+std::span<const std::uint8_t> beam() { return {ticksplit_watcher_beam, ticksplit_watcher_beam_size}; }
+
+std::vector<Step> install_steps(const std::string& agent_node, const std::string& agent_name) {
+  const auto b = beam();
+  std::vector<Step> steps;
+  // purge first: load_binary refuses to load while old code of the module still exists
+  steps.push_back({"code", "purge", ei::list({atom(kModule)})});
+  std::vector<Term> file;  // load_binary wants a file name as a string; it is only recorded
+  for (char c : std::string("ticksplit_watcher.beam")) file.emplace_back(std::int64_t{c});
+  steps.push_back({"code", "load_binary",
+                   ei::list({atom(kModule), ei::list(std::move(file)), ei::binary(std::string(b.begin(), b.end()))})});
+  steps.push_back({kModule, "start", ei::list({atom(agent_node), atom(agent_name)})});
+  return steps;
+}
+
+Result<std::optional<Started>> check_reply(std::size_t index, const Term& reply) {
+  const auto failed = [&](const char* what) {
+    return protocol_error(std::string(what) + " failed: " + ei::to_string(reply));
+  };
+  if (const auto* t = reply.tuple_of(2); t != nullptr && (*t)[0].is_atom("badrpc")) return failed("rpc");
+  switch (index) {
+    case 0:
+      return std::optional<Started>{};  // purge answers true or false; both are fine
+    case 1:
+      if (const auto* t = reply.tuple_of(2); t != nullptr && (*t)[0].is_atom("module") && (*t)[1].is_atom(kModule))
+        return std::optional<Started>{};
+      return failed("code:load_binary");
+    case 2:
+      if (const auto* t = reply.tuple_of(4); t != nullptr && (*t)[0].is_atom("ok")) {
+        const auto* tick = (*t)[2].as<std::int64_t>();
+        const auto* intensity = (*t)[3].as<std::int64_t>();
+        if (tick != nullptr && intensity != nullptr && *tick > 0 && *intensity > 0)
+          return std::optional<Started>{Started{*tick * 1000, *intensity}};
+      }
+      return failed("ticksplit_watcher:start");
+    default:
+      return protocol_error("reply to unknown install step " + std::to_string(index));
+  }
+}
+
+bool is_watcher_message(const Term& msg) noexcept {
+  const auto* t = msg.tuple_of(5);
+  return t != nullptr && (*t)[0].is_atom(kModule);
+}
+
+Result<proto::Event> to_event(const Term& msg) {
+  const auto* t = msg.tuple_of(5);
+  if (t == nullptr || !(*t)[0].is_atom(kModule)) return protocol_error("not a watcher message");
+  const auto& [tag, observer, type, peer, info] = std::tie((*t)[0], (*t)[1], (*t)[2], (*t)[3], (*t)[4]);
+  (void)tag;
+  if (!observer.is<ei::Atom>() || !peer.is<ei::Atom>() || !(type.is_atom("nodeup") || type.is_atom("nodedown")))
+    return protocol_error("malformed watcher message: " + ei::to_string(msg));
+  proto::Event e;
+  e.type = type.as<ei::Atom>()->name;
+  e.fields = {{"observer", observer}, {"peer", peer}};
+  if (const Term* nt = prop(info, "node_type")) e.fields.emplace_back("node_type", *nt);
+  if (e.type == "nodedown") {
+    const Term* reason = prop(info, "nodedown_reason");
+    e.fields.emplace_back("reason", reason != nullptr ? *reason : atom("unknown"));
+  }
+  return e;
+}
+
+}  // namespace ticksplit::agent::watcher

@@ -1,0 +1,54 @@
+// Requests of the agent's gen_server protocol (DESIGN.md, "Erlang-facing contract"), to and
+// from terms. The controller encodes with to_term; the agent parses with parse_request.
+#pragma once
+
+#include <cstdint>
+#include <variant>
+
+#include "common/ei/term.hpp"
+#include "common/error.hpp"
+
+namespace ticksplit::proto {
+
+struct StatusRequest {
+  bool operator==(const StatusRequest&) const = default;
+};
+struct SubscribeRequest {
+  ei::Pid pid;
+  bool operator==(const SubscribeRequest&) const = default;
+};
+struct UnsubscribeRequest {
+  ei::Pid pid;
+  bool operator==(const UnsubscribeRequest&) const = default;
+};
+struct EventsRequest {
+  std::int64_t since = 0;
+  bool operator==(const EventsRequest&) const = default;
+};
+
+using Request = std::variant<StatusRequest, SubscribeRequest, UnsubscribeRequest, EventsRequest>;
+
+// A request that cannot be served, with the reason to send back in {error, Reason}.
+struct Rejected {
+  ei::Term reason;
+};
+
+std::variant<Request, Rejected> parse_request(const ei::Term& t);
+ei::Term to_term(const Request& r);
+
+// `{'$gen_call', {From, Tag}, Request}` as gen_server:call sends it. Tag is opaque (a ref,
+// or [alias | Ref] on OTP >= 24) and goes back unchanged in the reply `{Tag, Reply}`.
+struct GenCall {
+  ei::Pid from;
+  ei::Term tag;
+  ei::Term request;
+};
+
+// Not a gen_call at all: error. A gen_call whose From is malformed: error too (no one to
+// answer). The caller tells them apart with is_gen_call().
+bool is_gen_call(const ei::Term& msg) noexcept;
+Result<GenCall> parse_gen_call(const ei::Term& msg);
+ei::Term gen_call_term(const GenCall& c);
+ei::Term gen_reply_term(const ei::Term& tag, ei::Term reply);
+
+}  // namespace ticksplit::proto
