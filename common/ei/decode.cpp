@@ -48,7 +48,7 @@ class Reader {
     return codec_error(std::string("truncated ") + what + " at byte " + std::to_string(pos_));
   }
 
-  Result<Term> atom_body(std::size_t len_bytes);
+  Result<Term> atom_body(std::size_t len_bytes, bool latin1);
   Result<std::string> node_atom(int depth);
   Result<Term> big(std::size_t len_bytes);
   Result<Term> tuple(std::size_t arity, int depth);
@@ -68,7 +68,8 @@ class Reader {
   std::size_t pos_ = 0;
 };
 
-Result<Term> Reader::atom_body(std::size_t len_bytes) {
+// ATOM_EXT and SMALL_ATOM_EXT carry Latin-1 (OTP 25 still writes them); Atom holds UTF-8.
+Result<Term> Reader::atom_body(std::size_t len_bytes, bool latin1) {
   std::uint32_t len = 0;
   if (len_bytes == 1) {
     std::uint8_t l = 0;
@@ -79,9 +80,19 @@ Result<Term> Reader::atom_body(std::size_t len_bytes) {
     if (!u16(l)) return truncated("atom length");
     len = l;
   }
-  std::string name;
-  if (!bytes(name, len)) return truncated("atom");
-  return Term(Atom{std::move(name)});
+  std::string raw;
+  if (!bytes(raw, len)) return truncated("atom");
+  if (!latin1) return Term(Atom{std::move(raw)});
+  std::string utf8;
+  for (unsigned char c : raw) {
+    if (c < 0x80) {
+      utf8.push_back(static_cast<char>(c));
+    } else {
+      utf8.push_back(static_cast<char>(0xc0 | (c >> 6)));
+      utf8.push_back(static_cast<char>(0x80 | (c & 0x3f)));
+    }
+  }
+  return Term(Atom{std::move(utf8)});
 }
 
 Result<std::string> Reader::node_atom(int depth) {
@@ -273,8 +284,10 @@ Result<Term> Reader::term(int depth) {
       return Term(std::bit_cast<double>(v));
     }
     case kFloat: return float_old();
-    case kAtom: case kAtomUtf8: return atom_body(2);
-    case kSmallAtom: case kSmallAtomUtf8: return atom_body(1);
+    case kAtom: return atom_body(2, true);
+    case kAtomUtf8: return atom_body(2, false);
+    case kSmallAtom: return atom_body(1, true);
+    case kSmallAtomUtf8: return atom_body(1, false);
     case kSmallTuple: {
       std::uint8_t n = 0;
       if (!u8(n)) return truncated("tuple arity");

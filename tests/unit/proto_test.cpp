@@ -1,0 +1,126 @@
+#include <doctest/doctest.h>
+
+#include "common/ei/decode.hpp"
+#include "common/ei/encode.hpp"
+#include "common/proto/event.hpp"
+#include "common/proto/reply.hpp"
+#include "common/proto/request.hpp"
+#include "golden.hpp"
+
+using namespace ticksplit;
+using namespace ticksplit::ei;
+
+namespace {
+// Through the wire and back, as the controller and agent will see it.
+Term wire(const Term& t) {
+  auto x = encode(t);
+  REQUIRE(x.ok());
+  auto back = decode(x->bytes());
+  REQUIRE(back.ok());
+  return *back;
+}
+const Pid kPid{"drv@198.51.100.1", 7, 0, 3};
+}  // namespace
+
+TEST_CASE("every request round-trips through the wire") {
+  const proto::Request requests[] = {proto::StatusRequest{}, proto::SubscribeRequest{kPid},
+                                     proto::UnsubscribeRequest{kPid}, proto::EventsRequest{42}};
+  for (const auto& r : requests) {
+    auto parsed = proto::parse_request(wire(proto::to_term(r)));
+    REQUIRE(std::holds_alternative<proto::Request>(parsed));
+    CHECK(std::get<proto::Request>(parsed) == r);
+  }
+}
+
+TEST_CASE("bad requests are rejected with the reason the agent sends back") {
+  const auto reason = [](const Term& t) {
+    auto parsed = proto::parse_request(t);
+    REQUIRE(std::holds_alternative<proto::Rejected>(parsed));
+    return std::get<proto::Rejected>(parsed).reason;
+  };
+  CHECK(reason(atom("bogus")) == tuple({atom("unknown_request"), atom("bogus")}));
+  CHECK(reason(tuple({atom("partition"), map({})})) ==
+        tuple({atom("unknown_request"), tuple({atom("partition"), map({})})}));
+  CHECK(reason(tuple({atom("events"), -1})) == tuple({atom("bad_sequence"), -1}));
+  CHECK(reason(tuple({atom("events"), atom("x")})) == tuple({atom("bad_sequence"), atom("x")}));
+  CHECK(reason(tuple({atom("subscribe"), atom("me")})) == tuple({atom("bad_pid"), atom("me")}));
+  CHECK(reason(binary("status")) == tuple({atom("unknown_request"), binary("status")}));
+}
+
+TEST_CASE("gen_call envelopes: Erlang's own bytes, our round trip, and a bad From") {
+  auto golden_call = decode(golden("gen_call"));
+  REQUIRE(golden_call.ok());
+  auto call = proto::parse_gen_call(*golden_call);
+  REQUIRE(call.ok());
+  CHECK(call->from == Pid{"nonode@nohost", 42, 7, 0});
+  CHECK(call->request == atom("status"));
+  CHECK(call->tag.is<List>());  // [alias | Ref], kept opaque
+
+  const proto::GenCall mine{kPid, Ref{"drv@198.51.100.1", 1, {9, 8, 7}}, atom("status")};
+  auto again = proto::parse_gen_call(wire(proto::gen_call_term(mine)));
+  REQUIRE(again.ok());
+  CHECK(again->from == mine.from);
+  CHECK(again->tag == mine.tag);
+
+  const Term bad_from = tuple({atom("$gen_call"), tuple({atom("nopid"), atom("tag")}), atom("status")});
+  CHECK(proto::is_gen_call(bad_from));
+  auto rejected = proto::parse_gen_call(bad_from);
+  REQUIRE_FALSE(rejected.ok());
+  CHECK(rejected.error().message.find("bad From") != std::string::npos);
+  CHECK_FALSE(proto::is_gen_call(tuple({atom("$gen_cast"), atom("x")})));
+}
+
+TEST_CASE("the reply keeps the caller's tag unchanged") {
+  const Term tag = improper_list({atom("alias")}, Ref{"n@h", 1, {1, 2, 3}});
+  CHECK(wire(proto::gen_reply_term(tag, atom("ok"))) == tuple({tag, atom("ok")}));
+}
+
+TEST_CASE("events round-trip and keep their fields") {
+  const proto::Event e{12, "nodedown", 1795262605089309,
+                       {{"observer", atom("app@198.51.100.11")},
+                        {"peer", atom("app@198.51.100.12")},
+                        {"reason", atom("net_tick_timeout")}}};
+  auto back = proto::event_from_term(wire(proto::to_term(e)));
+  REQUIRE(back.ok());
+  CHECK(*back == e);
+  REQUIRE(back->field("reason") != nullptr);
+  CHECK(back->field("reason")->is_atom("net_tick_timeout"));
+
+  const Term msg = wire(proto::event_message("ticksplit@198.51.100.11", e));
+  REQUIRE(msg.tuple_of(3) != nullptr);
+  CHECK((*msg.tuple_of(3))[0].is_atom("ticksplit_event"));
+  CHECK((*msg.tuple_of(3))[1].is_atom("ticksplit@198.51.100.11"));
+}
+
+TEST_CASE("event decoding names what is wrong") {
+  CHECK_FALSE(proto::event_from_term(atom("x")).ok());
+  CHECK_FALSE(proto::event_from_term(atom_map({{"seq", 1}, {"type", atom("nodeup")}})).ok());
+  auto r = proto::event_from_term(atom_map({{"seq", -1}, {"type", atom("nodeup")}, {"time_us", 1}}));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("seq") != std::string::npos);
+}
+
+TEST_CASE("status reply round-trips and carries the detection window") {
+  proto::AgentStatus s;
+  s.agent = "ticksplit@198.51.100.11";
+  s.nodes = {{"app@198.51.100.11", true}, {"other@198.51.100.11", false}};
+  s.net_ticktime_ms = 2000;
+  s.tick_intensity = 4;
+  s.backend = "none";
+  s.version = "0.1.0";
+  s.exempt = {"198.51.100.1/32"};
+  s.max_fault_ms = 600000;
+  s.events = {5, 4, 10000, 0};
+  const Term t = wire(proto::status_reply(s));
+  const Term* window = (*t.tuple_of(2))[1].get("detection_window_ms");
+  REQUIRE(window != nullptr);
+  CHECK(*window == tuple({1500, 2500}));
+  auto back = proto::parse_status_reply(t);
+  REQUIRE(back.ok());
+  CHECK(*back == s);
+
+  s.net_ticktime_ms.reset();
+  const Term unknown = wire(proto::status_reply(s));
+  CHECK((*unknown.tuple_of(2))[1].get("detection_window_ms")->is_atom("undefined"));
+  CHECK_FALSE(proto::parse_status_reply(atom("error")).ok());
+}
