@@ -40,16 +40,15 @@ void Agent::attempt_join(LocalNode& n) {
 
 void Agent::start_install(LocalNode& n) {
   n.state = LocalNode::State::installing;
-  n.step = 0;
+  n.step = watcher::Step::check_loaded;
   send_install_step(n);
 }
 
 void Agent::send_install_step(LocalNode& n) {
-  const auto steps = watcher::install_steps(opts_.name, "ticksplit");
-  const auto& step = steps.at(n.step);
+  const auto call = watcher::call_for(n.step, opts_.name, "ticksplit");
   n.deadline = clock::Monotonic::now() + LocalNode::rpc_timeout;
   auto* conn = conns_.at(n.fd).get();
-  if (auto s = conn->rpc(cnode_.ec(), step.mod, step.fun, step.args); !s)
+  if (auto s = conn->rpc(cnode_.ec(), call.mod, call.fun, call.args); !s)
     drop_connection(n.fd, s.error().message);
 }
 
@@ -58,19 +57,19 @@ void Agent::on_rex(LocalNode& n, const ei::Term& reply) {
     spdlog::warn("unexpected rpc reply from {}: {}, ignoring", n.name, ei::to_string(reply));
     return;
   }
-  auto checked = watcher::check_reply(n.step, reply);
-  if (!checked) {
-    spdlog::error("installing the watcher on {}: {}", n.name, checked.error().message);
+  auto next = watcher::on_reply(n.step, reply);
+  if (!next) {
+    spdlog::error("installing the watcher on {}: {}", n.name, next.error().message);
     drop_connection(n.fd, "watcher install failed");
     return;
   }
-  if (!checked->has_value()) {
-    ++n.step;
+  if (next->step) {
+    n.step = *next->step;
     send_install_step(n);
     return;
   }
-  n.net_ticktime_ms = (*checked)->net_ticktime_ms;
-  n.tick_intensity = (*checked)->tick_intensity;
+  n.net_ticktime_ms = next->started->net_ticktime_ms;
+  n.tick_intensity = next->started->tick_intensity;
   n.joined();
   spdlog::info("joined {} (net_ticktime {} ms, intensity {}), watcher running", n.name, *n.net_ticktime_ms,
                *n.tick_intensity);

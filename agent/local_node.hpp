@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "agent/watcher.hpp"
 #include "common/clock.hpp"
 
 namespace ticksplit::agent {
@@ -14,7 +15,7 @@ namespace ticksplit::agent {
 struct LocalNode {
   enum class State {
     down,        // not connected; retry at `deadline`
-    installing,  // connected, shipping and starting the watcher (RPC step `step`)
+    installing,  // connected, shipping and starting the watcher (at `step`)
     ready,       // watcher running, events flowing
   };
   static constexpr std::chrono::milliseconds first_backoff{100};
@@ -26,7 +27,7 @@ struct LocalNode {
   std::string name;
   State state = State::down;
   int fd = -1;  // the connection, while not down (owned by the agent's connection table)
-  std::size_t step = 0;
+  watcher::Step step = watcher::Step::check_loaded;
   clock::Monotonic::time_point deadline{};  // next attempt (down), or RPC reply due (installing)
   std::chrono::milliseconds backoff = first_backoff;
   std::optional<std::int64_t> net_ticktime_ms;
@@ -38,7 +39,7 @@ struct LocalNode {
   void failed(clock::Monotonic::time_point now) {
     state = State::down;
     fd = -1;
-    step = 0;
+    step = watcher::Step::check_loaded;
     deadline = now + backoff;
     backoff = std::min(backoff * 2, max_backoff);
   }

@@ -2,6 +2,8 @@
 
 extern const std::uint8_t ticksplit_watcher_beam[];
 extern const std::size_t ticksplit_watcher_beam_size;
+extern const std::uint8_t ticksplit_watcher_md5[];
+extern const std::size_t ticksplit_watcher_md5_size;
 
 namespace ticksplit::agent::watcher {
 
@@ -22,43 +24,59 @@ const Term* prop(const Term& list, std::string_view key) {
 }  // namespace
 
 std::span<const std::uint8_t> beam() { return {ticksplit_watcher_beam, ticksplit_watcher_beam_size}; }
+std::span<const std::uint8_t> beam_md5() { return {ticksplit_watcher_md5, ticksplit_watcher_md5_size}; }
 
-std::vector<Step> install_steps(const std::string& agent_node, const std::string& agent_name) {
-  const auto b = beam();
-  std::vector<Step> steps;
-  // purge first: load_binary refuses to load while old code of the module still exists
-  steps.push_back({"code", "purge", ei::list({atom(kModule)})});
-  std::vector<Term> file;  // load_binary wants a file name as a string; it is only recorded
-  for (char c : std::string("ticksplit_watcher.beam")) file.emplace_back(std::int64_t{c});
-  steps.push_back({"code", "load_binary",
-                   ei::list({atom(kModule), ei::list(std::move(file)), ei::binary(std::string(b.begin(), b.end()))})});
-  steps.push_back({kModule, "start", ei::list({atom(agent_node), atom(agent_name)})});
-  return steps;
+Call call_for(Step step, const std::string& agent_node, const std::string& agent_name) {
+  switch (step) {
+    case Step::check_loaded:
+      return {"erlang", "get_module_info", ei::list({atom(kModule), atom("md5")})};
+    case Step::purge:
+      // load_binary refuses to load while old code of the module still exists
+      return {"code", "purge", ei::list({atom(kModule)})};
+    case Step::load: {
+      const auto b = beam();
+      std::vector<Term> file;  // load_binary wants a file name as a string; it is only recorded
+      for (char c : std::string("ticksplit_watcher.beam")) file.emplace_back(std::int64_t{c});
+      return {"code", "load_binary",
+              ei::list({atom(kModule), ei::list(std::move(file)), ei::binary(std::string(b.begin(), b.end()))})};
+    }
+    case Step::start:
+      break;
+  }
+  return {kModule, "start", ei::list({atom(agent_node), atom(agent_name)})};
 }
 
-Result<std::optional<Started>> check_reply(std::size_t index, const Term& reply) {
+Result<Next> on_reply(Step step, const Term& reply) {
   const auto failed = [&](const char* what) {
     return protocol_error(std::string(what) + " failed: " + ei::to_string(reply));
   };
-  if (const auto* t = reply.tuple_of(2); t != nullptr && (*t)[0].is_atom("badrpc")) return failed("rpc");
-  switch (index) {
-    case 0:
-      return std::optional<Started>{};  // purge answers true or false; both are fine
-    case 1:
-      if (const auto* t = reply.tuple_of(2); t != nullptr && (*t)[0].is_atom("module") && (*t)[1].is_atom(kModule))
-        return std::optional<Started>{};
+  const auto* pair = reply.tuple_of(2);
+  const bool badrpc = pair != nullptr && (*pair)[0].is_atom("badrpc");
+  switch (step) {
+    case Step::check_loaded: {
+      // badarg (not loaded) comes back as badrpc: load it
+      const auto md5 = beam_md5();
+      const auto* loaded = reply.as<ei::Binary>();
+      const bool same = loaded != nullptr && loaded->bytes == std::string(md5.begin(), md5.end());
+      return Next{same ? Step::start : Step::purge, std::nullopt};
+    }
+    case Step::purge:
+      if (badrpc) return failed("code:purge");
+      return Next{Step::load, std::nullopt};  // true or false: both fine
+    case Step::load:
+      if (pair != nullptr && (*pair)[0].is_atom("module") && (*pair)[1].is_atom(kModule))
+        return Next{Step::start, std::nullopt};
       return failed("code:load_binary");
-    case 2:
+    case Step::start:
       if (const auto* t = reply.tuple_of(4); t != nullptr && (*t)[0].is_atom("ok")) {
         const auto* tick = (*t)[2].as<std::int64_t>();
         const auto* intensity = (*t)[3].as<std::int64_t>();
         if (tick != nullptr && intensity != nullptr && *tick > 0 && *intensity > 0)
-          return std::optional<Started>{Started{*tick * 1000, *intensity}};
+          return Next{std::nullopt, Started{*tick * 1000, *intensity}};
       }
       return failed("ticksplit_watcher:start");
-    default:
-      return protocol_error("reply to unknown install step " + std::to_string(index));
   }
+  return failed("unknown step");
 }
 
 bool is_watcher_message(const Term& msg) noexcept {

@@ -6,7 +6,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <vector>
 
 #include "common/ei/term.hpp"
 #include "common/error.hpp"
@@ -14,23 +13,32 @@
 
 namespace ticksplit::agent::watcher {
 
-// The compiled watcher, embedded in the agent at build time.
+// The compiled watcher and its md5 (beam_lib:md5/1), embedded at build time.
 std::span<const std::uint8_t> beam();
+std::span<const std::uint8_t> beam_md5();
 
-// One RPC of the install sequence: purge old code, load the embedded .beam, start.
-struct Step {
+// The install sequence, one RPC per step. A node that already has this exact version
+// loaded goes straight from check_loaded to start: reloading would make the running
+// version "old", and a later purge would kill every watcher running it, other agents' too.
+enum class Step { check_loaded, purge, load, start };
+
+struct Call {
   const char* mod;
   const char* fun;
   ei::Term args;
 };
-std::vector<Step> install_steps(const std::string& agent_node, const std::string& agent_name);
+Call call_for(Step step, const std::string& agent_node, const std::string& agent_name);
 
 struct Started {
   std::int64_t net_ticktime_ms;
   std::int64_t tick_intensity;
 };
-// Checks the reply (the Reply of {rex, Reply}) to step `index`. The last step yields Started.
-Result<std::optional<Started>> check_reply(std::size_t index, const ei::Term& reply);
+// What a step's reply (the Reply of {rex, Reply}) leads to: the next step, or Started.
+struct Next {
+  std::optional<Step> step;
+  std::optional<Started> started;
+};
+Result<Next> on_reply(Step step, const ei::Term& reply);
 
 // {ticksplit_watcher, Observer, nodeup | nodedown, Peer, Info}
 bool is_watcher_message(const ei::Term& msg) noexcept;

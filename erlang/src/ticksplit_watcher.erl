@@ -4,19 +4,18 @@
 %% The watcher subscribes to net_kernel:monitor_nodes/2 (all node types, with the nodedown
 %% reason) and forwards every nodeup/nodedown to the agent's registered process as
 %%   {ticksplit_watcher, ObserverNode, nodeup | nodedown, Peer, Info}.
-%% There is at most one watcher per node: start/2 replaces a running one, so a restarted
-%% agent never gets duplicate events. The watcher exits when its agent disconnects; the
-%% agent ships and starts a fresh one when it joins again.
+%% There is at most one watcher per agent on a node, registered under a name derived from
+%% the agent's node name: start/2 replaces a running one, so a restarted agent never gets
+%% duplicate events, and two agents on one node do not disturb each other. The watcher exits
+%% when its agent disconnects; the agent ships and starts a fresh one when it joins again.
 -module(ticksplit_watcher).
 
--export([start/2, stop/0, init/3]).
-
--define(NAME, ticksplit_watcher).
+-export([start/2, stop/1, name/1, init/3]).
 
 %% Returns {ok, WatcherPid, NetTicktimeSeconds, NetTickIntensity}.
 -spec start(node(), atom()) -> {ok, pid(), pos_integer(), pos_integer()}.
 start(AgentNode, AgentName) when is_atom(AgentNode), is_atom(AgentName) ->
-    stop(),
+    stop(AgentNode),
     Caller = self(),
     Pid = spawn(?MODULE, init, [Caller, AgentNode, AgentName]),
     Ref = erlang:monitor(process, Pid),
@@ -31,10 +30,15 @@ start(AgentNode, AgentName) when is_atom(AgentNode), is_atom(AgentName) ->
             error(watcher_start_timeout)
     end.
 
-%% Stops the running watcher, if any, and waits until it is gone.
--spec stop() -> ok.
-stop() ->
-    case whereis(?NAME) of
+%% The registered name of the watcher serving AgentNode.
+-spec name(node()) -> atom().
+name(AgentNode) ->
+    list_to_atom("ticksplit_watcher:" ++ atom_to_list(AgentNode)).
+
+%% Stops AgentNode's running watcher, if any, and waits until it is gone.
+-spec stop(node()) -> ok.
+stop(AgentNode) ->
+    case whereis(name(AgentNode)) of
         undefined ->
             ok;
         Old ->
@@ -44,7 +48,7 @@ stop() ->
     end.
 
 init(Caller, AgentNode, AgentName) ->
-    true = register(?NAME, self()),
+    true = register(name(AgentNode), self()),
     ok = net_kernel:monitor_nodes(true, [nodedown_reason, {node_type, all}]),
     true = erlang:monitor_node(AgentNode, true),
     Caller ! {self(), ready},
@@ -63,7 +67,7 @@ loop(AgentNode, AgentName) ->
             %% noconnect: if the agent is unreachable the event is lost rather than
             %% blocking this process on a connection attempt.
             _ = erlang:send({AgentName, AgentNode},
-                            {?NAME, node(), Type, Peer, Info}, [noconnect]),
+                            {?MODULE, node(), Type, Peer, Info}, [noconnect]),
             loop(AgentNode, AgentName);
         _Other ->
             loop(AgentNode, AgentName)

@@ -12,18 +12,37 @@ TEST_CASE("the embedded watcher is a BEAM file") {
   CHECK(std::string(b.begin(), b.begin() + 4) == "FOR1");
 }
 
+TEST_CASE("install: an identical module already loaded skips straight to start") {
+  const auto md5 = watcher::beam_md5();
+  REQUIRE(md5.size() == 16);
+  auto same = watcher::on_reply(watcher::Step::check_loaded, binary(std::string(md5.begin(), md5.end())));
+  REQUIRE(same.ok());
+  CHECK(same->step == watcher::Step::start);
+  auto other = watcher::on_reply(watcher::Step::check_loaded, binary(std::string(16, 'x')));
+  CHECK(other->step == watcher::Step::purge);
+  auto absent = watcher::on_reply(watcher::Step::check_loaded, tuple({atom("badrpc"), atom("x")}));
+  CHECK(absent->step == watcher::Step::purge);
+}
+
 TEST_CASE("install replies are checked step by step") {
-  CHECK(watcher::check_reply(0, atom("false")).ok());
-  CHECK(watcher::check_reply(1, tuple({atom("module"), atom("ticksplit_watcher")})).ok());
-  CHECK_FALSE(watcher::check_reply(1, tuple({atom("error"), atom("badfile")})).ok());
-  CHECK_FALSE(watcher::check_reply(1, tuple({atom("badrpc"), atom("nodedown")})).ok());
-  auto started = watcher::check_reply(2, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 2, 4}));
+  using watcher::Step;
+  CHECK(watcher::on_reply(Step::purge, atom("false"))->step == Step::load);
+  CHECK_FALSE(watcher::on_reply(Step::purge, tuple({atom("badrpc"), atom("nodedown")})).ok());
+  CHECK(watcher::on_reply(Step::load, tuple({atom("module"), atom("ticksplit_watcher")}))->step == Step::start);
+  CHECK_FALSE(watcher::on_reply(Step::load, tuple({atom("error"), atom("badfile")})).ok());
+  auto started = watcher::on_reply(Step::start, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 2, 4}));
   REQUIRE(started.ok());
-  REQUIRE(started->has_value());
-  CHECK((*started)->net_ticktime_ms == 2000);
-  CHECK((*started)->tick_intensity == 4);
-  CHECK_FALSE(watcher::check_reply(2, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 0, 4})).ok());
-  CHECK_FALSE(watcher::check_reply(3, atom("ok")).ok());
+  REQUIRE(started->started.has_value());
+  CHECK(started->started->net_ticktime_ms == 2000);
+  CHECK(started->started->tick_intensity == 4);
+  CHECK_FALSE(watcher::on_reply(Step::start, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 0, 4})).ok());
+  CHECK_FALSE(watcher::on_reply(Step::start, tuple({atom("badrpc"), atom("x")})).ok());
+}
+
+TEST_CASE("the start call names this agent so its watcher is its own") {
+  const auto call = watcher::call_for(watcher::Step::start, "ticksplit@198.51.100.11", "ticksplit");
+  CHECK(std::string(call.fun) == "start");
+  CHECK(call.args == list({atom("ticksplit@198.51.100.11"), atom("ticksplit")}));
 }
 
 TEST_CASE("watcher messages become nodeup/nodedown events with the reason") {
