@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Integration tests of ticksplit-agent against a real 3-host cluster (scripts/cluster up 3,
+# set up by the ctest fixture). Usage: agent.sh CASE. Prints PASS/FAIL; exit 0/1.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cluster=$root/scripts/cluster
+cases=$root/tests/integration/agent_cases.escript
+state=$("$cluster" state-dir)
+agent=${TICKSPLIT_AGENT:-$root/build/agent/ticksplit-agent}
+
+fail() { echo "FAIL $case: $*"; exit 1; }
+escript_case() { "$cluster" escript "$cases" "$@"; }
+now_ms() { date +%s%3N; }
+epmd_names() { "$cluster" exec "$1" epmd -names; }
+
+case=${1:?usage: agent.sh CASE}
+case "$case" in
+  hidden | status | events | idle)
+    escript_case "$case"
+    ;;
+
+  bad_input)
+    pid=$(cat "$state/h1/agent.pid")
+    escript_case bad_input
+    kill -0 "$pid" || fail "agent died"
+    log=$state/h1/agent.log
+    grep -q "to 'no_such_name' that this agent does not serve" "$log" || fail "message to an unserved name not logged"
+    grep -q "bad From" "$log" || fail "gen_call with a bad From not logged"
+    grep -q "undecodable message" "$log" || fail "undecodable message not logged"
+    grep -q "to 'ticksplit' that this agent does not serve: hello" "$log" || fail "non-call message not logged"
+    echo "PASS bad_input (agent $pid still running, every bad message logged)"
+    ;;
+
+  rejoin)
+    escript_case rejoin "$cluster"
+    ;;
+
+  agent_restart)
+    "$cluster" stop-agent 1
+    "$cluster" start-agent 1
+    escript_case one_watcher
+    ;;
+
+  sigterm)
+    # A second agent on host 2, our own child, so its exit status can be collected.
+    name=sigterm@198.51.100.12
+    "$cluster" exec 2 "$agent" --node app@198.51.100.12 --name "$name" --cookie-file "$state/cookie" \
+      </dev/null >>"$state/h2/sigterm-agent.log" 2>&1 &
+    pid=$!
+    trap 'kill -KILL $pid 2>/dev/null || true' EXIT
+    escript_case joined "$name"
+    epmd_names 2 | grep -q "name sigterm at port" || fail "agent not registered with epmd"
+    t0=$(now_ms)
+    kill -TERM "$pid"
+    rc=0
+    wait "$pid" || rc=$?
+    elapsed=$(($(now_ms) - t0))
+    trap - EXIT
+    [ "$rc" -eq 0 ] || fail "exit status $rc after SIGTERM"
+    [ "$elapsed" -lt 1000 ] || fail "took ${elapsed} ms to exit"
+    if epmd_names 2 | grep -q "name sigterm at port"; then fail "still registered with epmd"; fi
+    escript_case gone "$name" app@198.51.100.12
+    echo "PASS sigterm (exit 0 after ${elapsed} ms, unregistered, watcher gone)"
+    ;;
+
+  bench)
+    # figures also go to $TICKSPLIT_BENCH_DIR, for scripts/test to print after the run
+    out=${TICKSPLIT_BENCH_DIR:-/tmp}/status_rtt.txt
+    mkdir -p "$(dirname "$out")"
+    escript_case bench 2000 | tee "$out"
+    ;;
+
+  *)
+    fail "unknown case"
+    ;;
+esac

@@ -1,0 +1,254 @@
+#!/usr/bin/env escript
+%%! -hidden
+%% Erlang side of the agent's integration tests (tests/integration/agent.sh). Runs in the
+%% control namespace as a hidden node against a 3-host cluster from scripts/cluster.
+%% Usage: agent_cases.escript CASE [ARGS]; prints PASS/FAIL and exits 0/1.
+-mode(compile).
+
+-define(A1, 'ticksplit@198.51.100.11').
+-define(APP1, 'app@198.51.100.11').
+-define(APP2, 'app@198.51.100.12').
+-define(APP3, 'app@198.51.100.13').
+-define(APPS, [?APP1, ?APP2, ?APP3]).
+
+main([Case | Args]) ->
+    Name = list_to_atom("t_" ++ Case ++ "_" ++ os:getpid() ++ "@198.51.100.1"),
+    {ok, _} = net_kernel:start([Name, longnames]),
+    try run(list_to_atom(Case), Args) of
+        ok -> io:format("PASS ~s~n", [Case]), halt(0)
+    catch
+        Class:Reason:Stack ->
+            io:format("FAIL ~s: ~p:~p~n  ~p~n", [Case, Class, Reason, Stack]),
+            halt(1)
+    end.
+
+%% --- cases ------------------------------------------------------------------------------
+
+run(hidden, []) ->
+    pong = net_adm:ping(?A1),
+    Hidden = rpc:call(?APP1, erlang, nodes, [hidden]),
+    Visible = rpc:call(?APP1, erlang, nodes, []),
+    expect(lists:member(?A1, Hidden), {agent_not_in_hidden_nodes, Hidden}),
+    expect(not lists:member(?A1, Visible), {agent_in_visible_nodes, Visible}),
+    expect(not lists:member(?A1, nodes()), agent_visible_to_driver),
+    ok;
+
+run(status, []) ->
+    {ok, S} = call(?A1, status),
+    io:format("status: ~p~n", [S]),
+    #{agent := ?A1, net_ticktime_ms := 2000, tick_intensity := 4,
+      detection_window_ms := {1500, 2500},
+      nodes := [#{node := ?APP1, connected := true}],
+      faults := [], backend := _, version := V,
+      exempt := [<<"198.51.100.1/32">>, <<"2001:db8::1/128">>],
+      max_fault_ms := 600000} = S,
+    expect(is_binary(V) andalso V =/= <<>>, {bad_version, V}),
+    pong = net_adm:ping(?A1),  % net_kernel's is_auth answered by the C-node
+    ok;
+
+run(events, []) ->
+    ok = call(?A1, {subscribe, self()}),
+    {ok, _, Next0} = call(?A1, {events, 0}),
+    Before = os:system_time(microsecond),
+    true = rpc:call(?APP1, erlang, disconnect_node, [?APP2]),
+    Down = await_event(fun(E) -> is(E, nodedown, ?APP2) end),
+    After = os:system_time(microsecond),
+    #{observer := ?APP1, reason := disconnect, seq := DownSeq, time_us := T} = Down,
+    expect(T >= Before andalso T =< After, {time_us_out_of_range, Before, T, After}),
+    pong = rpc:call(?APP1, net_adm, ping, [?APP2]),
+    Up = await_event(fun(E) -> is(E, nodeup, ?APP2) end),
+    #{observer := ?APP1, seq := UpSeq} = Up,
+    expect(UpSeq > DownSeq, {seq_order, DownSeq, UpSeq}),
+    {ok, Logged, Next1} = call(?A1, {events, Next0}),
+    expect(lists:member(Down, Logged) andalso lists:member(Up, Logged), {not_logged, Logged}),
+    expect(Next1 > UpSeq, {next_seq, Next1, UpSeq}),
+    %% after unsubscribing, events are still logged but no longer sent to us
+    ok = call(?A1, {unsubscribe, self()}),
+    true = rpc:call(?APP1, erlang, disconnect_node, [?APP2]),
+    await(fun() ->
+                  {ok, L, _} = call(?A1, {events, Next1}),
+                  lists:any(fun(E) -> is(E, nodedown, ?APP2) end, L)
+          end, nodedown_logged_after_unsubscribe),
+    receive {ticksplit_event, _, E} -> error({event_after_unsubscribe, E}) after 0 -> ok end,
+    restore_mesh();
+
+run(idle, []) ->
+    ok = net_kernel:monitor_nodes(true, [nodedown_reason, {node_type, all}]),
+    pong = net_adm:ping(?A1),
+    {ok, #{net_ticktime_ms := T}} = call(?A1, status),
+    {ok, _, Next} = call(?A1, {events, 0}),
+    %% The idleness is what is tested: no request for 3 x net_ticktime. Only ticks cross
+    %% the agent's links; a C-node that fails to answer them is disconnected well before.
+    timer:sleep(3 * T + 500),
+    receive {nodedown, ?A1, Info} -> error({driver_lost_agent, Info}) after 0 -> ok end,
+    expect(lists:member(?A1, rpc:call(?APP1, erlang, nodes, [hidden])), agent_dropped_by_app1),
+    {ok, Events, _} = call(?A1, {events, Next}),
+    Lost = [E || E = #{type := Ty} <- Events, Ty =:= node_lost orelse Ty =:= node_joined],
+    expect(Lost =:= [], {agent_link_bounced, Lost}),
+    ok;
+
+run(bad_input, []) ->
+    {error, {unknown_request, bogus}} = call(?A1, bogus),
+    {error, {unknown_request, {partition, #{}}}} = call(?A1, {partition, #{}}),
+    {error, {unknown_request, heal}} = call(?A1, heal),
+    {error, {bad_sequence, -1}} = call(?A1, {events, -1}),
+    {error, {bad_sequence, x}} = call(?A1, {events, x}),
+    {error, {bad_pid, notapid}} = call(?A1, {subscribe, notapid}),
+    {error, {not_connected, 'ghost@198.51.100.99'}} = call(?A1, {subscribe, ghost_pid()}),
+    %% no reply is possible for these; the agent logs and drops them
+    {ticksplit, ?A1} ! hello,
+    {ticksplit, ?A1} ! {'$gen_call', notafrom, status},
+    {no_such_name, ?A1} ! hello,
+    {ticksplit, ?A1} ! {'$gen_call', {self(), make_ref()}, <<1:3>>},  % bitstring: undecodable
+    %% a caller whose node vanishes before the reply is sent
+    vanishing_caller(),
+    {ok, #{agent := ?A1}} = call(?A1, status),
+    ok;
+
+run(rejoin, [Cluster]) ->
+    ok = call(?A1, {subscribe, self()}),
+    cmd(Cluster, "stop-node 1"),
+    Lost = await_event(fun(#{type := node_lost, node := N}) -> N =:= ?APP1; (_) -> false end),
+    io:format("node_lost: ~p~n", [Lost]),
+    cmd(Cluster, "start-node 1"),
+    Joined = await_event(fun(#{type := node_joined, node := N}) -> N =:= ?APP1; (_) -> false end, 30000),
+    io:format("node_joined: ~p~n", [Joined]),
+    {ok, #{nodes := [#{connected := true}]}} = call(?A1, status),
+    %% the new watcher works: reconnecting the restarted node reports nodeup
+    true = rpc:call(?APP1, net_kernel, connect_node, [?APP2]),
+    await_event(fun(E) -> is(E, nodeup, ?APP2) end),
+    restore_mesh(),
+    1 = watcher_count(?APP1),
+    ok;
+
+run(one_watcher, []) ->
+    %% after an agent restart (done by agent.sh) there is one watcher, and one event per change
+    await(fun() -> agent_joined(?A1) end, agent_rejoined),
+    1 = watcher_count(?APP1),
+    {ok, _, Next} = call(?A1, {events, 0}),
+    true = rpc:call(?APP1, erlang, disconnect_node, [?APP2]),
+    pong = rpc:call(?APP1, net_adm, ping, [?APP2]),
+    await(fun() ->
+                  {ok, L, _} = call(?A1, {events, Next}),
+                  lists:any(fun(E) -> is(E, nodeup, ?APP2) end, L)
+          end, nodeup_logged),
+    {ok, L, _} = call(?A1, {events, Next}),
+    Downs = [E || E <- L, is(E, nodedown, ?APP2)],
+    expect(length(Downs) =:= 1, {duplicate_events, Downs}),
+    restore_mesh();
+
+run(joined, [Agent]) ->
+    await(fun() -> agent_joined(list_to_atom(Agent)) end, {agent_joined, Agent});
+
+run(gone, [Agent, App]) ->
+    A = list_to_atom(Agent),
+    await(fun() -> not lists:member(A, rpc:call(list_to_atom(App), erlang, nodes, [hidden])) end,
+          {agent_still_connected, A}),
+    %% its watcher exits when the agent disconnects
+    await(fun() -> rpc:call(list_to_atom(App), erlang, whereis, [watcher_name(A)]) =:= undefined end,
+          {watcher_left_running, A});
+
+run(bench, [N]) ->
+    Calls = list_to_integer(N),
+    pong = net_adm:ping(?A1),
+    pong = net_adm:ping(?APP1),
+    Agent = fun() -> {ok, _} = gen_server:call({ticksplit, ?A1}, status, 2000) end,
+    %% baseline: a gen_server call to a real BEAM node across the same bridge
+    Beam = fun() -> ?APP1 = gen_server:call({rex, ?APP1}, {call, erlang, node, [], user}, 2000) end,
+    [begin Agent(), Beam() end || _ <- lists:seq(1, 200)],  % warm up
+    A = timings(Agent, Calls),
+    B = timings(Beam, Calls),
+    io:format("status round trip, ~p calls from another namespace:~n", [Calls]),
+    report("ticksplit agent status", A),
+    report("baseline: rpc to a BEAM node", B),
+    io:format("agent median / baseline median: ~.2f; target agent median < 1000 us: ~s~n",
+              [median(A) / median(B), case median(A) < 1000 of true -> "met"; false -> "MISSED" end]),
+    ok.
+
+%% --- helpers ----------------------------------------------------------------------------
+
+call(Agent, Req) -> gen_server:call({ticksplit, Agent}, Req, 2000).
+
+expect(true, _) -> ok;
+expect(false, What) -> error(What).
+
+is(#{type := T, peer := P}, T, P) -> true;
+is(_, _, _) -> false.
+
+await_event(Pred) -> await_event(Pred, 10000).
+await_event(Pred, Timeout) ->
+    Deadline = erlang:monotonic_time(millisecond) + Timeout,
+    await_event_until(Pred, Deadline).
+await_event_until(Pred, Deadline) ->
+    Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
+    receive
+        {ticksplit_event, ?A1, E} ->
+            case Pred(E) of
+                true -> E;
+                false -> await_event_until(Pred, Deadline)
+            end
+    after Left -> error(event_timeout)
+    end.
+
+%% Polls Cond every 50 ms for up to 20 s.
+await(Cond, What) -> await(Cond, What, 400).
+await(_, What, 0) -> error({timeout, What});
+await(Cond, What, N) ->
+    case Cond() of
+        true -> ok;
+        false -> timer:sleep(50), await(Cond, What, N - 1)
+    end.
+
+agent_joined(Agent) ->
+    try call(Agent, status) of
+        {ok, #{nodes := Nodes}} -> lists:all(fun(#{connected := C}) -> C end, Nodes)
+    catch exit:_ -> false
+    end.
+
+%% disconnect_node may make `global` cut other links too (prevent_overlapping_partitions);
+%% put the full mesh back so the next case starts from it.
+restore_mesh() ->
+    [rpc:call(A, net_kernel, connect_node, [B]) || A <- ?APPS, B <- ?APPS, A =/= B],
+    await(fun() -> lists:all(fun(A) -> length(rpc:call(A, erlang, nodes, [])) =:= 2 end, ?APPS) end,
+          mesh_restored).
+
+watcher_name(Agent) -> list_to_atom("ticksplit_watcher:" ++ atom_to_list(Agent)).
+
+watcher_count(App) ->
+    Procs = rpc:call(App, erlang, processes, []),
+    length([P || P <- Procs,
+                 case rpc:call(App, erlang, process_info, [P, current_function]) of
+                     {current_function, {ticksplit_watcher, _, _}} -> true;
+                     _ -> false
+                 end]).
+
+cmd(Cluster, Args) ->
+    Out = os:cmd(Cluster ++ " " ++ Args ++ " 2>&1; echo rc=$?"),
+    expect(lists:suffix("rc=0\n", Out), {command_failed, Args, Out}).
+
+vanishing_caller() ->
+    Eval = "pong = net_adm:ping('ticksplit@198.51.100.11'), "
+           "erlang:send({ticksplit, 'ticksplit@198.51.100.11'}, {'$gen_call', {self(), make_ref()}, status}), "
+           "erlang:halt(0, [{flush, false}]).",
+    Cmd = "erl -noshell -hidden -name vanish_" ++ os:getpid() ++ "@198.51.100.1 -eval \"" ++ Eval ++ "\" 2>&1; echo rc=$?",
+    Out = os:cmd(Cmd),
+    expect(lists:suffix("rc=0\n", Out), {vanishing_caller_failed, Out}).
+
+%% A pid on a node nobody is connected to (NEW_PID_EXT with a made-up node name).
+ghost_pid() ->
+    Node = <<"ghost@198.51.100.99">>,
+    binary_to_term(<<131, 88, 119, (byte_size(Node)), Node/binary, 1:32, 0:32, 1:32>>).
+
+timings(F, N) ->
+    lists:sort([begin
+                    T0 = erlang:monotonic_time(nanosecond),
+                    F(),
+                    (erlang:monotonic_time(nanosecond) - T0) div 1000
+                end || _ <- lists:seq(1, N)]).
+
+median(Sorted) -> lists:nth(max(1, length(Sorted) div 2), Sorted).
+pct(Sorted, P) -> lists:nth(max(1, (length(Sorted) * P) div 100), Sorted).
+
+report(Label, Sorted) ->
+    io:format("  ~-32s median ~5w us   p90 ~5w us   p99 ~5w us~n",
+              [Label, median(Sorted), pct(Sorted, 90), pct(Sorted, 99)]).

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Checks that a cluster with the given prefix left nothing behind: no namespace, no state
+# directory, no process of ours (agents, BEAM nodes) still running.
+set -u
+prefix=${1:?usage: left_nothing.sh PREFIX}
+problems=0
+ns=$(ip netns list | awk '{print $1}' | grep -E "^$prefix-(ctl|h[0-9]+)$")
+[ -n "$ns" ] && { echo "FAIL: namespaces left: $ns"; problems=1; }
+[ -e "/run/ticksplit-cluster/$prefix" ] && { echo "FAIL: state directory left"; problems=1; }
+procs=$(pgrep -a -f "app@198\.51\.100\.|ticksplit-agent .*--node" | grep -v pgrep)
+[ -n "$procs" ] && { echo "FAIL: processes left:"; echo "$procs"; problems=1; }
+[ "$problems" -eq 0 ] && echo "PASS: cluster $prefix left nothing behind"
+exit "$problems"
