@@ -6,7 +6,7 @@
 -mode(compile).
 
 main(["mesh", N]) ->
-    start_dist(),
+    start_dist("cluster_"),
     Nodes = app_nodes(list_to_integer(N)),
     [wait(fun() -> net_adm:ping(Node) =:= pong end, {node_up, Node}) || Node <- Nodes],
     [true = rpc:call(A, net_kernel, connect_node, [B]) || A <- Nodes, B <- Nodes, A =/= B],
@@ -15,7 +15,7 @@ main(["mesh", N]) ->
      || Node <- Nodes],
     ok;
 main(["agents", N]) ->
-    start_dist(),
+    start_dist("cluster_"),
     Hosts = lists:seq(1, list_to_integer(N)),
     [wait(fun() -> agent_joined(I) end, {agent_joined, I}) || I <- Hosts],
     ok;
@@ -23,9 +23,11 @@ main(_) ->
     io:format(standard_error, "usage: cluster.escript mesh N | agents N~n", []),
     halt(2).
 
-start_dist() ->
-    Name = list_to_atom("cluster_" ++ os:getpid() ++ "@198.51.100.1"),
-    {ok, _} = net_kernel:start([Name, longnames]).
+%% Starts distribution with the cluster's net_ticktime (escript ignores ERL_FLAGS).
+start_dist(Prefix) ->
+    Name = list_to_atom(Prefix ++ os:getpid() ++ "@198.51.100.1"),
+    Tick = list_to_integer(os:getenv("TICKSPLIT_TICKTIME", "2")),
+    {ok, _} = net_kernel:start(Name, #{name_domain => longnames, net_ticktime => Tick}).
 
 app_nodes(N) -> [node_name("app", I) || I <- lists:seq(1, N)].
 
