@@ -1,11 +1,11 @@
 #include "agent/agent.hpp"
 
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 
-#include <csignal>
 #include <spdlog/spdlog.h>
+#include <csignal>
 
 namespace ticksplit::agent {
 
@@ -129,8 +129,10 @@ void Agent::on_timer() {
   const auto now = clock::Monotonic::now();
   for (auto& n : locals_) {
     if (n.deadline > now) continue;
-    if (n.state == LocalNode::State::down) attempt_join(n);
-    else if (n.state == LocalNode::State::installing) drop_connection(n.fd, "watcher install timed out");
+    if (n.state == LocalNode::State::down)
+      attempt_join(n);
+    else if (n.state == LocalNode::State::installing)
+      drop_connection(n.fd, "watcher install timed out");
   }
   if (!cnode_.published() && republish_at_ <= now) {
     if (auto s = cnode_.publish(); !s) {
@@ -183,8 +185,10 @@ void Agent::drop_connection(int fd, const std::string& why) {
   conns_.erase(it);
   if (auto dropped = subscribers_.remove_node(node); dropped > 0)
     spdlog::info("{} subscriber(s) on {} removed: connection gone", dropped, node);
-  if (auto* n = local_by_fd(fd)) node_failed(*n, why);
-  else spdlog::debug("connection from {} closed: {}", node, why);
+  if (auto* n = local_by_fd(fd))
+    node_failed(*n, why);
+  else
+    spdlog::debug("connection from {} closed: {}", node, why);
 }
 
 cnode::Connection* Agent::connection_to(const std::string& node) {

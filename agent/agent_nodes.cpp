@@ -48,8 +48,7 @@ void Agent::send_install_step(LocalNode& n) {
   const auto call = watcher::call_for(n.step, opts_.name, "ticksplit");
   n.deadline = clock::Monotonic::now() + LocalNode::rpc_timeout;
   auto* conn = conns_.at(n.fd).get();
-  if (auto s = conn->rpc(cnode_.ec(), call.mod, call.fun, call.args); !s)
-    drop_connection(n.fd, s.error().message);
+  if (auto s = conn->rpc(cnode_.ec(), call.mod, call.fun, call.args); !s) drop_connection(n.fd, s.error().message);
 }
 
 void Agent::on_rex(LocalNode& n, const ei::Term& reply) {
@@ -73,10 +72,11 @@ void Agent::on_rex(LocalNode& n, const ei::Term& reply) {
   n.joined();
   spdlog::info("joined {} (net_ticktime {} ms, intensity {}), watcher running", n.name, *n.net_ticktime_ms,
                *n.tick_intensity);
-  record({0, "node_joined", 0,
-          {{"node", ei::atom(n.name)},
-           {"net_ticktime_ms", *n.net_ticktime_ms},
-           {"tick_intensity", *n.tick_intensity}}});
+  record(
+      {0,
+       "node_joined",
+       0,
+       {{"node", ei::atom(n.name)}, {"net_ticktime_ms", *n.net_ticktime_ms}, {"tick_intensity", *n.tick_intensity}}});
 }
 
 // Called once the node's connection is gone (from drop_connection).

@@ -63,8 +63,9 @@ void Agent::on_gen_call(cnode::Connection& conn, const std::string& to_name, con
   if (to_name == "net_kernel") {
     // net_adm:ping/1 asks net_kernel whether we accept the caller; we do (the cookie matched).
     const auto* r = call->request.tuple_of(2);
-    reply = r != nullptr && (*r)[0].is_atom("is_auth") ? atom("yes")
-                                                        : ei::error_tuple(ei::tuple({atom("unknown_request"), call->request}));
+    reply = r != nullptr && (*r)[0].is_atom("is_auth")
+                ? atom("yes")
+                : ei::error_tuple(ei::tuple({atom("unknown_request"), call->request}));
   } else {
     reply = handle_request(call->request);
   }

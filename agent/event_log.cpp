@@ -22,8 +22,7 @@ EventLog::Page EventLog::since(std::uint64_t since, std::size_t limit, std::int6
   if (since == 0) since = 1;
   const std::uint64_t first = events_.empty() ? next_seq_ : events_.front().seq;
   if (since < first) {
-    p.events.push_back(proto::Event{since, "log_gap", now_us,
-                                    {{"lost", static_cast<std::int64_t>(first - since)}}});
+    p.events.push_back(proto::Event{since, "log_gap", now_us, {{"lost", static_cast<std::int64_t>(first - since)}}});
     since = first;
   }
   std::uint64_t seq = since;
@@ -32,8 +31,6 @@ EventLog::Page EventLog::since(std::uint64_t since, std::size_t limit, std::int6
   return p;
 }
 
-proto::EventLogStatus EventLog::status() const {
-  return {next_seq_, events_.size(), capacity_, dropped_};
-}
+proto::EventLogStatus EventLog::status() const { return {next_seq_, events_.size(), capacity_, dropped_}; }
 
 }  // namespace ticksplit::agent

@@ -4,9 +4,9 @@
 #include <sstream>
 
 #include "agent/cookie.hpp"
+#include "agent/version.hpp"
 #include "common/duration.hpp"
 #include "common/error.hpp"
-#include "agent/version.hpp"
 
 namespace po = boost::program_options;
 
@@ -20,17 +20,18 @@ std::string node_host(const std::string& node) {
 namespace {
 
 po::options_description describe() {
-  po::options_description d("ticksplit-agent: joins local BEAM nodes as a hidden C-node and applies partitions on this host\n\nOptions");
-  d.add_options()
-    ("help,h", "show this help and exit")
-    ("version", "show the version and exit")
-    ("node", po::value<std::vector<std::string>>(), "local BEAM node to join, e.g. app@198.51.100.11 (repeatable, at least one)")
-    ("name", po::value<std::string>(), "this agent's node name (default: ticksplit@<host of the first --node>)")
-    ("cookie-file", po::value<std::string>(), "file holding the Erlang cookie, owner-only permissions (default: ~/.erlang.cookie)")
-    ("exempt", po::value<std::vector<std::string>>(), "address or CIDR that a fault may never drop (repeatable)")
-    ("max-fault", po::value<std::string>()->default_value("10m"), "longest allowed fault, e.g. 90s, 10m")
-    ("event-log-size", po::value<std::size_t>()->default_value(10000), "events kept in memory for {events, Seq}")
-    ("log-level", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error or off");
+  po::options_description d(
+      "ticksplit-agent: joins local BEAM nodes as a hidden C-node and applies partitions on this host\n\nOptions");
+  d.add_options()("help,h", "show this help and exit")("version", "show the version and exit")(
+      "node", po::value<std::vector<std::string>>(),
+      "local BEAM node to join, e.g. app@198.51.100.11 (repeatable, at least one)")(
+      "name", po::value<std::string>(), "this agent's node name (default: ticksplit@<host of the first --node>)")(
+      "cookie-file", po::value<std::string>(),
+      "file holding the Erlang cookie, owner-only permissions (default: ~/.erlang.cookie)")(
+      "exempt", po::value<std::vector<std::string>>(), "address or CIDR that a fault may never drop (repeatable)")(
+      "max-fault", po::value<std::string>()->default_value("10m"), "longest allowed fault, e.g. 90s, 10m")(
+      "event-log-size", po::value<std::size_t>()->default_value(10000), "events kept in memory for {events, Seq}")(
+      "log-level", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error or off");
   return d;
 }
 

@@ -16,7 +16,7 @@ struct Options {
   std::string cookie;              // read from cookie_file; never logged
   std::string cookie_file;
   std::vector<net::Cidr> exempt;
-  std::int64_t max_fault_ms = 10 * 60 * 1000;
+  std::int64_t max_fault_ms = std::int64_t{10} * 60 * 1000;
   std::string log_level = "info";
   std::size_t event_log_size = 10000;
 };

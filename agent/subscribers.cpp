@@ -10,9 +10,7 @@ bool Subscribers::add(const ei::Pid& pid) {
   return true;
 }
 
-bool Subscribers::remove(const ei::Pid& pid) {
-  return std::erase(pids_, pid) > 0;
-}
+bool Subscribers::remove(const ei::Pid& pid) { return std::erase(pids_, pid) > 0; }
 
 std::size_t Subscribers::remove_node(const std::string& node) {
   return std::erase_if(pids_, [&](const ei::Pid& p) { return p.node == node; });

@@ -6,12 +6,18 @@ namespace ticksplit {
 
 const char* domain_name(Domain d) noexcept {
   switch (d) {
-    case Domain::system: return "system";
-    case Domain::ei: return "ei";
-    case Domain::netlink: return "netlink";
-    case Domain::codec: return "codec";
-    case Domain::protocol: return "protocol";
-    case Domain::config: return "config";
+    case Domain::system:
+      return "system";
+    case Domain::ei:
+      return "ei";
+    case Domain::netlink:
+      return "netlink";
+    case Domain::codec:
+      return "codec";
+    case Domain::protocol:
+      return "protocol";
+    case Domain::config:
+      return "config";
   }
   return "unknown";
 }

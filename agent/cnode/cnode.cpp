@@ -30,7 +30,8 @@ CNode::CNode(const std::string& name, const std::string& cookie) : name_(name) {
 Status CNode::publish() {
   const int fd = ei_publish_tmo(&ec_, port_, 2000);
   if (fd < 0)
-    return ei_error("cannot register " + name_ + " with the local epmd (is epmd running? is another agent using this name?)");
+    return ei_error("cannot register " + name_ +
+                    " with the local epmd (is epmd running? is another agent using this name?)");
   epmd_.reset(fd);
   return success();
 }

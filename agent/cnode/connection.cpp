@@ -39,8 +39,7 @@ Result<Connection::Got> Connection::receive(erlang_msg& msg, ei::XBuff& payload,
 Status Connection::send(const ei::Pid& to, const ei::XBuff& encoded, unsigned timeout_ms) {
   auto pid = to_ei(to);
   if (!pid) return pid.error();
-  if (ei_send_tmo(fd_, &*pid, const_cast<char*>(encoded.data()), static_cast<int>(encoded.size()),
-                  timeout_ms) < 0)
+  if (ei_send_tmo(fd_, &*pid, const_cast<char*>(encoded.data()), static_cast<int>(encoded.size()), timeout_ms) < 0)
     return ei_error("send to " + node_);
   return success();
 }

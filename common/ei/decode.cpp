@@ -9,11 +9,32 @@ namespace {
 
 // External term format tags (erts/emulator/beam/external.h).
 enum Tag : std::uint8_t {
-  kNewFloat = 70, kBitBinary = 77, kNewPid = 88, kNewPort = 89, kNewerRef = 90,
-  kSmallInt = 97, kInt = 98, kFloat = 99, kAtom = 100, kRef = 101, kPort = 102, kPid = 103,
-  kSmallTuple = 104, kLargeTuple = 105, kNil = 106, kString = 107, kList = 108, kBinary = 109,
-  kSmallBig = 110, kLargeBig = 111, kNewRef = 114, kSmallAtom = 115, kMap = 116,
-  kAtomUtf8 = 118, kSmallAtomUtf8 = 119, kV4Port = 120,
+  kNewFloat = 70,
+  kBitBinary = 77,
+  kNewPid = 88,
+  kNewPort = 89,
+  kNewerRef = 90,
+  kSmallInt = 97,
+  kInt = 98,
+  kFloat = 99,
+  kAtom = 100,
+  kRef = 101,
+  kPort = 102,
+  kPid = 103,
+  kSmallTuple = 104,
+  kLargeTuple = 105,
+  kNil = 106,
+  kString = 107,
+  kList = 108,
+  kBinary = 109,
+  kSmallBig = 110,
+  kLargeBig = 111,
+  kNewRef = 114,
+  kSmallAtom = 115,
+  kMap = 116,
+  kAtomUtf8 = 118,
+  kSmallAtomUtf8 = 119,
+  kV4Port = 120,
 };
 
 class Reader {
@@ -123,10 +144,8 @@ Result<Term> Reader::big(std::size_t len_bytes) {
   if (digits.size() <= 8) {
     std::uint64_t mag = 0;
     for (std::size_t i = digits.size(); i-- > 0;) mag = (mag << 8) | digits[i];
-    if (sign == 0 && mag <= static_cast<std::uint64_t>(INT64_MAX))
-      return Term(static_cast<std::int64_t>(mag));
-    if (sign == 1 && mag <= static_cast<std::uint64_t>(INT64_MAX) + 1)
-      return Term(static_cast<std::int64_t>(0 - mag));
+    if (sign == 0 && mag <= static_cast<std::uint64_t>(INT64_MAX)) return Term(static_cast<std::int64_t>(mag));
+    if (sign == 1 && mag <= static_cast<std::uint64_t>(INT64_MAX) + 1) return Term(static_cast<std::int64_t>(0 - mag));
   }
   return Term(BigInt{sign == 1, std::move(digits)});
 }
@@ -263,8 +282,7 @@ Result<Term> Reader::float_old() {
 }
 
 Result<Term> Reader::term(int depth) {
-  if (depth > max_decode_depth)
-    return codec_error("term nested deeper than " + std::to_string(max_decode_depth));
+  if (depth > max_decode_depth) return codec_error("term nested deeper than " + std::to_string(max_decode_depth));
   std::uint8_t tag = 0;
   if (!u8(tag)) return truncated("term");
   switch (tag) {
@@ -283,11 +301,16 @@ Result<Term> Reader::term(int depth) {
       if (!u64(v)) return truncated("float");
       return Term(std::bit_cast<double>(v));
     }
-    case kFloat: return float_old();
-    case kAtom: return atom_body(2, true);
-    case kAtomUtf8: return atom_body(2, false);
-    case kSmallAtom: return atom_body(1, true);
-    case kSmallAtomUtf8: return atom_body(1, false);
+    case kFloat:
+      return float_old();
+    case kAtom:
+      return atom_body(2, true);
+    case kAtomUtf8:
+      return atom_body(2, false);
+    case kSmallAtom:
+      return atom_body(1, true);
+    case kSmallAtomUtf8:
+      return atom_body(1, false);
     case kSmallTuple: {
       std::uint8_t n = 0;
       if (!u8(n)) return truncated("tuple arity");
@@ -298,9 +321,12 @@ Result<Term> Reader::term(int depth) {
       if (!u32(n)) return truncated("tuple arity");
       return tuple(n, depth);
     }
-    case kNil: return Term(List{});
-    case kString: return string_ext();
-    case kList: return list(depth);
+    case kNil:
+      return Term(List{});
+    case kString:
+      return string_ext();
+    case kList:
+      return list(depth);
     case kBinary: {
       std::uint32_t n = 0;
       if (!u32(n)) return truncated("binary length");
@@ -308,17 +334,28 @@ Result<Term> Reader::term(int depth) {
       if (!bytes(b.bytes, n)) return truncated("binary");
       return Term(std::move(b));
     }
-    case kSmallBig: return big(1);
-    case kLargeBig: return big(4);
-    case kMap: return map(depth);
-    case kPid: return pid(false, depth);
-    case kNewPid: return pid(true, depth);
-    case kPort: case kNewPort: case kV4Port: return port(tag, depth);
-    case kRef: case kNewRef: case kNewerRef: return ref(tag, depth);
-    case kBitBinary: return codec_error("bitstrings are not supported");
+    case kSmallBig:
+      return big(1);
+    case kLargeBig:
+      return big(4);
+    case kMap:
+      return map(depth);
+    case kPid:
+      return pid(false, depth);
+    case kNewPid:
+      return pid(true, depth);
+    case kPort:
+    case kNewPort:
+    case kV4Port:
+      return port(tag, depth);
+    case kRef:
+    case kNewRef:
+    case kNewerRef:
+      return ref(tag, depth);
+    case kBitBinary:
+      return codec_error("bitstrings are not supported");
     default:
-      return codec_error("unsupported term tag " + std::to_string(tag) + " at byte " +
-                         std::to_string(pos_ - 1));
+      return codec_error("unsupported term tag " + std::to_string(tag) + " at byte " + std::to_string(pos_ - 1));
   }
 }
 
@@ -331,8 +368,7 @@ Result<Term> decode(std::span<const std::uint8_t> bytes) {
   if (version != 131) return codec_error("bad version byte " + std::to_string(version));
   auto t = r.term(0);
   if (!t) return t;
-  if (r.remaining() != 0)
-    return codec_error(std::to_string(r.remaining()) + " trailing bytes after the term");
+  if (r.remaining() != 0) return codec_error(std::to_string(r.remaining()) + " trailing bytes after the term");
   return t;
 }
 

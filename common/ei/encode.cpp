@@ -1,5 +1,6 @@
 #include "common/ei/encode.hpp"
 
+#include <climits>
 #include <cstring>
 
 namespace ticksplit::ei {
@@ -35,8 +36,7 @@ struct Encoder {
   XBuff& x;
 
   Status operator()(const Atom& a) const {
-    if (ei_x_encode_atom_len_as(x.get(), a.name.data(), static_cast<int>(a.name.size()), ERLANG_UTF8,
-                                ERLANG_UTF8) < 0)
+    if (ei_x_encode_atom_len_as(x.get(), a.name.data(), static_cast<int>(a.name.size()), ERLANG_UTF8, ERLANG_UTF8) < 0)
       return too_long("atom", a.name);
     return success();
   }
@@ -53,7 +53,8 @@ struct Encoder {
     return success();
   }
   Status operator()(const Binary& b) const {
-    ei_x_encode_binary(x.get(), b.bytes.data(), static_cast<long>(b.bytes.size()));
+    if (b.bytes.size() > static_cast<std::size_t>(INT_MAX)) return codec_error("binary too large to encode");
+    ei_x_encode_binary(x.get(), b.bytes.data(), static_cast<int>(b.bytes.size()));
     return success();
   }
   Status operator()(const Tuple& t) const {

@@ -76,7 +76,10 @@ void print_seq(std::ostream& os, const std::vector<Term>& items) {
 struct Printer {
   std::ostream& os;
   void operator()(const Atom& a) const {
-    if (plain_atom(a.name)) os << a.name; else os << '\'' << a.name << '\'';
+    if (plain_atom(a.name))
+      os << a.name;
+    else
+      os << '\'' << a.name << '\'';
   }
   void operator()(std::int64_t i) const { os << i; }
   void operator()(const BigInt& b) const {
@@ -91,17 +94,27 @@ struct Printer {
   void operator()(const Binary& b) const {
     bool printable = true;
     for (unsigned char c : b.bytes) printable = printable && c >= 0x20 && c < 0x7f && c != '"';
-    if (printable) { os << "<<\"" << b.bytes << "\">>"; return; }
+    if (printable) {
+      os << "<<\"" << b.bytes << "\">>";
+      return;
+    }
     os << "<<";
     for (std::size_t i = 0; i < b.bytes.size(); ++i)
       os << (i ? "," : "") << static_cast<unsigned>(static_cast<unsigned char>(b.bytes[i]));
     os << ">>";
   }
-  void operator()(const Tuple& t) const { os << '{'; print_seq(os, t.items); os << '}'; }
+  void operator()(const Tuple& t) const {
+    os << '{';
+    print_seq(os, t.items);
+    os << '}';
+  }
   void operator()(const List& l) const {
     os << '[';
     print_seq(os, l.items);
-    if (l.tail) { os << '|'; print(os, *l.tail); }
+    if (l.tail) {
+      os << '|';
+      print(os, *l.tail);
+    }
     os << ']';
   }
   void operator()(const Map& m) const {

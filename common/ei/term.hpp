@@ -79,15 +79,19 @@ struct Term {
 
   Term() : value(List{}) {}  // [] is Erlang's natural empty value
   template <class T>
-  Term(T v) : value(std::move(v)) {}  // NOLINT(google-explicit-constructor)
+  Term(T v) : value(std::move(v)) {}       // NOLINT(google-explicit-constructor)
   Term(int v) : value(std::int64_t{v}) {}  // NOLINT(google-explicit-constructor)
 
   bool operator==(const Term& o) const { return value == o.value; }
 
   template <class T>
-  [[nodiscard]] const T* as() const noexcept { return std::get_if<T>(&value); }
+  [[nodiscard]] const T* as() const noexcept {
+    return std::get_if<T>(&value);
+  }
   template <class T>
-  [[nodiscard]] bool is() const noexcept { return std::holds_alternative<T>(value); }
+  [[nodiscard]] bool is() const noexcept {
+    return std::holds_alternative<T>(value);
+  }
 
   [[nodiscard]] bool is_atom(std::string_view name) const noexcept;
   [[nodiscard]] bool is_nil() const noexcept;

@@ -4,8 +4,8 @@
 #include <ei.h>
 
 #include <cstddef>
-#include <span>
 #include <cstdint>
+#include <span>
 #include <utility>
 
 namespace ticksplit::ei {

@@ -11,9 +11,9 @@
 namespace ticksplit::net {
 
 struct Cidr {
-  int family = 0;                      // AF_INET or AF_INET6
+  int family = 0;                       // AF_INET or AF_INET6
   std::array<std::uint8_t, 16> addr{};  // network byte order; IPv4 uses the first 4 bytes
-  int prefix = 0;                      // 0..32 or 0..128
+  int prefix = 0;                       // 0..32 or 0..128
 
   bool operator==(const Cidr&) const = default;
   [[nodiscard]] std::string to_string() const;

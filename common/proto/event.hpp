@@ -14,8 +14,8 @@ namespace ticksplit::proto {
 
 struct Event {
   std::uint64_t seq = 0;
-  std::string type;         // nodeup, nodedown, node_joined, node_lost, log_gap, ...
-  std::int64_t time_us = 0;  // unix microseconds, taken when the agent learned of it
+  std::string type;                                      // nodeup, nodedown, node_joined, node_lost, log_gap, ...
+  std::int64_t time_us = 0;                              // unix microseconds, taken when the agent learned of it
   std::vector<std::pair<std::string, ei::Term>> fields;  // the rest, by name
 
   [[nodiscard]] const ei::Term* field(std::string_view name) const noexcept;

@@ -58,9 +58,7 @@ Result<GenCall> parse_gen_call(const Term& msg) {
   return GenCall{*pid, (*from)[1], items[2]};
 }
 
-Term gen_call_term(const GenCall& c) {
-  return tuple({atom("$gen_call"), tuple({c.from, c.tag}), c.request});
-}
+Term gen_call_term(const GenCall& c) { return tuple({atom("$gen_call"), tuple({c.from, c.tag}), c.request}); }
 
 Term gen_reply_term(const Term& tag, Term reply) { return tuple({tag, std::move(reply)}); }
 

@@ -50,8 +50,8 @@ std::string error_of(std::vector<std::string> args) {
 
 TEST_CASE("a full command line parses, the name defaults from the first node") {
   TempCookie c("secret\n", 0400);
-  auto p = parse({"--node", "app@198.51.100.11", "--node", "b@198.51.100.11", "--cookie-file", c.path,
-                  "--exempt", "198.51.100.1", "--exempt", "2001:db8::/32", "--max-fault", "90s"});
+  auto p = parse({"--node", "app@198.51.100.11", "--node", "b@198.51.100.11", "--cookie-file", c.path, "--exempt",
+                  "198.51.100.1", "--exempt", "2001:db8::/32", "--max-fault", "90s"});
   REQUIRE(p.options);
   CHECK(p.options->name == "ticksplit@198.51.100.11");
   CHECK(p.options->nodes.size() == 2);
@@ -79,8 +79,10 @@ TEST_CASE("configuration mistakes are clear errors") {
   CHECK(error_of({"--node", "nohost", "--cookie-file", c.path}).find("name@host") != std::string::npos);
   CHECK(error_of({"--node", "a@h", "--cookie-file", "/nonexistent/cookie"}).find("cannot read") != std::string::npos);
   CHECK(error_of({"--node", "a@h", "--cookie-file", c.path, "--exempt", "x"}).find("--exempt") != std::string::npos);
-  CHECK(error_of({"--node", "a@h", "--cookie-file", c.path, "--max-fault", "0s"}).find("--max-fault") != std::string::npos);
-  CHECK(error_of({"--node", "a@h", "--cookie-file", c.path, "--log-level", "loud"}).find("--log-level") != std::string::npos);
+  CHECK(error_of({"--node", "a@h", "--cookie-file", c.path, "--max-fault", "0s"}).find("--max-fault") !=
+        std::string::npos);
+  CHECK(error_of({"--node", "a@h", "--cookie-file", c.path, "--log-level", "loud"}).find("--log-level") !=
+        std::string::npos);
   CHECK(error_of({"--node", "a@h", "--bogus"}).find("bogus") != std::string::npos);
   CHECK(error_of({"--node", "a@h", "--name", "a@h", "--cookie-file", c.path}).find("also given") != std::string::npos);
   TempCookie empty("\n", 0600);

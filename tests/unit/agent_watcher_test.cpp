@@ -63,8 +63,7 @@ TEST_CASE("watcher messages become nodeup/nodedown events with the reason") {
   REQUIRE(u.ok());
   CHECK(u->field("reason") == nullptr);
 
-  CHECK_FALSE(watcher::to_event(tuple({atom("ticksplit_watcher"), atom("a@h"), atom("exploded"), atom("b@h"),
-                                       list({})}))
-                  .ok());
+  CHECK_FALSE(
+      watcher::to_event(tuple({atom("ticksplit_watcher"), atom("a@h"), atom("exploded"), atom("b@h"), list({})})).ok());
   CHECK_FALSE(watcher::to_event(tuple({atom("ticksplit_watcher"), 1, atom("nodeup"), atom("b@h"), list({})})).ok());
 }

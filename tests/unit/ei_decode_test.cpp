@@ -19,10 +19,11 @@ Term ints(std::initializer_list<int> v) {
   return list(std::move(items));
 }
 const char* const kAllVectors[] = {
-    "atom_ok", "atom_utf8", "atom_quoted", "int_zero", "int_small", "int_256", "int_neg", "int_max32",
-    "int_min32", "int_2_31", "int_max64", "int_min64", "big_2_64", "big_neg_2_100", "big_2_2100", "float",
-    "binary_empty", "binary_hello", "binary_bytes", "nil", "string", "list_mixed", "improper", "improper_long",
-    "tuple_empty", "tuple_ok", "tuple_large", "map_empty", "map_small", "pid", "ref", "port", "gen_call", "nested"};
+    "atom_ok",    "atom_utf8", "atom_quoted",   "int_zero",     "int_small",    "int_256",     "int_neg",
+    "int_max32",  "int_min32", "int_2_31",      "int_max64",    "int_min64",    "big_2_64",    "big_neg_2_100",
+    "big_2_2100", "float",     "binary_empty",  "binary_hello", "binary_bytes", "nil",         "string",
+    "list_mixed", "improper",  "improper_long", "tuple_empty",  "tuple_ok",     "tuple_large", "map_empty",
+    "map_small",  "pid",       "ref",           "port",         "gen_call",     "nested"};
 }  // namespace
 
 TEST_CASE("atoms decode from term_to_binary output") {

@@ -18,10 +18,10 @@ std::vector<std::uint8_t> enc(const Term& t) {
 // differ, legitimately, for atoms (OTP 25 writes Latin-1 ATOM_EXT, ei writes UTF-8) and for
 // integers beyond 2^27 (ei switches to SMALL_BIG_EXT earlier); the round trip covers those.
 TEST_CASE("encoding reproduces term_to_binary byte for byte") {
-  const char* const identical[] = {"int_zero", "int_small", "int_256", "int_neg", "int_2_31", "int_max64",
-                                   "int_min64", "big_2_64", "big_neg_2_100", "big_2_2100", "float",
-                                   "binary_empty", "binary_hello", "binary_bytes", "nil", "improper_long",
-                                   "tuple_empty", "tuple_large", "map_empty"};
+  const char* const identical[] = {"int_zero",      "int_small",    "int_256",      "int_neg",       "int_2_31",
+                                   "int_max64",     "int_min64",    "big_2_64",     "big_neg_2_100", "big_2_2100",
+                                   "float",         "binary_empty", "binary_hello", "binary_bytes",  "nil",
+                                   "improper_long", "tuple_empty",  "tuple_large",  "map_empty"};
   for (const char* name : identical) {
     const auto bytes = golden(name);
     auto t = decode(bytes);
@@ -31,9 +31,9 @@ TEST_CASE("encoding reproduces term_to_binary byte for byte") {
 }
 
 TEST_CASE("every golden vector survives decode -> encode -> decode") {
-  const char* const all[] = {"atom_ok", "atom_utf8", "atom_quoted", "int_max32", "int_min32", "string",
-                             "list_mixed", "improper", "tuple_ok", "map_small", "pid", "ref", "port",
-                             "gen_call", "nested", "big_2_2100", "improper_long"};
+  const char* const all[] = {"atom_ok",    "atom_utf8", "atom_quoted", "int_max32",  "int_min32",    "string",
+                             "list_mixed", "improper",  "tuple_ok",    "map_small",  "pid",          "ref",
+                             "port",       "gen_call",  "nested",      "big_2_2100", "improper_long"};
   for (const char* name : all) {
     auto t = decode(golden(name));
     REQUIRE(t.ok());

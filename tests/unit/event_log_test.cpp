@@ -7,7 +7,7 @@ using ticksplit::proto::Event;
 
 namespace {
 Event ev(const char* type) { return Event{0, type, 100, {}}; }
-}
+}  // namespace
 
 TEST_CASE("sequence numbers start at 1 and have no holes") {
   EventLog log(10);

@@ -76,7 +76,9 @@ TEST_CASE("the reply keeps the caller's tag unchanged") {
 }
 
 TEST_CASE("events round-trip and keep their fields") {
-  const proto::Event e{12, "nodedown", 1795262605089309,
+  const proto::Event e{12,
+                       "nodedown",
+                       1795262605089309,
                        {{"observer", atom("app@198.51.100.11")},
                         {"peer", atom("app@198.51.100.12")},
                         {"reason", atom("net_tick_timeout")}}};
