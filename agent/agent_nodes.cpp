@@ -22,16 +22,17 @@ LocalNode* Agent::local_by_name(const std::string& name) {
   return nullptr;
 }
 
+// A node that connects to us first is joined through adopt() instead.
 void Agent::attempt_join(LocalNode& n) {
-  if (auto* existing = connection_to(n.name)) {
-    n.fd = existing->fd();
-    start_install(n);
-    return;
-  }
   auto conn = cnode_.connect(n.name, kConnectTimeoutMs);
   if (!conn) {
     n.failed(clock::Monotonic::now());
-    spdlog::debug("{}; retrying", conn.error().message);
+    // Loud once per outage, quiet while retrying: a wrong cookie or a node that is not up
+    // must be visible without filling the log every 2 s.
+    if (n.failures == 1)
+      spdlog::warn("{} (is the node up? does the cookie match?); retrying with backoff", conn.error().message);
+    else
+      spdlog::debug("{}; retrying", conn.error().message);
     return;
   }
   spdlog::debug("connected to {}", n.name);

@@ -30,6 +30,7 @@ struct LocalNode {
   watcher::Step step = watcher::Step::check_loaded;
   clock::Monotonic::time_point deadline{};  // next attempt (down), or RPC reply due (installing)
   std::chrono::milliseconds backoff = first_backoff;
+  int failures = 0;  // attempts failed since the last successful join
   std::optional<std::int64_t> net_ticktime_ms;
   std::optional<std::int64_t> tick_intensity;
 
@@ -42,10 +43,12 @@ struct LocalNode {
     step = watcher::Step::check_loaded;
     deadline = now + backoff;
     backoff = std::min(backoff * 2, max_backoff);
+    ++failures;
   }
   void joined() {
     state = State::ready;
     backoff = first_backoff;
+    failures = 0;
   }
 };
 
