@@ -1,0 +1,17 @@
+// The drop classifier: for each packet, look up (peer address, direction) in the drop map
+// and return TC_ACT_SHOT while the entry's window is open, counting what it drops. Outside
+// any window it returns TC_ACT_UNSPEC, leaving the packet to whatever else is configured.
+#pragma once
+
+#include <linux/bpf.h>
+
+#include <vector>
+
+namespace ticksplit::agent::bpf {
+
+enum class Hook { ingress, egress };
+
+// The instructions for one hook, bound to the drop map `map_fd`.
+std::vector<bpf_insn> drop_program(Hook hook, int map_fd);
+
+}  // namespace ticksplit::agent::bpf
