@@ -60,7 +60,7 @@ Status map_delete(int map_fd, const void* key) {
 }
 
 Result<Fd> load_classifier(std::span<const bpf_insn> insns, const char* name) {
-  std::vector<char> log(64 * 1024);
+  std::vector<char> log(std::size_t{64} * 1024);
   static const char license[] = "GPL";
   bpf_attr attr{};
   attr.prog_type = BPF_PROG_TYPE_SCHED_CLS;
