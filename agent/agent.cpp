@@ -162,7 +162,7 @@ void Agent::arm_timer() {
   timerfd_settime(timer_.get(), TFD_TIMER_ABSTIME, &spec, nullptr);
 }
 
-cnode::Connection* Agent::adopt(std::unique_ptr<cnode::Connection> conn) {
+void Agent::adopt(std::unique_ptr<cnode::Connection> conn) {
   // A node that reconnects before we noticed its old connection die replaces it.
   for (auto& [fd, old] : conns_)
     if (old->node() == conn->node()) {
@@ -175,7 +175,6 @@ cnode::Connection* Agent::adopt(std::unique_ptr<cnode::Connection> conn) {
     n->fd = raw->fd();
     start_install(*n);
   }
-  return raw;
 }
 
 void Agent::drop_connection(int fd, const std::string& why) {

@@ -34,7 +34,7 @@ class Agent {
   void on_connection_ready(int fd);
   void on_timer();
   void arm_timer();
-  cnode::Connection* adopt(std::unique_ptr<cnode::Connection> conn);
+  void adopt(std::unique_ptr<cnode::Connection> conn);
   void drop_connection(int fd, const std::string& why);
   cnode::Connection* connection_to(const std::string& node);
   void shutdown();

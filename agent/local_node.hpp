@@ -34,8 +34,6 @@ struct LocalNode {
   std::optional<std::int64_t> net_ticktime_ms;
   std::optional<std::int64_t> tick_intensity;
 
-  [[nodiscard]] bool connected() const noexcept { return state != State::down; }
-
   // Back to down; the next attempt waits a backoff that doubles up to max_backoff.
   void failed(clock::Monotonic::time_point now) {
     state = State::down;
