@@ -104,9 +104,9 @@ Term Agent::handle_request(const Term& request) {
 
 void Agent::record(proto::Event e) {
   const auto& stored = log_.append(std::move(e));
-  const Term t = proto::to_term(stored);
+  Term t = proto::to_term(stored);
   spdlog::info("event {}", ei::to_string(t));
-  auto msg = ei::encode(proto::event_message(opts_.name, stored));
+  auto msg = ei::encode(proto::event_message(opts_.name, std::move(t)));
   if (!msg) {
     spdlog::error("cannot encode event: {}", msg.error().message);
     return;

@@ -31,7 +31,6 @@ class CNode {
   [[nodiscard]] int epmd_fd() const noexcept { return epmd_.get(); }
   [[nodiscard]] int port() const noexcept { return port_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  [[nodiscard]] ei::Pid self() const { return from_ei(*ei_self(const_cast<ei_cnode*>(&ec_))); }
   ei_cnode* ec() noexcept { return &ec_; }
 
  private:

@@ -2,27 +2,15 @@
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
 
 #include "common/ei/encode.hpp"
+#include "common/ei/native.hpp"
 
 namespace ticksplit::agent::cnode {
 
 Error ei_error(const std::string& context) {
   const int err = erl_errno;
   return Error{Domain::ei, err, context + (err != 0 ? std::string(": ") + std::strerror(err) : "")};
-}
-
-ei::Pid from_ei(const erlang_pid& p) { return ei::Pid{p.node, p.num, p.serial, p.creation}; }
-
-Result<erlang_pid> to_ei(const ei::Pid& p) {
-  erlang_pid e{};
-  if (p.node.size() >= sizeof e.node) return codec_error("pid node name too long: " + p.node);
-  std::memcpy(e.node, p.node.c_str(), p.node.size() + 1);
-  e.num = p.num;
-  e.serial = p.serial;
-  e.creation = p.creation;
-  return e;
 }
 
 Result<Connection::Got> Connection::receive(erlang_msg& msg, ei::XBuff& payload, unsigned timeout_ms) {
@@ -37,7 +25,7 @@ Result<Connection::Got> Connection::receive(erlang_msg& msg, ei::XBuff& payload,
 }
 
 Status Connection::send(const ei::Pid& to, const ei::XBuff& encoded, unsigned timeout_ms) {
-  auto pid = to_ei(to);
+  auto pid = ei::to_erlang_pid(to);
   if (!pid) return pid.error();
   if (ei_send_tmo(fd_, &*pid, const_cast<char*>(encoded.data()), static_cast<int>(encoded.size()), timeout_ms) < 0)
     return ei_error("send to " + node_);
@@ -53,8 +41,8 @@ Status Connection::send(const ei::Pid& to, const ei::Term& message, unsigned tim
 Status Connection::rpc(ei_cnode* ec, const char* mod, const char* fun, const ei::Term& args) {
   ei::XBuff x;  // ei_rpc_to wants the argument list without a version byte
   if (auto s = ei::encode_term(args, x); !s) return s;
-  std::vector<char> m(mod, mod + std::strlen(mod) + 1), f(fun, fun + std::strlen(fun) + 1);
-  if (ei_rpc_to(ec, fd_, m.data(), f.data(), x.data(), static_cast<int>(x.size())) < 0)
+  // ei_rpc_to takes char* but only reads the names
+  if (ei_rpc_to(ec, fd_, const_cast<char*>(mod), const_cast<char*>(fun), x.data(), static_cast<int>(x.size())) < 0)
     return ei_error(std::string("rpc ") + mod + ":" + fun + " on " + node_);
   return success();
 }

@@ -42,9 +42,6 @@ class Connection {
   std::string node_;
 };
 
-ei::Pid from_ei(const erlang_pid& p);
-Result<erlang_pid> to_ei(const ei::Pid& p);
-
 // erl_errno as an Error, with context.
 Error ei_error(const std::string& context);
 

@@ -3,6 +3,8 @@
 #include <climits>
 #include <cstring>
 
+#include "common/ei/native.hpp"
+
 namespace ticksplit::ei {
 namespace {
 
@@ -79,12 +81,9 @@ struct Encoder {
     return success();
   }
   Status operator()(const Pid& p) const {
-    erlang_pid ep{};
-    if (!copy_node(ep.node, p.node)) return too_long("pid node", p.node);
-    ep.num = p.num;
-    ep.serial = p.serial;
-    ep.creation = p.creation;
-    ei_x_encode_pid(x.get(), &ep);
+    auto ep = to_erlang_pid(p);
+    if (!ep) return ep.error();
+    ei_x_encode_pid(x.get(), &*ep);
     return success();
   }
   Status operator()(const Ref& r) const {

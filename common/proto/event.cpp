@@ -49,8 +49,10 @@ Result<Event> event_from_term(const Term& t) {
   return e;
 }
 
-Term event_message(const std::string& agent_node, const Event& e) {
-  return ei::tuple({atom("ticksplit_event"), atom(agent_node), to_term(e)});
+Term event_message(const std::string& agent_node, Term event) {
+  return ei::tuple({atom("ticksplit_event"), atom(agent_node), std::move(event)});
 }
+
+Term event_message(const std::string& agent_node, const Event& e) { return event_message(agent_node, to_term(e)); }
 
 }  // namespace ticksplit::proto

@@ -25,7 +25,8 @@ struct Event {
 ei::Term to_term(const Event& e);
 Result<Event> event_from_term(const ei::Term& t);
 
-// {ticksplit_event, AgentNode, Event}
+// {ticksplit_event, AgentNode, Event}, from the event's term (to_term) when the caller has it
+ei::Term event_message(const std::string& agent_node, ei::Term event);
 ei::Term event_message(const std::string& agent_node, const Event& e);
 
 }  // namespace ticksplit::proto
