@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 #include <csignal>
 
+#include "common/net/resolve.hpp"
+
 namespace ticksplit::agent {
 
 namespace {
@@ -32,10 +34,22 @@ Fd make_timerfd() {
   return fd;
 }
 
+fault::Policy make_policy(const Options& o) {
+  fault::Policy p;
+  p.exempt = o.exempt;
+  p.max_fault_ms = o.max_fault_ms;
+  p.local = net::local_addresses();
+  for (const auto& n : o.nodes)
+    if (auto found = net::resolve_host(net::node_host(n))) p.local.insert(p.local.end(), found->begin(), found->end());
+  return p;
+}
+
 }  // namespace
 
 Agent::Agent(Options options)
     : opts_(std::move(options)),
+      backend_(std::make_unique<fault::KernelBackend>(opts_.interfaces)),
+      engine_(std::make_unique<fault::Engine>(*backend_, make_policy(opts_))),
       cnode_(opts_.name, opts_.cookie),
       log_(opts_.event_log_size),
       timer_(make_timerfd()),
@@ -126,6 +140,9 @@ void Agent::on_connection_ready(int fd) {
 void Agent::on_timer() {
   std::uint64_t expirations = 0;
   [[maybe_unused]] auto r = ::read(timer_.get(), &expirations, sizeof expirations);
+  fault::Events events;
+  engine_->tick(events);
+  record(std::move(events));
   const auto now = clock::Monotonic::now();
   for (auto& n : locals_) {
     if (n.deadline > now) continue;
@@ -153,6 +170,8 @@ void Agent::arm_timer() {
   for (const auto& n : locals_)
     if (n.state != LocalNode::State::ready) consider(n.deadline);
   if (!cnode_.published()) consider(republish_at_);
+  // steady_clock is CLOCK_MONOTONIC, the clock of the engine's windows
+  if (auto due = engine_->next_due_ns()) consider(clock::Monotonic::time_point(std::chrono::nanoseconds(*due)));
   itimerspec spec{};
   if (next) {
     const auto ns = std::max<std::int64_t>(1, next->time_since_epoch().count());
@@ -184,6 +203,11 @@ void Agent::drop_connection(int fd, const std::string& why) {
   conns_.erase(it);
   if (auto dropped = subscribers_.remove_node(node); dropped > 0)
     spdlog::info("{} subscriber(s) on {} removed: connection gone", dropped, node);
+  // Faults are owned like links: their requester gone, they heal.
+  fault::Events events;
+  if (auto healed = engine_->heal_owner(node, events); healed > 0)
+    spdlog::info("{} fault(s) of {} healed: connection gone", healed, node);
+  record(std::move(events));
   if (auto* n = local_by_fd(fd))
     node_failed(*n, why);
   else
@@ -200,6 +224,12 @@ void Agent::shutdown() {
   // Closing the epmd socket is what unregisters the name; do it first so nobody new
   // finds us while we close the rest.
   cnode_.unpublish();
+  fault::Events events;
+  if (auto healed = engine_->heal_all(fault::HealReason::shutdown, events); healed > 0)
+    spdlog::info("{} fault(s) healed on shutdown", healed);
+  record(std::move(events));
+  engine_.reset();
+  backend_.reset();  // removes the filters (and the clsact qdisc if we made it)
   conns_.clear();
   spdlog::info("agent {} stopped", opts_.name);
 }

@@ -11,6 +11,8 @@
 
 #include "agent/cnode/cnode.hpp"
 #include "agent/event_log.hpp"
+#include "agent/fault/engine.hpp"
+#include "agent/fault/kernel_backend.hpp"
 #include "agent/local_node.hpp"
 #include "agent/options.hpp"
 #include "agent/subscribers.hpp"
@@ -21,7 +23,8 @@ namespace ticksplit::agent {
 
 class Agent {
  public:
-  // Throws ConfigError when the agent cannot start (no port, epmd refuses the name).
+  // Throws ConfigError when the agent cannot start (no port, epmd refuses the name, no way
+  // to enforce partitions).
   explicit Agent(Options options);
   // Runs until SIGTERM or SIGINT; returns the exit code.
   int run();
@@ -51,11 +54,15 @@ class Agent {
   // agent_requests.cpp: messages and the gen_server protocol
   void on_message(cnode::Connection& conn, const erlang_msg& msg, const ei::XBuff& payload);
   void on_gen_call(cnode::Connection& conn, const std::string& to_name, const ei::Term& msg);
-  ei::Term handle_request(const ei::Term& request);
+  ei::Term handle_request(const ei::Term& request, const std::string& from_node);
+  ei::Term partition(const proto::PartitionRequest& r, const std::string& from_node);
   void record(proto::Event e);
+  void record(fault::Events events);
   [[nodiscard]] proto::AgentStatus status() const;
 
   Options opts_;
+  std::unique_ptr<fault::KernelBackend> backend_;  // before anything that may record a fault
+  std::unique_ptr<fault::Engine> engine_;
   cnode::CNode cnode_;
   std::vector<LocalNode> locals_;
   std::map<int, std::unique_ptr<cnode::Connection>> conns_;

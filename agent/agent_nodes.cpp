@@ -70,6 +70,7 @@ void Agent::on_rex(LocalNode& n, const ei::Term& reply) {
   }
   n.net_ticktime_ms = next->started->net_ticktime_ms;
   n.tick_intensity = next->started->tick_intensity;
+  engine_->set_recovery_timeout_ms(2 * *n.net_ticktime_ms);  // DESIGN.md: recovered or 2 x T
   n.joined();
   spdlog::info("joined {} (net_ticktime {} ms, intensity {}), watcher running", n.name, *n.net_ticktime_ms,
                *n.tick_intensity);

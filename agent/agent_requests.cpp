@@ -3,11 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/agent.hpp"
+#include "agent/fault/peers.hpp"
 #include "agent/version.hpp"
 #include "agent/watcher.hpp"
 #include "common/clock.hpp"
 #include "common/ei/decode.hpp"
 #include "common/ei/encode.hpp"
+#include "common/net/resolve.hpp"
 #include "common/proto/request.hpp"
 
 namespace ticksplit::agent {
@@ -59,6 +61,8 @@ void Agent::on_gen_call(cnode::Connection& conn, const std::string& to_name, con
     spdlog::warn("{} from {}, dropping (no one to answer)", call.error().message, conn.node());
     return;
   }
+  // Handling may drop connections (a failed event send), so `conn` is not used after it.
+  const std::string via = conn.node();
   Term reply;
   if (to_name == "net_kernel") {
     // net_adm:ping/1 asks net_kernel whether we accept the caller; we do (the cookie matched).
@@ -67,15 +71,19 @@ void Agent::on_gen_call(cnode::Connection& conn, const std::string& to_name, con
                 ? atom("yes")
                 : ei::error_tuple(ei::tuple({atom("unknown_request"), call->request}));
   } else {
-    reply = handle_request(call->request);
+    reply = handle_request(call->request, call->from.node);
   }
   auto* target = connection_to(call->from.node);
-  if (target == nullptr) target = &conn;
+  if (target == nullptr) target = connection_to(via);
+  if (target == nullptr) {
+    spdlog::warn("reply to {} dropped: its connection is gone", ei::to_string(call->from));
+    return;
+  }
   if (auto s = target->send(call->from, proto::gen_reply_term(call->tag, std::move(reply)), kSendTimeoutMs); !s)
     drop_connection(target->fd(), s.error().message);
 }
 
-Term Agent::handle_request(const Term& request) {
+Term Agent::handle_request(const Term& request, const std::string& from_node) {
   auto parsed = proto::parse_request(request);
   if (const auto* rejected = std::get_if<proto::Rejected>(&parsed)) {
     spdlog::debug("refusing request {}: {}", ei::to_string(request), ei::to_string(rejected->reason));
@@ -83,6 +91,7 @@ Term Agent::handle_request(const Term& request) {
   }
   struct Visitor {
     Agent& a;
+    const std::string& from;
     Term operator()(const proto::StatusRequest&) const { return proto::status_reply(a.status()); }
     Term operator()(const proto::SubscribeRequest& r) const {
       if (a.connection_to(r.pid.node) == nullptr)
@@ -98,8 +107,51 @@ Term Agent::handle_request(const Term& request) {
       auto page = a.log_.since(static_cast<std::uint64_t>(r.since), kEventsPerReply, clock::unix_us());
       return proto::events_reply(page.events, page.next_seq);
     }
+    Term operator()(const proto::PartitionRequest& r) const { return a.partition(r, from); }
+    Term operator()(const proto::HealRequest& r) const {
+      fault::Events events;
+      const auto healed = a.engine_->heal(r.id, events);
+      a.record(std::move(events));
+      if (healed == fault::Engine::Healed::not_found) return ei::error_tuple(atom("not_found"));
+      return atom("ok");
+    }
+    Term operator()(const proto::HealAllRequest&) const {
+      fault::Events events;
+      const auto n = a.engine_->heal_all(fault::HealReason::heal_all, events);
+      a.record(std::move(events));
+      return ei::ok_tuple(static_cast<std::int64_t>(n));
+    }
   };
-  return std::visit(Visitor{*this}, std::get<proto::Request>(parsed));
+  return std::visit(Visitor{*this, from_node}, std::get<proto::Request>(parsed));
+}
+
+Term Agent::partition(const proto::PartitionRequest& r, const std::string& from_node) {
+  auto addresses = fault::resolve_peers(r.peers);
+  if (const auto* why = std::get_if<Term>(&addresses)) {
+    spdlog::info("partition refused: {}", ei::to_string(*why));
+    return ei::error_tuple(*why);
+  }
+  fault::FaultSpec spec;
+  spec.id = r.id;
+  spec.owner = from_node;
+  for (const auto& p : r.peers) spec.peers.push_back(p.text);
+  spec.addresses = std::get<std::vector<net::Cidr>>(std::move(addresses));
+  if (auto own = net::resolve_host(net::node_host(from_node))) spec.owner_addresses = *own;
+  spec.direction = r.direction;
+  spec.start_at_us = r.start_at_us;
+  spec.duration_ms = r.duration_ms;
+  fault::Events events;
+  auto applied = engine_->apply(spec, events);
+  record(std::move(events));
+  if (const auto* why = std::get_if<Term>(&applied)) {
+    spdlog::info("partition refused: {}", ei::to_string(*why));
+    return ei::error_tuple(*why);
+  }
+  return ei::ok_tuple(ei::binary(std::get<std::string>(applied)));
+}
+
+void Agent::record(fault::Events events) {
+  for (auto& e : events) record(std::move(e));
 }
 
 void Agent::record(proto::Event e) {
@@ -130,7 +182,8 @@ proto::AgentStatus Agent::status() const {
       s.tick_intensity = n.tick_intensity;
     }
   }
-  s.backend = "none";
+  s.backend = backend_ ? backend_->name() : "none";
+  if (engine_) s.faults = engine_->status();
   s.version = version;
   for (const auto& c : opts_.exempt) s.exempt.push_back(c.to_string());
   s.max_fault_ms = opts_.max_fault_ms;

@@ -7,15 +7,11 @@
 #include "agent/version.hpp"
 #include "common/duration.hpp"
 #include "common/error.hpp"
+#include "common/net/resolve.hpp"
 
 namespace po = boost::program_options;
 
 namespace ticksplit::agent {
-
-std::string node_host(const std::string& node) {
-  const auto at = node.find('@');
-  return at == std::string::npos ? "" : node.substr(at + 1);
-}
 
 namespace {
 
@@ -30,6 +26,8 @@ po::options_description describe() {
       "file holding the Erlang cookie, owner-only permissions (default: ~/.erlang.cookie)")(
       "exempt", po::value<std::vector<std::string>>(), "address or CIDR that a fault may never drop (repeatable)")(
       "max-fault", po::value<std::string>()->default_value("10m"), "longest allowed fault, e.g. 90s, 10m")(
+      "interface", po::value<std::vector<std::string>>(),
+      "interface to enforce partitions on (repeatable; default: every non-loopback interface at start-up)")(
       "event-log-size", po::value<std::size_t>()->default_value(10000), "events kept in memory for {events, Seq}")(
       "log-level", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error or off");
   return d;
@@ -64,7 +62,7 @@ Parsed parse_options(int argc, const char* const argv[]) {
   if (!vm.count("node")) throw ConfigError("at least one --node is required (see --help)");
   o.nodes = vm["node"].as<std::vector<std::string>>();
   for (const auto& n : o.nodes) check_node_name(n, "--node");
-  o.name = vm.count("name") ? vm["name"].as<std::string>() : "ticksplit@" + node_host(o.nodes.front());
+  o.name = vm.count("name") ? vm["name"].as<std::string>() : "ticksplit@" + net::node_host(o.nodes.front());
   check_node_name(o.name, "--name");
   for (const auto& n : o.nodes)
     if (n == o.name) throw ConfigError("--name " + o.name + " is also given as a --node");
@@ -78,6 +76,13 @@ Parsed parse_options(int argc, const char* const argv[]) {
   auto max_fault = parse_duration_ms(vm["max-fault"].as<std::string>());
   if (!max_fault) throw ConfigError("--max-fault: " + max_fault.error().message);
   o.max_fault_ms = *max_fault;
+
+  if (vm.count("interface")) {
+    o.interfaces = vm["interface"].as<std::vector<std::string>>();
+    for (const auto& i : o.interfaces)
+      if (i.empty() || i.size() >= 16 || i.find('/') != std::string::npos)
+        throw ConfigError("--interface '" + i + "' is not an interface name");
+  }
 
   o.event_log_size = vm["event-log-size"].as<std::size_t>();
   if (o.event_log_size == 0) throw ConfigError("--event-log-size must be at least 1");

@@ -16,6 +16,7 @@ struct Options {
   std::string cookie;              // read from cookie_file; never logged
   std::string cookie_file;
   std::vector<net::Cidr> exempt;
+  std::vector<std::string> interfaces;  // empty: every non-loopback interface
   std::int64_t max_fault_ms = std::int64_t{10} * 60 * 1000;
   std::string log_level = "info";
   std::size_t event_log_size = 10000;
@@ -29,8 +30,5 @@ struct Parsed {
 
 // Throws ConfigError with a message for the user on any bad flag or unreadable cookie.
 Parsed parse_options(int argc, const char* const argv[]);
-
-// The host part of a node name ("app@198.51.100.11" -> "198.51.100.11"), or "" if none.
-std::string node_host(const std::string& node);
 
 }  // namespace ticksplit::agent

@@ -8,7 +8,9 @@
 #include <netlink/attr.h>
 #include <netlink/errno.h>
 
+#include <set>
 #include <string>
+#include <vector>
 
 namespace ticksplit::agent::tc {
 namespace {
@@ -83,14 +85,30 @@ Status attach_filter(Netlink& nl, int ifindex, bpf::Hook hook, int prog_fd) {
   return success();
 }
 
-Status detach_filter(Netlink& nl, int ifindex, bpf::Hook hook) {
+Result<bool> detach_filter(Netlink& nl, int ifindex, bpf::Hook hook) {
   auto msg = tc_message(RTM_DELTFILTER, 0, ifindex, hook_parent(hook), filter_handle, filter_info());
   if (!msg) return msg.error();
   if (const int err = nla_put_string(msg->get(), TCA_KIND, "bpf"); err < 0)
     return netlink_error("building the filter removal", err);
   const int err = nl.request(std::move(*msg));
-  if (err == 0 || err == -NLE_OBJ_NOTFOUND || err == -NLE_INVAL || err == -NLE_NODEV) return success();
+  if (err == 0) return true;
+  if (err == -NLE_OBJ_NOTFOUND || err == -NLE_INVAL || err == -NLE_NODEV) return false;
   return netlink_error(std::string("removing the drop filter from ") + hook_name(hook) + " of " + where(ifindex), err);
+}
+
+Result<int> count_filters(Netlink& nl, int ifindex, bpf::Hook hook) {
+  tcmsg tcm{};
+  tcm.tcm_family = AF_UNSPEC;
+  tcm.tcm_ifindex = ifindex;
+  tcm.tcm_parent = hook_parent(hook);
+  std::vector<tcmsg> listed;
+  if (const int err = nl.dump(RTM_GETTFILTER, tcm, listed); err < 0)
+    return netlink_error(std::string("listing the filters on ") + hook_name(hook) + " of " + where(ifindex), err);
+  // The kernel lists a filter's priority once and then each of its handles (u32 lists its
+  // hash tables too), so filters are told apart by priority.
+  std::set<std::uint32_t> priorities;
+  for (const auto& t : listed) priorities.insert(TC_H_MAJ(t.tcm_info));
+  return static_cast<int>(priorities.size());
 }
 
 }  // namespace ticksplit::agent::tc

@@ -22,7 +22,9 @@ Status remove_clsact(Netlink& nl, int ifindex);
 
 // Attaches the program in direct-action mode on the hook; replaces an earlier one of ours.
 Status attach_filter(Netlink& nl, int ifindex, bpf::Hook hook, int prog_fd);
-// Removing a filter that is already gone is success.
-Status detach_filter(Netlink& nl, int ifindex, bpf::Hook hook);
+// Removes our filter from the hook: true if there was one, false if it was gone already.
+Result<bool> detach_filter(Netlink& nl, int ifindex, bpf::Hook hook);
+// How many filters (anyone's, counted by priority) the hook holds.
+Result<int> count_filters(Netlink& nl, int ifindex, bpf::Hook hook);
 
 }  // namespace ticksplit::agent::tc

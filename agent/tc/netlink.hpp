@@ -2,11 +2,13 @@
 // neither clsact nor cls_bpf). RAII for nl_sock and nl_msg; NLE_* codes become Errors.
 #pragma once
 
+#include <linux/rtnetlink.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/error.hpp"
 
@@ -28,6 +30,9 @@ class Netlink {
   // Sends the request and waits for the kernel's acknowledgement; takes the message.
   // Returns the NLE_* code (0 on success) so callers can accept "already gone".
   int request(MsgPtr msg);
+  // Sends a tc dump request (RTM_GETQDISC, RTM_GETTFILTER) for `header` and collects the
+  // tcmsg of every object the kernel lists. 0 or a negative NLE_* code.
+  int dump(int type, const tcmsg& header, std::vector<tcmsg>& out);
 
  private:
   SockPtr sock_;

@@ -45,7 +45,7 @@ Term status_reply(const AgentStatus& s) {
       {"net_ticktime_ms", opt_int(s.net_ticktime_ms)},
       {"tick_intensity", opt_int(s.tick_intensity)},
       {"detection_window_ms", w ? tuple({w->min_ms, w->max_ms}) : atom("undefined")},
-      {"faults", ei::list({})},
+      {"faults", ei::list(s.faults)},
       {"backend", atom(s.backend)},
       {"version", ei::binary(s.version)},
       {"exempt", ei::list(std::move(exempt))},
@@ -86,6 +86,8 @@ Result<AgentStatus> parse_status_reply(const Term& t) {
   if (const Term* ex = m.get("exempt"); ex != nullptr && ex->is<ei::List>())
     for (const auto& e : ex->as<ei::List>()->items)
       if (const auto* b = e.as<ei::Binary>()) s.exempt.push_back(b->bytes);
+  if (const Term* faults = m.get("faults"); faults != nullptr && faults->is<ei::List>())
+    s.faults = faults->as<ei::List>()->items;
   if (const Term* log = m.get("event_log"); log != nullptr) {
     s.events.next_seq = static_cast<std::uint64_t>(get_opt_int(*log, "next_seq").value_or(0));
     s.events.held = static_cast<std::uint64_t>(get_opt_int(*log, "held").value_or(0));

@@ -37,6 +37,7 @@ struct AgentStatus {
   std::vector<std::string> exempt;  // CIDRs
   std::int64_t max_fault_ms = 0;
   EventLogStatus events;
+  std::vector<ei::Term> faults;  // one map per fault not yet recovered (agent/fault/engine.hpp)
   bool operator==(const AgentStatus&) const = default;
 
   [[nodiscard]] std::optional<TickWindow> window() const;

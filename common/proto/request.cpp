@@ -17,10 +17,78 @@ std::variant<Request, Rejected> pid_request(const std::vector<Term>& items, bool
   return UnsubscribeRequest{*pid};
 }
 
+Rejected bad(const char* what, const Term& t) { return Rejected{tuple({atom(what), t})}; }
+
+const Term* map_value(const ei::Map& m, std::string_view key) {
+  for (const auto& [k, v] : m.entries)
+    if (k.is_atom(key)) return &v;
+  return nullptr;
+}
+
+std::variant<Request, Rejected> partition_request(const Term& spec) {
+  const auto* m = spec.as<ei::Map>();
+  if (m == nullptr) return bad("spec_not_a_map", spec);
+  for (const auto& [k, v] : m->entries)
+    if (!(k.is_atom("peers") || k.is_atom("duration_ms") || k.is_atom("direction") || k.is_atom("start_at_us") ||
+          k.is_atom("id")))
+      return bad("unknown_key", k);
+  PartitionRequest r;
+  const Term* peers = map_value(*m, "peers");
+  const auto* list = peers != nullptr ? peers->as<ei::List>() : nullptr;
+  if (list == nullptr || list->tail || list->items.empty())
+    return bad("bad_peers", peers != nullptr ? *peers : atom("missing"));
+  for (const auto& p : list->items) {
+    if (const auto* a = p.as<ei::Atom>(); a != nullptr && a->name.find('@') != std::string::npos)
+      r.peers.push_back({a->name, true});
+    else if (const auto* b = p.as<ei::Binary>(); b != nullptr && !b->bytes.empty())
+      r.peers.push_back({b->bytes, false});
+    else
+      return bad("bad_peer", p);
+  }
+  const Term* duration = map_value(*m, "duration_ms");
+  const auto* ms = duration != nullptr ? duration->as<std::int64_t>() : nullptr;
+  if (ms == nullptr || *ms <= 0) return bad("bad_duration", duration != nullptr ? *duration : atom("missing"));
+  r.duration_ms = *ms;
+  if (const Term* d = map_value(*m, "direction")) {
+    if (d->is_atom("in"))
+      r.direction = Direction::in;
+    else if (d->is_atom("out"))
+      r.direction = Direction::out;
+    else if (d->is_atom("both"))
+      r.direction = Direction::both;
+    else
+      return bad("bad_direction", *d);
+  }
+  if (const Term* s = map_value(*m, "start_at_us")) {
+    const auto* us = s->as<std::int64_t>();
+    if (us == nullptr || *us < 0) return bad("bad_start_at_us", *s);
+    r.start_at_us = *us;
+  }
+  if (const Term* id = map_value(*m, "id")) {
+    const auto* b = id->as<ei::Binary>();
+    if (b == nullptr || b->bytes.empty() || b->bytes.size() > 128) return bad("bad_id", *id);
+    r.id = b->bytes;
+  }
+  return r;
+}
+
 }  // namespace
+
+const char* direction_name(Direction d) noexcept {
+  switch (d) {
+    case Direction::in:
+      return "in";
+    case Direction::out:
+      return "out";
+    case Direction::both:
+      return "both";
+  }
+  return "in";
+}
 
 std::variant<Request, Rejected> parse_request(const Term& t) {
   if (t.is_atom("status")) return StatusRequest{};
+  if (t.is_atom("heal")) return HealAllRequest{};
   const auto* items = t.tuple_of(2);
   if (items == nullptr) return Rejected{unknown(t)};
   const Term& tag = (*items)[0];
@@ -31,6 +99,12 @@ std::variant<Request, Rejected> parse_request(const Term& t) {
     if (since == nullptr || *since < 0) return Rejected{tuple({atom("bad_sequence"), (*items)[1]})};
     return EventsRequest{*since};
   }
+  if (tag.is_atom("partition")) return partition_request((*items)[1]);
+  if (tag.is_atom("heal")) {
+    const auto* id = (*items)[1].as<ei::Binary>();
+    if (id == nullptr) return bad("bad_id", (*items)[1]);
+    return HealRequest{id->bytes};
+  }
   return Rejected{unknown(t)};
 }
 
@@ -40,6 +114,18 @@ Term to_term(const Request& r) {
     Term operator()(const SubscribeRequest& s) const { return tuple({atom("subscribe"), s.pid}); }
     Term operator()(const UnsubscribeRequest& s) const { return tuple({atom("unsubscribe"), s.pid}); }
     Term operator()(const EventsRequest& e) const { return tuple({atom("events"), e.since}); }
+    Term operator()(const PartitionRequest& p) const {
+      std::vector<Term> peers;
+      for (const auto& peer : p.peers) peers.push_back(peer.is_node ? atom(peer.text) : ei::binary(peer.text));
+      std::vector<std::pair<Term, Term>> spec{{atom("peers"), ei::list(std::move(peers))},
+                                              {atom("duration_ms"), p.duration_ms},
+                                              {atom("direction"), atom(direction_name(p.direction))}};
+      if (p.start_at_us) spec.emplace_back(atom("start_at_us"), *p.start_at_us);
+      if (p.id) spec.emplace_back(atom("id"), ei::binary(*p.id));
+      return tuple({atom("partition"), ei::map(std::move(spec))});
+    }
+    Term operator()(const HealRequest& h) const { return tuple({atom("heal"), ei::binary(h.id)}); }
+    Term operator()(const HealAllRequest&) const { return atom("heal"); }
   };
   return std::visit(V{}, r);
 }

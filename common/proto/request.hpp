@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <variant>
+#include <vector>
 
 #include "common/ei/term.hpp"
 #include "common/error.hpp"
@@ -26,7 +29,37 @@ struct EventsRequest {
   bool operator==(const EventsRequest&) const = default;
 };
 
-using Request = std::variant<StatusRequest, SubscribeRequest, UnsubscribeRequest, EventsRequest>;
+enum class Direction { in, out, both };
+const char* direction_name(Direction d) noexcept;
+
+// A peer as the requester named it: a node name (atom; its host is resolved to addresses) or
+// an address or CIDR (binary).
+struct Peer {
+  std::string text;
+  bool is_node = false;
+  bool operator==(const Peer&) const = default;
+};
+
+// {partition, #{peers, duration_ms, direction, start_at_us, id}}. Shape is checked here;
+// policy (exempt addresses, --max-fault) is the agent's.
+struct PartitionRequest {
+  std::vector<Peer> peers;
+  std::int64_t duration_ms = 0;
+  Direction direction = Direction::in;
+  std::optional<std::int64_t> start_at_us;  // unix microseconds; absent: now
+  std::optional<std::string> id;
+  bool operator==(const PartitionRequest&) const = default;
+};
+struct HealRequest {
+  std::string id;
+  bool operator==(const HealRequest&) const = default;
+};
+struct HealAllRequest {
+  bool operator==(const HealAllRequest&) const = default;
+};
+
+using Request = std::variant<StatusRequest, SubscribeRequest, UnsubscribeRequest, EventsRequest, PartitionRequest,
+                             HealRequest, HealAllRequest>;
 
 // A request that cannot be served, with the reason to send back in {error, Reason}.
 struct Rejected {

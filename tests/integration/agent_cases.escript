@@ -38,7 +38,7 @@ run(status, []) ->
     #{agent := ?A1, net_ticktime_ms := 2000, tick_intensity := 4,
       detection_window_ms := {1500, 2500},
       nodes := [#{node := ?APP1, connected := true}],
-      faults := [], backend := _, version := V,
+      faults := [], backend := tc_bpf, version := V,
       exempt := [<<"198.51.100.1/32">>, <<"2001:db8::1/128">>],
       max_fault_ms := 600000} = S,
     expect(is_binary(V) andalso V =/= <<>>, {bad_version, V}),
@@ -90,8 +90,8 @@ run(idle, []) ->
 
 run(bad_input, []) ->
     {error, {unknown_request, bogus}} = call(?A1, bogus),
-    {error, {unknown_request, {partition, #{}}}} = call(?A1, {partition, #{}}),
-    {error, {unknown_request, heal}} = call(?A1, heal),
+    {error, {unknown_request, {partition, a, b}}} = call(?A1, {partition, a, b}),
+    {error, {unknown_request, {heal, a, b}}} = call(?A1, {heal, a, b}),
     {error, {bad_sequence, -1}} = call(?A1, {events, -1}),
     {error, {bad_sequence, x}} = call(?A1, {events, x}),
     {error, {bad_pid, notapid}} = call(?A1, {subscribe, notapid}),

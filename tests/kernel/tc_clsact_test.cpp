@@ -80,12 +80,27 @@ TEST_CASE("the drop filter attaches in direct-action mode on both hooks, once, a
   CHECK(count(egress, "ticksplit_drop") == 1);
   CHECK(ingress.find("direct-action") != std::string::npos);
   CHECK(ingress.find("pref 49374") != std::string::npos);  // filter_priority 0xc0de
+  auto listed = tc::count_filters(nl, ifindex, bpf::Hook::ingress);
+  REQUIRE(listed.ok());
+  CHECK(*listed == 1);
 
-  REQUIRE(tc::detach_filter(nl, ifindex, bpf::Hook::ingress).ok());
+  // someone else's filter on the same hook is counted, and survives ours going
+  REQUIRE(shell("tc filter add dev tsa ingress prio 7 protocol ip u32 match ip src 198.51.100.99/32 classid 1:1 "
+                "&& echo added")
+              .find("added") != std::string::npos);
+  CHECK(*tc::count_filters(nl, ifindex, bpf::Hook::ingress) == 2);
+
+  auto removed = tc::detach_filter(nl, ifindex, bpf::Hook::ingress);
+  REQUIRE(removed.ok());
+  CHECK(*removed);
   REQUIRE(tc::detach_filter(nl, ifindex, bpf::Hook::egress).ok());
   CHECK(count(shell("tc filter show dev tsa ingress"), "ticksplit_drop") == 0);
   CHECK(count(shell("tc filter show dev tsa egress"), "ticksplit_drop") == 0);
-  CHECK(tc::detach_filter(nl, ifindex, bpf::Hook::ingress).ok());  // already gone: success
+  CHECK(*tc::count_filters(nl, ifindex, bpf::Hook::ingress) == 1);
+  CHECK(*tc::count_filters(nl, ifindex, bpf::Hook::egress) == 0);
+  auto again = tc::detach_filter(nl, ifindex, bpf::Hook::ingress);  // already gone: success, says so
+  REQUIRE(again.ok());
+  CHECK_FALSE(*again);
   REQUIRE(tc::remove_clsact(nl, ifindex).ok());
 }
 

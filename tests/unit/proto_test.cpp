@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "common/ei/decode.hpp"
 #include "common/ei/encode.hpp"
 #include "common/proto/event.hpp"
@@ -23,8 +25,23 @@ const Pid kPid{"drv@198.51.100.1", 7, 0, 3};
 }  // namespace
 
 TEST_CASE("every request round-trips through the wire") {
-  const proto::Request requests[] = {proto::StatusRequest{}, proto::SubscribeRequest{kPid},
-                                     proto::UnsubscribeRequest{kPid}, proto::EventsRequest{42}};
+  proto::PartitionRequest full;
+  full.peers = {{"app@198.51.100.12", true}, {"2001:db8::12", false}, {"198.51.100.0/28", false}};
+  full.duration_ms = 3000;
+  full.direction = proto::Direction::both;
+  full.start_at_us = 1'700'000'000'000'000;
+  full.id = "f-1";
+  proto::PartitionRequest minimal;
+  minimal.peers = {{"198.51.100.13", false}};
+  minimal.duration_ms = 1;
+  const proto::Request requests[] = {proto::StatusRequest{},
+                                     proto::SubscribeRequest{kPid},
+                                     proto::UnsubscribeRequest{kPid},
+                                     proto::EventsRequest{42},
+                                     full,
+                                     minimal,
+                                     proto::HealRequest{"f-1"},
+                                     proto::HealAllRequest{}};
   for (const auto& r : requests) {
     auto parsed = proto::parse_request(wire(proto::to_term(r)));
     REQUIRE(std::holds_alternative<proto::Request>(parsed));
@@ -39,8 +56,31 @@ TEST_CASE("bad requests are rejected with the reason the agent sends back") {
     return std::get<proto::Rejected>(parsed).reason;
   };
   CHECK(reason(atom("bogus")) == tuple({atom("unknown_request"), atom("bogus")}));
-  CHECK(reason(tuple({atom("partition"), map({})})) ==
-        tuple({atom("unknown_request"), tuple({atom("partition"), map({})})}));
+  CHECK(reason(tuple({atom("partition"), list({})})) == tuple({atom("spec_not_a_map"), list({})}));
+  CHECK(reason(tuple({atom("partition"), map({})})) == tuple({atom("bad_peers"), atom("missing")}));
+  const auto spec = [](std::vector<std::pair<Term, Term>> extra) {
+    std::vector<std::pair<Term, Term>> m{{atom("peers"), list({binary("198.51.100.12")})}, {atom("duration_ms"), 1000}};
+    for (auto& [k, v] : extra) {
+      auto it = std::find_if(m.begin(), m.end(), [&](auto& e) { return e.first == k; });
+      if (it != m.end())
+        it->second = v;
+      else
+        m.emplace_back(k, v);
+    }
+    return tuple({atom("partition"), map(m)});
+  };
+  CHECK(reason(spec({{atom("peers"), list({})}})) == tuple({atom("bad_peers"), list({})}));
+  CHECK(reason(spec({{atom("peers"), binary("x")}})) == tuple({atom("bad_peers"), binary("x")}));
+  CHECK(reason(spec({{atom("peers"), list({42})}})) == tuple({atom("bad_peer"), 42}));
+  CHECK(reason(spec({{atom("peers"), list({atom("nohost")})}})) == tuple({atom("bad_peer"), atom("nohost")}));
+  CHECK(reason(spec({{atom("duration_ms"), 0}})) == tuple({atom("bad_duration"), 0}));
+  CHECK(reason(spec({{atom("duration_ms"), -5}})) == tuple({atom("bad_duration"), -5}));
+  CHECK(reason(spec({{atom("duration_ms"), 1.5}})) == tuple({atom("bad_duration"), 1.5}));
+  CHECK(reason(spec({{atom("direction"), atom("sideways")}})) == tuple({atom("bad_direction"), atom("sideways")}));
+  CHECK(reason(spec({{atom("start_at_us"), atom("now")}})) == tuple({atom("bad_start_at_us"), atom("now")}));
+  CHECK(reason(spec({{atom("id"), atom("f")}})) == tuple({atom("bad_id"), atom("f")}));
+  CHECK(reason(spec({{atom("duraton_ms"), 5}})) == tuple({atom("unknown_key"), atom("duraton_ms")}));
+  CHECK(reason(tuple({atom("heal"), 7})) == tuple({atom("bad_id"), 7}));
   CHECK(reason(tuple({atom("events"), -1})) == tuple({atom("bad_sequence"), -1}));
   CHECK(reason(tuple({atom("events"), atom("x")})) == tuple({atom("bad_sequence"), atom("x")}));
   CHECK(reason(tuple({atom("subscribe"), atom("me")})) == tuple({atom("bad_pid"), atom("me")}));

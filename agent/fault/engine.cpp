@@ -1,0 +1,446 @@
+#include "agent/fault/engine.hpp"
+
+#include "common/net/resolve.hpp"
+
+#include <arpa/inet.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+namespace ticksplit::agent::fault {
+
+using ei::atom;
+using ei::Term;
+using ei::tuple;
+
+namespace {
+
+constexpr std::size_t kFinishedKept = 1024;
+
+Term bin(std::string s) { return ei::binary(std::move(s)); }
+Term i64(std::uint64_t v) { return Term(static_cast<std::int64_t>(v)); }
+Term address_term(const net::Cidr& a) {
+  auto text = a.to_string();
+  return bin(text.substr(0, text.find('/')));
+}
+
+std::string hex(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+const char* heal_reason_name(HealReason r) noexcept {
+  switch (r) {
+    case HealReason::deadline:
+      return "deadline";
+    case HealReason::request:
+      return "request";
+    case HealReason::heal_all:
+      return "heal_all";
+    case HealReason::owner_gone:
+      return "owner_gone";
+    case HealReason::shutdown:
+      return "shutdown";
+  }
+  return "request";
+}
+
+bool KeyLess::operator()(const bpf::DropKey& a, const bpf::DropKey& b) const noexcept {
+  return std::memcmp(&a, &b, sizeof a) < 0;
+}
+
+std::uint64_t unix_to_mono_ns(std::int64_t unix_us, const Clocks& c) noexcept {
+  const std::int64_t ns = static_cast<std::int64_t>(c.mono_ns) + (unix_us - c.unix_us) * 1000;
+  return ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
+}
+
+std::int64_t mono_to_unix_us(std::uint64_t mono_ns, const Clocks& c) noexcept {
+  return c.unix_us + (static_cast<std::int64_t>(mono_ns) - static_cast<std::int64_t>(c.mono_ns)) / 1000;
+}
+
+bpf::DropKey drop_key(const net::Cidr& address, bool in) noexcept {
+  bpf::DropKey k{};
+  const bool v4 = address.family == AF_INET;
+  k.kind = static_cast<std::uint32_t>(in ? (v4 ? bpf::Kind::in_v4 : bpf::Kind::in_v6)
+                                         : (v4 ? bpf::Kind::out_v4 : bpf::Kind::out_v6));
+  std::memcpy(k.addr, address.addr.data(), v4 ? 4 : 16);
+  return k;
+}
+
+Engine::Engine(Backend& backend, Policy policy)
+    : backend_(backend),
+      policy_(std::move(policy)),
+      id_suffix_(hex(static_cast<std::uint64_t>(backend.now().unix_us))) {}
+
+std::optional<Term> Engine::refuse(const FaultSpec& spec) const {
+  if (spec.duration_ms <= 0) return tuple({atom("bad_duration"), spec.duration_ms});
+  if (spec.duration_ms > policy_.max_fault_ms)
+    return tuple({atom("duration_above_max_fault"), spec.duration_ms, policy_.max_fault_ms});
+  if (spec.addresses.empty()) return atom("no_peers");
+  const auto inside = [](const std::vector<net::Cidr>& blocks, const net::Cidr& a) {
+    return std::any_of(blocks.begin(), blocks.end(), [&](const net::Cidr& b) { return b.contains(a); });
+  };
+  for (const auto& a : spec.addresses) {
+    if (net::is_loopback(a)) return tuple({atom("loopback"), address_term(a)});
+    if (inside(policy_.exempt, a)) return tuple({atom("exempt"), address_term(a)});
+    if (inside(policy_.local, a)) return tuple({atom("own_address"), address_term(a)});
+    if (inside(spec.owner_addresses, a)) return tuple({atom("requester_address"), address_term(a)});
+  }
+  if (spec.id && faults_.count(*spec.id)) return tuple({atom("duplicate_id"), bin(*spec.id)});
+  return std::nullopt;
+}
+
+std::variant<std::string, Term> Engine::apply(const FaultSpec& spec, Events& out) {
+  if (auto why = refuse(spec)) return *why;
+  const Clocks c = backend_.now();
+  const std::uint64_t requested = spec.start_at_us ? unix_to_mono_ns(*spec.start_at_us, c) : c.mono_ns;
+  const std::uint64_t end = requested + static_cast<std::uint64_t>(spec.duration_ms) * 1'000'000;
+  if (end <= c.mono_ns) return tuple({atom("already_over"), *spec.start_at_us});
+  if (requested > c.mono_ns + static_cast<std::uint64_t>(policy_.max_fault_ms) * 1'000'000)
+    return tuple({atom("starts_later_than_max_fault"), *spec.start_at_us});
+  tick(out);  // so that what is due is not mistaken for what is current
+
+  Fault f;
+  f.id = spec.id ? *spec.id : "f" + std::to_string(next_id_++) + "-" + id_suffix_;
+  f.owner = spec.owner;
+  f.peers = spec.peers;
+  f.direction = spec.direction;
+  f.window = {std::max(requested, c.mono_ns), end};
+  const bool in = spec.direction != proto::Direction::out;
+  const bool out_too = spec.direction != proto::Direction::in;
+  for (const auto& a : spec.addresses) {
+    auto text = a.to_string();
+    text = text.substr(0, text.find('/'));
+    for (bool dir_in : {true, false}) {
+      if ((dir_in && !in) || (!dir_in && !out_too)) continue;
+      Cut cut;
+      cut.key = drop_key(a, dir_in);
+      cut.address = text;
+      cut.counts_for_recovery = dir_in == in;
+      const bool dup = std::any_of(f.cuts.begin(), f.cuts.end(), [&](const Cut& x) {
+        return !KeyLess{}(x.key, cut.key) && !KeyLess{}(cut.key, x.key);
+      });
+      if (!dup) f.cuts.push_back(cut);
+    }
+  }
+  const std::string id = f.id;
+  auto& stored = faults_.emplace(id, std::move(f)).first->second;
+  for (auto& cut : stored.cuts) {
+    auto& entry = keys_[cut.key];
+    entry.faults.insert(id);
+    // The fault's evidence counts from here (or from its own stretch, see sync): what the
+    // entry dropped before was another fault's.
+    auto v = read(cut.key);
+    Status s = v ? sync(cut.key, c.mono_ns) : Status(v.error());
+    if (!s) {  // undo: nothing of a refused fault stays in the map
+      const Term reason = tuple({atom("backend"), bin(s.error().message)});
+      std::vector<bpf::DropKey> touched;
+      for (const auto& t : stored.cuts) touched.push_back(t.key);
+      release(id);
+      finished_.erase(id);
+      for (const auto& k : touched)
+        if (keys_.count(k)) (void)sync(k, c.mono_ns);
+      return reason;
+    }
+    cut.base_packets = v->dropped_packets;
+    cut.base_bytes = v->dropped_bytes;
+  }
+  spdlog::info("fault {} armed: {} peer address(es), {}, {} ms from {}", id, spec.addresses.size(),
+               proto::direction_name(spec.direction), spec.duration_ms, mono_to_unix_us(stored.window.start_ns, c));
+  if (stored.window.start_ns <= c.mono_ns) start(stored, c, out);
+  return id;
+}
+
+Engine::Healed Engine::heal(const std::string& id, Events& out) {
+  tick(out);
+  auto it = faults_.find(id);
+  if (it == faults_.end()) return finished_.count(id) ? Healed::already : Healed::not_found;
+  if (it->second.state == Fault::State::recovering) return Healed::already;
+  heal_fault(it->second, HealReason::request, backend_.now(), out);
+  return Healed::now;
+}
+
+std::size_t Engine::heal_all(HealReason why, Events& out) {
+  tick(out);
+  const Clocks c = backend_.now();
+  std::size_t n = 0;
+  std::vector<std::string> ids;
+  for (auto& [id, f] : faults_)
+    if (f.state != Fault::State::recovering) ids.push_back(id);
+  for (const auto& id : ids) {
+    // healing a fault that never started releases it, so look it up each time
+    if (auto it = faults_.find(id); it != faults_.end()) heal_fault(it->second, why, c, out), ++n;
+  }
+  return n;
+}
+
+std::size_t Engine::heal_owner(const std::string& node, Events& out) {
+  tick(out);
+  const Clocks c = backend_.now();
+  std::vector<std::string> ids;
+  for (auto& [id, f] : faults_)
+    if (f.owner == node && f.state != Fault::State::recovering) ids.push_back(id);
+  for (const auto& id : ids)
+    if (auto it = faults_.find(id); it != faults_.end()) heal_fault(it->second, HealReason::owner_gone, c, out);
+  return ids.size();
+}
+
+void Engine::tick(Events& out) {
+  const Clocks c = backend_.now();
+  std::vector<std::string> ids;
+  for (const auto& [id, f] : faults_) ids.push_back(id);
+  // In time order per fault: start, then deadline, then recovery.
+  for (const auto& id : ids) {
+    auto it = faults_.find(id);
+    if (it == faults_.end()) continue;
+    Fault& f = it->second;
+    if (f.state == Fault::State::pending && f.window.start_ns <= c.mono_ns) start(f, c, out);
+    if (f.state == Fault::State::active && f.window.end_ns <= c.mono_ns) heal_fault(f, HealReason::deadline, c, out);
+  }
+  for (const auto& id : ids) {
+    auto it = faults_.find(id);
+    if (it != faults_.end() && it->second.state == Fault::State::recovering) check_recovery(it->second, c, out);
+  }
+  // Entries whose current stretch ended may have a next one to write.
+  for (auto& [key, entry] : keys_)
+    if (entry.written.end_ns <= c.mono_ns && entry.written.end_ns != 0)
+      if (auto s = sync(key, c.mono_ns); !s) spdlog::error("updating a drop window: {}", s.error().message);
+}
+
+std::optional<std::uint64_t> Engine::next_due_ns() const {
+  std::optional<std::uint64_t> next;
+  const auto consider = [&](std::uint64_t t) { next = next ? std::min(*next, t) : t; };
+  for (const auto& [id, f] : faults_) {
+    if (f.state == Fault::State::pending) consider(f.window.start_ns);
+    if (f.state == Fault::State::active) consider(f.window.end_ns);
+    if (f.state == Fault::State::recovering) consider(std::min(f.next_poll_ns, f.recovery_deadline_ns));
+  }
+  return next;
+}
+
+// Writes the entry's window: the stretch of the union of its active faults' windows that
+// contains now or comes next; with no active fault left, the written window closed at now.
+Status Engine::sync(const bpf::DropKey& key, std::uint64_t now_ns) {
+  auto& entry = keys_.at(key);
+  std::vector<Window> windows;
+  for (const auto& id : entry.faults)
+    if (const auto& f = faults_.at(id); f.state != Fault::State::recovering) windows.push_back(f.window);
+  std::sort(windows.begin(), windows.end(), [](auto& a, auto& b) { return a.start_ns < b.start_ns; });
+  std::optional<Window> want;
+  for (std::size_t i = 0; i < windows.size() && !want;) {
+    Window w = windows[i++];
+    while (i < windows.size() && windows[i].start_ns <= w.end_ns) w.end_ns = std::max(w.end_ns, windows[i++].end_ns);
+    if (w.end_ns > now_ns) want = w;
+  }
+  if (!want) {
+    want = entry.written;
+    if (want->start_ns >= now_ns)
+      *want = {};  // never began
+    else
+      want->end_ns = std::min(want->end_ns, std::max(now_ns, want->start_ns));  // ends now
+  }
+  if (*want == entry.written) return success();
+  auto v = read(key);
+  if (!v) return v.error();
+  // A stretch after one that is over starts fresh evidence (cumulative counts stay). Healed
+  // faults still waiting for traffic on this entry can no longer see it come back here.
+  if (entry.written.end_ns <= now_ns && want->start_ns >= entry.written.end_ns) {
+    v->first_drop_ns = v->last_drop_ns = v->first_pass_after_ns = 0;
+    for (const auto& id : entry.faults) {
+      auto& f = faults_.at(id);
+      for (auto& cut : f.cuts) {
+        if (std::memcmp(&cut.key, &key, sizeof key) != 0) continue;
+        if (f.state == Fault::State::recovering && cut.passed_ns == 0) cut.superseded = true;
+        if (f.state == Fault::State::pending) cut.base_packets = v->dropped_packets, cut.base_bytes = v->dropped_bytes;
+      }
+    }
+  }
+  v->start_ns = want->start_ns;
+  v->end_ns = want->end_ns;
+  if (auto s = backend_.write(key, *v); !s) return s;
+  entry.written = *want;
+  return success();
+}
+
+Result<bpf::DropValue> Engine::read(const bpf::DropKey& key) {
+  auto v = backend_.read(key);
+  if (!v) return v.error();
+  const bpf::DropValue value = v->value_or(bpf::DropValue{});
+  harvest(key, value);
+  return value;
+}
+
+// Every read is a chance to learn when traffic came back for the healed faults on the entry.
+void Engine::harvest(const bpf::DropKey& key, const bpf::DropValue& v) {
+  if (v.first_pass_after_ns == 0) return;
+  auto it = keys_.find(key);
+  if (it == keys_.end()) return;
+  for (const auto& id : it->second.faults) {
+    auto& f = faults_.at(id);
+    if (f.state != Fault::State::recovering || v.first_pass_after_ns < f.window.end_ns) continue;
+    for (auto& cut : f.cuts)
+      if (cut.passed_ns == 0 && std::memcmp(&cut.key, &key, sizeof key) == 0) cut.passed_ns = v.first_pass_after_ns;
+  }
+}
+
+Engine::Evidence Engine::evidence(Fault& f) {
+  Evidence e;
+  for (const auto& cut : f.cuts) {
+    auto v = read(cut.key);
+    if (!v) {
+      spdlog::error("reading the evidence of fault {}: {}", f.id, v.error().message);
+      continue;
+    }
+    const std::uint64_t packets = v->dropped_packets - cut.base_packets;
+    if (packets == 0) continue;
+    e.packets += packets;
+    e.bytes += v->dropped_bytes - cut.base_bytes;
+    // Joining a peer that another fault was already dropping: its first drop predates us.
+    const std::uint64_t first = std::max(v->first_drop_ns, f.window.start_ns);
+    e.first_ns = e.first_ns == 0 ? first : std::min(e.first_ns, first);
+    e.last_ns = std::max(e.last_ns, v->last_drop_ns);
+  }
+  return e;
+}
+
+proto::Event Engine::event(const char* type, const Fault& f, const Clocks& c) const {
+  proto::Event e;
+  e.type = type;
+  e.time_us = c.unix_us;
+  std::vector<Term> peers;
+  for (const auto& p : f.peers) peers.push_back(bin(p));
+  e.fields = {{"id", bin(f.id)}, {"peers", ei::list(std::move(peers))}};
+  return e;
+}
+
+void Engine::start(Fault& f, const Clocks& c, Events& out) {
+  f.state = Fault::State::active;
+  auto e = event("fault_started", f, c);
+  std::vector<Term> addresses;
+  for (const auto& cut : f.cuts)
+    if (cut.counts_for_recovery) addresses.push_back(bin(cut.address));
+  e.fields.emplace_back("addresses", ei::list(std::move(addresses)));
+  e.fields.emplace_back("direction", atom(proto::direction_name(f.direction)));
+  e.fields.emplace_back("owner", atom(f.owner));
+  e.fields.emplace_back("start_us", mono_to_unix_us(f.window.start_ns, c));
+  e.fields.emplace_back("end_us", mono_to_unix_us(f.window.end_ns, c));
+  out.push_back(std::move(e));
+}
+
+void Engine::heal_fault(Fault& f, HealReason why, const Clocks& c, Events& out) {
+  const bool started = f.state == Fault::State::active;
+  f.window.end_ns = started ? std::min(f.window.end_ns, c.mono_ns) : f.window.start_ns;
+  f.state = Fault::State::recovering;
+  for (const auto& cut : f.cuts)
+    if (auto s = sync(cut.key, c.mono_ns); !s)  // the kernel still ends it at the old deadline
+      spdlog::error("healing fault {} early: {}", f.id, s.error().message);
+  const Evidence ev = evidence(f);
+  auto e = event("fault_healed", f, c);
+  const auto at = [&](std::uint64_t ns) { return ns == 0 ? atom("undefined") : Term(mono_to_unix_us(ns, c)); };
+  e.fields.emplace_back("reason", atom(heal_reason_name(why)));
+  e.fields.emplace_back("started", atom(started ? "true" : "false"));
+  e.fields.emplace_back("start_us", mono_to_unix_us(f.window.start_ns, c));
+  e.fields.emplace_back("end_us", mono_to_unix_us(f.window.end_ns, c));
+  e.fields.emplace_back("dropped_packets", i64(ev.packets));
+  e.fields.emplace_back("dropped_bytes", i64(ev.bytes));
+  e.fields.emplace_back("first_drop_us", at(ev.first_ns));
+  e.fields.emplace_back("last_drop_us", at(ev.last_ns));
+  out.push_back(std::move(e));
+  spdlog::info("fault {} healed ({}): {} packets dropped", f.id, heal_reason_name(why), ev.packets);
+  if (!started) return release(f.id);
+  f.recovery_deadline_ns = c.mono_ns + recovery_timeout_ns_;
+  f.next_poll_ns = c.mono_ns;  // traffic may already be back
+}
+
+void Engine::check_recovery(Fault& f, const Clocks& c, Events& out) {
+  const bool timed_out = c.mono_ns >= f.recovery_deadline_ns;
+  if (c.mono_ns < f.next_poll_ns && !timed_out) return;
+  bool all = true;
+  for (const auto& cut : f.cuts) {
+    if (!cut.counts_for_recovery || cut.passed_ns != 0) continue;
+    if (cut.superseded) {
+      all = false;
+      continue;
+    }
+    if (auto v = read(cut.key); !v) spdlog::error("reading fault {}: {}", f.id, v.error().message);
+    all = all && cut.passed_ns != 0;
+  }
+  const bool waiting = std::any_of(f.cuts.begin(), f.cuts.end(), [](const Cut& x) {
+    return x.counts_for_recovery && x.passed_ns == 0 && !x.superseded;
+  });
+  if (waiting && !timed_out) {
+    f.next_poll_ns = c.mono_ns + recovery_poll_ns;
+    return;
+  }
+  // Per peer address: the window start until its first packet passed.
+  std::vector<Term> per_peer;
+  std::uint64_t largest = 0;
+  for (const auto& cut : f.cuts) {
+    if (!cut.counts_for_recovery) continue;
+    Term outage = atom("undefined");
+    if (cut.passed_ns != 0) {
+      largest = std::max(largest, cut.passed_ns - f.window.start_ns);
+      outage = i64((cut.passed_ns - f.window.start_ns) / 1000);
+    }
+    per_peer.push_back(ei::atom_map({{"address", bin(cut.address)},
+                                     {"effective_outage_us", outage},
+                                     {"recovered", atom(cut.passed_ns != 0 ? "true" : "false")}}));
+  }
+  auto e = event("fault_recovered", f, c);
+  e.fields.emplace_back("recovered", atom(all ? "true" : "false"));
+  e.fields.emplace_back("effective_outage_us", largest == 0 ? atom("undefined") : i64(largest / 1000));
+  e.fields.emplace_back("per_peer", ei::list(std::move(per_peer)));
+  out.push_back(std::move(e));
+  release(f.id);
+}
+
+void Engine::release(std::string id) {  // by value: it may be the fault's own, erased below
+  auto it = faults_.find(id);
+  if (it == faults_.end()) return;
+  for (const auto& cut : it->second.cuts) {
+    auto k = keys_.find(cut.key);
+    if (k == keys_.end()) continue;
+    k->second.faults.erase(id);
+    if (!k->second.faults.empty()) continue;
+    if (auto s = backend_.erase(cut.key); !s) spdlog::error("removing a drop entry: {}", s.error().message);
+    keys_.erase(k);
+  }
+  faults_.erase(it);
+  if (finished_.size() >= kFinishedKept) finished_.clear();
+  finished_.insert(id);
+}
+
+std::vector<Term> Engine::status() {
+  const Clocks c = backend_.now();
+  std::vector<Term> out;
+  for (auto& [id, f] : faults_) {
+    std::uint64_t packets = 0;
+    std::vector<Term> addresses;
+    for (const auto& cut : f.cuts) {
+      if (auto v = read(cut.key)) packets += v->dropped_packets - cut.base_packets;
+      if (cut.counts_for_recovery) addresses.push_back(bin(cut.address));
+    }
+    std::vector<Term> peers;
+    for (const auto& p : f.peers) peers.push_back(bin(p));
+    const char* state = f.state == Fault::State::pending  ? "pending"
+                        : f.state == Fault::State::active ? "active"
+                                                          : "recovering";
+    out.push_back(ei::atom_map(
+        {{"id", bin(id)},
+         {"owner", atom(f.owner)},
+         {"peers", ei::list(std::move(peers))},
+         {"addresses", ei::list(std::move(addresses))},
+         {"direction", atom(proto::direction_name(f.direction))},
+         {"state", atom(state)},
+         {"window_us", tuple({mono_to_unix_us(f.window.start_ns, c), mono_to_unix_us(f.window.end_ns, c)})},
+         {"dropped_packets", i64(packets)}}));
+  }
+  return out;
+}
+
+}  // namespace ticksplit::agent::fault

@@ -1,0 +1,146 @@
+// The fault engine: turns partition requests into drop windows in the kernel map, composes
+// overlapping faults per peer, heals them (at the deadline, on request, when their owner
+// goes), and reports what the kernel saw: packets dropped and when traffic came back.
+//
+// One map entry per (peer address, direction) holds the union of the windows of every active
+// fault covering it; when faults leave gaps, the entry holds the stretch that is current or
+// next, and tick() writes the following one when it is due. The entry's counters are
+// cumulative; a fault's evidence is the difference between its start and its heal.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "agent/fault/backend.hpp"
+#include "common/ei/term.hpp"
+#include "common/net/cidr.hpp"
+#include "common/proto/event.hpp"
+#include "common/proto/request.hpp"
+
+namespace ticksplit::agent::fault {
+
+// What a fault may never drop, and how long it may last.
+struct Policy {
+  std::vector<net::Cidr> exempt;  // --exempt: the control network
+  std::vector<net::Cidr> local;   // this host's own addresses (its nodes, the agent's link)
+  std::int64_t max_fault_ms = std::int64_t{10} * 60 * 1000;
+};
+
+// A partition request with its peers resolved to addresses.
+struct FaultSpec {
+  std::optional<std::string> id;
+  std::string owner;                       // the node that asked
+  std::vector<std::string> peers;          // as requested, for events and status
+  std::vector<net::Cidr> addresses;        // full-length prefixes
+  std::vector<net::Cidr> owner_addresses;  // the requester's own: never dropped
+  proto::Direction direction = proto::Direction::in;
+  std::optional<std::int64_t> start_at_us;  // unix; absent: now
+  std::int64_t duration_ms = 0;
+};
+
+enum class HealReason { deadline, request, heal_all, owner_gone, shutdown };
+const char* heal_reason_name(HealReason r) noexcept;
+
+using Events = std::vector<proto::Event>;
+
+// How often a healed fault's entries are read to see whether traffic came back.
+inline constexpr std::uint64_t recovery_poll_ns = 20'000'000;
+
+struct KeyLess {
+  bool operator()(const bpf::DropKey& a, const bpf::DropKey& b) const noexcept;
+};
+
+class Engine {
+ public:
+  Engine(Backend& backend, Policy policy);
+
+  // A healed fault waits this long for traffic from its peers (DESIGN.md: 2 x net_ticktime).
+  void set_recovery_timeout_ms(std::int64_t ms) { recovery_timeout_ns_ = static_cast<std::uint64_t>(ms) * 1'000'000; }
+
+  // The new fault's id, or the Reason of {error, Reason}. Nothing is left in the map when
+  // a fault is refused.
+  std::variant<std::string, ei::Term> apply(const FaultSpec& spec, Events& out);
+
+  enum class Healed { now, already, not_found };
+  Healed heal(const std::string& id, Events& out);
+  std::size_t heal_all(HealReason why, Events& out);
+  std::size_t heal_owner(const std::string& node, Events& out);
+
+  // Does what is due: starts, deadlines, recovery checks. Emits their events.
+  void tick(Events& out);
+  // When tick() next has something to do (monotonic ns), if ever.
+  [[nodiscard]] std::optional<std::uint64_t> next_due_ns() const;
+
+  // Faults not yet recovered, one map each, with their counters so far.
+  std::vector<ei::Term> status();
+  [[nodiscard]] std::size_t size() const { return faults_.size(); }
+  [[nodiscard]] std::size_t entries() const { return keys_.size(); }
+
+ private:
+  struct Window {
+    std::uint64_t start_ns = 0;
+    std::uint64_t end_ns = 0;
+    bool operator==(const Window&) const = default;
+  };
+  struct Cut {  // one map entry a fault uses
+    bpf::DropKey key{};
+    std::string address;
+    bool counts_for_recovery = false;  // traffic on this entry tells that the peer is back
+    std::uint64_t base_packets = 0, base_bytes = 0;
+    std::uint64_t passed_ns = 0;  // first packet after the window, once seen
+    bool superseded = false;      // a later window was written before traffic came back
+  };
+  struct Fault {
+    enum class State { pending, active, recovering };
+    std::string id;
+    std::string owner;
+    std::vector<std::string> peers;
+    proto::Direction direction = proto::Direction::in;
+    Window window;  // its end moves earlier when healed before the deadline
+    State state = State::pending;
+    std::uint64_t recovery_deadline_ns = 0;
+    std::uint64_t next_poll_ns = 0;
+    std::vector<Cut> cuts;
+  };
+  struct Entry {
+    Window written;
+    std::set<std::string> faults;  // ids of every fault using the entry
+  };
+  struct Evidence {
+    std::uint64_t packets = 0, bytes = 0, first_ns = 0, last_ns = 0;
+  };
+
+  std::optional<ei::Term> refuse(const FaultSpec& spec) const;
+  Status sync(const bpf::DropKey& key, std::uint64_t now_ns);
+  Result<bpf::DropValue> read(const bpf::DropKey& key);
+  void harvest(const bpf::DropKey& key, const bpf::DropValue& v);
+  Evidence evidence(Fault& f);
+  void start(Fault& f, const Clocks& c, Events& out);
+  void heal_fault(Fault& f, HealReason why, const Clocks& c, Events& out);
+  void check_recovery(Fault& f, const Clocks& c, Events& out);
+  void release(std::string id);
+  proto::Event event(const char* type, const Fault& f, const Clocks& c) const;
+
+  Backend& backend_;
+  Policy policy_;
+  std::uint64_t recovery_timeout_ns_ = 120'000'000'000;  // 2 x OTP's default T until a node tells us
+  std::map<std::string, Fault> faults_;
+  std::map<bpf::DropKey, Entry, KeyLess> keys_;
+  std::set<std::string> finished_;  // recently healed ids, so healing them again answers ok
+  std::uint64_t next_id_ = 1;
+  std::string id_suffix_;
+};
+
+// Between the clocks, through one reading of both.
+std::uint64_t unix_to_mono_ns(std::int64_t unix_us, const Clocks& c) noexcept;
+std::int64_t mono_to_unix_us(std::uint64_t mono_ns, const Clocks& c) noexcept;
+
+// The map key of an address for packets arriving from it (in) or leaving to it (out).
+bpf::DropKey drop_key(const net::Cidr& address, bool in) noexcept;
+
+}  // namespace ticksplit::agent::fault

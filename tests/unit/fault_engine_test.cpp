@@ -1,0 +1,334 @@
+// The fault engine against the recording fake of the kernel seam: which entries each spec
+// writes, how overlapping faults compose, heal order, deadlines, recovery, clock conversion.
+#include <doctest/doctest.h>
+
+#include "agent/fault/engine.hpp"
+#include "agent/fault/peers.hpp"
+#include "fake_kernel.hpp"
+
+using namespace ticksplit;
+using agent::fault::Engine;
+using agent::fault::Events;
+using agent::fault::FaultSpec;
+using test::FakeKernel;
+
+namespace {
+
+net::Cidr addr(const char* text) { return *net::parse_cidr(text); }
+agent::bpf::DropKey in(const char* a) { return agent::fault::drop_key(addr(a), true); }
+agent::bpf::DropKey out(const char* a) { return agent::fault::drop_key(addr(a), false); }
+
+agent::fault::Policy policy() {
+  agent::fault::Policy p;
+  p.exempt = {addr("198.51.100.1"), addr("2001:db8::1")};
+  p.local = {addr("198.51.100.11"), addr("127.0.0.1")};
+  p.max_fault_ms = 60'000;
+  return p;
+}
+
+FaultSpec spec(std::vector<const char*> peers, std::int64_t ms, proto::Direction d = proto::Direction::in) {
+  FaultSpec s;
+  s.owner = "ctl@198.51.100.1";
+  for (const auto* p : peers) {
+    s.peers.emplace_back(p);
+    s.addresses.push_back(addr(p));
+  }
+  s.duration_ms = ms;
+  s.direction = d;
+  return s;
+}
+
+std::string applied(Engine& e, const FaultSpec& s, Events& ev) {
+  auto r = e.apply(s, ev);
+  REQUIRE_MESSAGE(std::holds_alternative<std::string>(r),
+                  (std::holds_alternative<ei::Term>(r) ? ei::to_string(std::get<ei::Term>(r)) : ""));
+  return std::get<std::string>(r);
+}
+
+std::string refused(Engine& e, const FaultSpec& s) {
+  Events ev;
+  auto r = e.apply(s, ev);
+  REQUIRE(std::holds_alternative<ei::Term>(r));
+  return ei::to_string(std::get<ei::Term>(r));
+}
+
+const proto::Event* find(const Events& ev, const char* type) {
+  for (const auto& e : ev)
+    if (e.type == type) return &e;
+  return nullptr;
+}
+
+std::int64_t int_field(const proto::Event& e, const char* name) {
+  const auto* t = e.field(name);
+  REQUIRE(t != nullptr);
+  REQUIRE(t->is<std::int64_t>());
+  return *t->as<std::int64_t>();
+}
+
+}  // namespace
+
+TEST_CASE("clock conversion goes through one reading of both clocks") {
+  const agent::fault::Clocks c{1'700'000'000'000'000, 5'000'000'000};
+  CHECK(agent::fault::unix_to_mono_ns(1'700'000'000'500'000, c) == 5'500'000'000);
+  CHECK(agent::fault::unix_to_mono_ns(1'699'999'999'000'000, c) == 4'000'000'000);
+  CHECK(agent::fault::unix_to_mono_ns(0, c) == 0);  // before boot: clamped, never wraps
+  CHECK(agent::fault::mono_to_unix_us(5'250'000'000, c) == 1'700'000'000'250'000);
+  CHECK(agent::fault::mono_to_unix_us(4'000'000'000, c) == 1'699'999'999'000'000);
+}
+
+TEST_CASE("each direction writes its entries, one window each, and starts at once") {
+  FakeKernel k;
+  Engine e(k, policy());
+  Events ev;
+  SUBCASE("in (the default) drops what arrives from the peer") {
+    applied(e, spec({"198.51.100.12"}, 3000), ev);
+    CHECK(k.log == std::vector<std::string>{"write in 198.51.100.12 0..3000"});
+  }
+  SUBCASE("out drops what leaves for it") {
+    applied(e, spec({"198.51.100.12"}, 3000, proto::Direction::out), ev);
+    CHECK(k.log == std::vector<std::string>{"write out 198.51.100.12 0..3000"});
+  }
+  SUBCASE("both, for IPv4 and IPv6 peers") {
+    applied(e, spec({"198.51.100.12", "2001:db8::12"}, 1500, proto::Direction::both), ev);
+    CHECK(k.log == std::vector<std::string>{"write in 198.51.100.12 0..1500", "write out 198.51.100.12 0..1500",
+                                            "write in 2001:db8::12 0..1500", "write out 2001:db8::12 0..1500"});
+  }
+  REQUIRE(find(ev, "fault_started") != nullptr);
+  CHECK(int_field(*find(ev, "fault_started"), "start_us") == k.clocks.unix_us);
+  CHECK(e.size() == 1);
+}
+
+TEST_CASE("CIDR peers expand to their addresses; node peers resolve their host") {
+  auto r = agent::fault::resolve_peers({{"198.51.100.16/30", false}, {"app@198.51.100.12", true}});
+  REQUIRE(std::holds_alternative<std::vector<net::Cidr>>(r));
+  const auto& a = std::get<std::vector<net::Cidr>>(r);
+  REQUIRE(a.size() == 5);
+  CHECK(a[0] == addr("198.51.100.16"));
+  CHECK(a[3] == addr("198.51.100.19"));
+  CHECK(a[4] == addr("198.51.100.12"));
+  auto v6 = agent::fault::resolve_peers({{"2001:db8::10/126", false}});
+  CHECK(std::get<std::vector<net::Cidr>>(v6).size() == 4);
+
+  const auto why = [](std::vector<proto::Peer> p) {
+    return ei::to_string(std::get<ei::Term>(agent::fault::resolve_peers(p)));
+  };
+  CHECK(why({{"198.51.0.0/16", false}}).find("peer_block_too_large") != std::string::npos);
+  CHECK(why({{"2001:db8::/32", false}}).find("peer_block_too_large") != std::string::npos);
+  CHECK(why({{"not-an-address", false}}).find("bad_peer") != std::string::npos);
+  CHECK(why({{"app@no-such-host.invalid", true}}).find("unresolvable_peer") != std::string::npos);
+}
+
+TEST_CASE("refusals name the reason and leave the map untouched") {
+  FakeKernel k;
+  Engine e(k, policy());
+  CHECK(refused(e, spec({"198.51.100.12"}, 0)) == "{bad_duration,0}");
+  CHECK(refused(e, spec({"198.51.100.12"}, 60'001)) == "{duration_above_max_fault,60001,60000}");
+  CHECK(refused(e, spec({}, 1000)) == "no_peers");
+  CHECK(refused(e, spec({"198.51.100.1"}, 1000)) == "{exempt,<<\"198.51.100.1\">>}");
+  CHECK(refused(e, spec({"198.51.100.12", "2001:db8::1"}, 1000)) == "{exempt,<<\"2001:db8::1\">>}");
+  CHECK(refused(e, spec({"127.0.0.5"}, 1000)) == "{loopback,<<\"127.0.0.5\">>}");
+  CHECK(refused(e, spec({"::1"}, 1000)) == "{loopback,<<\"::1\">>}");
+  CHECK(refused(e, spec({"198.51.100.11"}, 1000)) == "{own_address,<<\"198.51.100.11\">>}");
+  auto s = spec({"198.51.100.13"}, 1000);
+  s.owner_addresses = {addr("198.51.100.13")};
+  CHECK(refused(e, s) == "{requester_address,<<\"198.51.100.13\">>}");
+  auto past = spec({"198.51.100.12"}, 1000);
+  past.start_at_us = k.clocks.unix_us - 2'000'000;
+  CHECK(refused(e, past).find("already_over") != std::string::npos);
+  auto far = spec({"198.51.100.12"}, 1000);
+  far.start_at_us = k.clocks.unix_us + 61'000'000;
+  CHECK(refused(e, far).find("starts_later_than_max_fault") != std::string::npos);
+  CHECK(k.log.empty());
+  CHECK(e.size() == 0);
+
+  Events ev;
+  auto named = spec({"198.51.100.12"}, 1000);
+  named.id = "mine";
+  CHECK(applied(e, named, ev) == "mine");
+  CHECK(refused(e, named) == "{duplicate_id,<<\"mine\">>}");
+}
+
+TEST_CASE("a backend failure undoes the fault: no entry stays") {
+  FakeKernel k;
+  Engine e(k, policy());
+  k.fail_writes_after = 1;
+  CHECK(refused(e, spec({"198.51.100.12", "198.51.100.13"}, 1000)).find("backend") != std::string::npos);
+  CHECK(k.map.empty());
+  CHECK(e.size() == 0);
+  CHECK(e.entries() == 0);
+}
+
+TEST_CASE("start_at_us in the future: pending until then, armed in the kernel already") {
+  FakeKernel k;
+  Engine e(k, policy());
+  Events ev;
+  auto s = spec({"198.51.100.12"}, 1000);
+  s.start_at_us = k.clocks.unix_us + 500'000;
+  applied(e, s, ev);
+  CHECK(k.log == std::vector<std::string>{"write in 198.51.100.12 500..1500"});
+  CHECK(ev.empty());
+  CHECK(e.next_due_ns() == k.clocks.mono_ns + 500'000'000);
+  CHECK_FALSE(k.packet(in("198.51.100.12")));  // not yet
+  k.advance_ms(500);
+  CHECK(k.packet(in("198.51.100.12")));  // the kernel starts it, not the engine
+  e.tick(ev);
+  REQUIRE(find(ev, "fault_started") != nullptr);
+  CHECK(int_field(*find(ev, "fault_started"), "start_us") == k.clocks.unix_us);
+}
+
+TEST_CASE("a deadline heals with evidence; traffic back gives the effective outage") {
+  FakeKernel k;
+  Engine e(k, policy());
+  e.set_recovery_timeout_ms(4000);
+  Events ev;
+  const auto id = applied(e, spec({"198.51.100.12"}, 3000), ev);
+  const auto start_us = k.clocks.unix_us;
+  k.advance_ms(100);
+  CHECK(k.packet(in("198.51.100.12"), 60));
+  k.advance_ms(2000);
+  CHECK(k.packet(in("198.51.100.12"), 40));
+  CHECK(e.next_due_ns() == k.clocks.mono_ns + 900'000'000);
+  k.advance_ms(900);
+  CHECK_FALSE(k.packet(out("198.51.100.12")));  // never cut
+  e.tick(ev);
+  const auto* healed = find(ev, "fault_healed");
+  REQUIRE(healed != nullptr);
+  CHECK(healed->field("reason")->is_atom("deadline"));
+  CHECK(int_field(*healed, "dropped_packets") == 2);
+  CHECK(int_field(*healed, "dropped_bytes") == 100);
+  CHECK(int_field(*healed, "first_drop_us") == start_us + 100'000);
+  CHECK(int_field(*healed, "last_drop_us") == start_us + 2'100'000);
+  CHECK(int_field(*healed, "end_us") == start_us + 3'000'000);
+  CHECK(find(ev, "fault_recovered") == nullptr);
+
+  k.advance_ms(250);  // TCP's retransmission: the peer is heard 250 ms after the window
+  CHECK_FALSE(k.packet(in("198.51.100.12")));
+  k.advance_ms(20);
+  e.tick(ev);
+  const auto* rec = find(ev, "fault_recovered");
+  REQUIRE(rec != nullptr);
+  CHECK(rec->field("recovered")->is_atom("true"));
+  CHECK(int_field(*rec, "effective_outage_us") == 3'250'000);
+  CHECK(e.size() == 0);
+  CHECK(k.map.empty());  // the entry goes with its last fault
+  CHECK(e.heal(id, ev) == Engine::Healed::already);
+  CHECK(e.heal("nope", ev) == Engine::Healed::not_found);
+}
+
+TEST_CASE("a peer that stays silent is reported unrecovered after 2T") {
+  FakeKernel k;
+  Engine e(k, policy());
+  e.set_recovery_timeout_ms(4000);
+  Events ev;
+  applied(e, spec({"198.51.100.12", "198.51.100.13"}, 1000), ev);
+  k.advance_ms(1000);
+  e.tick(ev);
+  k.advance_ms(10);
+  CHECK_FALSE(k.packet(in("198.51.100.13")));
+  for (int i = 0; i < 200 && find(ev, "fault_recovered") == nullptr; ++i) {
+    k.advance_ms(20);
+    e.tick(ev);
+  }
+  const auto* rec = find(ev, "fault_recovered");
+  REQUIRE(rec != nullptr);
+  CHECK(rec->field("recovered")->is_atom("false"));
+  CHECK(int_field(*rec, "effective_outage_us") == 1'010'000);  // the largest of those that came back
+  CHECK(ei::to_string(*rec->field("per_peer")).find("undefined") != std::string::npos);
+  CHECK(rec->time_us == k.clocks.unix_us);
+}
+
+TEST_CASE("overlapping faults compose: the peer stays dropped while any covers it, in either heal order") {
+  for (bool a_first : {true, false}) {
+    CAPTURE(a_first);
+    FakeKernel k;
+    Engine e(k, policy());
+    Events ev;
+    const auto a = applied(e, spec({"198.51.100.12"}, 3000), ev);
+    k.advance_ms(1000);
+    const auto b = applied(e, spec({"198.51.100.12", "198.51.100.13"}, 4000), ev);
+    CHECK(k.log.back() == "write in 198.51.100.13 1000..5000");
+    CHECK(k.map.at(in("198.51.100.12")).end_ns == k.clocks.mono_ns + 4'000'000'000);  // the union
+    k.advance_ms(500);
+    REQUIRE(e.heal(a_first ? a : b, ev) == Engine::Healed::now);
+    CHECK(k.packet(in("198.51.100.12")));  // the other one still covers it
+    k.advance_ms(100);
+    REQUIRE(e.heal(a_first ? b : a, ev) == Engine::Healed::now);
+    CHECK_FALSE(k.packet(in("198.51.100.12")));  // both healed: back at once
+    CHECK_FALSE(k.packet(in("198.51.100.13")));
+    k.advance_ms(20);
+    e.tick(ev);
+    int recovered = 0;
+    for (const auto& x : ev) recovered += x.type == "fault_recovered" && x.field("recovered")->is_atom("true");
+    CHECK(recovered == 2);
+    CHECK(k.map.empty());
+  }
+}
+
+TEST_CASE("disjoint windows on one peer: the next stretch is written when the first ends") {
+  FakeKernel k;
+  Engine e(k, policy());
+  Events ev;
+  auto later = spec({"198.51.100.12"}, 1000);
+  later.start_at_us = k.clocks.unix_us + 2'000'000;
+  applied(e, spec({"198.51.100.12"}, 1000), ev);
+  applied(e, later, ev);
+  CHECK(k.map.at(in("198.51.100.12")).end_ns == k.clocks.mono_ns + 1'000'000'000);
+  CHECK(k.packet(in("198.51.100.12")));
+  k.advance_ms(1000);
+  e.tick(ev);
+  CHECK(k.log.back() == "write in 198.51.100.12 2000..3000");
+  CHECK_FALSE(k.packet(in("198.51.100.12")));
+  k.advance_ms(1000);
+  CHECK(k.packet(in("198.51.100.12")));
+  e.tick(ev);
+  k.advance_ms(1000);
+  e.tick(ev);
+  int healed = 0;
+  for (const auto& x : ev)
+    if (x.type == "fault_healed") {
+      ++healed;
+      CHECK(int_field(x, "dropped_packets") == 1);  // each its own
+    }
+  CHECK(healed == 2);
+}
+
+TEST_CASE("heal_owner heals only that node's faults; heal_all the rest; a pending fault just goes") {
+  FakeKernel k;
+  Engine e(k, policy());
+  Events ev;
+  auto mine = spec({"198.51.100.12"}, 5000);
+  mine.owner = "test@198.51.100.1";
+  applied(e, mine, ev);
+  applied(e, spec({"198.51.100.13"}, 5000), ev);
+  auto pending = spec({"198.51.100.14"}, 5000);
+  pending.start_at_us = k.clocks.unix_us + 1'000'000;
+  applied(e, pending, ev);
+  ev.clear();
+  CHECK(e.heal_owner("test@198.51.100.1", ev) == 1);
+  REQUIRE(find(ev, "fault_healed") != nullptr);
+  CHECK(find(ev, "fault_healed")->field("reason")->is_atom("owner_gone"));
+  CHECK_FALSE(k.packet(in("198.51.100.12")));
+  CHECK(k.packet(in("198.51.100.13")));
+  ev.clear();
+  CHECK(e.heal_all(agent::fault::HealReason::shutdown, ev) == 2);
+  CHECK_FALSE(k.packet(in("198.51.100.13")));
+  CHECK(k.map.count(in("198.51.100.14")) == 0);  // never started: removed at once
+  int never = 0;
+  for (const auto& x : ev) never += x.type == "fault_healed" && x.field("started")->is_atom("false");
+  CHECK(never == 1);
+}
+
+TEST_CASE("status lists each fault with its state and counters so far") {
+  FakeKernel k;
+  Engine e(k, policy());
+  Events ev;
+  auto s = spec({"198.51.100.12"}, 5000);
+  s.id = "f";
+  applied(e, s, ev);
+  k.packet(in("198.51.100.12"));
+  auto st = e.status();
+  REQUIRE(st.size() == 1);
+  CHECK(st[0].get("state")->is_atom("active"));
+  CHECK(*st[0].get("dropped_packets") == ei::Term(1));
+  CHECK(*st[0].get("id") == ei::binary("f"));
+}
