@@ -3,8 +3,13 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
 #include <ctime>
 #include <memory>
 
@@ -31,6 +36,25 @@ void must(const Status& s) {
   if (!s) throw ConfigError(s.error().message);
 }
 
+// An abstract unix socket belongs to the network namespace and goes when its process dies,
+// however it dies: the lock a killed agent cannot leave behind.
+Fd lock_host() {
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) throw ConfigError(std::string("cannot create a unix socket: ") + std::strerror(errno));
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  constexpr char kName[] = "ticksplit-agent";  // sun_path[0] stays 0: abstract
+  std::memcpy(sa.sun_path + 1, kName, sizeof kName - 1);
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + sizeof kName);
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), len) != 0) {
+    if (errno == EADDRINUSE)
+      throw ConfigError(
+          "another ticksplit-agent runs in this network namespace (it holds @ticksplit-agent); one agent per host");
+    throw ConfigError(std::string("cannot bind @ticksplit-agent: ") + std::strerror(errno));
+  }
+  return fd;
+}
+
 }  // namespace
 
 std::vector<std::string> default_interfaces() {
@@ -45,7 +69,7 @@ std::vector<std::string> default_interfaces() {
   return out;
 }
 
-KernelBackend::KernelBackend(const std::vector<std::string>& interfaces) {
+KernelBackend::KernelBackend(const std::vector<std::string>& interfaces) : host_lock_(lock_host()) {
   constexpr const char* kPrivilege = " (the agent needs root, or CAP_BPF and CAP_NET_ADMIN)";
   map_ =
       must(bpf::create_hash_map(sizeof(bpf::DropKey), sizeof(bpf::DropValue), bpf::drop_map_capacity, "ticksplit_drop"),

@@ -38,6 +38,7 @@ class KernelBackend final : public Backend {
   void attach(Attached& a);
   void detach(const Attached& a);
 
+  Fd host_lock_;  // one agent per network namespace: two would replace each other's filters
   tc::Netlink nl_;
   Fd map_;
   Fd ingress_;

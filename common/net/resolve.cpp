@@ -5,6 +5,7 @@
 #include <netdb.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <memory>
 
@@ -39,6 +40,11 @@ std::string node_host(std::string_view node) {
 Result<std::vector<Cidr>> resolve_host(const std::string& host) {
   if (host.empty()) return Error{Domain::config, 0, "no host part to resolve"};
   if (auto literal = parse_cidr(host)) return std::vector<Cidr>{*literal};
+  // Only a well-formed name goes to the resolver (RFC 1123 letters, digits, '-', '.').
+  const bool well_formed = host.size() <= 253 && std::all_of(host.begin(), host.end(), [](char ch) {
+                             return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '.';
+                           });
+  if (!well_formed) return Error{Domain::config, 0, "'" + host + "' is neither an address nor a host name"};
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

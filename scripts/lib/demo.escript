@@ -4,6 +4,7 @@
 %% each agent for its status, subscribes to all of them, disturbs the cluster, and prints
 %% what the agents saw.
 -mode(compile).
+-include("escript_lib.hrl").
 
 main([]) ->
     start_dist("demo_"),
@@ -31,14 +32,6 @@ main([]) ->
               "saw it (with net_kernel's nodedown_reason), and the agents' own links.~n"
               "Partitions (issue 3) and scheduled runs (issue 4) build on these agents.~n~n").
 
-%% Starts distribution with the cluster's net_ticktime (escript ignores ERL_FLAGS).
-start_dist(Prefix) ->
-    Name = list_to_atom(Prefix ++ os:getpid() ++ "@198.51.100.1"),
-    Tick = list_to_integer(os:getenv("TICKSPLIT_TICKTIME", "2")),
-    {ok, _} = net_kernel:start(Name, #{name_domain => longnames, net_ticktime => Tick}).
-
-agent(I) -> list_to_atom("ticksplit@198.51.100." ++ integer_to_list(10 + I)).
-app(I) -> list_to_atom("app@198.51.100." ++ integer_to_list(10 + I)).
 
 show_status(Agent) ->
     {ok, #{nodes := Nodes, net_ticktime_ms := T, detection_window_ms := {Min, Max}}} =

@@ -42,25 +42,38 @@ case "$case" in
     ;;
 
   sigterm)
-    # A second agent on host 2, our own child, so its exit status can be collected.
+    # Host 2's agent replaced by one that is our own child, so its exit status can be
+    # collected; a fault is active when SIGTERM comes.
     name=sigterm@198.51.100.12
+    "$cluster" stop-agent 2
+    clsact() { "$cluster" exec 2 tc qdisc show dev eth0 | grep -c clsact || true; }
+    filters() { "$cluster" exec 2 tc filter show dev eth0 "$1" | grep -c ticksplit_drop || true; }
+    [ "$(clsact)" -eq 0 ] || fail "a clsact qdisc is on eth0 with no agent running"
     "$cluster" exec 2 "$agent" --node app@198.51.100.12 --name "$name" --cookie-file "$state/cookie" \
-      </dev/null >>"$state/h2/sigterm-agent.log" 2>&1 &
+      --exempt 198.51.100.1 </dev/null >>"$state/h2/sigterm-agent.log" 2>&1 &
     pid=$!
-    trap 'kill -KILL $pid 2>/dev/null || true' EXIT
+    trap 'kill -KILL $pid 2>/dev/null || true; "$cluster" start-agent 2' EXIT
     escript_case joined "$name"
     epmd_names 2 | grep -q "name sigterm at port" || fail "agent not registered with epmd"
+    [ "$(clsact)" -eq 1 ] && [ "$(filters ingress)" -eq 1 ] && [ "$(filters egress)" -eq 1 ] ||
+      fail "expected the agent's clsact and one filter per hook on eth0"
+    escript_case partition_for_a_minute "$name"
     t0=$(now_ms)
     kill -TERM "$pid"
     rc=0
     wait "$pid" || rc=$?
     elapsed=$(($(now_ms) - t0))
-    trap - EXIT
     [ "$rc" -eq 0 ] || fail "exit status $rc after SIGTERM"
     [ "$elapsed" -lt 1000 ] || fail "took ${elapsed} ms to exit"
     if epmd_names 2 | grep -q "name sigterm at port"; then fail "still registered with epmd"; fi
+    [ "$(clsact)" -eq 0 ] || fail "the clsact qdisc the agent created is still on eth0"
+    [ "$(filters ingress)" -eq 0 ] && [ "$(filters egress)" -eq 0 ] || fail "a drop filter survived SIGTERM"
+    grep -q "1 fault(s) healed on shutdown" "$state/h2/sigterm-agent.log" || fail "the active fault was not healed"
     escript_case gone "$name" app@198.51.100.12
-    echo "PASS sigterm (exit 0 after ${elapsed} ms, unregistered, watcher gone)"
+    trap - EXIT
+    "$cluster" start-agent 2
+    escript_case joined ticksplit@198.51.100.12
+    echo "PASS sigterm (exit 0 after ${elapsed} ms, fault healed, filters and clsact removed, unregistered, watcher gone)"
     ;;
 
   bench)

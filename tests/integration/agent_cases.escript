@@ -4,6 +4,7 @@
 %% control namespace as a hidden node against a 3-host cluster from scripts/cluster.
 %% Usage: agent_cases.escript CASE [ARGS]; prints PASS/FAIL and exits 0/1.
 -mode(compile).
+-include("../../scripts/lib/escript_lib.hrl").
 
 -define(A1, 'ticksplit@198.51.100.11').
 -define(APP1, 'app@198.51.100.11').
@@ -141,6 +142,13 @@ run(one_watcher, []) ->
 run(joined, [Agent]) ->
     await(fun() -> agent_joined(list_to_atom(Agent)) end, {agent_joined, Agent});
 
+%% A fault owned by app3, which stays connected, so only the agent's exit can end it.
+run(partition_for_a_minute, [Agent]) ->
+    Req = {partition, #{peers => [<<"198.51.100.11">>], duration_ms => 60000}},
+    {ok, _} = rpc:call(?APP3, gen_server, call, [{ticksplit, list_to_atom(Agent)}, Req]),
+    {ok, #{faults := [_]}} = call(list_to_atom(Agent), status),
+    ok;
+
 run(gone, [Agent, App]) ->
     A = list_to_atom(Agent),
     await(fun() -> not lists:member(A, rpc:call(list_to_atom(App), erlang, nodes, [hidden])) end,
@@ -169,16 +177,6 @@ run(bench, [N]) ->
 %% --- helpers ----------------------------------------------------------------------------
 
 %% Starts distribution with the cluster's net_ticktime (escript ignores ERL_FLAGS).
-start_dist(Prefix) ->
-    Name = list_to_atom(Prefix ++ os:getpid() ++ "@198.51.100.1"),
-    Tick = list_to_integer(os:getenv("TICKSPLIT_TICKTIME", "2")),
-    {ok, _} = net_kernel:start(Name, #{name_domain => longnames, net_ticktime => Tick}).
-
-
-call(Agent, Req) -> gen_server:call({ticksplit, Agent}, Req, 2000).
-
-expect(true, _) -> ok;
-expect(false, What) -> error(What).
 
 is(#{type := T, peer := P}, T, P) -> true;
 is(_, _, _) -> false.
@@ -200,21 +198,6 @@ await_event_until(Pred, Deadline) ->
 
 flush_events() ->
     receive {ticksplit_event, _, _} -> flush_events() after 0 -> ok end.
-
-%% Polls Cond every 50 ms for up to 20 s.
-await(Cond, What) -> await(Cond, What, 400).
-await(_, What, 0) -> error({timeout, What});
-await(Cond, What, N) ->
-    case Cond() of
-        true -> ok;
-        false -> timer:sleep(50), await(Cond, What, N - 1)
-    end.
-
-agent_joined(Agent) ->
-    try call(Agent, status) of
-        {ok, #{nodes := Nodes}} -> lists:all(fun(#{connected := C}) -> C end, Nodes)
-    catch exit:_ -> false
-    end.
 
 %% disconnect_node may make `global` cut other links too (prevent_overlapping_partitions);
 %% put the full mesh back so the next case starts from it.
@@ -257,8 +240,6 @@ timings(F, N) ->
                     (erlang:monotonic_time(nanosecond) - T0) div 1000
                 end || _ <- lists:seq(1, N)]).
 
-median(Sorted) -> lists:nth(max(1, length(Sorted) div 2), Sorted).
-pct(Sorted, P) -> lists:nth(max(1, (length(Sorted) * P) div 100), Sorted).
 
 report(Label, Sorted) ->
     io:format("  ~-32s median ~5w us   p90 ~5w us   p99 ~5w us~n",

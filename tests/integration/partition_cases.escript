@@ -1,0 +1,315 @@
+#!/usr/bin/env escript
+%%! -hidden
+%% Partitions on a real 3-host cluster (scripts/cluster up 3, net_ticktime 2): real packets
+%% between the namespaces (ts_probe on the app nodes), real nodedowns, the agent's evidence.
+%% Runs in the control namespace, which the agents exempt. Usage: partition_cases.escript
+%% CASE [ARGS]; prints figures and PASS/FAIL, exits 0/1. Each case leaves no fault behind
+%% and the app nodes fully meshed again.
+-mode(compile).
+-include("../../scripts/lib/escript_lib.hrl").
+
+main([Case | Args]) ->
+    start_dist("p_" ++ Case ++ "_"),
+    try
+        load_probe(),
+        ok = run(list_to_atom(Case), Args),
+        restore_mesh(),
+        io:format("PASS ~s~n", [string:join([Case | Args], " ")]),
+        halt(0)
+    catch
+        Class:Reason:Stack ->
+            io:format("FAIL ~s: ~p:~p~n  ~p~n", [Case, Class, Reason, Stack]),
+            [catch call(agent(I), heal) || I <- [1, 2, 3]],
+            halt(1)
+    end.
+
+%% --- cases ------------------------------------------------------------------------------
+
+%% TCP from host 2 to host 1 fails inside the window and connects after it, over IPv4 and
+%% IPv6; host 3, not cut, connects throughout.
+run(tcp, []) ->
+    {ok, L4} = rpc:call(app(1), ts_probe, tcp_listen, [inet, 7101]),
+    {ok, L6} = rpc:call(app(1), ts_probe, tcp_listen, [inet6, 7102]),
+    Try = fun(From, Family, Timeout) ->
+                  {To, Port} = case Family of inet -> {addr(ip4(1)), 7101}; inet6 -> {addr(ip6(1)), 7102} end,
+                  rpc:call(app(From), ts_probe, tcp_try, [Family, To, Port, Timeout])
+          end,
+    ok = Try(2, inet, 2000),
+    ok = Try(2, inet6, 2000),
+    subscribe(agent(1)),
+    {ok, Id} = call(agent(1), {partition, #{peers => [bin(ip4(2)), bin(ip6(2))], duration_ms => 1500}}),
+    {error, timeout} = Try(2, inet, 300),
+    {error, timeout} = Try(2, inet6, 300),
+    ok = Try(3, inet, 1000),
+    ok = Try(3, inet6, 1000),
+    #{end_us := End} = await_event(agent(1), fun(E) -> is_fault(E, fault_healed, Id) end, 5000),
+    ok = Try(2, inet, 1000),
+    ok = Try(2, inet6, 1000),
+    io:format("  TCP 2->1 timed out inside the window (IPv4 and IPv6); connected ~.1f ms after its end~n",
+              [(now_us() - End) / 1000]),
+    exit(L4, kill), exit(L6, kill),
+    ok;
+
+%% A 1 ms UDP stream from host 2 to host 1 across a 1 s window that starts 300 ms after the
+%% request: the gap in arrivals must match the window within a few milliseconds.
+run(deadline, [FamilyText]) ->
+    Family = list_to_atom(FamilyText),
+    {Ip1, Ip2} = case Family of inet -> {ip4(1), ip4(2)}; inet6 -> {ip6(1), ip6(2)} end,
+    {ok, Sink} = rpc:call(app(1), ts_probe, udp_sink, [Family, 7201]),
+    subscribe(agent(1)),
+    Start = now_us() + 300000,
+    Dur = 1000,
+    {ok, Id} = call(agent(1), {partition, #{peers => [bin(Ip2)], duration_ms => Dur, start_at_us => Start}}),
+    Sent = rpc:call(app(2), ts_probe, udp_stream, [Family, addr(Ip1), 7201, 1, 1800], 10000),
+    Arrivals = [T || {From, T} <- take(Sink), From =:= addr(Ip2)],
+    {LastBefore, FirstAfter} = largest_gap(Arrivals),
+    End = Start + Dur * 1000,
+    StopErr = LastBefore - Start,   % <= 0: the last packet before the window
+    BackErr = FirstAfter - End,     % >= 0: the first packet after it
+    #{effective_outage_us := Outage} =
+        await_event(agent(1), fun(E) -> is_fault(E, fault_recovered, Id) end, 6000),
+    io:format("  ~s: ~w datagrams sent, ~w arrived; window ~w ms~n"
+              "    last arrival before the window: ~.2f ms before its start~n"
+              "    first arrival after the window: ~.2f ms after its end (wall clock, at the receiving process)~n"
+              "    kernel evidence: first packet passed ~.2f ms after the deadline~n",
+              [Family, Sent, length(Arrivals), Dur, -StopErr / 1000, BackErr / 1000,
+               (Outage - Dur * 1000) / 1000]),
+    stop(Sink),
+    expect(StopErr =< 1000 andalso StopErr >= -5000, {start_missed, StopErr}),
+    expect(BackErr >= -1000 andalso BackErr =< 5000, {deadline_missed, BackErr}),
+    expect(Outage >= Dur * 1000 andalso Outage - Dur * 1000 =< 5000, {kernel_outage, Outage}),
+    ok;
+
+%% in / out / both at host 1 against host 2, seen at the IP level with UDP both ways, and
+%% host 3 untouched. The datagrams that must pass are sent after the ones that must not, so
+%% once they have arrived the others would have too.
+run(directions, []) ->
+    Sinks = maps:from_list([{I, element(2, {ok, _} = rpc:call(app(I), ts_probe, udp_sink, [inet, 7301]))}
+                            || I <- [1, 2, 3]]),
+    Burst = fun(From, To) -> ok = rpc:call(app(From), ts_probe, udp_burst, [inet, addr(ip4(To)), 7301, 20]) end,
+    Count = fun(Arrivals, From) -> length([x || {A, _} <- Arrivals, A =:= addr(ip4(From))]) end,
+    lists:foreach(
+      fun({Dir, Want21, Want12}) ->
+              [take(S) || S <- maps:values(Sinks)],
+              {ok, Id} = call(agent(1), {partition, #{peers => [bin(ip4(2))], duration_ms => 5000,
+                                                       direction => Dir}}),
+              Burst(2, 1), Burst(1, 2),
+              Burst(3, 1), Burst(1, 3),
+              await(fun() -> Count(peek(maps:get(1, Sinks)), 3) =:= 20 andalso
+                                 Count(peek(maps:get(3, Sinks)), 1) =:= 20 end, {controls_arrived, Dir}),
+              await(fun() -> (Want21 =:= 0 orelse Count(peek(maps:get(1, Sinks)), 2) =:= 20) andalso
+                                 (Want12 =:= 0 orelse Count(peek(maps:get(2, Sinks)), 1) =:= 20) end,
+                    {allowed_arrived, Dir}),
+              Got21 = Count(take(maps:get(1, Sinks)), 2),
+              Got12 = Count(take(maps:get(2, Sinks)), 1),
+              ok = call(agent(1), {heal, Id}),
+              io:format("  direction ~-4s 2->1: ~2w of 20 arrived   1->2: ~2w of 20 arrived   3<->1: 20/20~n",
+                        [Dir, Got21, Got12]),
+              expect({Got21, Got12} =:= {Want21, Want12}, {Dir, {Got21, Got12}})
+      end,
+      [{in, 0, 20}, {out, 20, 0}, {both, 0, 0}]),
+    [stop(S) || S <- maps:values(Sinks)],
+    ok;
+
+%% SIGKILL the agent inside a window: the kernel still ends it on time. A restarted agent
+%% removes what the killed one left: one filter per hook, no faults.
+run(sigkill, [StateDir, Prefix]) ->
+    {ok, Sink} = rpc:call(app(1), ts_probe, udp_sink, [inet, 7401]),
+    subscribe(agent(1)),
+    Start = now_us() + 300000,
+    Dur = 1500,
+    {ok, Id} = call(agent(1), {partition, #{peers => [bin(ip4(2))], duration_ms => Dur, start_at_us => Start}}),
+    Stream = rpc:async_call(app(2), ts_probe, udp_stream, [inet, addr(ip4(1)), 7401, 1, 2500]),
+    await_event(agent(1), fun(E) -> is_fault(E, fault_started, Id) end, 2000),
+    Pid = string:trim(read(filename:join([StateDir, "h1", "agent.pid"]))),
+    "" = os:cmd("kill -KILL " ++ Pid),
+    KilledAt = now_us(),
+    await(fun() -> not running(Pid) end, agent_gone),
+    expect(KilledAt < Start + Dur * 1000, killed_too_late),
+    _ = rpc:yield(Stream),
+    Arrivals = [T || {From, T} <- take(Sink), From =:= addr(ip4(2))],
+    {_, FirstAfter} = largest_gap(Arrivals),
+    BackErr = FirstAfter - (Start + Dur * 1000),
+    io:format("  agent SIGKILLed ~.1f ms into the window; traffic back ~.2f ms after the deadline~n",
+              [(KilledAt - Start) / 1000, BackErr / 1000]),
+    expect(not running(Pid), agent_came_back),
+    expect(BackErr >= -1000 andalso BackErr =< 5000, {deadline_missed_after_kill, BackErr}),
+    stop(Sink),
+    os:cmd("rm -f " ++ filename:join([StateDir, "h1", "agent.pid"])),
+    cmd_ok("scripts/cluster start-agent 1"),
+    await(fun() -> agent_joined(agent(1)) end, agent_restarted),
+    Ns = Prefix ++ "-h1",
+    In = count_filters(Ns, "ingress"),
+    Out = count_filters(Ns, "egress"),
+    {ok, #{faults := Faults}} = call(agent(1), status),
+    io:format("  after restart: ~w ticksplit filter(s) on ingress, ~w on egress, faults ~p~n", [In, Out, Faults]),
+    expect({In, Out, Faults} =:= {1, 1, []}, {leftovers, In, Out, Faults}),
+    Log = read(filename:join([StateDir, "h1", "agent.log"])),
+    expect(string:find(Log, "removed drop filters an earlier agent left") =/= nomatch, leftover_not_reported),
+    ok;
+
+%% Isolating host 3 for 3 s (every agent drops what arrives from the other side): both other
+%% nodes report nodedown of app3 within the tick window after the start; the evidence shows
+%% the drops and an effective outage at least as long as the window.
+run(isolate, []) ->
+    [subscribe(agent(I)) || I <- [1, 2, 3]],
+    Start = now_us() + 300000,
+    Dur = 3000,
+    Spec = fun(Peers) -> #{peers => Peers, duration_ms => Dur, start_at_us => Start, direction => in} end,
+    {ok, F1} = call(agent(1), {partition, Spec([app(3)])}),
+    {ok, F2} = call(agent(2), {partition, Spec([app(3)])}),
+    {ok, _} = call(agent(3), {partition, Spec([app(1), app(2)])}),
+    Down = [begin
+                E = await_event(agent(I), fun(#{type := nodedown, observer := O, peer := P}) ->
+                                                   O =:= app(I) andalso P =:= app(3);
+                                              (_) -> false
+                                           end, 6000),
+                {I, maps:get(time_us, E) - Start, maps:get(reason, E)}
+            end || I <- [1, 2]],
+    Healed = [await_event(agent(I), fun(E) -> is_fault(E, fault_healed, F) end, 6000) || {I, F} <- [{1, F1}, {2, F2}]],
+    restore_mesh(),  % traffic from app3 again, so recovery can be measured
+    Recovered = [await_event(agent(I), fun(E) -> is_fault(E, fault_recovered, F) end, 6000)
+                 || {I, F} <- [{1, F1}, {2, F2}]],
+    [io:format("  app~w saw nodedown of app3 ~.3f s after the window started (~p)~n", [I, D / 1.0e6, R])
+     || {I, D, R} <- Down],
+    [io:format("  agent ~w: ~w packets (~w bytes) dropped; effective outage ~.3f s for a ~w ms window~n",
+               [I, P, B, O / 1.0e6, Dur])
+     || {I, #{dropped_packets := P, dropped_bytes := B}, #{effective_outage_us := O}}
+            <- lists:zip3([1, 2], Healed, Recovered)],
+    [expect(D >= 1500000 andalso D =< 2550000, {nodedown_outside_window, I, D}) || {I, D, _} <- Down],
+    [expect(P > 0, {no_drops, H}) || H = #{dropped_packets := P} <- Healed],
+    [expect(is_integer(O) andalso O >= Dur * 1000, {outage_short, R}) || R = #{effective_outage_us := O} <- Recovered],
+    ok;
+
+%% Every refusal of the safety rules answers {error, Reason}; the agent keeps serving.
+run(refusals, []) ->
+    A = agent(1),
+    P = fun(Spec) -> call(A, {partition, Spec}) end,
+    Base = #{peers => [bin(ip4(2))], duration_ms => 1000},
+    Cases = [{not_a_map, {error, {spec_not_a_map, not_a_map}}},
+             {Base#{peers => [<<"198.51.100.1">>]}, {error, {exempt, <<"198.51.100.1">>}}},
+             {Base#{peers => [<<"2001:db8::1">>]}, {error, {exempt, <<"2001:db8::1">>}}},
+             {Base#{peers => [<<"198.51.100.0/28">>]}, {error, {exempt, <<"198.51.100.1">>}}},
+             {Base#{peers => [<<"127.0.0.1">>]}, {error, {loopback, <<"127.0.0.1">>}}},
+             {Base#{peers => [<<"::1">>]}, {error, {loopback, <<"::1">>}}},
+             {Base#{peers => [bin(ip4(1))]}, {error, {own_address, bin(ip4(1))}}},
+             {Base#{peers => [app(1)]}, {error, {own_address, bin(ip4(1))}}},
+             {Base#{duration_ms => 0}, {error, {bad_duration, 0}}},
+             {Base#{duration_ms => -1}, {error, {bad_duration, -1}}},
+             {Base#{duration_ms => 600001}, {error, {duration_above_max_fault, 600001, 600000}}},
+             {Base#{direction => sideways}, {error, {bad_direction, sideways}}},
+             {Base#{peers => [<<"not-an-address">>]}, error},
+             {Base#{peers => [<<"198.51.0.0/16">>]}, error},
+             {Base#{peers => ['app@no-such-host.invalid']}, error},
+             {Base#{peers => []}, {error, {bad_peers, []}}},
+             {Base#{start_at_us => now_us() - 5000000}, error},
+             {Base#{colour => red}, {error, {unknown_key, colour}}}],
+    lists:foreach(
+      fun({Spec, Want}) ->
+              Got = P(Spec),
+              Ok = case Want of
+                       error -> element(1, Got) =:= error;
+                       _ -> Got =:= Want
+                   end,
+              io:format("  ~-70s -> ~0p~n", [io_lib:format("~0p", [Spec]), Got]),
+              expect(Ok, {refusal, Spec, Got}),
+              {ok, #{faults := []}} = call(A, status)
+      end, Cases),
+    {error, not_found} = call(A, {heal, <<"no-such-fault">>}),
+    %% the requester's own address, asked by app2 itself
+    Asked = rpc:call(app(2), gen_server, call, [{ticksplit, A}, {partition, Base}]),
+    io:format("  app2 asking to cut app2's own address -> ~0p~n", [Asked]),
+    expect(Asked =:= {error, {requester_address, bin(ip4(2))}}, {requester, Asked}),
+    {ok, 0} = call(A, heal),
+    ok;
+
+%% Faults belong to the node that asked: when it disconnects, they heal at once.
+run(owner, []) ->
+    A = agent(1),
+    subscribe(A),
+    {ok, Id} = rpc:call(app(2), gen_server, call,
+                        [{ticksplit, A}, {partition, #{peers => [bin(ip4(3))], duration_ms => 60000}}]),
+    {ok, #{faults := [#{id := Id, owner := Owner}]}} = call(A, status),
+    expect(Owner =:= app(2), {owner, Owner}),
+    T0 = now_us(),
+    true = rpc:call(app(2), erlang, disconnect_node, [A]),
+    #{reason := owner_gone} = await_event(A, fun(E) -> is_fault(E, fault_healed, Id) end, 3000),
+    io:format("  app2 disconnected from the agent; its 60 s fault healed ~.1f ms later~n",
+              [(now_us() - T0) / 1000]),
+    ok = rpc:call(app(3), ts_probe, tcp_try, [inet, addr(ip4(1)), 4369, 1000]),  % epmd of host 1
+    ok.
+
+%% --- helpers ----------------------------------------------------------------------------
+
+load_probe() ->
+    Src = filename:join(filename:dirname(escript:script_name()), "ts_probe.erl"),
+    {ok, ts_probe, Bin} = compile:file(Src, [binary, report]),
+    [begin
+         rpc:call(app(I), code, purge, [ts_probe]),
+         {module, ts_probe} = rpc:call(app(I), code, load_binary, [ts_probe, "ts_probe.erl", Bin])
+     end || I <- [1, 2, 3]],
+    ok.
+
+subscribe(Agent) -> ok = call(Agent, {subscribe, self()}).
+
+is_fault(#{type := T, id := Id}, T, Id) -> true;
+is_fault(_, _, _) -> false.
+
+await_event(Agent, Pred, Timeout) ->
+    Deadline = erlang:monotonic_time(millisecond) + Timeout,
+    await_event_until(Agent, Pred, Deadline).
+await_event_until(Agent, Pred, Deadline) ->
+    Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
+    receive
+        {ticksplit_event, Agent, E} ->
+            case Pred(E) of
+                true -> E;
+                false -> await_event_until(Agent, Pred, Deadline)
+            end
+    after Left -> error({event_timeout, Agent})
+    end.
+
+%% What arrived since the last take, and clear it; peek leaves it.
+take(Sink) -> ask_sink(Sink, take).
+peek(Sink) -> ask_sink(Sink, peek).
+ask_sink(Sink, What) ->
+    Sink ! {What, self()},
+    receive {arrivals, Sink, A} -> A after 5000 -> error(sink_silent) end.
+
+stop(Sink) -> Sink ! stop.
+
+%% The longest silence in a sorted list of arrival times: {last before, first after}.
+largest_gap([First | Rest]) ->
+    {_, Gap} = lists:foldl(fun(T, {Prev, {_, _} = Best = {B0, B1}}) ->
+                                   case T - Prev > B1 - B0 of
+                                       true -> {T, {Prev, T}};
+                                       false -> {T, Best}
+                                   end
+                           end, {First, {First, First}}, Rest),
+    Gap.
+
+restore_mesh() ->
+    [rpc:call(app(A), net_kernel, connect_node, [app(B)]) || A <- [1, 2, 3], B <- [1, 2, 3], A =/= B],
+    await(fun() -> lists:all(fun(A) -> length(rpc:call(app(A), erlang, nodes, [])) =:= 2 end, [1, 2, 3]) end,
+          mesh_restored).
+
+count_filters(Ns, Hook) ->
+    Out = os:cmd("ip netns exec " ++ Ns ++ " tc filter show dev eth0 " ++ Hook),
+    length(string:split(Out, "ticksplit_drop", all)) - 1.
+
+running(Pid) ->
+    case string:trim(os:cmd("ps -o stat= -p " ++ Pid)) of
+        "" -> false;
+        "Z" ++ _ -> false;  % exited; init has not reaped it yet
+        _ -> true
+    end.
+
+cmd_ok(Cmd) ->
+    Root = filename:join(filename:dirname(escript:script_name()), "../.."),
+    Out = os:cmd("cd " ++ Root ++ " && " ++ Cmd ++ " 2>&1; echo rc=$?"),
+    expect(lists:suffix("rc=0\n", Out), {command_failed, Cmd, Out}).
+
+read(File) -> {ok, B} = file:read_file(File), binary_to_list(B).
+now_us() -> erlang:system_time(microsecond).
+bin(S) -> list_to_binary(S).
+addr(S) -> {ok, A} = inet:parse_address(S), A.

@@ -1,0 +1,77 @@
+%% Traffic probes that partition tests load onto the cluster's app nodes (code:load_binary),
+%% so that real packets cross the namespaces: UDP streams whose arrival times show when a
+%% drop window really began and ended, and TCP connects that must fail or succeed.
+-module(ts_probe).
+-export([udp_sink/2, udp_sink_loop/2, udp_stream/5, udp_burst/4, tcp_listen/2, tcp_accept_loop/1,
+         tcp_try/4]).
+
+%% A registered process on Port that notes {SourceAddress, unix_us} for every datagram.
+udp_sink(Family, Port) ->
+    Parent = self(),
+    Pid = spawn(fun() ->
+                        {ok, S} = gen_udp:open(Port, [Family, binary, {active, true}, {recbuf, 1 bsl 20}]),
+                        Parent ! {self(), ready},
+                        udp_sink_loop(S, [])
+                end),
+    receive {Pid, ready} -> {ok, Pid} after 5000 -> {error, sink_not_ready} end.
+
+udp_sink_loop(S, Seen) ->
+    receive
+        {udp, S, From, _Port, _Data} ->
+            udp_sink_loop(S, [{From, erlang:system_time(microsecond)} | Seen]);
+        {take, Caller} ->
+            Caller ! {arrivals, self(), lists:reverse(Seen)},
+            udp_sink_loop(S, []);
+        {peek, Caller} ->
+            Caller ! {arrivals, self(), lists:reverse(Seen)},
+            udp_sink_loop(S, Seen);
+        stop ->
+            gen_udp:close(S)
+    end.
+
+%% Sends a datagram to {To, Port} every IntervalMs until DurationMs have passed.
+udp_stream(Family, To, Port, IntervalMs, DurationMs) ->
+    {ok, S} = gen_udp:open(0, [Family, binary]),
+    End = erlang:monotonic_time(millisecond) + DurationMs,
+    N = stream(S, To, Port, IntervalMs, End, 0),
+    gen_udp:close(S),
+    N.
+
+stream(S, To, Port, IntervalMs, End, N) ->
+    case erlang:monotonic_time(millisecond) >= End of
+        true -> N;
+        false ->
+            _ = gen_udp:send(S, To, Port, <<N:32>>),  % a locally dropped send fails: fine
+            receive after IntervalMs -> ok end,
+            stream(S, To, Port, IntervalMs, End, N + 1)
+    end.
+
+%% Count datagrams, back to back.
+udp_burst(Family, To, Port, Count) ->
+    {ok, S} = gen_udp:open(0, [Family, binary]),
+    [gen_udp:send(S, To, Port, <<I:32>>) || I <- lists:seq(1, Count)],
+    gen_udp:close(S),
+    ok.
+
+%% A listener that accepts and closes every connection.
+tcp_listen(Family, Port) ->
+    Parent = self(),
+    Pid = spawn(fun() ->
+                        {ok, L} = gen_tcp:listen(Port, [Family, {reuseaddr, true}]),
+                        Parent ! {self(), ready},
+                        tcp_accept_loop(L)
+                end),
+    receive {Pid, ready} -> {ok, Pid} after 5000 -> {error, listener_not_ready} end.
+
+tcp_accept_loop(L) ->
+    case gen_tcp:accept(L) of
+        {ok, C} -> gen_tcp:close(C), tcp_accept_loop(L);
+        {error, closed} -> ok
+    end.
+
+%% ok if a connection is established within TimeoutMs, {error, Reason} if not.
+tcp_try(Family, To, Port, TimeoutMs) ->
+    case gen_tcp:connect(To, Port, [Family], TimeoutMs) of
+        {ok, C} -> gen_tcp:close(C), ok;
+        Error -> Error
+    end.
