@@ -81,7 +81,9 @@ Result<Fd> load_classifier(std::span<const bpf_insn> insns, const char* name) {
   return Fd(static_cast<int>(fd));
 }
 
-Result<std::int32_t> test_run(int prog_fd, std::span<const std::uint8_t> packet) {
+namespace {
+
+Result<bpf_attr> run_test(int prog_fd, std::span<const std::uint8_t> packet, std::uint32_t repeat) {
   std::vector<std::uint8_t> out(packet.size() + 256);
   bpf_attr attr{};
   attr.test.prog_fd = static_cast<std::uint32_t>(prog_fd);
@@ -89,9 +91,23 @@ Result<std::int32_t> test_run(int prog_fd, std::span<const std::uint8_t> packet)
   attr.test.data_size_in = static_cast<std::uint32_t>(packet.size());
   attr.test.data_out = ptr(out.data());
   attr.test.data_size_out = static_cast<std::uint32_t>(out.size());
-  attr.test.repeat = 1;
+  attr.test.repeat = repeat;
   if (sys_bpf(BPF_PROG_TEST_RUN, attr) < 0) return system_error("bpf(BPF_PROG_TEST_RUN)", errno);
-  return static_cast<std::int32_t>(attr.test.retval);
+  return attr;
+}
+
+}  // namespace
+
+Result<std::int32_t> test_run(int prog_fd, std::span<const std::uint8_t> packet) {
+  auto r = run_test(prog_fd, packet, 1);
+  if (!r) return r.error();
+  return static_cast<std::int32_t>(r->test.retval);
+}
+
+Result<std::uint32_t> test_run_ns(int prog_fd, std::span<const std::uint8_t> packet, std::uint32_t repeat) {
+  auto r = run_test(prog_fd, packet, repeat);
+  if (!r) return r.error();
+  return r->test.duration;
 }
 
 }  // namespace ticksplit::agent::bpf

@@ -28,5 +28,8 @@ Result<Fd> load_classifier(std::span<const bpf_insn> insns, const char* name);
 // Runs a loaded program once on `packet` (BPF_PROG_TEST_RUN) and returns its verdict; for
 // testing the program's logic without a network.
 Result<std::int32_t> test_run(int prog_fd, std::span<const std::uint8_t> packet);
+// Runs it `repeat` times in the kernel and returns the kernel's average time per run (ns):
+// the per-packet cost of the program, without a network.
+Result<std::uint32_t> test_run_ns(int prog_fd, std::span<const std::uint8_t> packet, std::uint32_t repeat);
 
 }  // namespace ticksplit::agent::bpf

@@ -122,10 +122,7 @@ std::variant<std::string, Term> Engine::apply(const FaultSpec& spec, Events& out
       cut.key = drop_key(a, dir_in);
       cut.address = text;
       cut.counts_for_recovery = dir_in == in;
-      const bool dup = std::any_of(f.cuts.begin(), f.cuts.end(), [&](const Cut& x) {
-        return !KeyLess{}(x.key, cut.key) && !KeyLess{}(cut.key, x.key);
-      });
-      if (!dup) f.cuts.push_back(cut);
+      if (f.cut_index.emplace(cut.key, f.cuts.size()).second) f.cuts.push_back(cut);
     }
   }
   const std::string id = f.id;
@@ -253,11 +250,10 @@ Status Engine::sync(const bpf::DropKey& key, std::uint64_t now_ns) {
     v->first_drop_ns = v->last_drop_ns = v->first_pass_after_ns = 0;
     for (const auto& id : entry.faults) {
       auto& f = faults_.at(id);
-      for (auto& cut : f.cuts) {
-        if (std::memcmp(&cut.key, &key, sizeof key) != 0) continue;
-        if (f.state == Fault::State::recovering && cut.passed_ns == 0) cut.superseded = true;
-        if (f.state == Fault::State::pending) cut.base_packets = v->dropped_packets, cut.base_bytes = v->dropped_bytes;
-      }
+      Cut* cut = f.cut_for(key);
+      if (cut == nullptr) continue;
+      if (f.state == Fault::State::recovering && cut->passed_ns == 0) cut->superseded = true;
+      if (f.state == Fault::State::pending) cut->base_packets = v->dropped_packets, cut->base_bytes = v->dropped_bytes;
     }
   }
   v->start_ns = want->start_ns;
@@ -283,8 +279,7 @@ void Engine::harvest(const bpf::DropKey& key, const bpf::DropValue& v) {
   for (const auto& id : it->second.faults) {
     auto& f = faults_.at(id);
     if (f.state != Fault::State::recovering || v.first_pass_after_ns < f.window.end_ns) continue;
-    for (auto& cut : f.cuts)
-      if (cut.passed_ns == 0 && std::memcmp(&cut.key, &key, sizeof key) == 0) cut.passed_ns = v.first_pass_after_ns;
+    if (Cut* cut = f.cut_for(key); cut != nullptr && cut->passed_ns == 0) cut->passed_ns = v.first_pass_after_ns;
   }
 }
 

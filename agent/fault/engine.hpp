@@ -106,6 +106,12 @@ class Engine {
     std::uint64_t recovery_deadline_ns = 0;
     std::uint64_t next_poll_ns = 0;
     std::vector<Cut> cuts;
+    std::map<bpf::DropKey, std::size_t, KeyLess> cut_index;  // key -> position in cuts
+
+    Cut* cut_for(const bpf::DropKey& key) {
+      auto it = cut_index.find(key);
+      return it == cut_index.end() ? nullptr : &cuts[it->second];
+    }
   };
   struct Entry {
     Window written;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/bpf/program.hpp"
 #include "agent/fault/backend.hpp"
 #include "agent/tc/netlink.hpp"
 #include "common/fd.hpp"
@@ -28,6 +29,9 @@ class KernelBackend final : public Backend {
 
   [[nodiscard]] std::vector<std::string> interfaces() const;
   [[nodiscard]] int map_fd() const { return map_.get(); }
+  [[nodiscard]] int program_fd(bpf::Hook hook) const {
+    return hook == bpf::Hook::ingress ? ingress_.get() : egress_.get();
+  }
 
  private:
   struct Attached {
