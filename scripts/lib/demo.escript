@@ -30,7 +30,7 @@ main([]) ->
     collect(1000),
     io:format("~nEvery line above came from a ticksplit agent: nodeup/nodedown as each BEAM node~n"
               "saw it (with net_kernel's nodedown_reason), and the agents' own links.~n"
-              "Partitions (issue 3) and scheduled runs (issue 4) build on these agents.~n~n").
+              "The same agents apply partitions in the kernel (see README.md, {partition, Spec}).~n~n").
 
 
 show_status(Agent) ->

@@ -1,5 +1,6 @@
 %% Helpers shared by the escripts that drive a scripts/cluster cluster from its control
 %% namespace (scripts/lib, tests/integration). Include with a path relative to the escript.
+-compile([nowarn_unused_function]).  % each escript uses some of them
 
 %% Starts distribution with the cluster's net_ticktime (escript ignores ERL_FLAGS).
 start_dist(Prefix) ->
