@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/cnode/cnode.hpp"
+#include "common/cnode/cnode.hpp"
 #include "agent/event_log.hpp"
 #include "agent/fault/engine.hpp"
 #include "agent/fault/kernel_backend.hpp"

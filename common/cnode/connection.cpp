@@ -1,4 +1,4 @@
-#include "agent/cnode/connection.hpp"
+#include "common/cnode/connection.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -6,7 +6,7 @@
 #include "common/ei/encode.hpp"
 #include "common/ei/native.hpp"
 
-namespace ticksplit::agent::cnode {
+namespace ticksplit::cnode {
 
 Error ei_error(const std::string& context) {
   const int err = erl_errno;
@@ -47,4 +47,4 @@ Status Connection::rpc(ei_cnode* ec, const char* mod, const char* fun, const ei:
   return success();
 }
 
-}  // namespace ticksplit::agent::cnode
+}  // namespace ticksplit::cnode

@@ -11,7 +11,7 @@
 #include "common/ei/xbuff.hpp"
 #include "common/error.hpp"
 
-namespace ticksplit::agent::cnode {
+namespace ticksplit::cnode {
 
 class Connection {
  public:
@@ -45,4 +45,4 @@ class Connection {
 // erl_errno as an Error, with context.
 Error ei_error(const std::string& context);
 
-}  // namespace ticksplit::agent::cnode
+}  // namespace ticksplit::cnode

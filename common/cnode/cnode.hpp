@@ -7,12 +7,12 @@
 #include <memory>
 #include <string>
 
-#include "agent/cnode/connection.hpp"
+#include "common/cnode/connection.hpp"
 #include "common/ei/term.hpp"
 #include "common/error.hpp"
 #include "common/fd.hpp"
 
-namespace ticksplit::agent::cnode {
+namespace ticksplit::cnode {
 
 class CNode {
  public:
@@ -41,4 +41,4 @@ class CNode {
   int port_ = 0;
 };
 
-}  // namespace ticksplit::agent::cnode
+}  // namespace ticksplit::cnode

@@ -1,4 +1,4 @@
-#include "agent/cnode/cnode.hpp"
+#include "common/cnode/cnode.hpp"
 
 #include <arpa/inet.h>
 
@@ -6,7 +6,7 @@
 #include <ctime>
 #include <vector>
 
-namespace ticksplit::agent::cnode {
+namespace ticksplit::cnode {
 
 CNode::CNode(const std::string& name, const std::string& cookie) : name_(name) {
   if (ei_init() != 0) throw ConfigError("ei_init failed");
@@ -51,4 +51,4 @@ Result<std::unique_ptr<Connection>> CNode::connect(const std::string& node, unsi
   return std::make_unique<Connection>(fd, node);
 }
 
-}  // namespace ticksplit::agent::cnode
+}  // namespace ticksplit::cnode

@@ -1,0 +1,194 @@
+#include "controller/plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ticksplit::ctl {
+
+std::uint64_t Rng::next() {  // splitmix64
+  std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::int64_t Rng::between(std::int64_t lo, std::int64_t hi) {
+  return lo + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(hi - lo + 1));
+}
+
+Grudge complete_grudge(const Groups& groups) {
+  Grudge g;
+  for (const auto& group : groups)
+    for (const auto& node : group)
+      for (const auto& other : groups)
+        if (&other != &group) g[node].insert(other.begin(), other.end());
+  return g;
+}
+
+Groups halves(const std::vector<std::string>& nodes) {
+  const auto half = static_cast<std::ptrdiff_t>(nodes.size() / 2);
+  return {{nodes.begin(), nodes.begin() + half}, {nodes.begin() + half, nodes.end()}};
+}
+
+// Nodes on a ring; each sees the majority of consecutive nodes around it and drops the rest.
+// Windows of the ring are all different, so no two nodes see the same majority.
+Grudge majorities_ring(const std::vector<std::string>& nodes) {
+  const std::size_t n = nodes.size();
+  const std::size_t m = n / 2 + 1;
+  Grudge g;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::set<std::string> sees;
+    for (std::size_t k = 0; k < m; ++k) sees.insert(nodes[(i + n + k - (m - 1) / 2) % n]);
+    for (const auto& other : nodes)
+      if (!sees.count(other)) g[nodes[i]].insert(other);
+  }
+  return g;
+}
+
+Grudge bridge(const std::vector<std::string>& nodes) {
+  auto h = halves(nodes);
+  const std::string b = h[1].front();
+  Grudge g = complete_grudge(h);
+  g.erase(b);
+  for (auto& [node, drops] : g) drops.erase(b);
+  return g;
+}
+
+ClassRange class_range(DurationSpec::Kind k, const TickWindow& w, std::int64_t t_ms) {
+  switch (k) {
+    case DurationSpec::Kind::below_window:
+      // RTO doubling can keep a link silent for about twice the drop: stay under half the
+      // lower bound (FINDINGS.md: 1.0 s drops with T = 2 s still caused some nodedowns).
+      return {t_ms / 10, (w.min_ms * 9) / 20};
+    case DurationSpec::Kind::in_window:
+      return {w.min_ms, w.max_ms};
+    case DurationSpec::Kind::above_window:
+      return {(w.max_ms * 6) / 5, (w.max_ms * 8) / 5};
+    default:
+      return {0, 0};
+  }
+}
+
+std::string window_class(std::int64_t ms, const TickWindow& w) {
+  if (ms < w.min_ms) return "below";
+  if (ms > w.max_ms) return "above";
+  return "in";
+}
+
+namespace {
+
+class Planner {
+ public:
+  Planner(const Schedule& s, const ClusterInfo& c, std::uint64_t seed) : s_(s), c_(c), rng_(seed) {}
+
+  std::vector<PlannedStep> run() {
+    walk(s_.steps);
+    return std::move(out_);
+  }
+
+ private:
+  void known(const std::string& node, const Where& w) const {
+    if (std::find(c_.nodes.begin(), c_.nodes.end(), node) == c_.nodes.end()) {
+      std::string list;
+      for (const auto& n : c_.nodes) list += (list.empty() ? "" : ", ") + n;
+      throw ScheduleError(w, "unknown node " + node + " (the agents serve: " + list + ")");
+    }
+  }
+
+  std::int64_t ms(const DurationSpec& d) {
+    const auto w = c_.window();
+    switch (d.kind) {
+      case DurationSpec::Kind::ms:
+        return static_cast<std::int64_t>(d.value);
+      case DurationSpec::Kind::ticks:
+        return static_cast<std::int64_t>(std::llround(d.value * static_cast<double>(c_.net_ticktime_ms)));
+      default: {
+        const auto r = class_range(d.kind, w, c_.net_ticktime_ms);
+        return rng_.between(r.min_ms, r.max_ms);
+      }
+    }
+  }
+
+  std::vector<std::string> shuffled() {
+    auto v = c_.nodes;
+    rng_.shuffle(v);
+    return v;
+  }
+
+  void fault(const Step& st, std::string shape, Groups groups, Grudge grudge) {
+    PlannedFault f;
+    f.number = ++faults_;
+    f.shape = std::move(shape);
+    f.groups = std::move(groups);
+    f.grudge = std::move(grudge);
+    f.duration_ms = ms(st.duration);
+    f.window_class = window_class(f.duration_ms, c_.window());
+    f.requested = st.duration.text;
+    f.line = st.where.line;
+    if (f.duration_ms < 1) throw ScheduleError(st.where, "the fault's duration rounds to 0 ms");
+    out_.emplace_back(std::move(f));
+  }
+
+  void walk(const std::vector<Step>& steps) {
+    for (const auto& st : steps) {
+      switch (st.kind) {
+        case Step::Kind::isolate: {
+          std::string node = st.node;
+          if (node == "random_node") node = shuffled().front();
+          known(node, st.where);
+          Groups g{{node}, {}};
+          for (const auto& n : c_.nodes)
+            if (n != node) g[1].push_back(n);
+          fault(st, "isolate", g, complete_grudge(g));
+          break;
+        }
+        case Step::Kind::partition: {
+          if (st.shape == "groups") {
+            for (const auto& g : st.groups)
+              for (const auto& n : g) known(n, st.where);
+            fault(st, "groups", st.groups, complete_grudge(st.groups));
+          } else if (st.shape == "random_halves") {
+            auto g = halves(shuffled());
+            fault(st, "halves", g, complete_grudge(g));
+          } else if (st.shape == "random_node") {
+            auto v = shuffled();
+            Groups g{{v.front()}, {v.begin() + 1, v.end()}};
+            fault(st, "isolate", g, complete_grudge(g));
+          } else if (st.shape == "majorities_ring") {
+            if (c_.nodes.size() < 3) throw ScheduleError(st.where, "majorities_ring needs at least 3 nodes");
+            fault(st, "majorities_ring", {}, majorities_ring(shuffled()));
+          } else {
+            if (c_.nodes.size() < 3) throw ScheduleError(st.where, "bridge needs at least 3 nodes");
+            fault(st, "bridge", {}, bridge(shuffled()));
+          }
+          break;
+        }
+        case Step::Kind::one_way:
+          known(st.from, st.where);
+          known(st.to, st.where);
+          fault(st, "one_way", {}, Grudge{{st.to, {st.from}}});
+          break;
+        case Step::Kind::wait:
+          out_.emplace_back(PlannedWait{ms(st.duration)});
+          break;
+        case Step::Kind::repeat:
+          for (int i = 0; i < st.times; ++i) walk(st.steps);
+          break;
+      }
+    }
+  }
+
+  const Schedule& s_;
+  const ClusterInfo& c_;
+  Rng rng_;
+  std::vector<PlannedStep> out_;
+  int faults_ = 0;
+};
+
+}  // namespace
+
+std::vector<PlannedStep> make_plan(const Schedule& s, const ClusterInfo& c, std::uint64_t seed) {
+  return Planner(s, c, seed).run();
+}
+
+}  // namespace ticksplit::ctl

@@ -1,0 +1,77 @@
+// From a schedule and a cluster (its app nodes, which agent serves each, T) to the faults to
+// apply: Jepsen's shapes as drop sets ("grudges": node -> nodes it drops traffic from),
+// durations in ms with their window class. Pure and seeded: same seed and cluster, same plan.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/tick_window.hpp"
+#include "controller/schedule.hpp"
+
+namespace ticksplit::ctl {
+
+using Groups = std::vector<std::vector<std::string>>;
+using Grudge = std::map<std::string, std::set<std::string>>;
+
+struct ClusterInfo {
+  std::vector<std::string> nodes;               // app nodes, in a stable order
+  std::map<std::string, std::string> agent_of;  // app node -> its agent
+  std::int64_t net_ticktime_ms = 0;
+  std::int64_t tick_intensity = 4;
+  [[nodiscard]] TickWindow window() const { return detection_window(net_ticktime_ms, tick_intensity); }
+};
+
+struct PlannedFault {
+  int number = 0;     // 1-based, in run order
+  std::string shape;  // isolate, halves, majorities_ring, bridge, groups, one_way
+  Groups groups;      // empty for non-transitive shapes
+  Grudge grudge;
+  std::int64_t duration_ms = 0;
+  std::string window_class;  // below, in, above
+  std::string requested;     // the `for` as written
+  int line = 0;
+};
+struct PlannedWait {
+  std::int64_t ms = 0;
+};
+using PlannedStep = std::variant<PlannedFault, PlannedWait>;
+
+// Throws ScheduleError (e.g. a node the cluster does not have).
+std::vector<PlannedStep> make_plan(const Schedule& s, const ClusterInfo& c, std::uint64_t seed);
+
+// Shapes, over nodes already in the order to use (make_plan shuffles them with the seed).
+Grudge complete_grudge(const Groups& groups);          // each node drops every node outside its group
+Groups halves(const std::vector<std::string>& nodes);  // the first floor(n/2), the rest
+Grudge majorities_ring(const std::vector<std::string>& nodes);
+Grudge bridge(const std::vector<std::string>& nodes);  // two halves; the first of the second sees both
+
+// Ranges of the window classes for T and I (ms, inclusive): below leaves room for TCP's
+// retransmission backoff (FINDINGS.md), so the outage distribution sees stays under T - T/I.
+struct ClassRange {
+  std::int64_t min_ms, max_ms;
+};
+ClassRange class_range(DurationSpec::Kind k, const TickWindow& w, std::int64_t t_ms);
+std::string window_class(std::int64_t ms, const TickWindow& w);
+
+// A small portable generator, so the same seed gives the same plan everywhere.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t next();
+  std::int64_t between(std::int64_t lo, std::int64_t hi);  // inclusive
+  template <class T>
+  void shuffle(std::vector<T>& v) {
+    for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[static_cast<std::size_t>(next() % i)]);
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+}  // namespace ticksplit::ctl

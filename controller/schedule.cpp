@@ -1,0 +1,222 @@
+#include "controller/schedule.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "common/duration.hpp"
+
+namespace ticksplit::ctl {
+namespace {
+
+class Parser {
+ public:
+  explicit Parser(std::string file) : file_(std::move(file)) {}
+
+  Where at(const YAML::Node& n) const { return {file_, n.Mark().line + 1}; }
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& msg) const { throw ScheduleError(at(n), msg); }
+
+  void only_keys(const YAML::Node& map, const std::set<std::string>& allowed, const std::string& what) const {
+    for (const auto& kv : map) {
+      const auto key = kv.first.as<std::string>();
+      if (!allowed.count(key)) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        fail(kv.first, "unknown key '" + key + "' in " + what + " (expected one of: " + list + ")");
+      }
+    }
+  }
+
+  std::string text(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsScalar() || n.Scalar().empty()) fail(n, what + " must be a non-empty string");
+    return n.Scalar();
+  }
+
+  std::string node_name(const YAML::Node& n, const std::string& what) const {
+    auto s = text(n, what);
+    const auto at_pos = s.find('@');
+    if (at_pos == std::string::npos || at_pos == 0 || at_pos + 1 == s.size())
+      fail(n, what + " '" + s + "' is not a node name (name@host)");
+    return s;
+  }
+
+  std::vector<std::string> node_list(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsSequence() || n.size() == 0) fail(n, what + " must be a non-empty list of node names");
+    std::vector<std::string> out;
+    for (const auto& item : n) out.push_back(node_name(item, what));
+    return out;
+  }
+
+  DurationSpec duration(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsScalar()) fail(n, what + " must be a duration (1500ms, 3s, 1.3T, below_window, in_window, above_window)");
+    auto d = parse_duration_spec(n.Scalar());
+    if (!d)
+      fail(n, "bad duration '" + n.Scalar() + "' for " + what +
+                  " (use 1500ms, 3s, 1.3T, below_window, in_window or above_window)");
+    return *d;
+  }
+
+  std::vector<Step> steps(const YAML::Node& list) const {
+    if (!list.IsSequence() || list.size() == 0) fail(list, "steps must be a non-empty list");
+    std::vector<Step> out;
+    for (const auto& item : list) out.push_back(step(item));
+    return out;
+  }
+
+  Step step(const YAML::Node& n) const {
+    if (!n.IsMap()) fail(n, "a step must be a map such as {isolate: NODE, for: 3s}");
+    Step s;
+    s.where = at(n);
+    const auto fault_for = [&](const char* kind) {
+      only_keys(n, {kind, "for"}, std::string(kind) + " step");
+      if (!n["for"]) fail(n, std::string(kind) + " step needs 'for' (how long the fault lasts)");
+      s.duration = duration(n["for"], "'for'");
+    };
+    if (n["isolate"]) {
+      s.kind = Step::Kind::isolate;
+      fault_for("isolate");
+      const auto& v = n["isolate"];
+      s.node = v.IsScalar() && v.Scalar() == "random_node" ? "random_node" : node_name(v, "isolate");
+    } else if (n["partition"]) {
+      s.kind = Step::Kind::partition;
+      fault_for("partition");
+      const auto& v = n["partition"];
+      if (v.IsScalar()) {
+        static const std::set<std::string> shapes{"random_halves", "majorities_ring", "bridge", "random_node"};
+        if (!shapes.count(v.Scalar()))
+          fail(v, "unknown partition shape '" + v.Scalar() +
+                      "' (random_halves, majorities_ring, bridge, random_node, or a list of groups)");
+        s.shape = v.Scalar();
+      } else if (v.IsSequence() && v.size() >= 2) {
+        s.shape = "groups";
+        std::set<std::string> seen;
+        for (const auto& g : v) {
+          s.groups.push_back(node_list(g, "a group"));
+          for (const auto& node : s.groups.back())
+            if (!seen.insert(node).second) fail(g, "node " + node + " is in more than one group");
+        }
+      } else {
+        fail(v, "partition must be a shape name or a list of at least two groups of nodes");
+      }
+    } else if (n["one_way"]) {
+      s.kind = Step::Kind::one_way;
+      fault_for("one_way");
+      const auto& v = n["one_way"];
+      if (!v.IsMap()) fail(v, "one_way must be {from: NODE, to: NODE}");
+      only_keys(v, {"from", "to"}, "one_way");
+      if (!v["from"] || !v["to"]) fail(v, "one_way needs both 'from' and 'to'");
+      s.from = node_name(v["from"], "one_way from");
+      s.to = node_name(v["to"], "one_way to");
+      if (s.from == s.to) fail(v, "one_way from and to are the same node");
+    } else if (n["wait"]) {
+      s.kind = Step::Kind::wait;
+      only_keys(n, {"wait"}, "wait step");
+      s.duration = duration(n["wait"], "wait");
+    } else if (n["repeat"]) {
+      s.kind = Step::Kind::repeat;
+      only_keys(n, {"repeat", "steps"}, "repeat step");
+      const auto& r = n["repeat"];
+      int times = 0;
+      if (!r.IsScalar() || !YAML::convert<int>::decode(r, times) || times < 1 || times > 10000)
+        fail(r, "repeat must be a count from 1 to 10000");
+      s.times = times;
+      if (!n["steps"]) fail(n, "repeat needs 'steps'");
+      s.steps = steps(n["steps"]);
+    } else {
+      const auto first = n.begin()->first;
+      fail(first,
+           "unknown step '" + first.as<std::string>() + "' (expected isolate, partition, one_way, wait or repeat)");
+    }
+    return s;
+  }
+
+  Schedule schedule(const YAML::Node& root) const {
+    if (!root.IsMap()) fail(root, "a schedule is a map with 'agents' and 'steps'");
+    only_keys(root, {"agents", "cookie_file", "seed", "nodes", "net_ticktime", "tick_intensity", "steps"},
+              "the schedule");
+    Schedule s;
+    s.file = file_;
+    if (!root["agents"]) fail(root, "the schedule needs 'agents' (the ticksplit agents' node names)");
+    s.agents = node_list(root["agents"], "agents");
+    if (root["cookie_file"]) s.cookie_file = text(root["cookie_file"], "cookie_file");
+    if (const auto& seed = root["seed"]) {
+      std::uint64_t v = 0;
+      if (!seed.IsScalar()) fail(seed, "seed must be an integer >= 0");
+      const auto& t = seed.Scalar();
+      const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+      if (!seed.IsScalar() || ec != std::errc{} || end != t.data() + t.size())
+        fail(seed, "seed must be an integer >= 0");
+      s.seed = v;
+    }
+    if (root["nodes"]) s.nodes = node_list(root["nodes"], "nodes");
+    if (const auto& t = root["net_ticktime"]) {
+      auto ms = t.IsScalar() ? parse_duration_ms(t.Scalar()) : Result<std::int64_t>(Error{Domain::config, 0, ""});
+      if (!ms || *ms <= 0) fail(t, "net_ticktime must be a duration such as 2s or 60s");
+      s.net_ticktime_ms = *ms;
+    }
+    if (const auto& i = root["tick_intensity"]) {
+      int v = 0;
+      if (!i.IsScalar() || !YAML::convert<int>::decode(i, v) || v < 4 || v > 1000)
+        fail(i, "tick_intensity must be an integer from 4 to 1000");
+      s.tick_intensity = v;
+    }
+    if (!s.nodes.empty() != s.net_ticktime_ms.has_value())
+      fail(root, "give 'nodes' and 'net_ticktime' together (to plan without asking the agents), or neither");
+    if (!root["steps"]) fail(root, "the schedule needs 'steps'");
+    s.steps = steps(root["steps"]);
+    return s;
+  }
+
+ private:
+  std::string file_;
+};
+
+}  // namespace
+
+std::optional<DurationSpec> parse_duration_spec(const std::string& text) {
+  DurationSpec d;
+  d.text = text;
+  if (text == "below_window") return d.kind = DurationSpec::Kind::below_window, d;
+  if (text == "in_window") return d.kind = DurationSpec::Kind::in_window, d;
+  if (text == "above_window") return d.kind = DurationSpec::Kind::above_window, d;
+  if (!text.empty() && text.back() == 'T') {
+    double f = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, f);
+    if (ec != std::errc{} || end != text.data() + text.size() - 1 || !(f > 0) || f > 1000) return std::nullopt;
+    d.kind = DurationSpec::Kind::ticks;
+    d.value = f;
+    return d;
+  }
+  auto ms = parse_duration_ms(text);
+  if (!ms || *ms <= 0) return std::nullopt;
+  d.kind = DurationSpec::Kind::ms;
+  d.value = static_cast<double>(*ms);
+  return d;
+}
+
+Schedule parse_schedule(const std::string& text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ScheduleError({file, e.mark.line + 1}, "not valid YAML: " + e.msg);
+  }
+  try {
+    return Parser(file).schedule(root);
+  } catch (const YAML::Exception& e) {
+    throw ScheduleError({file, e.mark.line + 1}, e.msg);
+  }
+}
+
+Schedule load_schedule(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ScheduleError({path, 0}, "cannot read the schedule");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_schedule(ss.str(), path);
+}
+
+}  // namespace ticksplit::ctl

@@ -1,0 +1,65 @@
+// Schedules as users write them (YAML, see README.md "Schedules"), checked completely before
+// anything is touched: every mistake is a ScheduleError naming the file and line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ticksplit::ctl {
+
+struct Where {
+  std::string file;
+  int line = 0;  // 1-based
+};
+
+class ScheduleError : public std::runtime_error {
+ public:
+  ScheduleError(const Where& w, const std::string& message)
+      : std::runtime_error(w.file + ":" + std::to_string(w.line) + ": " + message) {}
+};
+
+// How long a fault lasts (or a wait): milliseconds, units of net_ticktime, or a window class
+// drawn from the seed.
+struct DurationSpec {
+  enum class Kind { ms, ticks, below_window, in_window, above_window };
+  Kind kind = Kind::ms;
+  double value = 0;  // ms, or the factor of T
+  std::string text;  // as written
+};
+
+struct Step {
+  enum class Kind { isolate, partition, one_way, wait, repeat };
+  Kind kind = Kind::wait;
+  Where where;
+  std::string node;   // isolate: a node, or random_node
+  std::string shape;  // partition: groups, random_halves, majorities_ring, bridge, random_node
+  std::vector<std::vector<std::string>> groups;  // partition: groups
+  std::string from, to;                          // one_way
+  DurationSpec duration;                         // `for` of a fault, or a wait
+  int times = 0;                                 // repeat
+  std::vector<Step> steps;                       // repeat
+};
+
+struct Schedule {
+  std::string file;
+  std::vector<std::string> agents;
+  std::optional<std::string> cookie_file;
+  std::optional<std::uint64_t> seed;
+  // Optional: the app nodes and T, so that `plan` needs no agent.
+  std::vector<std::string> nodes;
+  std::optional<std::int64_t> net_ticktime_ms;
+  std::optional<std::int64_t> tick_intensity;
+  std::vector<Step> steps;
+};
+
+// Throws ScheduleError.
+Schedule parse_schedule(const std::string& text, const std::string& file);
+Schedule load_schedule(const std::string& path);
+
+// "1500ms", "3s", "1.3T", "2T", "below_window" | "in_window" | "above_window".
+std::optional<DurationSpec> parse_duration_spec(const std::string& text);
+
+}  // namespace ticksplit::ctl

@@ -1,0 +1,151 @@
+// The planner: each shape's drop sets for 3, 5 and 7 nodes, window classes, seeded
+// reproducibility, unknown nodes.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "controller/plan.hpp"
+
+using namespace ticksplit::ctl;
+
+namespace {
+
+std::vector<std::string> nodes(int n) {
+  std::vector<std::string> v;
+  for (int i = 1; i <= n; ++i) v.push_back("n" + std::to_string(i) + "@h");
+  return v;
+}
+
+// Who `node` can hear from (itself included): everyone not in its grudge.
+std::set<std::string> sees(const Grudge& g, const std::vector<std::string>& all, const std::string& node) {
+  std::set<std::string> s(all.begin(), all.end());
+  if (auto it = g.find(node); it != g.end())
+    for (const auto& d : it->second) s.erase(d);
+  return s;
+}
+
+ClusterInfo cluster(int n) {
+  ClusterInfo c;
+  c.nodes = nodes(n);
+  for (const auto& x : c.nodes) c.agent_of[x] = "ticksplit@h";
+  c.net_ticktime_ms = 2000;
+  c.tick_intensity = 4;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("halves and groups: every node drops exactly the other side") {
+  for (int n : {3, 5, 7}) {
+    auto h = halves(nodes(n));
+    CHECK(h[0].size() == static_cast<std::size_t>(n / 2));
+    CHECK(h[1].size() == static_cast<std::size_t>(n - n / 2));
+    auto g = complete_grudge(h);
+    for (const auto& a : h[0]) CHECK(g[a] == std::set<std::string>(h[1].begin(), h[1].end()));
+    for (const auto& b : h[1]) CHECK(g[b] == std::set<std::string>(h[0].begin(), h[0].end()));
+  }
+}
+
+TEST_CASE("majorities ring: every node sees a majority, no two the same") {
+  for (int n : {3, 5, 7}) {
+    CAPTURE(n);
+    const auto all = nodes(n);
+    auto g = majorities_ring(all);
+    std::set<std::set<std::string>> distinct;
+    for (const auto& node : all) {
+      auto s = sees(g, all, node);
+      CHECK(s.count(node) == 1);
+      CHECK(s.size() == static_cast<std::size_t>(n / 2 + 1));
+      distinct.insert(s);
+    }
+    CHECK(distinct.size() == all.size());
+  }
+}
+
+TEST_CASE("bridge: two sides, one node sees both, the sides do not see each other") {
+  for (int n : {3, 5, 7}) {
+    CAPTURE(n);
+    const auto all = nodes(n);
+    auto g = bridge(all);
+    const auto h = halves(all);
+    const auto b = h[1].front();
+    CHECK(sees(g, all, b).size() == all.size());
+    for (const auto& a : h[0]) {
+      CHECK(sees(g, all, a).count(b) == 1);
+      for (const auto& x : h[1])
+        if (x != b) CHECK(sees(g, all, a).count(x) == 0);
+    }
+  }
+}
+
+TEST_CASE("window classes and their ranges for T = 2 s, I = 4") {
+  const ticksplit::TickWindow w{1500, 2500};
+  CHECK(window_class(1499, w) == "below");
+  CHECK(window_class(1500, w) == "in");
+  CHECK(window_class(2500, w) == "in");
+  CHECK(window_class(2501, w) == "above");
+  const auto below = class_range(DurationSpec::Kind::below_window, w, 2000);
+  CHECK(below.min_ms == 200);
+  CHECK(below.max_ms == 675);  // leaves room for retransmission backoff: about 2x stays under 1.5 s
+  CHECK(class_range(DurationSpec::Kind::in_window, w, 2000).min_ms == 1500);
+  CHECK(class_range(DurationSpec::Kind::above_window, w, 2000).min_ms == 3000);
+}
+
+TEST_CASE("a plan: durations resolved, classes drawn from the seed, same seed same plan") {
+  auto s = parse_schedule(R"(agents: [ticksplit@h]
+steps:
+  - isolate: n3@h
+    for: 1.3T
+  - wait: 2T
+  - partition: random_halves
+    for: below_window
+  - partition: majorities_ring
+    for: above_window
+  - one_way: {from: n1@h, to: n2@h}
+    for: 3s
+  - repeat: 2
+    steps: [{partition: bridge, for: in_window}]
+)",
+                          "p.yaml");
+  const auto c = cluster(5);
+  auto a = make_plan(s, c, 7);
+  auto b = make_plan(s, c, 7);
+  auto other = make_plan(s, c, 8);
+  REQUIRE(a.size() == 7);
+  const auto& iso = std::get<PlannedFault>(a[0]);
+  CHECK(iso.duration_ms == 2600);
+  CHECK(iso.window_class == "above");
+  CHECK(iso.grudge.at("n3@h").size() == 4);
+  CHECK(std::get<PlannedWait>(a[1]).ms == 4000);
+  const auto& below = std::get<PlannedFault>(a[2]);
+  CHECK(below.window_class == "below");
+  CHECK(below.duration_ms >= 200);
+  CHECK(below.duration_ms <= 675);
+  CHECK(std::get<PlannedFault>(a[3]).window_class == "above");
+  const auto& ow = std::get<PlannedFault>(a[4]);
+  CHECK(ow.grudge == Grudge{{"n2@h", {"n1@h"}}});
+  CHECK(std::get<PlannedFault>(a[5]).window_class == "in");
+  CHECK(std::get<PlannedFault>(a[6]).number == 6);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (const auto* f = std::get_if<PlannedFault>(&a[i])) {
+      CHECK(f->grudge == std::get<PlannedFault>(b[i]).grudge);
+      CHECK(f->duration_ms == std::get<PlannedFault>(b[i]).duration_ms);
+    }
+  }
+  bool differs = false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (const auto* f = std::get_if<PlannedFault>(&a[i]))
+      differs = differs || f->grudge != std::get<PlannedFault>(other[i]).grudge ||
+                f->duration_ms != std::get<PlannedFault>(other[i]).duration_ms;
+  CHECK(differs);
+}
+
+TEST_CASE("a node the cluster does not have is an error at its line") {
+  auto s = parse_schedule("agents: [ticksplit@h]\nsteps:\n  - isolate: ghost@h\n    for: 1s\n", "u.yaml");
+  try {
+    make_plan(s, cluster(3), 1);
+    FAIL("no error");
+  } catch (const ScheduleError& e) {
+    CHECK(std::string(e.what()).rfind("u.yaml:3: unknown node ghost@h", 0) == 0);
+  }
+}

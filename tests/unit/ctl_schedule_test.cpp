@@ -1,0 +1,114 @@
+// Schedules: every key, every mistake with its line, durations in ms / s / T / classes.
+#include <doctest/doctest.h>
+
+#include "controller/schedule.hpp"
+
+using namespace ticksplit::ctl;
+
+namespace {
+
+const char* kFull = R"(agents: [ticksplit@198.51.100.11, ticksplit@198.51.100.12, ticksplit@198.51.100.13]
+cookie_file: /etc/ticksplit/cookie
+seed: 42
+steps:
+  - isolate: app@198.51.100.13
+    for: 1.3T
+  - wait: 2T
+  - partition: [[app@198.51.100.11], [app@198.51.100.12, app@198.51.100.13]]
+    for: in_window
+  - partition: random_halves
+    for: above_window
+  - one_way: {from: app@198.51.100.11, to: app@198.51.100.12}
+    for: 3s
+  - repeat: 5
+    steps:
+      - partition: majorities_ring
+        for: 1500ms
+      - wait: below_window
+)";
+
+std::string error_of(const std::string& yaml) {
+  try {
+    parse_schedule(yaml, "s.yaml");
+  } catch (const ScheduleError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("a schedule with every key parses") {
+  auto s = parse_schedule(kFull, "s.yaml");
+  CHECK(s.agents.size() == 3);
+  CHECK(s.cookie_file == "/etc/ticksplit/cookie");
+  CHECK(s.seed == 42u);
+  REQUIRE(s.steps.size() == 6);
+  CHECK(s.steps[0].kind == Step::Kind::isolate);
+  CHECK(s.steps[0].node == "app@198.51.100.13");
+  CHECK(s.steps[0].duration.kind == DurationSpec::Kind::ticks);
+  CHECK(s.steps[0].duration.value == doctest::Approx(1.3));
+  CHECK(s.steps[0].where.line == 5);
+  CHECK(s.steps[1].kind == Step::Kind::wait);
+  CHECK(s.steps[2].shape == "groups");
+  CHECK(s.steps[2].groups.size() == 2);
+  CHECK(s.steps[2].duration.kind == DurationSpec::Kind::in_window);
+  CHECK(s.steps[3].shape == "random_halves");
+  CHECK(s.steps[4].kind == Step::Kind::one_way);
+  CHECK(s.steps[4].from == "app@198.51.100.11");
+  CHECK(s.steps[4].duration.value == 3000);
+  CHECK(s.steps[5].kind == Step::Kind::repeat);
+  CHECK(s.steps[5].times == 5);
+  CHECK(s.steps[5].steps.size() == 2);
+  CHECK(s.steps[5].steps[0].duration.value == 1500);
+
+  auto offline = parse_schedule(
+      "agents: [a@h]\nnodes: [app@h]\nnet_ticktime: 2s\ntick_intensity: 20\n"
+      "steps: [{wait: 1s}]\n",
+      "o.yaml");
+  CHECK(offline.nodes == std::vector<std::string>{"app@h"});
+  CHECK(offline.net_ticktime_ms == 2000);
+  CHECK(offline.tick_intensity == 20);
+}
+
+TEST_CASE("durations: ms, s, units of T, classes; nonsense refused") {
+  CHECK(parse_duration_spec("250ms")->value == 250);
+  CHECK(parse_duration_spec("2s")->value == 2000);
+  CHECK(parse_duration_spec("0.5T")->kind == DurationSpec::Kind::ticks);
+  CHECK(parse_duration_spec("below_window")->kind == DurationSpec::Kind::below_window);
+  CHECK(parse_duration_spec("above_window")->kind == DurationSpec::Kind::above_window);
+  for (const char* bad : {"", "3", "-1s", "0ms", "T", "xT", "-2T", "0T", "soon", "in-window"})
+    CHECK_MESSAGE(!parse_duration_spec(bad), bad);
+}
+
+TEST_CASE("every mistake names its file and line") {
+  const std::string head = "agents: [ticksplit@198.51.100.11]\nsteps:\n";
+  CHECK(error_of(head + "  - isolate: app@198.51.100.11\n") ==
+        "s.yaml:3: isolate step needs 'for' (how long the fault lasts)");
+  CHECK(error_of(head + "  - isolate: app@198.51.100.11\n    for: soon\n") ==
+        "s.yaml:4: bad duration 'soon' for 'for' (use 1500ms, 3s, 1.3T, below_window, in_window or above_window)");
+  CHECK(error_of(head + "  - isolate: app@198.51.100.11\n    for: 1s\n    colour: red\n")
+            .rfind("s.yaml:5: unknown key 'colour'", 0) == 0);
+  CHECK(error_of(head + "  - explode: now\n").rfind("s.yaml:3: unknown step 'explode'", 0) == 0);
+  CHECK(error_of(head + "  - partition: sideways\n    for: 1s\n").rfind("s.yaml:3: unknown partition shape", 0) == 0);
+  CHECK(error_of(head + "  - partition: [[app@h1]]\n    for: 1s\n").rfind("s.yaml:3: partition must be", 0) == 0);
+  CHECK(error_of(head + "  - partition: [[app@h1], [app@h1]]\n    for: 1s\n")
+            .rfind("s.yaml:3: node app@h1 is in more", 0) == 0);
+  CHECK(
+      error_of(head + "  - isolate: nohost\n    for: 1s\n").rfind("s.yaml:3: isolate 'nohost' is not a node name", 0) ==
+      0);
+  CHECK(error_of(head + "  - one_way: {from: a@h}\n    for: 1s\n").rfind("s.yaml:3: one_way needs both", 0) == 0);
+  CHECK(error_of(head + "  - one_way: {from: a@h, to: a@h}\n    for: 1s\n").rfind("s.yaml:3: one_way from and to", 0) ==
+        0);
+  CHECK(error_of(head + "  - repeat: 0\n    steps: [{wait: 1s}]\n").rfind("s.yaml:3: repeat must be", 0) == 0);
+  CHECK(error_of(head + "  - repeat: 2\n").rfind("s.yaml:3: repeat needs 'steps'", 0) == 0);
+  CHECK(error_of(head + "  - wait: 1s\n    for: 2s\n").rfind("s.yaml:4: unknown key 'for'", 0) == 0);
+  CHECK(error_of("steps: [{wait: 1s}]\n").rfind("s.yaml:1: the schedule needs 'agents'", 0) == 0);
+  CHECK(error_of("agents: [a@h]\n").rfind("s.yaml:1: the schedule needs 'steps'", 0) == 0);
+  CHECK(error_of("agents: [a@h]\nsteps: []\n").rfind("s.yaml:2: steps must be a non-empty list", 0) == 0);
+  CHECK(error_of("agents: [a@h]\nseed: -3\nsteps: [{wait: 1s}]\n").rfind("s.yaml:2: seed must be", 0) == 0);
+  CHECK(error_of("agents: [a@h]\nnodes: [b@h]\nsteps: [{wait: 1s}]\n")
+            .rfind("s.yaml:1: give 'nodes' and 'net_ticktime'", 0) == 0);
+  CHECK(error_of("agents: [a@h]\nsteps: [{wait: 1s}\n").rfind("s.yaml:", 0) == 0);  // broken YAML
+  CHECK(error_of("agents: [a@h]\nextra: 1\nsteps: [{wait: 1s}]\n").rfind("s.yaml:2: unknown key 'extra'", 0) == 0);
+}
