@@ -3,7 +3,7 @@
 #include <boost/program_options.hpp>
 #include <sstream>
 
-#include "agent/cookie.hpp"
+#include "common/cookie.hpp"
 #include "agent/version.hpp"
 #include "common/duration.hpp"
 #include "common/error.hpp"

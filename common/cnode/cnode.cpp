@@ -6,6 +6,8 @@
 #include <ctime>
 #include <vector>
 
+#include "common/ei/native.hpp"
+
 namespace ticksplit::cnode {
 
 CNode::CNode(const std::string& name, const std::string& cookie) : name_(name) {
@@ -50,5 +52,7 @@ Result<std::unique_ptr<Connection>> CNode::connect(const std::string& node, unsi
   if (fd < 0) return ei_error("connecting to " + node);
   return std::make_unique<Connection>(fd, node);
 }
+
+ei::Pid CNode::self() { return ei::from_erlang_pid(*ei_self(&ec_)); }
 
 }  // namespace ticksplit::cnode

@@ -32,6 +32,8 @@ class CNode {
   [[nodiscard]] int port() const noexcept { return port_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   ei_cnode* ec() noexcept { return &ec_; }
+  // This C-node's own pid, for replies and events addressed to it.
+  ei::Pid self();
 
  private:
   std::string name_;

@@ -38,6 +38,15 @@ Status Connection::send(const ei::Pid& to, const ei::Term& message, unsigned tim
   return send(to, *x, timeout_ms);
 }
 
+Status Connection::reg_send(ei_cnode* ec, const char* name, const ei::Term& message, unsigned timeout_ms) {
+  auto x = ei::encode(message);
+  if (!x) return x.error();
+  if (ei_reg_send_tmo(ec, fd_, const_cast<char*>(name), const_cast<char*>(x->data()), static_cast<int>(x->size()),
+                      timeout_ms) < 0)
+    return ei_error(std::string("send to ") + name + " on " + node_);
+  return success();
+}
+
 Status Connection::rpc(ei_cnode* ec, const char* mod, const char* fun, const ei::Term& args) {
   ei::XBuff x;  // ei_rpc_to wants the argument list without a version byte
   if (auto s = ei::encode_term(args, x); !s) return s;

@@ -34,6 +34,8 @@ class Connection {
 
   Status send(const ei::Pid& to, const ei::Term& message, unsigned timeout_ms);
   Status send(const ei::Pid& to, const ei::XBuff& encoded, unsigned timeout_ms);
+  // To a registered name on the connected node, e.g. gen_server calls to {ticksplit, Agent}.
+  Status reg_send(ei_cnode* ec, const char* name, const ei::Term& message, unsigned timeout_ms);
   // rex call {call, Mod, Fun, Args, user}; the reply arrives later as {rex, Reply}.
   Status rpc(ei_cnode* ec, const char* mod, const char* fun, const ei::Term& args);
 

@@ -14,4 +14,6 @@ Result<erlang_pid> to_erlang_pid(const Pid& p) {
   return e;
 }
 
+Pid from_erlang_pid(const erlang_pid& p) { return Pid{p.node, p.num, p.serial, p.creation}; }
+
 }  // namespace ticksplit::ei

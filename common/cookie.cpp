@@ -1,4 +1,4 @@
-#include "agent/cookie.hpp"
+#include "common/cookie.hpp"
 
 #include <pwd.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 
 #include "common/error.hpp"
 
-namespace ticksplit::agent {
+namespace ticksplit {
 
 std::string default_cookie_path() {
   const char* home = std::getenv("HOME");
@@ -45,4 +45,4 @@ std::string read_cookie_file(const std::string& path) {
   return cookie;
 }
 
-}  // namespace ticksplit::agent
+}  // namespace ticksplit

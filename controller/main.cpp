@@ -1,0 +1,235 @@
+// ticksplit-ctl: runs partition schedules against ticksplit agents (README.md, "ticksplit-ctl").
+//   run SCHEDULE [--history FILE] [--seed N]   plan SCHEDULE [--seed N]
+//   status [--agent NODE ... | --schedule FILE]  heal [--agent NODE ... | --schedule FILE]
+// Every subcommand that talks to agents takes --cookie-file and --name. Exit: 0 ran and every
+// fault landed; 1 a fault did not land or an agent failed; 2 usage or schedule error;
+// 128 + signal after SIGINT/SIGTERM (every agent healed first).
+#include <sys/signalfd.h>
+
+#include <boost/program_options.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "common/clock.hpp"
+#include "common/cookie.hpp"
+#include "common/net/resolve.hpp"
+#include "common/proto/reply.hpp"
+#include "controller/client.hpp"
+#include "controller/runner.hpp"
+#include "controller/schedule.hpp"
+
+namespace po = boost::program_options;
+using namespace ticksplit;
+using namespace ticksplit::ctl;
+
+namespace {
+
+constexpr unsigned kConnectTimeoutMs = 3000;
+
+struct Usage : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+const char* const kUsage =
+    "usage: ticksplit-ctl COMMAND [options]   (ticksplit-ctl COMMAND --help for its options)\n"
+    "  run SCHEDULE.yaml     run a schedule, write the history, print a summary\n"
+    "  plan SCHEDULE.yaml    print every resolved step; apply nothing\n"
+    "  status                show what each agent reports\n"
+    "  heal                  heal every fault on the agents\n";
+
+std::string default_name() {
+  for (const auto& a : net::local_addresses())
+    if (a.family == AF_INET && !net::is_loopback(a)) {
+      const auto t = a.to_string();
+      return "ticksplit_ctl@" + t.substr(0, t.find('/'));
+    }
+  return "ticksplit_ctl@127.0.0.1";
+}
+
+void add_connection_options(po::options_description& d) {
+  d.add_options()("cookie-file", po::value<std::string>(),
+                  "Erlang cookie file (default: the schedule's cookie_file, else ~/.erlang.cookie)")(
+      "name", po::value<std::string>(), "the controller's node name (default ticksplit_ctl@<an address of this host>)");
+}
+
+po::variables_map parse(const std::string& cmd, po::options_description& d, po::positional_options_description* pos,
+                        const std::vector<std::string>& args) {
+  d.add_options()("help,h", "show this help");
+  po::variables_map vm;
+  try {
+    po::command_line_parser p(args);
+    p.options(d);
+    if (pos != nullptr) p.positional(*pos);
+    po::store(p.run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw Usage(cmd + ": " + e.what() + " (see ticksplit-ctl " + cmd + " --help)");
+  }
+  if (vm.count("help")) {
+    std::cout << "ticksplit-ctl " << cmd << "\n" << d;
+    std::exit(0);
+  }
+  return vm;
+}
+
+std::uint64_t seed_of(const po::variables_map& vm, const Schedule& s) {
+  if (vm.count("seed")) return vm["seed"].as<std::uint64_t>();
+  if (s.seed) return *s.seed;
+  return static_cast<std::uint64_t>(ticksplit::clock::unix_us());
+}
+
+std::unique_ptr<AgentClient> client_for(const po::variables_map& vm, const std::optional<Schedule>& s) {
+  std::string cookie_file = default_cookie_path();
+  if (s && s->cookie_file) cookie_file = *s->cookie_file;
+  if (vm.count("cookie-file")) cookie_file = vm["cookie-file"].as<std::string>();
+  const auto name = vm.count("name") ? vm["name"].as<std::string>() : default_name();
+  return std::make_unique<AgentClient>(name, read_cookie_file(cookie_file));
+}
+
+Fd block_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  return Fd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+}
+
+int cmd_plan_or_run(const std::string& cmd, const std::vector<std::string>& args) {
+  po::options_description d("options");
+  d.add_options()("schedule", po::value<std::string>(), "the schedule (YAML)")(
+      "seed", po::value<std::uint64_t>(), "seed for random shapes and window classes (overrides the schedule's)");
+  if (cmd == "run")
+    d.add_options()("history", po::value<std::string>(), "history file (default ticksplit-history.jsonl)");
+  add_connection_options(d);
+  po::positional_options_description pos;
+  pos.add("schedule", 1);
+  auto vm = parse(cmd, d, &pos, args);
+  if (!vm.count("schedule")) throw Usage(cmd + ": a schedule file is required");
+  const auto schedule = load_schedule(vm["schedule"].as<std::string>());  // exit 2 before anything is touched
+  const auto seed = seed_of(vm, schedule);
+
+  std::unique_ptr<AgentClient> client;
+  ClusterInfo cluster;
+  if (cmd == "plan" && !schedule.nodes.empty()) {
+    cluster.nodes = schedule.nodes;
+    cluster.net_ticktime_ms = *schedule.net_ticktime_ms;
+    cluster.tick_intensity = schedule.tick_intensity.value_or(4);
+    for (const auto& n : cluster.nodes) {  // an agent on the same host serves a node
+      const auto host = net::node_host(n);
+      for (const auto& a : schedule.agents)
+        if (net::node_host(a) == host) cluster.agent_of[n] = a;
+      if (!cluster.agent_of.count(n)) cluster.agent_of[n] = "ticksplit@" + host;
+    }
+  } else {
+    client = client_for(vm, schedule);
+    if (auto s = client->connect(schedule.agents, kConnectTimeoutMs); !s) {
+      std::fprintf(stderr, "ticksplit-ctl: %s\n", s.error().message.c_str());
+      return 1;
+    }
+    auto c = discover(*client, schedule.agents);
+    if (!c) {
+      std::fprintf(stderr, "ticksplit-ctl: %s\n", c.error().message.c_str());
+      return 1;
+    }
+    cluster = *c;
+  }
+  const auto plan = make_plan(schedule, cluster, seed);
+  if (cmd == "plan") {
+    std::cout << describe_plan(plan, cluster, seed);
+    return 0;
+  }
+  auto signals = block_signals();
+  History history(vm.count("history") ? vm["history"].as<std::string>() : "ticksplit-history.jsonl");
+  std::cout << describe_plan(plan, cluster, seed) << std::flush;
+  auto result = run_plan(*client, cluster, plan, seed, history, signals.get());
+  std::cout << "\n" << summary(result.faults, cluster) << "\nhistory: " << history.path() << "\n";
+  return result.exit_code;
+}
+
+std::vector<std::string> agents_of(const po::variables_map& vm, std::optional<Schedule>& s) {
+  std::vector<std::string> agents;
+  if (vm.count("agent")) agents = vm["agent"].as<std::vector<std::string>>();
+  if (vm.count("schedule")) {
+    s = load_schedule(vm["schedule"].as<std::string>());
+    agents.insert(agents.end(), s->agents.begin(), s->agents.end());
+  }
+  if (agents.empty()) throw Usage("name the agents with --agent NODE (repeatable) or --schedule FILE");
+  return agents;
+}
+
+int cmd_status_or_heal(const std::string& cmd, const std::vector<std::string>& args) {
+  po::options_description d("options");
+  d.add_options()("agent", po::value<std::vector<std::string>>(), "an agent's node name (repeatable)")(
+      "schedule", po::value<std::string>(), "take the agents from this schedule");
+  add_connection_options(d);
+  auto vm = parse(cmd, d, nullptr, args);
+  std::optional<Schedule> schedule;
+  const auto agents = agents_of(vm, schedule);
+  auto client = client_for(vm, schedule);
+  int rc = 0;
+  std::vector<std::pair<std::string, ei::Term>> reqs;
+  for (const auto& a : agents) {
+    if (auto s = client->connect({a}, kConnectTimeoutMs); !s) {
+      std::fprintf(stderr, "ticksplit-ctl: %s\n", s.error().message.c_str());
+      rc = 1;
+      continue;
+    }
+    reqs.emplace_back(a, ei::atom(cmd == "status" ? "status" : "heal"));
+  }
+  for (auto& [agent, r] : client->call_all(reqs, 2000)) {
+    if (!r) {
+      std::fprintf(stderr, "ticksplit-ctl: %s: %s\n", agent.c_str(), r.error().message.c_str());
+      rc = 1;
+      continue;
+    }
+    if (cmd == "heal") {
+      const auto* ok = r->tuple_of(2);
+      std::cout << agent << ": healed " << (ok != nullptr ? ei::to_string((*ok)[1]) : ei::to_string(*r)) << "\n";
+      continue;
+    }
+    auto s = proto::parse_status_reply(*r);
+    if (!s) {
+      std::fprintf(stderr, "ticksplit-ctl: %s: %s\n", agent.c_str(), s.error().message.c_str());
+      rc = 1;
+      continue;
+    }
+    std::cout << agent << ": backend " << s->backend << ", version " << s->version;
+    if (auto w = s->window())
+      std::cout << ", net_ticktime " << *s->net_ticktime_ms << " ms (window " << w->min_ms << "-" << w->max_ms
+                << " ms)";
+    std::cout << ", " << s->faults.size() << " fault(s)\n";
+    for (const auto& n : s->nodes) std::cout << "  " << n.node << (n.connected ? " joined" : " NOT joined") << "\n";
+    for (const auto& f : s->faults) std::cout << "  fault " << ei::to_string(f) << "\n";
+  }
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+      std::cout << kUsage;
+      return args.empty() ? 2 : 0;
+    }
+    const std::string cmd = args[0];
+    args.erase(args.begin());
+    if (cmd == "run" || cmd == "plan") return cmd_plan_or_run(cmd, args);
+    if (cmd == "status" || cmd == "heal") return cmd_status_or_heal(cmd, args);
+    throw Usage("unknown command '" + cmd + "'\n" + kUsage);
+  } catch (const ScheduleError& e) {
+    std::fprintf(stderr, "ticksplit-ctl: %s\n", e.what());
+    return 2;
+  } catch (const Usage& e) {
+    std::fprintf(stderr, "ticksplit-ctl: %s\n", e.what());
+    return 2;
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "ticksplit-ctl: %s\n", e.what());
+    return 2;
+  }
+}
