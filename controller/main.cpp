@@ -5,6 +5,7 @@
 // fault landed; 1 a fault did not land or an agent failed; 2 usage or schedule error;
 // 128 + signal after SIGINT/SIGTERM (every agent healed first).
 #include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <boost/program_options.hpp>
 #include <csignal>
@@ -40,19 +41,26 @@ const char* const kUsage =
     "  status                show what each agent reports\n"
     "  heal                  heal every fault on the agents\n";
 
-std::string default_name() {
+// ticksplit_ctl@<address> for run and plan. status and heal add their name and pid, so they
+// can be used during a run: an agent drops the older of two connections from one node name,
+// and with it that node's faults.
+std::string default_name(const std::string& cmd) {
+  const std::string alive =
+      cmd == "run" || cmd == "plan" ? "ticksplit_ctl" : "ticksplit_ctl_" + cmd + "_" + std::to_string(::getpid());
   for (const auto& a : net::local_addresses())
     if (a.family == AF_INET && !net::is_loopback(a)) {
       const auto t = a.to_string();
-      return "ticksplit_ctl@" + t.substr(0, t.find('/'));
+      return alive + "@" + t.substr(0, t.find('/'));
     }
-  return "ticksplit_ctl@127.0.0.1";
+  return alive + "@127.0.0.1";
 }
 
 void add_connection_options(po::options_description& d) {
   d.add_options()("cookie-file", po::value<std::string>(),
                   "Erlang cookie file (default: the schedule's cookie_file, else ~/.erlang.cookie)")(
-      "name", po::value<std::string>(), "the controller's node name (default ticksplit_ctl@<an address of this host>)");
+      "name", po::value<std::string>(),
+      "the controller's node name (default ticksplit_ctl@<an address of this host>; status and heal add "
+      "_<command>_<pid>)");
 }
 
 po::variables_map parse(const std::string& cmd, po::options_description& d, po::positional_options_description* pos,
@@ -81,11 +89,12 @@ std::uint64_t seed_of(const po::variables_map& vm, const Schedule& s) {
   return static_cast<std::uint64_t>(ticksplit::clock::unix_us());
 }
 
-std::unique_ptr<AgentClient> client_for(const po::variables_map& vm, const std::optional<Schedule>& s) {
+std::unique_ptr<AgentClient> client_for(const std::string& cmd, const po::variables_map& vm,
+                                        const std::optional<Schedule>& s) {
   std::string cookie_file = default_cookie_path();
   if (s && s->cookie_file) cookie_file = *s->cookie_file;
   if (vm.count("cookie-file")) cookie_file = vm["cookie-file"].as<std::string>();
-  const auto name = vm.count("name") ? vm["name"].as<std::string>() : default_name();
+  const auto name = vm.count("name") ? vm["name"].as<std::string>() : default_name(cmd);
   return std::make_unique<AgentClient>(name, read_cookie_file(cookie_file));
 }
 
@@ -125,7 +134,7 @@ int cmd_plan_or_run(const std::string& cmd, const std::vector<std::string>& args
       if (!cluster.agent_of.count(n)) cluster.agent_of[n] = "ticksplit@" + host;
     }
   } else {
-    client = client_for(vm, schedule);
+    client = client_for(cmd, vm, schedule);
     if (auto s = client->connect(schedule.agents, kConnectTimeoutMs); !s) {
       std::fprintf(stderr, "ticksplit-ctl: %s\n", s.error().message.c_str());
       return 1;
@@ -169,7 +178,7 @@ int cmd_status_or_heal(const std::string& cmd, const std::vector<std::string>& a
   auto vm = parse(cmd, d, nullptr, args);
   std::optional<Schedule> schedule;
   const auto agents = agents_of(vm, schedule);
-  auto client = client_for(vm, schedule);
+  auto client = client_for(cmd, vm, schedule);
   int rc = 0;
   std::vector<std::pair<std::string, ei::Term>> reqs;
   for (const auto& a : agents) {

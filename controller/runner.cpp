@@ -161,6 +161,7 @@ class Runner {
       return false;
     }
     current_ = &out;
+    last_heal_us_ = 0;
     // Until every part is healed and recovered (the agents bound recovery by 2T).
     const std::int64_t limit = out.end_us + 2 * cluster_.net_ticktime_ms * 1000 + 2'000'000;
     const bool ok = follow_until(limit, [&] {
@@ -175,7 +176,9 @@ class Runner {
         out.effective_outage_us =
             std::max(out.effective_outage_us, p.evidence["effective_outage_us"].get<std::int64_t>());
     }
-    json end{{"time_us", std::max(out.end_us, last_heal_us_)},
+    // when the last agent reported the heal (a stopped run: now)
+    const std::int64_t ended = !ok ? clock::unix_us() : last_heal_us_ > 0 ? last_heal_us_ : out.end_us;
+    json end{{"time_us", ended},
              {"kind", "fault_end"},
              {"fault", out.id},
              {"dropped_packets", out.dropped_packets},

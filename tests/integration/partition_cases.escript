@@ -25,6 +25,12 @@ main([Case | Args]) ->
 
 %% --- cases ------------------------------------------------------------------------------
 
+%% Not a test: every app node keeps connecting to the others (ts_probe:keep_mesh), as a busy
+%% cluster would, for the controller's tests.
+run(keep_mesh, []) ->
+    [{ok, _} = rpc:call(app(I), ts_probe, keep_mesh, [[app(J) || J <- hosts()], 200]) || I <- hosts()],
+    ok;
+
 %% TCP from host 2 to host 1 fails inside the window and connects after it, over IPv4 and
 %% IPv6; host 3, not cut, connects throughout.
 run(tcp, []) ->
@@ -247,7 +253,7 @@ load_probe() ->
     [begin
          rpc:call(app(I), code, purge, [ts_probe]),
          {module, ts_probe} = rpc:call(app(I), code, load_binary, [ts_probe, "ts_probe.erl", Bin])
-     end || I <- [1, 2, 3]],
+     end || I <- hosts()],
     ok.
 
 subscribe(Agent) -> ok = call(Agent, {subscribe, self()}).
@@ -289,9 +295,13 @@ largest_gap([First | Rest]) ->
     Gap.
 
 restore_mesh() ->
-    [rpc:call(app(A), net_kernel, connect_node, [app(B)]) || A <- [1, 2, 3], B <- [1, 2, 3], A =/= B],
-    await(fun() -> lists:all(fun(A) -> length(rpc:call(app(A), erlang, nodes, [])) =:= 2 end, [1, 2, 3]) end,
+    H = hosts(),
+    [rpc:call(app(A), net_kernel, connect_node, [app(B)]) || A <- H, B <- H, A =/= B],
+    await(fun() -> lists:all(fun(A) -> length(rpc:call(app(A), erlang, nodes, [])) =:= length(H) - 1 end, H) end,
           mesh_restored).
+
+%% The cluster's hosts: 1..TICKSPLIT_HOSTS (default 3).
+hosts() -> lists:seq(1, list_to_integer(os:getenv("TICKSPLIT_HOSTS", "3"))).
 
 count_filters(Ns, Hook) ->
     Out = os:cmd("ip netns exec " ++ Ns ++ " tc filter show dev eth0 " ++ Hook),

@@ -2,8 +2,24 @@
 %% so that real packets cross the namespaces: UDP streams whose arrival times show when a
 %% drop window really began and ended, and TCP connects that must fail or succeed.
 -module(ts_probe).
--export([udp_sink/2, udp_sink_loop/2, udp_stream/5, udp_burst/4, tcp_listen/2, tcp_accept_loop/1,
+-export([keep_mesh/2, keep_mesh_loop/2, udp_sink/2, udp_sink_loop/2, udp_stream/5, udp_burst/4, tcp_listen/2, tcp_accept_loop/1,
          tcp_try/4]).
+
+%% A process that connects to every node of Nodes every IntervalMs, as a busy cluster's
+%% traffic would: links cut by a partition come back after it, so the next fault has traffic
+%% to drop. Registered as ts_mesh_keeper; a new one replaces the old.
+keep_mesh(Nodes, IntervalMs) ->
+    case whereis(ts_mesh_keeper) of
+        undefined -> ok;
+        Old -> exit(Old, kill)
+    end,
+    Pid = spawn(?MODULE, keep_mesh_loop, [Nodes -- [node()], IntervalMs]),
+    register(ts_mesh_keeper, Pid),
+    {ok, Pid}.
+
+keep_mesh_loop(Nodes, IntervalMs) ->
+    [net_kernel:connect_node(N) || N <- Nodes],
+    receive stop -> ok after IntervalMs -> keep_mesh_loop(Nodes, IntervalMs) end.
 
 %% A registered process on Port that notes {SourceAddress, unix_us} for every datagram.
 udp_sink(Family, Port) ->

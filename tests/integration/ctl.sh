@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# ticksplit-ctl against a 5-host cluster (ctest fixture cluster5): ctl.sh CASE.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cluster=$root/scripts/cluster
+ctl=${TICKSPLIT_CTL:-$root/build/controller/ticksplit-ctl}
+state=$("$cluster" state-dir)
+prefix=${TICKSPLIT_NS_PREFIX:-tsplit}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export TICKSPLIT_HOSTS=5
+
+fail() { echo "FAIL $case: $*"; exit 1; }
+in_ctl() { ip netns exec "$prefix-ctl" "$@"; }
+ctl_run() { in_ctl "$ctl" run "$@" --cookie-file "$state/cookie"; }
+now_ms() { date +%s%3N; }
+agents() { for i in $(seq "$1"); do printf -- '--agent ticksplit@198.51.100.%d ' $((10 + i)); done; }
+
+case=${1:?usage: ctl.sh CASE}
+case "$case" in
+  run)
+    "$cluster" escript "$root/tests/integration/partition_cases.escript" keep_mesh >/dev/null
+    rc=0
+    (cd "$work" && ctl_run "$root/tests/data/schedules/five.yaml" --history "$work/h.jsonl") >"$work/out" 2>&1 || rc=$?
+    cat "$work/out"
+    [ "$rc" -eq 0 ] || fail "exit status $rc"
+    h=$work/h.jsonl
+    jq -e . "$h" >/dev/null || fail "the history is not JSON Lines"
+    [ "$(jq -s '[.[] | select(.kind == "fault_start")] | length' "$h")" -eq 3 ] || fail "not 3 fault_start lines"
+    [ "$(jq -s '[.[] | select(.kind == "fault_end")] | length' "$h")" -eq 3 ] || fail "not 3 fault_end lines"
+    [ "$(jq -s '[.[] | select(.kind == "fault_end" and .dropped_packets > 0)] | length' "$h")" -eq 3 ] ||
+      fail "a fault_end with no dropped packets"
+    jq -s -e '[.[].time_us] | . == sort' "$h" >/dev/null || fail "the history is not time-ordered"
+    jq -s -e '(.[0].kind == "run_start") and (.[-1].kind == "run_end")' "$h" >/dev/null || fail "run_start/run_end"
+    # the above-window isolate of app5: every other node saw it go, between that fault's start and end
+    for i in 1 2 3 4; do
+      jq -s -e --arg o "app@198.51.100.1$i" '
+        (map(select(.kind == "fault_start" and .number == 1))[0].time_us) as $s |
+        (map(select(.kind == "fault_end"))[0].time_us) as $e |
+        any(.[]; .kind == "nodedown" and .observer == $o and .peer == "app@198.51.100.15"
+                 and .time_us >= $s and .time_us <= $e)' "$h" >/dev/null ||
+        fail "app@198.51.100.1$i did not report nodedown of app5 during the isolate"
+    done
+    grep -q "nodedown" "$work/out" || fail "the summary does not mention nodedowns"
+    echo "PASS run (3 faults, each with dropped packets, every other node saw app5 go, history ordered)"
+    ;;
+
+  bad_schedule)
+    rc=0
+    err=$(ctl_run "$root/tests/data/schedules/bad_line7.yaml" 2>&1) || rc=$?
+    echo "$err"
+    [ "$rc" -eq 2 ] || fail "exit status $rc, expected 2"
+    grep -q "bad_line7.yaml:7: unknown partition shape 'sideways'" <<<"$err" || fail "the message does not name line 7"
+    echo "PASS bad_schedule (exit 2, names line 7)"
+    ;;
+
+  sigint)
+    cat >"$work/long.yaml" <<YAML
+agents: [ticksplit@198.51.100.11, ticksplit@198.51.100.12, ticksplit@198.51.100.13]
+steps:
+  - isolate: app@198.51.100.13
+    for: 20s
+YAML
+    # exec all the way down, so that $! is ticksplit-ctl itself
+    (cd "$work" && exec ip netns exec "$prefix-ctl" "$ctl" run "$work/long.yaml" --cookie-file "$state/cookie" \
+      --history "$work/h.jsonl" >"$work/out" 2>&1) &
+    pid=$!
+    active() { in_ctl "$ctl" status $(agents 3) --cookie-file "$state/cookie" | grep -c 'state => active' || true; }
+    for _ in $(seq 200); do
+      [ "$(active)" -eq 3 ] && break
+      sleep 0.05
+    done
+    [ "$(active)" -eq 3 ] || fail "the fault never became active on the 3 agents"
+    t0=$(now_ms)
+    kill -INT "$pid"
+    rc=0
+    wait "$pid" || rc=$?
+    elapsed=$(($(now_ms) - t0))
+    cat "$work/out"
+    [ "$rc" -eq 130 ] || fail "exit status $rc, expected 130"
+    active=$(active)
+    [ "$active" -eq 0 ] || fail "$active fault(s) still active after SIGINT"
+    [ "$elapsed" -le 500 ] || fail "took ${elapsed} ms to heal and exit"
+    jq -s -e 'any(.[]; .kind == "fault_end") and .[-1].kind == "run_end"' "$work/h.jsonl" >/dev/null ||
+      fail "no fault_end/run_end after SIGINT"
+    echo "PASS sigint (healed every agent and exited 130 within ${elapsed} ms)"
+    ;;
+
+  *) fail "unknown case" ;;
+esac
