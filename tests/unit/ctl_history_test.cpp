@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.hpp"
 #include "controller/history.hpp"
 
 using nlohmann::json;
