@@ -19,7 +19,8 @@ agents() { for i in $(seq "$1"); do printf -- '--agent ticksplit@198.51.100.%d '
 case=${1:?usage: ctl.sh CASE}
 case "$case" in
   run)
-    "$cluster" escript "$root/tests/integration/partition_cases.escript" keep_mesh >/dev/null
+    "$cluster" escript "$root/tests/integration/partition_cases.escript" keep_mesh >"$work/mesh" ||
+      { cat "$work/mesh"; fail "cannot start the mesh keepers"; }
     rc=0
     (cd "$work" && ctl_run "$root/tests/data/schedules/five.yaml" --history "$work/h.jsonl") >"$work/out" 2>&1 || rc=$?
     cat "$work/out"
@@ -84,6 +85,41 @@ YAML
     jq -s -e 'any(.[]; .kind == "fault_end") and .[-1].kind == "run_end"' "$work/h.jsonl" >/dev/null ||
       fail "no fault_end/run_end after SIGINT"
     echo "PASS sigint (healed every agent and exited 130 within ${elapsed} ms)"
+    ;;
+
+  bench)
+    # From deciding a fault to every agent's reply (arm_ms in fault_start), for 3 and 5
+    # agents; and how far apart the agents' first drops were (from their evidence: bounded
+    # below by when traffic happened to arrive, not only by arming).
+    "$cluster" escript "$root/tests/integration/partition_cases.escript" keep_mesh >"$work/mesh" ||
+      { cat "$work/mesh"; fail "cannot start the mesh keepers"; }
+    out=${TICKSPLIT_BENCH_DIR:-/tmp}/ctl_arm.txt
+    mkdir -p "$(dirname "$out")"
+    echo "ticksplit-ctl: deciding a fault -> every agent armed (12 isolate faults of 300 ms each)" >"$out"
+    for n in 3 5; do
+      {
+        printf 'agents: ['
+        for i in $(seq "$n"); do printf '%sticksplit@198.51.100.%d' "$([ "$i" -gt 1 ] && echo ', ')" $((10 + i)); done
+        printf ']
+seed: 5
+steps:
+  - repeat: 12
+    steps: [{isolate: random_node, for: 300ms}]
+'
+      } >"$work/b$n.yaml"
+      (cd "$work" && ctl_run "$work/b$n.yaml" --history "$work/b$n.jsonl" >/dev/null) || fail "bench run with $n agents failed"
+      jq -s -r --arg n "$n" '
+        def pick(f): if length == 0 then "n/a" else (sort | .[(length * f | floor)] | . * 1000 | round / 1000 | tostring) end;
+        ([.[] | select(.kind == "fault_start") | .arm_ms]) as $arm |
+        ([.[] | select(.kind == "fault_end") | [.agents[]? | .first_drop_us | select(. != null)]
+              | select(length > 1) | (max - min) / 1000]) as $spread |
+        "  \($n) agents: arm median \($arm | pick(0.5)) ms, p90 \($arm | pick(0.9)) ms;" +
+        " first-drop spread across agents median \($spread | pick(0.5)) ms, p90 \($spread | pick(0.9)) ms" +
+        " (\($spread | length) faults with drops at 2+ agents)"' \
+        "$work/b$n.jsonl" >>"$out"
+    done
+    cat "$out"
+    echo "PASS bench"
     ;;
 
   *) fail "unknown case" ;;

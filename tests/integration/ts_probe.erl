@@ -11,7 +11,10 @@
 keep_mesh(Nodes, IntervalMs) ->
     case whereis(ts_mesh_keeper) of
         undefined -> ok;
-        Old -> exit(Old, kill)
+        Old ->
+            Ref = monitor(process, Old),
+            exit(Old, kill),
+            receive {'DOWN', Ref, process, Old, _} -> ok end  % its name is free only then
     end,
     Pid = spawn(?MODULE, keep_mesh_loop, [Nodes -- [node()], IntervalMs]),
     register(ts_mesh_keeper, Pid),
