@@ -168,6 +168,17 @@ class Runner {
       return std::all_of(parts_.begin(), parts_.end(), [](auto& p) { return p.second.healed && p.second.recovered; });
     });
     current_ = nullptr;
+    // An agent that never reported the heal is not answering: the run cannot go on.
+    std::string silent;
+    for (const auto& [id, p] : parts_)
+      if (!p.healed && silent.find(p.agent) == std::string::npos) silent += (silent.empty() ? "" : ", ") + p.agent;
+    const bool healed_everywhere = !ok || silent.empty();
+    if (!healed_everywhere) {
+      fail_message_ = "no fault_healed from agent(s) " + silent + " for fault " + std::to_string(f.number) +
+                      "; the others are healed";
+      result_.exit_code = 1;
+      heal_all();
+    }
     json per_agent = json::object();
     for (auto& [id, p] : parts_) {
       per_agent[p.agent] = p.evidence;
@@ -177,17 +188,19 @@ class Runner {
             std::max(out.effective_outage_us, p.evidence["effective_outage_us"].get<std::int64_t>());
     }
     // when the last agent reported the heal (a stopped run: now)
-    const std::int64_t ended = !ok ? clock::unix_us() : last_heal_us_ > 0 ? last_heal_us_ : out.end_us;
+    const std::int64_t ended = !ok || !healed_everywhere ? clock::unix_us()
+                               : last_heal_us_ > 0       ? last_heal_us_
+                                                         : out.end_us;
     json end{{"time_us", ended},
              {"kind", "fault_end"},
              {"fault", out.id},
              {"dropped_packets", out.dropped_packets},
              {"effective_outage_us", out.effective_outage_us < 0 ? json(nullptr) : json(out.effective_outage_us)},
              {"agents", per_agent}};
-    if (!ok) end["stopped"] = fail_message_;
+    if (!ok || !healed_everywhere) end["stopped"] = fail_message_;
     history_.add(end);
     result_.faults.push_back(std::move(out));
-    return ok;
+    return ok && healed_everywhere;
   }
 
   // Follows events until the time (unix µs) or until done() holds; false on a signal or a

@@ -87,6 +87,36 @@ YAML
     echo "PASS sigint (healed every agent and exited 130 within ${elapsed} ms)"
     ;;
 
+  silent_agent)
+    # Agent 3 stops answering (SIGSTOP) inside a fault: exit 1 naming it, the others healed.
+    cat >"$work/s.yaml" <<YAML
+agents: [ticksplit@198.51.100.11, ticksplit@198.51.100.12, ticksplit@198.51.100.13]
+steps:
+  - isolate: app@198.51.100.13
+    for: 1s
+YAML
+    apid=$(cat "$state/h3/agent.pid")
+    trap 'kill -CONT $apid 2>/dev/null || true; rm -rf "$work"' EXIT
+    (cd "$work" && exec ip netns exec "$prefix-ctl" "$ctl" run "$work/s.yaml" --cookie-file "$state/cookie" \
+      --history "$work/h.jsonl" >"$work/out" 2>&1) &
+    pid=$!
+    for _ in $(seq 200); do
+      in_ctl "$ctl" status --agent ticksplit@198.51.100.13 --cookie-file "$state/cookie" | grep -q 'state => active' && break
+      sleep 0.05
+    done
+    kill -STOP "$apid"
+    rc=0
+    wait "$pid" || rc=$?
+    kill -CONT "$apid"
+    cat "$work/out"
+    [ "$rc" -eq 1 ] || fail "exit status $rc, expected 1"
+    grep -q "no fault_healed from agent(s) ticksplit@198.51.100.13" "$work/out" || fail "the silent agent is not named"
+    active=$(in_ctl "$ctl" status --agent ticksplit@198.51.100.11 --agent ticksplit@198.51.100.12 \
+      --cookie-file "$state/cookie" | grep -c 'state => active' || true)
+    [ "$active" -eq 0 ] || fail "the other agents still hold active faults"
+    echo "PASS silent_agent (exit 1, the silent agent named, the others healed)"
+    ;;
+
   bench)
     # From deciding a fault to every agent's reply (arm_ms in fault_start), for 3 and 5
     # agents; and how far apart the agents' first drops were (from their evidence: bounded
