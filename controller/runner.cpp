@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <sstream>
 
 #include "common/clock.hpp"
@@ -82,7 +83,7 @@ class Runner {
       if (!r || !r->is_atom("ok")) return fail(agent, r ? ei::to_string(*r) : r.error().message);
     for (const auto& step : plan) {
       if (const auto* wait = std::get_if<PlannedWait>(&step)) {
-        if (!follow_until(clock::unix_us() + wait->ms * 1000, nullptr)) return stopped();
+        if (!follow_until(clock::unix_us() + wait->ms * 1000)) return stopped();
       } else if (!fault(std::get<PlannedFault>(step))) {
         return stopped();
       }
@@ -205,8 +206,7 @@ class Runner {
 
   // Follows events until the time (unix µs) or until done() holds; false on a signal or a
   // lost agent (the run must stop).
-  template <class Done>
-  bool follow_until(std::int64_t until_us, Done done) {
+  bool follow_until(std::int64_t until_us, const std::function<bool()>& done = {}) {
     while (true) {
       if (const int sig = pending_signal(signal_fd_)) return interrupted(sig);
       for (auto& [agent, why] : client_.take_lost()) {
@@ -217,14 +217,12 @@ class Runner {
       }
       const auto now = clock::unix_us();
       history_.flush_before(now - kReorderUs);
-      if constexpr (!std::is_same_v<Done, std::nullptr_t>)
-        if (done()) return true;
+      if (done && done()) return true;
       if (now >= until_us) return true;
       const int wait_ms = static_cast<int>(std::min<std::int64_t>(50, (until_us - now) / 1000 + 1));
       for (auto& e : client_.events(wait_ms, signal_fd_)) on_event(e);
     }
   }
-  bool follow_until(std::int64_t until_us, std::nullptr_t) { return follow_until<std::nullptr_t>(until_us, nullptr); }
 
   void on_event(const AgentEvent& ae) {
     const auto& e = ae.event;

@@ -133,7 +133,7 @@ std::variant<std::string, Term> Engine::apply(const FaultSpec& spec, Events& out
     // The fault's evidence counts from here (or from its own stretch, see sync): what the
     // entry dropped before was another fault's.
     auto v = read(cut.key);
-    Status s = v ? sync(cut.key, c.mono_ns) : Status(v.error());
+    Status s = v ? sync(cut.key, c.mono_ns, &*v) : Status(v.error());
     if (!s) {  // undo: nothing of a refused fault stays in the map
       const Term reason = tuple({atom("backend"), bin(s.error().message)});
       std::vector<bpf::DropKey> touched;
@@ -163,27 +163,22 @@ Engine::Healed Engine::heal(const std::string& id, Events& out) {
 }
 
 std::size_t Engine::heal_all(HealReason why, Events& out) {
-  tick(out);
-  const Clocks c = backend_.now();
-  std::size_t n = 0;
-  std::vector<std::string> ids;
-  for (auto& [id, f] : faults_)
-    if (f.state != Fault::State::recovering) ids.push_back(id);
-  for (const auto& id : ids) {
-    // healing a fault that never started releases it, so look it up each time
-    if (auto it = faults_.find(id); it != faults_.end()) heal_fault(it->second, why, c, out), ++n;
-  }
-  return n;
+  return heal_where([](const Fault&) { return true; }, why, out);
 }
 
 std::size_t Engine::heal_owner(const std::string& node, Events& out) {
+  return heal_where([&](const Fault& f) { return f.owner == node; }, HealReason::owner_gone, out);
+}
+
+std::size_t Engine::heal_where(const std::function<bool(const Fault&)>& which, HealReason why, Events& out) {
   tick(out);
   const Clocks c = backend_.now();
   std::vector<std::string> ids;
-  for (auto& [id, f] : faults_)
-    if (f.owner == node && f.state != Fault::State::recovering) ids.push_back(id);
+  for (const auto& [id, f] : faults_)
+    if (f.state != Fault::State::recovering && which(f)) ids.push_back(id);
+  // healing a fault that never started releases it, so look each one up again
   for (const auto& id : ids)
-    if (auto it = faults_.find(id); it != faults_.end()) heal_fault(it->second, HealReason::owner_gone, c, out);
+    if (auto it = faults_.find(id); it != faults_.end()) heal_fault(it->second, why, c, out);
   return ids.size();
 }
 
@@ -203,10 +198,8 @@ void Engine::tick(Events& out) {
     auto it = faults_.find(id);
     if (it != faults_.end() && it->second.state == Fault::State::recovering) check_recovery(it->second, c, out);
   }
-  // Entries whose current stretch ended may have a next one to write.
-  for (auto& [key, entry] : keys_)
-    if (entry.written.end_ns <= c.mono_ns && entry.written.end_ns != 0)
-      if (auto s = sync(key, c.mono_ns); !s) spdlog::error("updating a drop window: {}", s.error().message);
+  // An entry's stretch ends with the deadline of a fault in it; healing that fault (above)
+  // synced the entry and wrote the next stretch, if any.
 }
 
 std::optional<std::uint64_t> Engine::next_due_ns() const {
@@ -222,7 +215,7 @@ std::optional<std::uint64_t> Engine::next_due_ns() const {
 
 // Writes the entry's window: the stretch of the union of its active faults' windows that
 // contains now or comes next; with no active fault left, the written window closed at now.
-Status Engine::sync(const bpf::DropKey& key, std::uint64_t now_ns) {
+Status Engine::sync(const bpf::DropKey& key, std::uint64_t now_ns, const bpf::DropValue* known) {
   auto& entry = keys_.at(key);
   std::vector<Window> windows;
   for (const auto& id : entry.faults)
@@ -242,7 +235,7 @@ Status Engine::sync(const bpf::DropKey& key, std::uint64_t now_ns) {
       want->end_ns = std::min(want->end_ns, std::max(now_ns, want->start_ns));  // ends now
   }
   if (*want == entry.written) return success();
-  auto v = read(key);
+  auto v = known != nullptr ? Result<bpf::DropValue>(*known) : read(key);
   if (!v) return v.error();
   // A stretch after one that is over starts fresh evidence (cumulative counts stay). Healed
   // faults still waiting for traffic on this entry can no longer see it come back here.

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -122,7 +123,9 @@ class Engine {
   };
 
   std::optional<ei::Term> refuse(const FaultSpec& spec) const;
-  Status sync(const bpf::DropKey& key, std::uint64_t now_ns);
+  // `known`: the entry's value, if the caller has just read it.
+  Status sync(const bpf::DropKey& key, std::uint64_t now_ns, const bpf::DropValue* known = nullptr);
+  std::size_t heal_where(const std::function<bool(const Fault&)>& which, HealReason why, Events& out);
   Result<bpf::DropValue> read(const bpf::DropKey& key);
   void harvest(const bpf::DropKey& key, const bpf::DropValue& v);
   Evidence evidence(Fault& f);

@@ -55,8 +55,7 @@ Fd lock_host() {
   return fd;
 }
 
-}  // namespace
-
+// Every interface name that is up, except loopback.
 std::vector<std::string> default_interfaces() {
   std::vector<std::string> out;
   ifaddrs* list = nullptr;
@@ -68,6 +67,8 @@ std::vector<std::string> default_interfaces() {
   }
   return out;
 }
+
+}  // namespace
 
 KernelBackend::KernelBackend(const std::vector<std::string>& interfaces) : host_lock_(lock_host()) {
   constexpr const char* kPrivilege = " (the agent needs root, or CAP_BPF and CAP_NET_ADMIN)";
@@ -156,11 +157,5 @@ Result<std::optional<bpf::DropValue>> KernelBackend::read(const bpf::DropKey& ke
 }
 
 Status KernelBackend::erase(const bpf::DropKey& key) { return bpf::map_delete(map_.get(), &key); }
-
-std::vector<std::string> KernelBackend::interfaces() const {
-  std::vector<std::string> out;
-  for (const auto& a : attached_) out.push_back(a.name);
-  return out;
-}
 
 }  // namespace ticksplit::agent::fault

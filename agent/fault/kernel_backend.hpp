@@ -27,8 +27,6 @@ class KernelBackend final : public Backend {
   Result<std::optional<bpf::DropValue>> read(const bpf::DropKey& key) override;
   Status erase(const bpf::DropKey& key) override;
 
-  [[nodiscard]] std::vector<std::string> interfaces() const;
-  [[nodiscard]] int map_fd() const { return map_.get(); }
   [[nodiscard]] int program_fd(bpf::Hook hook) const {
     return hook == bpf::Hook::ingress ? ingress_.get() : egress_.get();
   }
@@ -49,8 +47,5 @@ class KernelBackend final : public Backend {
   Fd egress_;
   std::vector<Attached> attached_;
 };
-
-// Every interface name that is up, except loopback.
-std::vector<std::string> default_interfaces();
 
 }  // namespace ticksplit::agent::fault

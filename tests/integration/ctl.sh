@@ -14,6 +14,11 @@ fail() { echo "FAIL $case: $*"; exit 1; }
 in_ctl() { ip netns exec "$prefix-ctl" "$@"; }
 ctl_run() { in_ctl "$ctl" run "$@" --cookie-file "$state/cookie"; }
 now_ms() { date +%s%3N; }
+# A run in the background, exec'd all the way down so that $! is ticksplit-ctl itself.
+ctl_background() {
+  (cd "$work" && exec ip netns exec "$prefix-ctl" "$ctl" run "$1" --cookie-file "$state/cookie" \
+    --history "$work/h.jsonl" >"$work/out" 2>&1) &
+}
 agents() { for i in $(seq "$1"); do printf -- '--agent ticksplit@198.51.100.%d ' $((10 + i)); done; }
 
 case=${1:?usage: ctl.sh CASE}
@@ -62,9 +67,7 @@ steps:
   - isolate: app@198.51.100.13
     for: 20s
 YAML
-    # exec all the way down, so that $! is ticksplit-ctl itself
-    (cd "$work" && exec ip netns exec "$prefix-ctl" "$ctl" run "$work/long.yaml" --cookie-file "$state/cookie" \
-      --history "$work/h.jsonl" >"$work/out" 2>&1) &
+    ctl_background "$work/long.yaml"
     pid=$!
     active() { in_ctl "$ctl" status $(agents 3) --cookie-file "$state/cookie" | grep -c 'state => active' || true; }
     for _ in $(seq 200); do
@@ -97,8 +100,7 @@ steps:
 YAML
     apid=$(cat "$state/h3/agent.pid")
     trap 'kill -CONT $apid 2>/dev/null || true; rm -rf "$work"' EXIT
-    (cd "$work" && exec ip netns exec "$prefix-ctl" "$ctl" run "$work/s.yaml" --cookie-file "$state/cookie" \
-      --history "$work/h.jsonl" >"$work/out" 2>&1) &
+    ctl_background "$work/s.yaml"
     pid=$!
     for _ in $(seq 200); do
       in_ctl "$ctl" status --agent ticksplit@198.51.100.13 --cookie-file "$state/cookie" | grep -q 'state => active' && break

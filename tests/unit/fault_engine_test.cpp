@@ -58,6 +58,14 @@ const proto::Event* find(const Events& ev, const char* type) {
   return nullptr;
 }
 
+// How many events of the type satisfy `pred`.
+template <class Pred>
+int count(const Events& ev, const char* type, Pred pred) {
+  int n = 0;
+  for (const auto& e : ev) n += e.type == type && pred(e);
+  return n;
+}
+
 std::int64_t int_field(const proto::Event& e, const char* name) {
   const auto* t = e.field(name);
   REQUIRE(t != nullptr);
@@ -258,9 +266,7 @@ TEST_CASE("overlapping faults compose: the peer stays dropped while any covers i
     CHECK_FALSE(k.packet(in("198.51.100.13")));
     k.advance_ms(20);
     e.tick(ev);
-    int recovered = 0;
-    for (const auto& x : ev) recovered += x.type == "fault_recovered" && x.field("recovered")->is_atom("true");
-    CHECK(recovered == 2);
+    CHECK(count(ev, "fault_recovered", [](auto& x) { return x.field("recovered")->is_atom("true"); }) == 2);
     CHECK(k.map.empty());
   }
 }
@@ -284,13 +290,8 @@ TEST_CASE("disjoint windows on one peer: the next stretch is written when the fi
   e.tick(ev);
   k.advance_ms(1000);
   e.tick(ev);
-  int healed = 0;
-  for (const auto& x : ev)
-    if (x.type == "fault_healed") {
-      ++healed;
-      CHECK(int_field(x, "dropped_packets") == 1);  // each its own
-    }
-  CHECK(healed == 2);
+  CHECK(count(ev, "fault_healed", [](auto&) { return true; }) == 2);
+  CHECK(count(ev, "fault_healed", [](auto& x) { return int_field(x, "dropped_packets") == 1; }) == 2);  // each its own
 }
 
 TEST_CASE("heal_owner heals only that node's faults; heal_all the rest; a pending fault just goes") {
@@ -314,9 +315,7 @@ TEST_CASE("heal_owner heals only that node's faults; heal_all the rest; a pendin
   CHECK(e.heal_all(agent::fault::HealReason::shutdown, ev) == 2);
   CHECK_FALSE(k.packet(in("198.51.100.13")));
   CHECK(k.map.count(in("198.51.100.14")) == 0);  // never started: removed at once
-  int never = 0;
-  for (const auto& x : ev) never += x.type == "fault_healed" && x.field("started")->is_atom("false");
-  CHECK(never == 1);
+  CHECK(count(ev, "fault_healed", [](auto& x) { return x.field("started")->is_atom("false"); }) == 1);
 }
 
 TEST_CASE("status lists each fault with its state and counters so far") {
