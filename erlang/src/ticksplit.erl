@@ -1,0 +1,296 @@
+%% @doc Partition a BEAM cluster from test code, through the ticksplit agents on its hosts.
+%%
+%% Every host of the cluster runs `ticksplit-agent', a hidden C-node (by default
+%% `ticksplit@Host') that drops traffic in the kernel for a fixed window and ends it on time
+%% by itself. This module turns partition shapes into one request per agent and arms them all
+%% for one common start time:
+%%
+%% ```
+%% Nodes = [A, B, C] = ['app@10.0.0.1', 'app@10.0.0.2', 'app@10.0.0.3'],
+%% ok = ticksplit:subscribe(Nodes),
+%% {ok, Fault} = ticksplit:split([[A], [B, C]], #{duration => above_window}),
+%% receive {ticksplit_event, _, #{type := nodedown, observer := B, peer := A}} -> ok end,
+%% ok = ticksplit:heal(Fault).
+%% '''
+%%
+%% Run the calling code on a node outside the partitioned set (a test driver): an agent
+%% refuses to drop its requester's address, since that would cut the request's own channel.
+%% Faults belong to the calling node: if it disconnects from an agent, its faults heal.
+%%
+%% Application environment (all optional):
+%% <ul>
+%%  <li>`agents': a map `#{Node => AgentNode}' or a fun `(Node) -> AgentNode'; nodes the
+%%      map does not name, and every node without this key, use `ticksplit@Host'.</li>
+%%  <li>`call_timeout_ms': how long to wait for an agent's reply (default 5000).</li>
+%%  <li>`start_lead_ms': without `start_at_us', faults start this long after the call
+%%      (default 50), so that every agent has its request before the window opens.</li>
+%% </ul>
+-module(ticksplit).
+
+-export([agent_of/1, status/1, window/1, split/2, isolate/2, one_way/3, heal/1, heal_all/1,
+         subscribe/1, unsubscribe/1]).
+-export_type([options/0, fault/0, error_reason/0]).
+
+-type options() ::
+        #{duration_ms => pos_integer(),
+          duration => ticksplit_window:class(),
+          start_at_us => integer(),
+          direction => in | out | both,
+          id => binary(),
+          nodes => [node()]}.
+%% `duration_ms' or `duration' (a class drawn against the first agent's window) is required.
+%% `start_at_us' is unix time in microseconds; `direction' is what each agent drops: `in'
+%% (default, what arrives from the cut peers), `out' or `both'; `id' names the fault on every
+%% agent; `nodes' (isolate/2 only) is the cluster to cut the node from.
+
+-type fault() ::
+        #{id := binary(),
+          agents := [node()],
+          drops := [{Agent :: node(), Nodes :: [node()], Peers :: [node()]}],
+          start_at_us := integer(),
+          duration_ms := pos_integer(),
+          direction := in | out | both}.
+
+-type error_reason() ::
+        {refused, Agent :: node(), Why :: term()}
+      | {unreachable, Agent :: node(), Why :: term()}
+      | {bad_option, Key :: atom(), Value :: term()}
+      | {unknown_option, Key :: term()}
+      | {conflicting_options, duration_ms, duration}
+      | missing_duration
+      | {bad_groups, term()} | {bad_node, term()} | {duplicate_node, node()}
+      | {same_agent, node(), [node()]}
+      | {no_peers, node()}.
+
+-define(APP, ticksplit).
+-define(OPTION_KEYS, [duration_ms, duration, start_at_us, direction, id]).
+
+%% @doc The agent that serves `Node': from the application environment `agents' if it names
+%% one, else `ticksplit@Host' for `Name@Host'.
+-spec agent_of(node()) -> node().
+agent_of(Node) when is_atom(Node) ->
+    case application:get_env(?APP, agents) of
+        undefined -> default_agent(Node);
+        {ok, F} when is_function(F, 1) -> F(Node);
+        {ok, #{Node := Agent}} -> Agent;
+        {ok, M} when is_map(M) -> default_agent(Node);
+        {ok, Other} -> error({bad_application_env, agents, Other})
+    end.
+
+%% @doc The status map of an agent, given the agent or a node it serves.
+-spec status(node()) -> {ok, map()} | {error, error_reason()}.
+status(NodeOrAgent) ->
+    Agent = resolve_agent(NodeOrAgent),
+    case call(Agent, status) of
+        {ok, #{} = Status} -> {ok, Status};
+        Other -> unexpected(Agent, Other)
+    end.
+
+%% @doc The detection window `{MinMs, MaxMs}' of the node's agent: a silent peer is declared
+%% down after between `T - T/I' and `T + T/I' (net_ticktime, net_tickintensity).
+-spec window(node()) -> {ok, ticksplit_window:window()} | {error, error_reason()}.
+window(Node) ->
+    case status(Node) of
+        {ok, #{detection_window_ms := W}} -> {ok, W};
+        {ok, Other} -> unexpected(resolve_agent(Node), Other);
+        Error -> Error
+    end.
+
+%% @doc Cuts the cluster into groups: every node drops traffic from the nodes outside its
+%% group, for the same window on every agent. If an agent refuses, the agents already armed
+%% are healed and the error names the agent that refused.
+-spec split([[node()]], options()) -> {ok, fault()} | {error, error_reason()}.
+split(Groups, Opts) ->
+    with([fun() -> check_options(Opts, ?OPTION_KEYS) end,
+          fun() -> ticksplit_groups:drop_sets(Groups) end],
+         fun(Drops) -> arm(Drops, Opts) end).
+
+%% @doc Cuts `Node' from the rest of the cluster: `nodes' in Opts, or else the nodes `Node'
+%% is connected to (the calling node excluded).
+-spec isolate(node(), options()) -> {ok, fault()} | {error, error_reason()}.
+isolate(Node, Opts) ->
+    with([fun() -> check_options(Opts, [nodes | ?OPTION_KEYS]) end,
+          fun() -> others(Node, Opts) end],
+         fun(Others) -> split([[Node], Others], maps:remove(nodes, Opts)) end).
+
+%% @doc Drops what `From' sends to `To' (`To''s agent drops what arrives from `From');
+%% `To' still reaches `From'. No `direction' option: the direction is the point.
+-spec one_way(node(), node(), options()) -> {ok, fault()} | {error, error_reason()}.
+one_way(From, To, Opts) ->
+    with([fun() -> check_options(Opts, ?OPTION_KEYS -- [direction]) end,
+          fun() -> ticksplit_groups:drop_sets([[From], [To]]) end],
+         fun(_) -> arm([{To, [From]}], Opts) end).
+
+%% @doc Ends a fault on every agent of it now. `ok' also for a fault that already ended.
+-spec heal(fault()) -> ok | {error, error_reason()}.
+heal(#{id := Id, agents := Agents}) ->
+    all_ok([{A, call(A, {heal, Id})} || A <- Agents], fun(ok) -> true;
+                                                         ({error, not_found}) -> true;
+                                                         (_) -> false
+                                                      end).
+
+%% @doc Ends every fault, whoever asked for it, on the agents of these nodes.
+-spec heal_all([node()]) -> ok | {error, error_reason()}.
+heal_all(Nodes) ->
+    all_ok([{A, call(A, heal)} || A <- agents(Nodes)], fun({ok, N}) -> is_integer(N);
+                                                          (_) -> false
+                                                       end).
+
+%% @doc Sends the events of the agents of these nodes to the caller as
+%% `{ticksplit_event, Agent, Event}', until the caller's node disconnects or unsubscribes.
+-spec subscribe([node()]) -> ok | {error, error_reason()}.
+subscribe(Nodes) ->
+    all_ok([{A, call(A, {subscribe, self()})} || A <- agents(Nodes)], fun(R) -> R =:= ok end).
+
+%% @doc Stops the events of subscribe/1.
+-spec unsubscribe([node()]) -> ok | {error, error_reason()}.
+unsubscribe(Nodes) ->
+    all_ok([{A, call(A, {unsubscribe, self()})} || A <- agents(Nodes)], fun(R) -> R =:= ok end).
+
+%%% Arming
+
+arm(Drops, Opts) ->
+    with([fun() -> ticksplit_groups:by_agent(Drops, fun agent_of/1) end],
+         fun(PerAgent) ->
+                 Agents = [A || {A, _, _} <- PerAgent],
+                 with([fun() -> connect(Agents) end,
+                       fun() -> duration_ms(Opts, hd(Agents)) end],
+                      fun(Ms) -> send(PerAgent, Ms, Opts) end)
+         end).
+
+%% Every request is sent before any reply is awaited, all with one start time.
+send(PerAgent, Ms, Opts) ->
+    Id = maps:get(id, Opts, new_id()),
+    Start = maps:get(start_at_us, Opts, os:system_time(microsecond) + env(start_lead_ms, 50) * 1000),
+    Direction = maps:get(direction, Opts, in),
+    Spec = #{duration_ms => Ms, start_at_us => Start, id => Id, direction => Direction},
+    Pending = [{A, gen_server:send_request({ticksplit, A}, {partition, Spec#{peers => Peers}})}
+               || {A, _, Peers} <- PerAgent],
+    Replies = [{A, reply(A, gen_server:receive_response(R, env(call_timeout_ms, 5000)))}
+               || {A, R} <- Pending],
+    Fault = #{id => Id, agents => [A || {A, _, _} <- PerAgent], drops => PerAgent,
+              start_at_us => Start, duration_ms => Ms, direction => Direction},
+    case [E || {_, {error, _} = E} <- Replies] of
+        [] ->
+            {ok, Fault};
+        [First | _] ->
+            %% Heal wherever the fault may be armed: not where it was refused, since a
+            %% refusal for a duplicate id means another fault holds that id there.
+            [call(A, {heal, Id}) || {A, R} <- Replies, not is_refusal(R)],
+            First
+    end.
+
+reply(_, {reply, {ok, Id}}) when is_binary(Id) -> ok;
+reply(A, {reply, {error, Why}}) -> {error, {refused, A, Why}};
+reply(A, {reply, Other}) -> {error, {refused, A, {unexpected_reply, Other}}};
+reply(A, {error, {Why, _}}) -> {error, {unreachable, A, Why}};
+reply(A, timeout) -> {error, {unreachable, A, timeout}}.
+
+is_refusal({error, {refused, _, _}}) -> true;
+is_refusal(_) -> false.
+
+%% Connections first, so that setting one up does not eat into the start lead.
+connect([]) -> ok;
+connect([A | Rest]) ->
+    case net_kernel:connect_node(A) of
+        true -> connect(Rest);
+        _ -> {error, {unreachable, A, noconnection}}
+    end.
+
+duration_ms(#{duration_ms := Ms}, _) -> {ok, Ms};
+duration_ms(#{duration := Class}, Agent) ->
+    with([fun() -> window(Agent) end], fun(W) -> {ok, ticksplit_window:pick(Class, W)} end).
+
+new_id() ->
+    iolist_to_binary(io_lib:format("ts-~.36b-~.36b-~.36b",
+                                   [erlang:phash2(node()), os:system_time(microsecond),
+                                    erlang:unique_integer([positive])])).
+
+%%% Options
+
+check_options(Opts, Allowed) when is_map(Opts) ->
+    case [K || K <- maps:keys(Opts), not lists:member(K, Allowed)] of
+        [K | _] -> {error, {unknown_option, K}};
+        [] ->
+            case {Opts, [{K, V} || {K, V} <- maps:to_list(Opts), not valid(K, V)]} of
+                {_, [{K, V} | _]} -> {error, {bad_option, K, V}};
+                {#{duration_ms := _, duration := _}, []} ->
+                    {error, {conflicting_options, duration_ms, duration}};
+                {#{duration_ms := _}, []} -> ok;
+                {#{duration := _}, []} -> ok;
+                {_, []} -> {error, missing_duration}
+            end
+    end;
+check_options(Opts, _) ->
+    {error, {bad_option, options, Opts}}.
+
+valid(duration_ms, V) -> is_integer(V) andalso V > 0;
+valid(duration, V) -> lists:member(V, ticksplit_window:classes());
+valid(start_at_us, V) -> is_integer(V);
+valid(direction, V) -> lists:member(V, [in, out, both]);
+valid(id, V) -> is_binary(V) andalso byte_size(V) >= 1 andalso byte_size(V) =< 128;
+valid(nodes, V) -> is_list(V) andalso lists:all(fun is_atom/1, V).
+
+others(Node, Opts) ->
+    Cluster = case Opts of
+                  #{nodes := Nodes} -> Nodes;
+                  _ -> rpc:call(Node, erlang, nodes, [], env(call_timeout_ms, 5000))
+              end,
+    case Cluster of
+        {badrpc, Why} -> {error, {unreachable, Node, Why}};
+        _ ->
+            case Cluster -- [Node, node()] of
+                [] -> {error, {no_peers, Node}};
+                Others -> {ok, Others}
+            end
+    end.
+
+%%% Agents
+
+default_agent(Node) ->
+    case string:split(atom_to_list(Node), "@") of
+        [_, Host] when Host =/= "" -> list_to_atom("ticksplit@" ++ Host);
+        _ -> error({bad_node, Node})
+    end.
+
+%% An agent is named ticksplit@Host or is a value of the `agents' map; anything else is a
+%% node, mapped to its agent.
+resolve_agent(X) ->
+    Configured = case application:get_env(?APP, agents) of
+                     {ok, M} when is_map(M) -> maps:values(M);
+                     _ -> []
+                 end,
+    case lists:member(X, Configured) orelse hd(string:split(atom_to_list(X), "@")) =:= "ticksplit" of
+        true -> X;
+        false -> agent_of(X)
+    end.
+
+agents(Nodes) -> lists:usort([resolve_agent(N) || N <- Nodes]).
+
+call(Agent, Request) ->
+    try gen_server:call({ticksplit, Agent}, Request, env(call_timeout_ms, 5000))
+    catch exit:{Why, _} -> {error, {unreachable, Agent, Why}}
+    end.
+
+all_ok(Replies, IsOk) ->
+    case [{A, R} || {A, R} <- Replies, not IsOk(R)] of
+        [] -> ok;
+        [{_, {error, {unreachable, _, _}} = E} | _] -> E;
+        [{A, {error, Why}} | _] -> {error, {refused, A, Why}};
+        [{A, Other} | _] -> unexpected(A, Other)
+    end.
+
+unexpected(Agent, {error, {unreachable, _, _}} = E) when is_atom(Agent) -> E;
+unexpected(Agent, Other) -> {error, {refused, Agent, {unexpected_reply, Other}}}.
+
+env(Key, Default) -> application:get_env(?APP, Key, Default).
+
+%% Runs the steps in order; the first error stops; the last step's value goes to Then.
+with(Steps, Then) -> with(Steps, Then, undefined).
+with([], Then, Value) -> Then(Value);
+with([Step | Rest], Then, _) ->
+    case Step() of
+        ok -> with(Rest, Then, ok);
+        {ok, Value} -> with(Rest, Then, Value);
+        {error, _} = Error -> Error
+    end.

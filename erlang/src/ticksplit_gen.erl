@@ -1,0 +1,78 @@
+%% @doc PropEr generators for faults, so that faults shrink with the rest of a failing case.
+%%
+%% Needs PropEr at run time (Debian: `apt-get install erlang-proper'); the rest of ticksplit
+%% does not. A `proper_statem' model adds the nemesis to its commands:
+%%
+%% ```
+%% command(S) ->
+%%     proper_types:frequency(
+%%       [{5, {call, my_client, write, [key(), value()]}},
+%%        {1, ticksplit_gen:nemesis(S#state.nodes, S#state.window)}]).
+%%
+%% postcondition(_, {call, ticksplit, _, _}, Result) -> element(1, Result) =:= ok;
+%% '''
+%%
+%% where `S#state.window' comes from `ticksplit:window(Node)'. Durations shrink towards the
+%% short end of their class and groups towards cutting off a single node.
+-module(ticksplit_gen).
+
+-export([duration/1, duration/2, groups/1, nemesis/2, nemesis/3]).
+
+%% @doc A duration in milliseconds from any of the three classes of the window.
+-spec duration(ticksplit_window:window()) -> proper_types:type().
+duration(Window) ->
+    require_proper(),
+    proper_types:union([duration(C, Window) || C <- ticksplit_window:classes()]).
+
+%% @doc A duration in milliseconds of one class (below_window, in_window, above_window) of
+%% the window; see ticksplit_window:class_range/2.
+-spec duration(ticksplit_window:class(), ticksplit_window:window()) -> proper_types:type().
+duration(Class, Window) ->
+    require_proper(),
+    {Lo, Hi} = ticksplit_window:class_range(Class, Window),
+    proper_types:integer(Lo, Hi).
+
+%% @doc Two non-empty groups that together hold every node once, for ticksplit:split/2.
+-spec groups([node(), ...]) -> proper_types:type().
+groups([First | Rest]) when Rest =/= [] ->
+    require_proper(),
+    proper_types:bind(proper_types:vector(length(Rest), proper_types:boolean()),
+                      fun(Bits) -> two_groups(First, lists:zip(Rest, Bits)) end,
+                      false).
+
+%% @doc A symbolic call of the ticksplit API for a `proper_statem' model: split, isolate,
+%% one_way with a duration of any class, or heal_all.
+-spec nemesis([node(), ...], ticksplit_window:window()) -> proper_types:type().
+nemesis(Nodes, Window) ->
+    nemesis(Nodes, Window, ticksplit_window:classes()).
+
+%% @doc As nemesis/2 with durations from the given classes only.
+-spec nemesis([node(), ...], ticksplit_window:window(), [ticksplit_window:class(), ...]) ->
+          proper_types:type().
+nemesis([_, _ | _] = Nodes, Window, [_ | _] = Classes) ->
+    require_proper(),
+    Ms = proper_types:union([duration(C, Window) || C <- Classes]),
+    Opts = fun(Extra) -> proper_types:bind(Ms, fun(D) -> Extra#{duration_ms => D} end, false) end,
+    proper_types:weighted_union(
+      [{3, {call, ticksplit, split, [groups(Nodes), Opts(#{})]}},
+       {2, {call, ticksplit, isolate, [proper_types:elements(Nodes), Opts(#{nodes => Nodes})]}},
+       {2, proper_types:bind(proper_types:elements(Nodes),
+                             fun(From) ->
+                                     {call, ticksplit, one_way,
+                                      [From, proper_types:elements(Nodes -- [From]), Opts(#{})]}
+                             end, false)},
+       {1, {call, ticksplit, heal_all, [Nodes]}}]).
+
+two_groups(First, Tagged) ->
+    Mine = [First | [N || {N, false} <- Tagged]],
+    case [N || {N, true} <- Tagged] of
+        [] -> [lists:droplast(Mine), [lists:last(Mine)]];
+        Theirs -> [Mine, Theirs]
+    end.
+
+require_proper() ->
+    case code:ensure_loaded(proper_types) of
+        {module, proper_types} -> ok;
+        _ -> error({proper_not_available,
+                    "ticksplit_gen needs PropEr in the code path (Debian: apt-get install erlang-proper)"})
+    end.

@@ -1,0 +1,56 @@
+%% @doc The tick window and the duration classes around it (pure functions).
+%%
+%% With `T = net_ticktime' and `I = net_tickintensity', a silent peer is declared down after
+%% between `T - T/I' and `T + T/I': the detection window `{Min, Max}' that an agent reports.
+%% The classes are the ones ticksplit-ctl uses:
+%% <ul>
+%%  <li>`below_window': `T/10' to `0.45 * Min'. TCP's retransmission backoff can keep a link
+%%      silent for about twice the drop, so a drop in this range leaves distribution an outage
+%%      shorter than `Min'.</li>
+%%  <li>`in_window': `Min' to `Max', where `nodedown' is a race.</li>
+%%  <li>`above_window': `1.2 * Max' to `1.6 * Max', where `nodedown' is certain.</li>
+%% </ul>
+-module(ticksplit_window).
+
+-export([classes/0, class_range/2, classify/2, pick/2]).
+-export_type([window/0, class/0]).
+
+-type window() :: {MinMs :: pos_integer(), MaxMs :: pos_integer()}.
+-type class() :: below_window | in_window | above_window.
+
+%% @doc The three duration classes, shortest first.
+-spec classes() -> [class()].
+classes() -> [below_window, in_window, above_window].
+
+%% @doc The range of durations, in milliseconds and inclusive, of a class for a window.
+-spec class_range(class(), window()) -> {pos_integer(), pos_integer()}.
+class_range(below_window, {Min, Max} = W) ->
+    check(W),
+    T = (Min + Max) / 2,
+    Lo = max(1, round(T / 10)),
+    {Lo, max(Lo, floor(0.45 * Min))};
+class_range(in_window, {Min, Max} = W) ->
+    check(W),
+    {Min, Max};
+class_range(above_window, {_, Max} = W) ->
+    check(W),
+    {ceil(1.2 * Max), floor(1.6 * Max)};
+class_range(Class, W) ->
+    check(W),
+    error({unknown_class, Class}).
+
+%% @doc Which side of the window a drop of `Ms' milliseconds falls on. Durations between the
+%% below_window range and `Min' count as below_window: they end before any node can time out.
+-spec classify(pos_integer(), window()) -> class().
+classify(Ms, {Min, _}) when Ms < Min -> below_window;
+classify(Ms, {_, Max}) when Ms =< Max -> in_window;
+classify(_, _) -> above_window.
+
+%% @doc A uniformly random duration of the class.
+-spec pick(class(), window()) -> pos_integer().
+pick(Class, W) ->
+    {Lo, Hi} = class_range(Class, W),
+    Lo + rand:uniform(Hi - Lo + 1) - 1.
+
+check({Min, Max}) when is_integer(Min), is_integer(Max), Min > 0, Max >= Min -> ok;
+check(W) -> error({bad_window, W}).

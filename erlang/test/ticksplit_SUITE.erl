@@ -1,0 +1,213 @@
+%% Partitions a real cluster through the ticksplit library and checks what distribution did.
+%%
+%% Needs the cluster of test/cluster.config with an agent on every host (`scripts/cluster up 3':
+%% net_ticktime 2, so the detection window is {1500, 2500} ms) and must run on a hidden node
+%% outside the cut hosts (the agents refuse to cut their requester); scripts/test runs it from
+%% the cluster's control namespace through tests/integration/erlang_ct.escript.
+-module(ticksplit_SUITE).
+-include_lib("common_test/include/ct.hrl").
+
+-export([suite/0, all/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2,
+         end_per_testcase/2]).
+-export([window_and_status/1, below_window_survives/1, isolate_nodedown_then_heal/1,
+         one_way_drops_one_direction/1, refusal_heals_the_armed/1, unreachable_agent_arms_nothing/1,
+         heal_all_ends_everything/1]).
+
+-define(WINDOW, {1500, 2500}).
+
+suite() -> [{require, nodes}, {timetrap, {seconds, 60}}].
+
+all() ->
+    [window_and_status, below_window_survives, isolate_nodedown_then_heal,
+     one_way_drops_one_direction, refusal_heals_the_armed, unreachable_agent_arms_nothing,
+     heal_all_ends_everything].
+
+init_per_suite(Config) ->
+    Nodes = ct:get_config(nodes),
+    [pong = net_adm:ping(N) || N <- Nodes],
+    [{nodes, Nodes} | Config].
+
+end_per_suite(_Config) -> ok.
+
+%% Every case starts from a full mesh, no fault on any agent and no stale event.
+init_per_testcase(_Case, Config) ->
+    Nodes = ?config(nodes, Config),
+    mesh(Nodes),
+    await(fun() -> lists:all(fun(N) -> faults(N) =:= [] end, Nodes) end, no_faults_left),
+    flush(),
+    ok = ticksplit:subscribe(Nodes),
+    Config.
+
+end_per_testcase(_Case, Config) ->
+    Nodes = ?config(nodes, Config),
+    application:unset_env(ticksplit, agents),
+    ok = ticksplit:heal_all(Nodes),
+    ok = ticksplit:unsubscribe(Nodes),
+    mesh(Nodes).
+
+%%% Cases
+
+window_and_status(Config) ->
+    [A | _] = ?config(nodes, Config),
+    Agent = ticksplit:agent_of(A),
+    {ok, ?WINDOW} = ticksplit:window(A),
+    {ok, #{agent := Agent, backend := tc_bpf, nodes := [#{node := A, connected := true}]}} =
+        ticksplit:status(A),
+    {ok, #{agent := Agent}} = ticksplit:status(Agent).
+
+%% A drop well below the window: a message sent across the cut arrives late, nobody sees
+%% nodedown, and the kernel dropped packets.
+below_window_survives(Config) ->
+    [A, B, C] = ?config(nodes, Config),
+    {ok, #{id := Id, duration_ms := 400, agents := Agents}} =
+        ticksplit:split([[A], [B, C]], #{duration_ms => 400}),
+    below_window = ticksplit_window:classify(400, ?WINDOW),
+    3 = length(Agents),
+    {_, Seen0} = await_events(fun(E) -> is_fault(fault_started, Id, E) end, 3, 2000),
+    Ping = rpc:async_call(B, net_adm, ping, [A]),   % inside the window: B -> A is dropped
+    {Recovered, Seen1} = await_events(fun(E) -> is_fault(fault_recovered, Id, E) end, 3, 10000),
+    pong = rpc:yield(Ping),
+    Seen = Seen0 ++ Seen1,
+    [] = [E || {_, #{type := nodedown} = E} <- Seen],
+    Healed = [E || {_, #{type := fault_healed, id := I} = E} <- Seen, I =:= Id],
+    3 = length(Healed),
+    [deadline] = lists:usort([R || #{reason := R} <- Healed]),
+    {_, #{dropped_packets := Dropped}} = lists:keyfind(ticksplit:agent_of(A), 1,
+                                                       [{Ag, E} || {Ag, #{type := fault_healed} = E} <- Seen]),
+    true = Dropped > 0,
+    Outages = [O div 1000 || {_, #{effective_outage_us := O, recovered := true}} <- Recovered],
+    3 = length(Outages),
+    true = lists:max(Outages) < element(1, ?WINDOW),
+    ct:pal("below_window: 400 ms drop, ~b packets dropped at ~s, effective outages ~w ms, no nodedown",
+           [Dropped, ticksplit:agent_of(A), Outages]).
+
+%% Isolating a node for longer than the window: the others see it go by net_tick_timeout
+%% inside the window; after ticksplit:heal/1 the nodes reconnect at once.
+isolate_nodedown_then_heal(Config) ->
+    [A, B, C] = ?config(nodes, Config),
+    {ok, #{id := Id, start_at_us := Start} = Fault} = ticksplit:isolate(C, #{duration_ms => 30000}),
+    3 = length(maps:get(agents, Fault)),
+    {Downs, _} = await_events(fun(#{type := nodedown, peer := P, observer := O}) ->
+                                      P =:= C andalso (O =:= A orelse O =:= B);
+                                 (_) -> false
+                              end, 2, 8000),
+    Delays = [(T - Start) div 1000 || {_, #{time_us := T}} <- Downs],
+    [net_tick_timeout] = lists:usort([R || {_, #{reason := R}} <- Downs]),
+    [true = D >= 1500 andalso D =< 2550 || D <- Delays],
+    Reconnect = heal_and_reconnect(Fault, [{A, C}, {B, C}]),
+    {Healed, _} = await_events(fun(E) -> is_fault(fault_healed, Id, E) end, 3, 2000),
+    [request] = lists:usort([R || {_, #{reason := R}} <- Healed]),
+    [true = N > 0 || {_, #{dropped_packets := N}} <- Healed],
+    ct:pal("isolate: nodedown of ~s after ~w ms (window ~w); reconnected ~.2f ms after heal",
+           [C, Delays, ?WINDOW, Reconnect]).
+
+%% B drops what A sends: B times A out, A hears B until B closes the connection.
+one_way_drops_one_direction(Config) ->
+    [A, B, _] = ?config(nodes, Config),
+    AgentB = ticksplit:agent_of(B),
+    {ok, #{agents := [AgentB]} = Fault} = ticksplit:one_way(A, B, #{duration_ms => 30000}),
+    {[{_, #{reason := net_tick_timeout}}], Seen} =
+        await_events(fun(#{type := nodedown, observer := O, peer := P}) -> O =:= B andalso P =:= A;
+                        (_) -> false
+                     end, 1, 8000),
+    [] = [E || {_, #{type := nodedown, observer := O, reason := net_tick_timeout} = E} <- Seen, O =:= A],
+    Reconnect = heal_and_reconnect(Fault, [{B, A}]),
+    ct:pal("one_way: ~s timed ~s out; reconnected ~.2f ms after heal", [B, A, Reconnect]).
+
+%% The third agent refuses (another fault there holds the id): the two armed ones are healed,
+%% the error names the third, and its own fault is left alone.
+refusal_heals_the_armed(Config) ->
+    [A, B, C] = ?config(nodes, Config),
+    [AgentA, AgentB, AgentC] = [ticksplit:agent_of(N) || N <- [A, B, C]],
+    Id = <<"ct-duplicate">>,
+    {ok, Id} = gen_server:call({ticksplit, AgentC},
+                               {partition, #{peers => [A], duration_ms => 20000, id => Id}}),
+    {error, {refused, AgentC, {duplicate_id, Id}}} =
+        ticksplit:split([[A], [B, C]], #{duration_ms => 20000, id => Id}),
+    {Healed, _} = await_events(fun(#{type := fault_healed, id := I, reason := request}) -> I =:= Id;
+                                  (_) -> false
+                               end, 2, 2000),
+    [AgentA, AgentB] = lists:sort([Ag || {Ag, _} <- Healed]),
+    [#{id := Id, state := active}] = faults(C),
+    [] = [F || #{state := S} = F <- faults(A) ++ faults(B), S =/= recovering],
+    ok = gen_server:call({ticksplit, AgentC}, {heal, Id}).
+
+%% An agent that cannot be reached is named, and no other agent is armed.
+unreachable_agent_arms_nothing(Config) ->
+    [A, B, C] = ?config(nodes, Config),
+    Missing = list_to_atom("nosuch@" ++ lists:last(string:split(atom_to_list(C), "@"))),
+    application:set_env(ticksplit, agents, #{C => Missing}),
+    {error, {unreachable, Missing, noconnection}} =
+        ticksplit:split([[A], [B, C]], #{duration_ms => 20000}),
+    application:unset_env(ticksplit, agents),
+    [] = faults(A) ++ faults(B),
+    none = receive {ticksplit_event, _, #{type := fault_started} = E} -> E after 200 -> none end.
+
+%% heal_all ends every fault on the agents of the nodes, whoever armed it.
+heal_all_ends_everything(Config) ->
+    [A, B, C] = Nodes = ?config(nodes, Config),
+    {ok, #{id := Id1}} = ticksplit:isolate(C, #{duration_ms => 30000, nodes => Nodes}),
+    {ok, #{id := Id2}} = ticksplit:one_way(A, B, #{duration_ms => 30000}),
+    await_events(fun(E) -> is_fault(fault_started, Id1, E) orelse is_fault(fault_started, Id2, E) end,
+                 4, 2000),
+    ok = ticksplit:heal_all(Nodes),
+    {Healed, _} = await_events(fun(#{type := fault_healed}) -> true; (_) -> false end, 4, 2000),
+    [heal_all] = lists:usort([R || {_, #{reason := R}} <- Healed]),
+    [Id1, Id2] = lists:usort([I || {_, #{id := I}} <- Healed]),
+    [] = [F || N <- Nodes, #{state := S} = F <- faults(N), S =/= recovering].
+
+%%% Helpers
+
+%% Heals through the library, then asks each pair to connect; returns the milliseconds from
+%% the heal call until the last pair is connected again.
+heal_and_reconnect(Fault, Pairs) ->
+    T0 = erlang:monotonic_time(microsecond),
+    ok = ticksplit:heal(Fault),
+    [true = rpc:call(X, net_kernel, connect_node, [Y]) || {X, Y} <- Pairs],
+    Ms = (erlang:monotonic_time(microsecond) - T0) / 1000,
+    true = Ms < 1000,
+    Ms.
+
+is_fault(Type, Id, #{type := Type, id := Id}) -> true;
+is_fault(_, _, _) -> false.
+
+%% Receives events until N match Pred; returns {Matching, EverythingSeen} as {Agent, Event}.
+await_events(Pred, N, TimeoutMs) ->
+    Deadline = erlang:monotonic_time(millisecond) + TimeoutMs,
+    await_events(Pred, N, Deadline, [], []).
+
+await_events(_, 0, _, Match, Seen) ->
+    {lists:reverse(Match), lists:reverse(Seen)};
+await_events(Pred, N, Deadline, Match, Seen) ->
+    Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
+    receive
+        {ticksplit_event, Agent, Event} ->
+            case Pred(Event) of
+                true -> await_events(Pred, N - 1, Deadline, [{Agent, Event} | Match], [{Agent, Event} | Seen]);
+                false -> await_events(Pred, N, Deadline, Match, [{Agent, Event} | Seen])
+            end
+    after Left ->
+            ct:fail({events_missing, N, lists:reverse(Match), lists:reverse(Seen)})
+    end.
+
+faults(Node) ->
+    {ok, #{faults := Faults}} = ticksplit:status(Node),
+    Faults.
+
+%% Connects every pair and waits until every node sees all the others.
+mesh(Nodes) ->
+    await(fun() ->
+                  [rpc:call(X, net_kernel, connect_node, [Y]) || X <- Nodes, Y <- Nodes, X =/= Y],
+                  lists:all(fun(X) -> Nodes -- [X | rpc:call(X, erlang, nodes, [])] =:= [] end, Nodes)
+          end, full_mesh).
+
+await(Cond, What) -> await(Cond, What, 200).
+await(_, What, 0) -> ct:fail({timeout, What});
+await(Cond, What, N) ->
+    case Cond() of
+        true -> ok;
+        false -> timer:sleep(50), await(Cond, What, N - 1)
+    end.
+
+flush() ->
+    receive {ticksplit_event, _, _} -> flush() after 0 -> ok end.

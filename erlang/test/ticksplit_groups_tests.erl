@@ -1,0 +1,57 @@
+%% Partition shapes to drop sets, and drop sets to one request per agent.
+-module(ticksplit_groups_tests).
+-include_lib("eunit/include/eunit.hrl").
+
+-define(A, 'app@198.51.100.11').
+-define(B, 'app@198.51.100.12').
+-define(C, 'app@198.51.100.13').
+-define(D, 'app@198.51.100.14').
+
+two_groups_test() ->
+    ?assertEqual({ok, [{?A, [?B, ?C]}, {?B, [?A]}, {?C, [?A]}]},
+                 ticksplit_groups:drop_sets([[?A], [?B, ?C]])).
+
+three_groups_test() ->
+    ?assertEqual({ok, [{?A, [?B, ?C, ?D]}, {?B, [?A, ?D]}, {?C, [?A, ?D]}, {?D, [?A, ?B, ?C]}]},
+                 ticksplit_groups:drop_sets([[?A], [?B, ?C], [?D]])).
+
+%% Every node drops exactly the nodes outside its group: symmetric, and never itself.
+drop_sets_symmetric_test() ->
+    {ok, Drops} = ticksplit_groups:drop_sets([[?A, ?D], [?B], [?C]]),
+    [begin
+         ?assertNot(lists:member(N, Peers)),
+         [?assert(lists:member(N, proplists:get_value(P, Drops))) || P <- Peers]
+     end || {N, Peers} <- Drops].
+
+bad_groups_test() ->
+    ?assertEqual({error, {bad_groups, [[?A, ?B]]}}, ticksplit_groups:drop_sets([[?A, ?B]])),
+    ?assertEqual({error, {bad_groups, [[?A], []]}}, ticksplit_groups:drop_sets([[?A], []])),
+    ?assertEqual({error, {bad_groups, nodes}}, ticksplit_groups:drop_sets(nodes)),
+    ?assertEqual({error, {duplicate_node, ?A}}, ticksplit_groups:drop_sets([[?A], [?B, ?A]])),
+    ?assertEqual({error, {bad_node, app}}, ticksplit_groups:drop_sets([[app], [?B]])),
+    ?assertEqual({error, {bad_node, "app@h"}}, ticksplit_groups:drop_sets([["app@h"], [?B]])),
+    ?assertEqual({error, {bad_node, 'a@b@c'}}, ticksplit_groups:drop_sets([['a@b@c'], [?B]])).
+
+agent_of(N) -> list_to_atom("ticksplit@" ++ lists:last(string:split(atom_to_list(N), "@"))).
+
+one_request_per_agent_test() ->
+    {ok, Drops} = ticksplit_groups:drop_sets([[?A], [?B, ?C]]),
+    ?assertEqual({ok, [{'ticksplit@198.51.100.11', [?A], [?B, ?C]},
+                       {'ticksplit@198.51.100.12', [?B], [?A]},
+                       {'ticksplit@198.51.100.13', [?C], [?A]}]},
+                 ticksplit_groups:by_agent(Drops, fun agent_of/1)).
+
+%% Two nodes on one host in the same group: one request, both nodes named.
+shared_host_same_group_test() ->
+    X = 'other@198.51.100.12',
+    {ok, Drops} = ticksplit_groups:drop_sets([[?A], [?B, X]]),
+    ?assertEqual({ok, [{'ticksplit@198.51.100.11', [?A], [?B, X]},
+                       {'ticksplit@198.51.100.12', [?B, X], [?A]}]},
+                 ticksplit_groups:by_agent(Drops, fun agent_of/1)).
+
+%% Two nodes on one host in different groups cannot be cut apart by address: an error.
+shared_host_split_apart_test() ->
+    X = 'other@198.51.100.11',
+    {ok, Drops} = ticksplit_groups:drop_sets([[?A], [?B, X]]),
+    ?assertEqual({error, {same_agent, 'ticksplit@198.51.100.11', [?A, X]}},
+                 ticksplit_groups:by_agent(Drops, fun agent_of/1)).

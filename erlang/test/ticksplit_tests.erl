@@ -1,0 +1,70 @@
+%% The parts of the API that need no agent: agent names and option checking. Requests that
+%% are wrong never reach an agent (the names below do not resolve to any).
+-module(ticksplit_tests).
+-include_lib("eunit/include/eunit.hrl").
+
+-define(A, 'app@198.51.100.11').
+-define(B, 'app@198.51.100.12').
+
+agent_of_default_test() ->
+    application:unset_env(ticksplit, agents),
+    ?assertEqual('ticksplit@198.51.100.11', ticksplit:agent_of(?A)),
+    ?assertEqual('ticksplit@db-3.example', ticksplit:agent_of('db@db-3.example')),
+    ?assertError({bad_node, nohost}, ticksplit:agent_of(nohost)).
+
+agent_of_map_test() ->
+    application:set_env(ticksplit, agents, #{?A => 'nemesis@10.0.0.9'}),
+    try
+        ?assertEqual('nemesis@10.0.0.9', ticksplit:agent_of(?A)),
+        ?assertEqual('ticksplit@198.51.100.12', ticksplit:agent_of(?B))   % not in the map
+    after application:unset_env(ticksplit, agents)
+    end.
+
+agent_of_fun_test() ->
+    application:set_env(ticksplit, agents, fun(N) -> list_to_atom("agent_" ++ atom_to_list(N)) end),
+    try ?assertEqual('agent_app@198.51.100.11', ticksplit:agent_of(?A))
+    after application:unset_env(ticksplit, agents)
+    end.
+
+agent_of_bad_env_test() ->
+    application:set_env(ticksplit, agents, [not_a_map]),
+    try ?assertError({bad_application_env, agents, [not_a_map]}, ticksplit:agent_of(?A))
+    after application:unset_env(ticksplit, agents)
+    end.
+
+options_test_() ->
+    G = [[?A], [?B]],
+    [?_assertEqual({error, missing_duration}, ticksplit:split(G, #{})),
+     ?_assertEqual({error, {conflicting_options, duration_ms, duration}},
+                   ticksplit:split(G, #{duration_ms => 100, duration => in_window})),
+     ?_assertEqual({error, {bad_option, duration_ms, 0}}, ticksplit:split(G, #{duration_ms => 0})),
+     ?_assertEqual({error, {bad_option, duration, soon}}, ticksplit:split(G, #{duration => soon})),
+     ?_assertEqual({error, {bad_option, direction, sideways}},
+                   ticksplit:split(G, #{duration_ms => 100, direction => sideways})),
+     ?_assertEqual({error, {bad_option, id, <<>>}}, ticksplit:split(G, #{duration_ms => 100, id => <<>>})),
+     ?_assertEqual({error, {bad_option, start_at_us, 1.5}},
+                   ticksplit:split(G, #{duration_ms => 100, start_at_us => 1.5})),
+     ?_assertEqual({error, {unknown_option, nodes}}, ticksplit:split(G, #{duration_ms => 100, nodes => []})),
+     ?_assertEqual({error, {unknown_option, direction}},
+                   ticksplit:one_way(?A, ?B, #{duration_ms => 100, direction => out})),
+     ?_assertEqual({error, {bad_option, options, [{duration_ms, 100}]}},
+                   ticksplit:split(G, [{duration_ms, 100}])),
+     ?_assertEqual({error, {bad_option, nodes, [<<"x">>]}},
+                   ticksplit:isolate(?A, #{duration_ms => 100, nodes => [<<"x">>]}))].
+
+shapes_test_() ->
+    [?_assertEqual({error, {bad_groups, [[?A, ?B]]}}, ticksplit:split([[?A, ?B]], #{duration_ms => 100})),
+     ?_assertEqual({error, {duplicate_node, ?A}}, ticksplit:split([[?A], [?A]], #{duration_ms => 100})),
+     ?_assertEqual({error, {duplicate_node, ?A}}, ticksplit:one_way(?A, ?A, #{duration_ms => 100})),
+     ?_assertEqual({error, {no_peers, ?A}}, ticksplit:isolate(?A, #{duration_ms => 100, nodes => [?A]})),
+     ?_assertEqual({error, {same_agent, 'ticksplit@198.51.100.11', [?A, 'b@198.51.100.11']}},
+                   ticksplit:split([[?A], ['b@198.51.100.11']], #{duration_ms => 100}))].
+
+%% Without distribution no agent can be reached: the error names the agent.
+unreachable_agent_test() ->
+    ?assertEqual(nonode@nohost, node()),
+    ?assertEqual({error, {unreachable, 'ticksplit@198.51.100.11', noconnection}},
+                 ticksplit:split([[?A], [?B]], #{duration_ms => 100})),
+    ?assertMatch({error, {unreachable, 'ticksplit@198.51.100.12', _}}, ticksplit:status(?B)),
+    ?assertMatch({error, {unreachable, 'ticksplit@198.51.100.12', _}},
+                 ticksplit:status('ticksplit@198.51.100.12')).

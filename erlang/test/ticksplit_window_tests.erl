@@ -1,0 +1,46 @@
+%% Duration classes around the tick window (T = 2 s, I = 4: window {1500, 2500}).
+-module(ticksplit_window_tests).
+-include_lib("eunit/include/eunit.hrl").
+
+-define(W, {1500, 2500}).
+
+class_ranges_test() ->
+    ?assertEqual({200, 675}, ticksplit_window:class_range(below_window, ?W)),
+    ?assertEqual({1500, 2500}, ticksplit_window:class_range(in_window, ?W)),
+    ?assertEqual({3000, 4000}, ticksplit_window:class_range(above_window, ?W)).
+
+%% T = 60 s, I = 4 (OTP's defaults): window {45000, 75000}.
+default_ticktime_test() ->
+    ?assertEqual({6000, 20250}, ticksplit_window:class_range(below_window, {45000, 75000})),
+    ?assertEqual({90000, 120000}, ticksplit_window:class_range(above_window, {45000, 75000})).
+
+%% The classes do not overlap and come in order, for any window an agent can report.
+classes_ordered_test() ->
+    [begin
+         {_, BHi} = ticksplit_window:class_range(below_window, W),
+         {ILo, IHi} = ticksplit_window:class_range(in_window, W),
+         {ALo, _} = ticksplit_window:class_range(above_window, W),
+         ?assert(BHi < ILo),
+         ?assert(IHi < ALo)
+     end || W <- [{3, 5}, {750, 1250}, {1500, 2500}, {45000, 75000}]].
+
+classify_test() ->
+    ?assertEqual(below_window, ticksplit_window:classify(300, ?W)),
+    ?assertEqual(below_window, ticksplit_window:classify(1499, ?W)),
+    ?assertEqual(in_window, ticksplit_window:classify(1500, ?W)),
+    ?assertEqual(in_window, ticksplit_window:classify(2500, ?W)),
+    ?assertEqual(above_window, ticksplit_window:classify(2501, ?W)).
+
+pick_stays_in_class_test() ->
+    [begin
+         {Lo, Hi} = ticksplit_window:class_range(C, ?W),
+         Picks = [ticksplit_window:pick(C, ?W) || _ <- lists:seq(1, 500)],
+         ?assert(lists:all(fun(P) -> P >= Lo andalso P =< Hi end, Picks)),
+         ?assertEqual(C, ticksplit_window:classify(lists:max(Picks), ?W)),
+         ?assert(length(lists:usort(Picks)) > 1)   % random, not a constant
+     end || C <- ticksplit_window:classes()].
+
+bad_input_test() ->
+    ?assertError({unknown_class, sideways}, ticksplit_window:class_range(sideways, ?W)),
+    ?assertError({bad_window, {2500, 1500}}, ticksplit_window:class_range(in_window, {2500, 1500})),
+    ?assertError({bad_window, nope}, ticksplit_window:pick(in_window, nope)).
