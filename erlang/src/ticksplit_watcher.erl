@@ -12,7 +12,8 @@
 
 -export([start/2, stop/1, name/1, init/3]).
 
-%% Returns {ok, WatcherPid, NetTicktimeSeconds, NetTickIntensity}.
+%% @doc Starts the watcher for the agent (replacing a running one) and returns
+%% `{ok, WatcherPid, NetTicktimeSeconds, NetTickIntensity}'.
 -spec start(node(), atom()) -> {ok, pid(), pos_integer(), pos_integer()}.
 start(AgentNode, AgentName) when is_atom(AgentNode), is_atom(AgentName) ->
     stop(AgentNode),
@@ -30,12 +31,12 @@ start(AgentNode, AgentName) when is_atom(AgentNode), is_atom(AgentName) ->
             error(watcher_start_timeout)
     end.
 
-%% The registered name of the watcher serving AgentNode.
+%% @doc The registered name of the watcher serving AgentNode.
 -spec name(node()) -> atom().
 name(AgentNode) ->
     list_to_atom("ticksplit_watcher:" ++ atom_to_list(AgentNode)).
 
-%% Stops AgentNode's running watcher, if any, and waits until it is gone.
+%% @doc Stops AgentNode's running watcher, if any, and waits until it is gone.
 -spec stop(node()) -> ok.
 stop(AgentNode) ->
     case whereis(name(AgentNode)) of
@@ -47,6 +48,8 @@ stop(AgentNode) ->
             receive {'DOWN', Ref, process, Old, _} -> ok end
     end.
 
+%% @private The watcher process (exported for spawn/3).
+-spec init(pid(), node(), atom()) -> ok.
 init(Caller, AgentNode, AgentName) ->
     true = register(name(AgentNode), self()),
     ok = net_kernel:monitor_nodes(true, [nodedown_reason, {node_type, all}]),
