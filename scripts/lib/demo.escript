@@ -1,69 +1,142 @@
 #!/usr/bin/env escript
 %%! -hidden
-%% The demo's driver (scripts/demo), run in the control namespace as a hidden node: asks
-%% each agent for its status, subscribes to all of them, disturbs the cluster, and prints
-%% what the agents saw.
+%% The demo's driver (scripts/demo), run in the control namespace as a hidden node:
+%%   demo.escript start          loads demo_singleton onto the app nodes, starts it on
+%%                               app@198.51.100.11 first (so the singleton lives there), then
+%%                               on the others
+%%   demo.escript report FAULTS  waits until the cluster has settled on one singleton, then
+%%                               prints what happened to it, against the faults of the run
+%%                               (FAULTS: lines "Number StartUs EndUs Class" from the history)
 -mode(compile).
 -include("escript_lib.hrl").
 
-main([]) ->
+-define(HOSTS, [1, 2, 3]).
+
+main(["start"]) ->
     start_dist("demo_"),
-    Agents = [agent(I) || I <- [1, 2, 3]],
-    io:format("~n== what the agents report (gen_server:call({ticksplit, Agent}, status))~n"),
-    [show_status(A) || A <- Agents],
-    [ok = gen_server:call({ticksplit, A}, {subscribe, self()}) || A <- Agents],
+    load_module(),
+    Nodes = [app(I) || I <- ?HOSTS],
+    {ok, _} = rpc:call(app(1), demo_singleton, start, [Nodes, 100]),
+    await(fun() -> is_pid(rpc:call(app(1), demo_singleton, whereis, [])) end, singleton_started),
+    [{ok, _} = rpc:call(app(I), demo_singleton, start, [Nodes, 100]) || I <- tl(?HOSTS)],
+    Where = node(rpc:call(app(1), demo_singleton, whereis, [])),
+    io:format("the global singleton 'demo_singleton' runs on ~s; every node re-creates it when "
+              "global says it is missing~n", [Where]);
 
-    io:format("~n== app@198.51.100.11 drops its link to app@198.51.100.12 (erlang:disconnect_node/1)~n"),
-    true = rpc:call(app(1), erlang, disconnect_node, [app(2)]),
-    collect(1000),
-    io:format("~n== reconnecting the mesh~n"),
-    [rpc:call(app(I), net_kernel, connect_node, [app(J)]) || I <- [1, 2, 3], J <- [1, 2, 3], I =/= J],
-    collect(1000),
+main(["report", FaultsFile]) ->
+    start_dist("demo_"),
+    Nodes = [app(I) || I <- ?HOSTS],
+    settled(Nodes),
+    Log = lists:sort(lists:append([rpc:call(N, demo_singleton, log, []) || N <- Nodes])),
+    Faults = read_faults(FaultsFile),
+    put(faults, Faults),
+    report(Log, Faults, rpc:call(app(1), demo_singleton, whereis, []));
 
-    io:format("~n== app@198.51.100.13 is stopped and started again; its agent rejoins it~n"),
-    Cluster = filename:join(filename:dirname(escript:script_name()), "../cluster"),
-    os:cmd(Cluster ++ " stop-node 3"),
-    collect(500),
-    os:cmd(Cluster ++ " start-node 3"),
-    wait_joined(agent(3), 100),
-    [rpc:call(app(3), net_kernel, connect_node, [app(J)]) || J <- [1, 2]],
-    collect(1000),
-    io:format("~nEvery line above came from a ticksplit agent: nodeup/nodedown as each BEAM node~n"
-              "saw it (with net_kernel's nodedown_reason), and the agents' own links.~n"
-              "The same agents apply partitions in the kernel (see README.md, {partition, Spec}).~n~n").
+main(_) ->
+    io:format(standard_error, "usage: demo.escript start | report FAULTS~n", []),
+    halt(2).
 
+load_module() ->
+    Src = filename:join(filename:dirname(escript:script_name()), "demo_singleton.erl"),
+    {ok, demo_singleton, Bin} = compile:file(Src, [binary, report]),
+    [{module, demo_singleton} = rpc:call(app(I), code, load_binary, [demo_singleton, "demo_singleton.erl", Bin])
+     || I <- ?HOSTS].
 
-show_status(Agent) ->
-    {ok, #{nodes := Nodes, net_ticktime_ms := T, detection_window_ms := {Min, Max}}} =
-        gen_server:call({ticksplit, Agent}, status),
-    [io:format("  ~s joined ~s (~s); net_ticktime ~p ms, a silent peer is declared down after ~p..~p ms~n",
-               [Agent, N, case C of true -> "connected"; false -> "not connected" end, T, Min, Max])
-     || #{node := N, connected := C} <- Nodes].
+%% A full mesh again, and every node's global agreeing on one live singleton.
+settled(Nodes) ->
+    await(fun() ->
+                  Meshed = lists:all(fun(N) -> Nodes -- [N | rpc:call(N, erlang, nodes, [])] =:= [] end, Nodes),
+                  Views = lists:usort([rpc:call(N, demo_singleton, whereis, []) || N <- Nodes]),
+                  Meshed andalso case Views of
+                                     [P] when is_pid(P) -> rpc:call(node(P), erlang, is_process_alive, [P]);
+                                     _ -> false
+                                 end
+          end, cluster_settled).
 
-%% Prints every event that arrives until Quiet ms pass without one.
-collect(Quiet) ->
-    receive
-        {ticksplit_event, Agent, Event} ->
-            io:format("  ~-26s ~s~n", [Agent, describe(Event)]),
-            collect(Quiet)
-    after Quiet -> ok
-    end.
+read_faults(File) ->
+    {ok, Text} = file:read_file(File),
+    [begin
+         [N, S, E, C, Ms, Downs] = [binary_to_list(F) || F <- string:lexemes(Line, " ")],
+         #{n => list_to_integer(N), start => list_to_integer(S), 'end' => list_to_integer(E),
+           class => C, ms => list_to_integer(Ms), downs => list_to_integer(Downs)}
+     end || Line <- string:lexemes(Text, "\n")].
 
-describe(#{type := nodedown, observer := O, peer := P, reason := R}) ->
-    io_lib:format("nodedown: ~s lost ~s (~p)", [O, P, R]);
-describe(#{type := nodeup, observer := O, peer := P}) ->
-    io_lib:format("nodeup:   ~s sees ~s", [O, P]);
-describe(#{type := node_lost, node := N}) ->
-    io_lib:format("node_lost: the agent's link to ~s went down", [N]);
-describe(#{type := node_joined, node := N}) ->
-    io_lib:format("node_joined: the agent joined ~s again", [N]);
-describe(E) ->
-    io_lib:format("~p", [E]).
+%%% The report
 
-wait_joined(_, 0) -> error(agent_did_not_rejoin);
-wait_joined(Agent, N) ->
-    receive
-        {ticksplit_event, Agent, #{type := node_joined} = E} ->
-            io:format("  ~-26s ~s~n", [Agent, describe(E)])
-    after 100 -> wait_joined(Agent, N - 1)
+report(Log, Faults, Final) ->
+    T0 = case {Log, Faults} of
+             {[{T, _, _} | _], _} -> T;
+             {[], [#{start := S} | _]} -> S
+         end,
+    io:format("~n== what happened to the singleton (seconds since it first started)~n"),
+    Marks = [{S, {fault_start, F}} || #{start := S} = F <- Faults] ++
+            [{E, {fault_end, F}} || #{'end' := E} = F <- Faults, E > 0],
+    Timeline = lists:keysort(1, [{T, {log, Node, Ev}} || {T, Node, Ev} <- Log] ++ Marks),
+    lists:foldl(fun(Item, Alive) -> line(T0, Item, Alive) end, #{}, Timeline),
+    io:format("~n== in short~n"),
+    Lives = lives(Log),
+    [verdict(F, Lives, Log) || F <- Faults],
+    io:format("  now: one singleton, on ~s (~b created in all)~n", [node(Final), length(Lives)]).
+
+%% Per fault: its nodedowns, and the singletons created while it split the cluster (the
+%% fault is the last one that began before them).
+verdict(#{n := N, class := C, ms := Ms, downs := Downs} = F, Lives, Log) ->
+    Mine = [L || {_, S, _} = L <- Lives, fault_before(S) =:= F],
+    io:format("  fault ~b (~s the window, ~b ms): ~s; ~s~n",
+              [N, C, Ms, case Downs of 0 -> "no nodedown"; _ -> io_lib:format("~b nodedowns", [Downs]) end,
+               case Mine of
+                   [] -> "one singleton throughout";
+                   _ -> lists:join("; ", [second(L, Lives, Log) || L <- Mine])
+               end]).
+
+second({P, S, E}, Lives, Log) ->
+    Overlap = covered(lists:sort([{max(S, S2), min(E, E2)} || {P2, S2, E2} <- Lives, P2 =/= P,
+                                                                 max(S, S2) < min(E, E2)])),
+    Fate = case [{R, Runs} || {_, _, {stopped, Q, R, Runs}} <- Log, Q =:= P] of
+               [{killed, Runs}] -> io_lib:format(", killed by global's name-clash resolution after ~b job runs", [Runs]);
+               [{R, Runs}] -> io_lib:format(", stopped (~p) after ~b job runs", [R, Runs]);
+               [] -> ", still running"
+           end,
+    io_lib:format("another singleton on ~s ran alongside for ~.2f s~s", [node(P), Overlap / 1.0e6, Fate]).
+
+%% The length of a union of sorted intervals.
+covered([]) -> 0;
+covered([{S, E}, {S2, E2} | Rest]) when S2 =< E -> covered([{S, max(E, E2)} | Rest]);
+covered([{S, E} | Rest]) -> E - S + covered(Rest).
+
+line(T0, {T, {fault_start, #{n := N, class := C, ms := Ms}}}, Alive) ->
+    io:format("  ~8.3f  fault ~b (~s the window, ~b ms) begins~n", [secs(T, T0), N, C, Ms]),
+    Alive;
+line(T0, {T, {fault_end, #{n := N}}}, Alive) ->
+    io:format("  ~8.3f  fault ~b healed~n", [secs(T, T0), N]),
+    Alive;
+line(T0, {T, {log, Node, {started, P}}}, Alive) ->
+    Now = Alive#{P => true},
+    io:format("  ~8.3f  singleton started on ~s~s~n",
+              [secs(T, T0), Node, alive_note(maps:size(Now))]),
+    Now;
+line(T0, {T, {log, Node, {stopped, P, Reason, Runs}}}, Alive) ->
+    io:format("  ~8.3f  singleton on ~s stopped (~p) after ~b job runs~n", [secs(T, T0), Node, Reason, Runs]),
+    maps:remove(P, Alive);
+line(T0, {T, {log, Node, {clash, P1, P2, Kept}}}, Alive) ->
+    [Lost] = [P1, P2] -- [Kept],
+    io:format("  ~8.3f  global on ~s found two singletons (~s, ~s): keeps ~s, kills ~s~n",
+              [secs(T, T0), Node, node(P1), node(P2), node(Kept), node(Lost)]),
+    Alive.
+
+alive_note(1) -> "";
+alive_note(N) -> io_lib:format("   <- ~b singletons alive: split brain", [N]).
+
+secs(T, T0) -> (T - T0) / 1.0e6.
+
+%% {Pid, StartUs, EndUs} for every singleton; still running: ends now.
+lives(Log) ->
+    Now = erlang:system_time(microsecond),
+    [{P, S, case [E || {E, _, {stopped, Q, _, _}} <- Log, Q =:= P] of [E | _] -> E; [] -> Now end}
+     || {S, _, {started, P}} <- Log].
+
+fault_before(T) ->
+    case lists:reverse([F || #{start := S} = F <- get(faults), S =< T]) of
+        [] -> none;
+        [F | _] -> F
     end.
