@@ -16,7 +16,9 @@ case "$case" in
   fresh)
     git clone -q "$root" "$work/clone"
     rc=0
-    TICKSPLIT_DEMO_HISTORY=$work/history.jsonl "$work/clone/scripts/demo" >"$work/out" 2>&1 || rc=$?
+    env -u TICKSPLIT_BUILD_DIR TICKSPLIT_DEMO_HISTORY="$work/history.jsonl" "$work/clone/scripts/demo" \
+      >"$work/out" 2>&1 || rc=$?
+    [ -x "$work/clone/build/agent/ticksplit-agent" ] || fail "the clone was not built in its own tree"
     cat "$work/out"
     [ "$rc" -eq 0 ] || fail "exit status $rc"
     grep -Eq '^  fault 3 \(above the window, [0-9]+ ms\): [1-9][0-9]* nodedowns' "$work/out" ||
