@@ -78,7 +78,7 @@ below_window_survives(Config) ->
     Outages = [O div 1000 || {_, #{effective_outage_us := O, recovered := true}} <- Recovered],
     3 = length(Outages),
     true = lists:max(Outages) < element(1, ?WINDOW),
-    ct:pal("below_window: 400 ms drop, ~b packets dropped at ~s, effective outages ~w ms, no nodedown",
+    figure("below_window: 400 ms drop, ~b packets dropped at ~s, effective outages ~w ms, no nodedown",
            [Dropped, ticksplit:agent_of(A), Outages]).
 
 %% Isolating a node for longer than the window: the others see it go by net_tick_timeout
@@ -98,7 +98,7 @@ isolate_nodedown_then_heal(Config) ->
     {Healed, _} = await_events(fun(E) -> is_fault(fault_healed, Id, E) end, 3, 2000),
     [request] = lists:usort([R || {_, #{reason := R}} <- Healed]),
     [true = N > 0 || {_, #{dropped_packets := N}} <- Healed],
-    ct:pal("isolate: nodedown of ~s after ~w ms (window ~w); reconnected ~.2f ms after heal",
+    figure("isolate: nodedown of ~s after ~w ms (window ~w); reconnected ~.2f ms after heal",
            [C, Delays, ?WINDOW, Reconnect]).
 
 %% B drops what A sends: B times A out, A hears B until B closes the connection.
@@ -112,7 +112,7 @@ one_way_drops_one_direction(Config) ->
                      end, 1, 8000),
     [] = [E || {_, #{type := nodedown, observer := O, reason := net_tick_timeout} = E} <- Seen, O =:= A],
     Reconnect = heal_and_reconnect(Fault, [{B, A}]),
-    ct:pal("one_way: ~s timed ~s out; reconnected ~.2f ms after heal", [B, A, Reconnect]).
+    figure("one_way: ~s timed ~s out; reconnected ~.2f ms after heal", [B, A, Reconnect]).
 
 %% The third agent refuses (another fault there holds the id): the two armed ones are healed,
 %% the error names the third, and its own fault is left alone.
@@ -157,6 +157,18 @@ heal_all_ends_everything(Config) ->
     [] = [F || N <- Nodes, #{state := S} = F <- faults(N), S =/= recovering].
 
 %%% Helpers
+
+%% A measured figure: in the CT log and on the console, and, when scripts/test collects
+%% benchmark figures (TICKSPLIT_BENCH_DIR), in erlang_ct.txt there.
+figure(Format, Args) ->
+    ct:pal(Format, Args),
+    case os:getenv("TICKSPLIT_BENCH_DIR") of
+        false -> ok;
+        Dir ->
+            ok = filelib:ensure_path(Dir),
+            ok = file:write_file(filename:join(Dir, "erlang_ct.txt"),
+                                 ["erlang_ct ", io_lib:format(Format, Args), "\n"], [append])
+    end.
 
 %% Heals through the library, then asks each pair to connect; returns the milliseconds from
 %% the heal call until the last pair is connected again.
