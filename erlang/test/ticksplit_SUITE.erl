@@ -59,11 +59,15 @@ window_and_status(Config) ->
 %% nodedown, and the kernel dropped packets.
 below_window_survives(Config) ->
     [A, B, C] = ?config(nodes, Config),
-    {ok, #{id := Id, duration_ms := 400, agents := Agents}} =
+    {ok, #{id := Id, duration_ms := 400, agents := Agents, start_at_us := Start}} =
         ticksplit:split([[A], [B, C]], #{duration_ms => 400}),
     below_window = ticksplit_window:classify(400, ?WINDOW),
     3 = length(Agents),
-    {_, Seen0} = await_events(fun(E) -> is_fault(fault_started, Id, E) end, 3, 2000),
+    {Started, Seen0} = await_events(fun(E) -> is_fault(fault_started, Id, E) end, 3, 2000),
+    %% one window on every agent: the requested start, 400 ms long (the agents convert
+    %% between unix and monotonic time, so both may be off by a rounding microsecond)
+    [true = abs(S - Start) =< 1 andalso abs(E - S - 400000) =< 1
+     || {_, #{start_us := S, end_us := E}} <- Started],
     Ping = rpc:async_call(B, net_adm, ping, [A]),   % inside the window: B -> A is dropped
     {Recovered, Seen1} = await_events(fun(E) -> is_fault(fault_recovered, Id, E) end, 3, 10000),
     pong = rpc:yield(Ping),
