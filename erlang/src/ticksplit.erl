@@ -280,7 +280,7 @@ all_ok(Replies, IsOk) ->
         [{A, Other} | _] -> unexpected(A, Other)
     end.
 
-unexpected(Agent, {error, {unreachable, _, _}} = E) when is_atom(Agent) -> E;
+unexpected(_, {error, {unreachable, _, _}} = E) -> E;
 unexpected(Agent, Other) -> {error, {refused, Agent, {unexpected_reply, Other}}}.
 
 env(Key, Default) -> application:get_env(?APP, Key, Default).

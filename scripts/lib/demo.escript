@@ -6,7 +6,8 @@
 %%                               on the others
 %%   demo.escript report FAULTS  waits until the cluster has settled on one singleton, then
 %%                               prints what happened to it, against the faults of the run
-%%                               (FAULTS: lines "Number StartUs EndUs Class" from the history)
+%%                               (FAULTS: lines "Number StartUs EndUs Class Ms Nodedowns",
+%%                               made from the history by scripts/demo)
 -mode(compile).
 -include("escript_lib.hrl").
 
@@ -29,7 +30,6 @@ main(["report", FaultsFile]) ->
     settled(Nodes),
     Log = lists:sort(lists:append([rpc:call(N, demo_singleton, log, []) || N <- Nodes])),
     Faults = read_faults(FaultsFile),
-    put(faults, Faults),
     report(Log, Faults, rpc:call(app(1), demo_singleton, whereis, []));
 
 main(_) ->
@@ -75,13 +75,13 @@ report(Log, Faults, Final) ->
     lists:foldl(fun(Item, Alive) -> line(T0, Item, Alive) end, #{}, Timeline),
     io:format("~n== in short~n"),
     Lives = lives(Log),
-    [verdict(F, Lives, Log) || F <- Faults],
+    [verdict(F, Faults, Lives, Log) || F <- Faults],
     io:format("  now: one singleton, on ~s (~b created in all)~n", [node(Final), length(Lives)]).
 
 %% Per fault: its nodedowns, and the singletons created while it split the cluster (the
 %% fault is the last one that began before them).
-verdict(#{n := N, class := C, ms := Ms, downs := Downs} = F, Lives, Log) ->
-    Mine = [L || {_, S, _} = L <- Lives, fault_before(S) =:= F],
+verdict(#{n := N, class := C, ms := Ms, downs := Downs} = F, Faults, Lives, Log) ->
+    Mine = [L || {_, S, _} = L <- Lives, fault_before(S, Faults) =:= F],
     io:format("  fault ~b (~s the window, ~b ms): ~s; ~s~n",
               [N, C, Ms, case Downs of 0 -> "no nodedown"; _ -> io_lib:format("~b nodedowns", [Downs]) end,
                case Mine of
@@ -135,8 +135,8 @@ lives(Log) ->
     [{P, S, case [E || {E, _, {stopped, Q, _, _}} <- Log, Q =:= P] of [E | _] -> E; [] -> Now end}
      || {S, _, {started, P}} <- Log].
 
-fault_before(T) ->
-    case lists:reverse([F || #{start := S} = F <- get(faults), S =< T]) of
+fault_before(T, Faults) ->
+    case lists:reverse([F || #{start := S} = F <- Faults, S =< T]) of
         [] -> none;
         [F | _] -> F
     end.
