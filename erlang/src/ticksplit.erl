@@ -118,7 +118,7 @@ isolate(Node, Opts) ->
 -spec one_way(node(), node(), options()) -> {ok, fault()} | {error, error_reason()}.
 one_way(From, To, Opts) ->
     with([fun() -> check_options(Opts, ?OPTION_KEYS -- [direction]) end,
-          fun() -> ticksplit_groups:drop_sets([[From], [To]]) end],
+          fun() -> ticksplit_groups:drop_sets([[From], [To]]) end],   % checks the two names
          fun(_) -> arm([{To, [From]}], Opts) end).
 
 %% @doc Ends a fault on every agent of it now. `ok' also for a fault that already ended.
@@ -150,13 +150,15 @@ unsubscribe(Nodes) ->
 %%% Arming
 
 arm(Drops, Opts) ->
-    with([fun() -> ticksplit_groups:by_agent(Drops, fun agent_of/1) end],
-         fun(PerAgent) ->
-                 Agents = [A || {A, _, _} <- PerAgent],
-                 with([fun() -> connect(Agents) end,
-                       fun() -> duration_ms(Opts, hd(Agents)) end],
-                      fun(Ms) -> send(PerAgent, Ms, Opts) end)
-         end).
+    case ticksplit_groups:by_agent(Drops, fun agent_of/1) of
+        {ok, PerAgent} ->
+            Agents = [A || {A, _, _} <- PerAgent],
+            with([fun() -> connect(Agents) end,
+                  fun() -> duration_ms(Opts, hd(Agents)) end],
+                 fun(Ms) -> send(PerAgent, Ms, Opts) end);
+        Error ->
+            Error
+    end.
 
 %% Every request is sent before any reply is awaited, all with one start time.
 send(PerAgent, Ms, Opts) ->

@@ -24,19 +24,19 @@ classes() -> [below_window, in_window, above_window].
 
 %% @doc The range of durations, in milliseconds and inclusive, of a class for a window.
 -spec class_range(class(), window()) -> {pos_integer(), pos_integer()}.
-class_range(below_window, {Min, Max} = W) ->
-    check(W),
-    T = (Min + Max) / 2,
-    Lo = max(1, round(T / 10)),
+class_range(Class, {Min, Max} = W) when is_integer(Min), is_integer(Max), Min > 0, Max >= Min ->
+    range(Class, W);
+class_range(_, W) ->
+    error({bad_window, W}).
+
+range(below_window, {Min, Max}) ->
+    Lo = max(1, round((Min + Max) / 2 / 10)),   % T/10
     {Lo, max(Lo, floor(0.45 * Min))};
-class_range(in_window, {Min, Max} = W) ->
-    check(W),
+range(in_window, {Min, Max}) ->
     {Min, Max};
-class_range(above_window, {_, Max} = W) ->
-    check(W),
+range(above_window, {_, Max}) ->
     {ceil(1.2 * Max), floor(1.6 * Max)};
-class_range(Class, W) ->
-    check(W),
+range(Class, _) ->
     error({unknown_class, Class}).
 
 %% @doc Which side of the window a drop of `Ms' milliseconds falls on. Durations between the
@@ -51,6 +51,3 @@ classify(_, _) -> above_window.
 pick(Class, W) ->
     {Lo, Hi} = class_range(Class, W),
     Lo + rand:uniform(Hi - Lo + 1) - 1.
-
-check({Min, Max}) when is_integer(Min), is_integer(Max), Min > 0, Max >= Min -> ok;
-check(W) -> error({bad_window, W}).
