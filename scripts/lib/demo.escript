@@ -4,10 +4,17 @@
 %%   demo.escript start          loads demo_singleton onto the app nodes, starts it on
 %%                               app@198.51.100.11 first (so the singleton lives there), then
 %%                               on the others
-%%   demo.escript report FAULTS  waits until the cluster has settled on one singleton, then
-%%                               prints what happened to it, against the faults of the run
-%%                               (FAULTS: lines "Number StartUs EndUs Class Ms Nodedowns",
-%%                               made from the history by scripts/demo)
+%%   demo.escript workload EBIN OPS STOP
+%%                               six clients (two per node) read and write the register the
+%%                               singleton holds, through each node's own view of global,
+%%                               recording every operation in OPS, until the file STOP exists
+%%   demo.escript report FAULTS VERDICT
+%%                               waits until the cluster has settled on one singleton, then
+%%                               prints what happened to it and to the clients' operations,
+%%                               against the faults of the run (FAULTS: lines "Number StartUs
+%%                               EndUs Class Ms Nodedowns Ops Anomalies", made by scripts/demo
+%%                               from the history and the checker's report; VERDICT: the
+%%                               checker's verdict and its first anomaly)
 -mode(compile).
 -include("escript_lib.hrl").
 
@@ -24,16 +31,30 @@ main(["start"]) ->
     io:format("the global singleton 'demo_singleton' runs on ~s; every node re-creates it when "
               "global says it is missing~n", [Where]);
 
-main(["report", FaultsFile]) ->
+main(["workload", Ebin, OpsFile, StopFile]) ->
+    start_dist("demo_clients_"),
+    true = code:add_patha(Ebin),
+    Nodes = [app(I) || I <- ?HOSTS],
+    {ok, #{ok := Ok, fail := Fail, info := Info}} =
+        ticksplit_workload:run(#{client => {ticksplit_register_client, #{target => {global, demo_singleton}}},
+                                 nodes => Nodes, clients => 6, rate => 60, timeout_ms => 500,
+                                 duration_ms => 600000, until => fun() -> filelib:is_file(StopFile) end,
+                                 ops => [{2, read, null}, {1, write, unique}],
+                                 history => OpsFile}),
+    io:format("clients: ~b ok, ~b failed, ~b indeterminate (timed out or lost their node)~n",
+              [Ok, Fail, Info]);
+
+main(["report", FaultsFile, VerdictFile]) ->
     start_dist("demo_"),
     Nodes = [app(I) || I <- ?HOSTS],
     settled(Nodes),
     Log = lists:sort(lists:append([rpc:call(N, demo_singleton, log, []) || N <- Nodes])),
     Faults = read_faults(FaultsFile),
-    report(Log, Faults, rpc:call(app(1), demo_singleton, whereis, []));
+    {ok, Verdict} = file:read_file(VerdictFile),
+    report(Log, Faults, rpc:call(app(1), demo_singleton, whereis, []), string:trim(Verdict));
 
 main(_) ->
-    io:format(standard_error, "usage: demo.escript start | report FAULTS~n", []),
+    io:format(standard_error, "usage: demo.escript start | workload EBIN OPS STOP | report FAULTS VERDICT~n", []),
     halt(2).
 
 load_module() ->
@@ -56,14 +77,15 @@ settled(Nodes) ->
 read_faults(File) ->
     {ok, Text} = file:read_file(File),
     [begin
-         [N, S, E, C, Ms, Downs] = [binary_to_list(F) || F <- string:lexemes(Line, " ")],
+         [N, S, E, C, Ms, Downs, Ops, Anomalies] = [binary_to_list(F) || F <- string:lexemes(Line, " ")],
          #{n => list_to_integer(N), start => list_to_integer(S), 'end' => list_to_integer(E),
-           class => C, ms => list_to_integer(Ms), downs => list_to_integer(Downs)}
+           class => C, ms => list_to_integer(Ms), downs => list_to_integer(Downs),
+           ops => list_to_integer(Ops), anomalies => list_to_integer(Anomalies)}
      end || Line <- string:lexemes(Text, "\n")].
 
 %%% The report
 
-report(Log, Faults, Final) ->
+report(Log, Faults, Final, Verdict) ->
     T0 = case {Log, Faults} of
              {[{T, _, _} | _], _} -> T;
              {[], [#{start := S} | _]} -> S
@@ -76,17 +98,26 @@ report(Log, Faults, Final) ->
     io:format("~n== in short~n"),
     Lives = lives(Log),
     [verdict(F, Faults, Lives, Log) || F <- Faults],
-    io:format("  now: one singleton, on ~s (~b created in all)~n", [node(Final), length(Lives)]).
+    io:format("  now: one singleton, on ~s (~b created in all)~n", [node(Final), length(Lives)]),
+    case string:split(Verdict, " ") of
+        [V, Detail] when Detail =/= <<>> -> io:format("  clients' register: ~s: ~s~n", [V, Detail]);
+        [V | _] -> io:format("  clients' register: ~s~n", [V])
+    end.
 
 %% Per fault: its nodedowns, and the singletons created while it split the cluster (the
 %% fault is the last one that began before them).
-verdict(#{n := N, class := C, ms := Ms, downs := Downs} = F, Faults, Lives, Log) ->
+verdict(#{n := N, class := C, ms := Ms, downs := Downs, ops := Ops, anomalies := Anomalies} = F,
+        Faults, Lives, Log) ->
     Mine = [L || {_, S, _} = L <- Lives, fault_before(S, Faults) =:= F],
-    io:format("  fault ~b (~s the window, ~b ms): ~s; ~s~n",
+    io:format("  fault ~b (~s the window, ~b ms): ~s; ~s; clients: ~b operations around it, ~s~n",
               [N, C, Ms, case Downs of 0 -> "no nodedown"; _ -> io_lib:format("~b nodedowns", [Downs]) end,
                case Mine of
                    [] -> "one singleton throughout";
                    _ -> lists:join("; ", [second(L, Lives, Log) || L <- Mine])
+               end, Ops,
+               case Anomalies of
+                   0 -> "no anomaly";
+                   _ -> io_lib:format("ANOMALOUS (named in ~b anomalies)", [Anomalies])
                end]).
 
 second({P, S, E}, Lives, Log) ->

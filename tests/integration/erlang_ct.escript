@@ -1,17 +1,17 @@
 #!/usr/bin/env escript
 %%! -hidden
-%% Runs the ticksplit Common Test suite (erlang/test/ticksplit_SUITE.erl) from the cluster's
-%% control namespace as a hidden node: erlang_ct.escript EBIN TEST_EBIN CONFIG LOGDIR.
+%% Runs one of the ticksplit Common Test suites (erlang/test/*_SUITE.erl) from the cluster's
+%% control namespace as a hidden node: erlang_ct.escript SUITE EBIN TEST_EBIN CONFIG LOGDIR.
 %% Passes only if every case passed and none was skipped.
 -mode(compile).
 -include("../../scripts/lib/escript_lib.hrl").
 
-main([Ebin, TestEbin, ConfigFile, LogDir]) ->
+main([Suite, Ebin, TestEbin, ConfigFile, LogDir]) ->
     start_dist("ct_"),
     true = code:add_patha(Ebin),
     true = code:add_patha(TestEbin),
     ok = filelib:ensure_path(LogDir),
-    Result = ct:run_test([{dir, TestEbin}, {suite, ticksplit_SUITE}, {auto_compile, false},
+    Result = ct:run_test([{dir, TestEbin}, {suite, list_to_atom(Suite)}, {auto_compile, false},
                           {config, ConfigFile}, {logdir, LogDir}]),
     io:format("ct:run_test: ~p (logs in ~s)~n", [Result, LogDir]),
     case Result of
@@ -19,5 +19,5 @@ main([Ebin, TestEbin, ConfigFile, LogDir]) ->
         _ -> halt(1)
     end;
 main(_) ->
-    io:format(standard_error, "usage: erlang_ct.escript EBIN TEST_EBIN CONFIG LOGDIR~n", []),
+    io:format(standard_error, "usage: erlang_ct.escript SUITE EBIN TEST_EBIN CONFIG LOGDIR~n", []),
     halt(2).
