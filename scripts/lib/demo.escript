@@ -5,9 +5,10 @@
 %%                               app@198.51.100.11 first (so the singleton lives there), then
 %%                               on the others
 %%   demo.escript workload EBIN OPS STOP
-%%                               six clients (two per node) read and write the register the
-%%                               singleton holds, through each node's own view of global,
-%%                               recording every operation in OPS, until the file STOP exists
+%%                               six clients (two per node) read and write the registers the
+%%                               singleton holds (a fresh key every second), through each
+%%                               node's own view of global, recording every operation in OPS,
+%%                               until the file STOP exists
 %%   demo.escript report FAULTS VERDICT
 %%                               waits until the cluster has settled on one singleton, then
 %%                               prints what happened to it and to the clients' operations,
@@ -40,7 +41,7 @@ main(["workload", Ebin, OpsFile, StopFile]) ->
                                  nodes => Nodes, clients => 6, rate => 60, timeout_ms => 500,
                                  duration_ms => 600000, until => fun() -> filelib:is_file(StopFile) end,
                                  ops => [{2, read, null}, {1, write, unique}],
-                                 history => OpsFile}),
+                                 keys => {rotate_ms, 1000}, history => OpsFile}),
     io:format("clients: ~b ok, ~b failed, ~b indeterminate (timed out or lost their node)~n",
               [Ok, Fail, Info]);
 

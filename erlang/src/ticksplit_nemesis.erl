@@ -1,0 +1,260 @@
+%% @doc The nemesis of a workload (ticksplit_workload's `nemesis' option): a process that runs
+%% fault steps through the ticksplit API while the clients run, and writes what happened into
+%% the same history, in the lines ticksplit-ctl writes:
+%% ```
+%% {"drop_sets":{"app@h1":["app@h2","app@h3"],...},"fault":"ts-...","groups":[["app@h1"],["app@h2","app@h3"]],"kind":"fault_start","number":1,"requested":"above_window","requested_ms":3412,"shape":"isolate","time_us":...,"window_class":"above_window"}
+%% {"dropped_packets":52,"fault":"ts-...","heal_observed":true,"kind":"fault_end","time_us":...}
+%% {"agent":"ticksplit@h2","kind":"nodedown","node_type":"visible","observer":"app@h2","peer":"app@h1","reason":"net_tick_timeout","time_us":...}
+%% '''
+%% Steps, in order: `{wait, Ms}', `{split, Groups, FaultOpts}', `{isolate, Node, FaultOpts}',
+%% `{one_way, From, To, FaultOpts}', `heal_all' (of the workload's nodes). FaultOpts are
+%% those of ticksplit:split/2 (`duration_ms' or `duration'). A fault step arms the fault,
+%% writes `fault_start' (its `time_us' is the fault's start, a little in the future when the
+%% line is written: the checker sorts by time), then waits for every agent of the fault to
+%% report it healed and writes `fault_end' at the latest agent's `end_us', with the dropped
+%% packets summed. If some agent has not reported it within the duration and `heal_grace_ms'
+%% (default 5000), the fault is healed by request, `fault_end' is written at the planned end
+%% with `"heal_observed":false', and a note says so. Faults therefore never overlap.
+%% `window_class' is the duration's class in the first node's detection window (`""' if the
+%% agent could not say); `groups' is absent for one_way.
+%%
+%% While subscribed, every `nodeup'/`nodedown' an agent reports becomes a line (`reason' on
+%% nodedowns), until the workload stops the nemesis.
+-module(ticksplit_nemesis).
+
+-export([start_link/1, go/1, skip_rest/1, stop/1]).
+-export_type([step/0]).
+
+-type step() :: {wait, non_neg_integer()}
+              | {split, [[node()]], ticksplit:options()}
+              | {isolate, node(), ticksplit:options()}
+              | {one_way, node(), node(), ticksplit:options()}
+              | heal_all.
+
+-define(DEFAULT_GRACE_MS, 5000).
+
+%% @doc Starts the nemesis, linked: it subscribes to the agents of `nodes' (if `subscribe')
+%% and reads the first node's window, then waits for go/1. Config: `api' (the fault API
+%% module, ticksplit unless a test gives a fake), `nodes', `recorder', `steps', `subscribe',
+%% `heal_grace_ms'. The caller receives `{ticksplit_nemesis, Pid, {done, Faults}}' or
+%% `{ticksplit_nemesis, Pid, {failed, Reason, Faults}}' when the steps are over.
+-spec start_link(map()) -> {ok, pid()} | {error, term()}.
+start_link(Config) ->
+    Parent = self(),
+    Pid = spawn_link(fun() -> init(Parent, Config) end),
+    Ref = monitor(process, Pid),
+    receive
+        {?MODULE, Pid, ready} -> demonitor(Ref, [flush]), {ok, Pid};
+        {?MODULE, Pid, {error, _} = Error} -> demonitor(Ref, [flush]), unlink(Pid), Error;
+        {'DOWN', Ref, process, Pid, Why} -> unlink(Pid), {error, {nemesis_crashed, Why}}
+    end.
+
+%% @doc Starts the steps.
+-spec go(pid()) -> ok.
+go(Pid) ->
+    Pid ! {?MODULE, go},
+    ok.
+
+%% @doc Skips the steps not started yet (a wait ends at once; a fault in progress is still
+%% followed until it heals).
+-spec skip_rest(pid()) -> ok.
+skip_rest(Pid) ->
+    Pid ! {?MODULE, skip_rest},
+    ok.
+
+%% @doc Stops recording events, unsubscribes and waits until the nemesis has exited. Call it
+%% after the `done' message (or to abandon the steps).
+-spec stop(pid()) -> ok.
+stop(Pid) ->
+    Ref = monitor(process, Pid),
+    Pid ! {?MODULE, stop},
+    receive {'DOWN', Ref, process, Pid, _} -> ok end.
+
+%%% The process
+
+init(Parent, #{api := Api, nodes := Nodes} = Config) ->
+    Subscribed = case maps:get(subscribe, Config, false) of
+                     true -> Api:subscribe(Nodes);
+                     false -> ok
+                 end,
+    case Subscribed of
+        ok ->
+            Window = case maps:get(steps, Config, []) of
+                         [] -> undefined;
+                         _ -> window(Api, hd(Nodes))
+                     end,
+            Parent ! {?MODULE, self(), ready},
+            S = Config#{parent => Parent, window => Window, number => 0, faults => [],
+                        skip => false,
+                        grace_ms => maps:get(heal_grace_ms, Config, ?DEFAULT_GRACE_MS)},
+            await_go(S);
+        {error, Why} ->
+            Parent ! {?MODULE, self(), {error, {subscribe, Why}}}
+    end.
+
+window(Api, Node) ->
+    case Api:window(Node) of
+        {ok, W} -> W;
+        _ -> undefined
+    end.
+
+await_go(S) ->
+    receive
+        {?MODULE, go} -> steps(maps:get(steps, S, []), S);
+        {?MODULE, stop} -> finish(S);
+        {ticksplit_event, Agent, Event} -> await_go(event(Agent, Event, S))
+    end.
+
+steps([], S) ->
+    report({done, lists:reverse(maps:get(faults, S))}, S);
+steps(_, #{skip := true} = S) ->
+    steps([], S);
+steps([{wait, Ms} | Rest], S) ->
+    steps(Rest, follow(deadline_us(Ms * 1000), fun(_) -> false end, S));
+steps([heal_all | Rest], #{api := Api, nodes := Nodes, recorder := Rec} = S) ->
+    case Api:heal_all(Nodes) of
+        ok -> ok = ticksplit_ops:note(Rec, <<"nemesis: heal_all">>), steps(Rest, S);
+        {error, Why} -> failed({heal_all, Why}, S)
+    end;
+steps([Step | Rest], S) ->
+    case fault(Step, S) of
+        {ok, S1} -> steps(Rest, S1);
+        {error, Why, S1} -> failed(Why, S1)
+    end.
+
+failed(Why, #{recorder := Rec} = S) ->
+    _ = ticksplit_ops:note(Rec, iolist_to_binary(io_lib:format("nemesis stopped: ~0tp", [Why]))),
+    report({failed, Why, lists:reverse(maps:get(faults, S))}, S).
+
+report(Result, #{parent := Parent} = S) ->
+    Parent ! {?MODULE, self(), Result},
+    case S of
+        #{stopping := true} -> finish(S);
+        _ -> idle(S)
+    end.
+
+%% After the steps: record events until stopped.
+idle(S) ->
+    receive
+        {?MODULE, stop} -> finish(S);
+        {?MODULE, _} -> idle(S);
+        {ticksplit_event, Agent, Event} -> idle(event(Agent, Event, S))
+    end.
+
+finish(#{api := Api, nodes := Nodes} = S) ->
+    case maps:get(subscribe, S, false) of
+        true -> _ = Api:unsubscribe(Nodes), ok;
+        false -> ok
+    end.
+
+%%% Faults
+
+fault(Step, #{api := Api, recorder := Rec, number := N0} = S0) ->
+    case arm(Api, Step) of
+        {ok, #{id := Id, start_at_us := Start, duration_ms := Ms, agents := Agents} = Fault} ->
+            N = N0 + 1,
+            S = S0#{number := N},
+            ok = ticksplit_ops:event(Rec, start_line(Step, Fault, N, S)),
+            Planned = Start + Ms * 1000,
+            Healed = #{},
+            Done = fun(#{healed := H}) -> lists:all(fun(A) -> is_map_key(A, H) end, Agents) end,
+            S1 = follow(Planned + maps:get(grace_ms, S) * 1000, Done,
+                        S#{current => Id, healed => Healed}),
+            #{healed := H} = S1,
+            Observed = Done(S1),
+            End = case Observed of
+                      true -> lists:max([E || {E, _} <- maps:values(H)]);
+                      false -> unobserved(Api, Fault, Agents -- maps:keys(H), Rec), Planned
+                  end,
+            Dropped = lists:sum([D || {_, D} <- maps:values(H)]),
+            ok = ticksplit_ops:event(Rec, #{kind => fault_end, time_us => End, fault => Id,
+                                            dropped_packets => Dropped,
+                                            heal_observed => Observed}),
+            Summary = #{id => Id, number => N, shape => shape(Step), start_us => Start,
+                        end_us => End, requested_ms => Ms, window_class => class(Ms, S),
+                        dropped_packets => Dropped, heal_observed => Observed},
+            {ok, maps:without([current, healed], S1#{faults := [Summary | maps:get(faults, S1)]})};
+        {error, Why} ->
+            {error, {Step, Why}, S0}
+    end.
+
+arm(Api, {split, Groups, Opts}) -> Api:split(Groups, Opts);
+arm(Api, {isolate, Node, Opts}) -> Api:isolate(Node, Opts);
+arm(Api, {one_way, From, To, Opts}) -> Api:one_way(From, To, Opts).
+
+unobserved(Api, Fault, Silent, Rec) ->
+    _ = Api:heal(Fault),
+    Text = io_lib:format("nemesis: no fault_healed for fault ~s from ~0tp within its duration and "
+                         "the grace; healed by request, fault_end written at the planned end",
+                         [maps:get(id, Fault), Silent]),
+    ok = ticksplit_ops:note(Rec, iolist_to_binary(Text)).
+
+start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := Drops}, N, S) ->
+    DropSets = maps:from_list([{Node, Peers} || {_Agent, Nodes, Peers} <- Drops, Node <- Nodes]),
+    Line = #{kind => fault_start, time_us => Start, fault => Id, number => N,
+             shape => shape(Step), drop_sets => DropSets, requested_ms => Ms,
+             requested => requested(Step, Ms), window_class => class(Ms, S)},
+    case groups(Step, DropSets) of
+        none -> Line;
+        Groups -> Line#{groups => Groups}
+    end.
+
+shape({split, _, _}) -> groups;
+shape({isolate, _, _}) -> isolate;
+shape({one_way, _, _, _}) -> one_way.
+
+groups({split, Groups, _}, _) -> Groups;
+groups({isolate, Node, _}, DropSets) -> [[Node], maps:get(Node, DropSets, [])];
+groups({one_way, _, _, _}, _) -> none.
+
+requested(Step, Ms) ->
+    case element(tuple_size(Step), Step) of
+        #{duration := Class} -> Class;
+        _ -> iolist_to_binary([integer_to_list(Ms), "ms"])
+    end.
+
+class(_, #{window := undefined}) -> <<>>;
+class(Ms, #{window := W}) -> ticksplit_window:classify(Ms, W).
+
+%%% Events
+
+%% Handles events until the unix µs deadline or until Done(S).
+follow(DeadlineUs, Done, S) ->
+    case Done(S) orelse maps:get(skip, S) andalso not is_map_key(current, S) of
+        true -> S;
+        false ->
+            Left = max(0, (DeadlineUs - erlang:system_time(microsecond) + 999) div 1000),
+            receive
+                {ticksplit_event, Agent, Event} -> follow(DeadlineUs, Done, event(Agent, Event, S));
+                {?MODULE, skip_rest} -> follow(DeadlineUs, Done, S#{skip := true});
+                {?MODULE, stop} -> follow(DeadlineUs, Done, S#{skip := true, stopping => true})
+            after Left ->
+                    S
+            end
+    end.
+
+event(Agent, #{type := Type} = E, #{recorder := Rec} = S) when Type =:= nodeup; Type =:= nodedown ->
+    Line = maps:merge(maps:with([time_us, observer, peer, node_type], E),
+                      #{kind => Type, agent => Agent}),
+    ok = ticksplit_ops:event(Rec, case E of
+                                      #{reason := R} -> Line#{reason => reason(R)};
+                                      _ -> Line
+                                  end),
+    S;
+event(Agent, #{type := fault_healed, id := Id} = E, #{current := Id, healed := H} = S) ->
+    End = case E of
+              #{end_us := T} when is_integer(T) -> T;
+              _ -> erlang:system_time(microsecond)
+          end,
+    Dropped = case E of
+                  #{dropped_packets := D} when is_integer(D) -> D;
+                  _ -> 0
+              end,
+    S#{healed := H#{Agent => {End, Dropped}}};
+event(_, _, S) ->
+    S.
+
+reason(R) when is_atom(R); is_binary(R) -> R;
+reason(R) -> iolist_to_binary(io_lib:format("~0tp", [R])).
+
+deadline_us(Us) -> erlang:system_time(microsecond) + Us.
