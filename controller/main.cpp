@@ -1,9 +1,11 @@
 // ticksplit-ctl: runs partition schedules against ticksplit agents (README.md, "ticksplit-ctl").
 //   run SCHEDULE [--history FILE] [--seed N]   plan SCHEDULE [--seed N]
 //   status [--agent NODE ... | --schedule FILE]  heal [--agent NODE ... | --schedule FILE]
+//   check HISTORY... --model MODEL [--json] [--max-ms N] [--max-mb N] [--independent] [--window-ms N]
 // Every subcommand that talks to agents takes --cookie-file and --name. Exit: 0 ran and every
 // fault landed; 1 a fault did not land or an agent failed; 2 usage or schedule error;
-// 128 + signal after SIGINT/SIGTERM (every agent healed first).
+// 128 + signal after SIGINT/SIGTERM (every agent healed first). check (docs/check.md) talks
+// to nothing: 0 valid, 1 invalid, 3 unknown, 2 usage or a malformed history.
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -18,11 +20,15 @@
 #include "common/cookie.hpp"
 #include "common/net/resolve.hpp"
 #include "common/proto/reply.hpp"
+#include "controller/check/check.hpp"
+#include "controller/check/read.hpp"
+#include "controller/check/report.hpp"
 #include "controller/client.hpp"
 #include "controller/runner.hpp"
 #include "controller/schedule.hpp"
 
 namespace po = boost::program_options;
+namespace chk = ticksplit::check;
 using namespace ticksplit;
 using namespace ticksplit::ctl;
 
@@ -39,7 +45,10 @@ const char* const kUsage =
     "  run SCHEDULE.yaml     run a schedule, write the history, print a summary\n"
     "  plan SCHEDULE.yaml    print every resolved step; apply nothing\n"
     "  status                show what each agent reports\n"
-    "  heal                  heal every fault on the agents\n";
+    "  heal                  heal every fault on the agents\n"
+    "  check HISTORY... --model MODEL\n"
+    "                        check a history of client operations (linearizability, set, queue,\n"
+    "                        counter) and attribute anomalies to faults; talks to no agent\n";
 
 // ticksplit_ctl@<address> for run and plan. status and heal add their name and pid, so they
 // can be used during a run: an agent drops the older of two connections from one node name,
@@ -217,6 +226,49 @@ int cmd_status_or_heal(const std::string& cmd, const std::vector<std::string>& a
   return rc;
 }
 
+std::int64_t positive(const po::variables_map& vm, const char* name, std::int64_t least) {
+  const auto v = vm[name].as<std::int64_t>();
+  if (v < least) throw Usage(std::string("check: --") + name + " must be at least " + std::to_string(least));
+  return v;
+}
+
+// Reads, pairs and checks the histories; never connects to anything.
+int cmd_check(const std::vector<std::string>& args) {
+  po::options_description d("options");
+  d.add_options()("history", po::value<std::vector<std::string>>(),
+                  "history files (ticksplit JSON Lines or Jepsen EDN), merged by time_us")(
+      "model", po::value<std::string>(), "register, cas-register, kv, set, queue or counter")(
+      "json", po::bool_switch(), "print one JSON document (docs/check.md) instead of the text report")(
+      "max-ms", po::value<std::int64_t>()->default_value(60'000),
+      "time budget of the whole check; a key whose search exceeds it is unknown")(
+      "max-mb", po::value<std::int64_t>()->default_value(1024), "memory budget of one key's linearizability search")(
+      "independent", po::bool_switch(), "values are Jepsen's [key value] tuples: check each key alone")(
+      "window-ms", po::value<std::int64_t>(),
+      "detection window for attributing anomalies to faults healed before them (default: run_start's window_ms)");
+  po::positional_options_description pos;
+  pos.add("history", -1);
+  auto vm = parse("check", d, &pos, args);
+  if (!vm.count("history")) throw Usage("check: at least one history file is required");
+  if (!vm.count("model")) throw Usage("check: --model is required (register, cas-register, kv, set, queue, counter)");
+  const auto model = chk::model_from(vm["model"].as<std::string>());
+  if (!model)
+    throw Usage("check: unknown model '" + vm["model"].as<std::string>() +
+                "' (register, cas-register, kv, set, queue, counter)");
+  chk::CheckOptions o;
+  o.model = *model;
+  o.budget.max_ms = positive(vm, "max-ms", 1);
+  o.budget.max_mb = positive(vm, "max-mb", 1);
+  if (vm.count("window-ms")) o.window_ms = positive(vm, "window-ms", 0);
+  const auto history =
+      chk::read_history(vm["history"].as<std::vector<std::string>>(), {*model, vm["independent"].as<bool>()});
+  const auto report = chk::check(history, o);
+  if (vm["json"].as<bool>())
+    std::cout << chk::report_json(report, history).dump(2) << "\n";
+  else
+    std::cout << chk::report_text(report, history);
+  return report.verdict == chk::Verdict::valid ? 0 : report.verdict == chk::Verdict::invalid ? 1 : 3;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -230,6 +282,7 @@ int main(int argc, char** argv) {
     args.erase(args.begin());
     if (cmd == "run" || cmd == "plan") return cmd_plan_or_run(cmd, args);
     if (cmd == "status" || cmd == "heal") return cmd_status_or_heal(cmd, args);
+    if (cmd == "check") return cmd_check(args);
     throw Usage("unknown command '" + cmd + "'\n" + kUsage);
   } catch (const ScheduleError& e) {
     std::fprintf(stderr, "ticksplit-ctl: %s\n", e.what());
@@ -238,6 +291,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ticksplit-ctl: %s\n", e.what());
     return 2;
   } catch (const ConfigError& e) {
+    std::fprintf(stderr, "ticksplit-ctl: %s\n", e.what());
+    return 2;
+  } catch (const chk::ParseError& e) {
     std::fprintf(stderr, "ticksplit-ctl: %s\n", e.what());
     return 2;
   }

@@ -82,6 +82,7 @@ struct History {
   std::vector<Note> notes;
   std::optional<std::int64_t> window_max_ms;  // the detection window's upper bound, from run_start
   std::vector<std::string> files;
+  std::int64_t origin_us = 0;   // the earliest time_us of any line; reports count from it
 };
 
 }  // namespace ticksplit::check

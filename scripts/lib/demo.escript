@@ -118,6 +118,7 @@ verdict(#{n := N, class := C, ms := Ms, downs := Downs, ops := Ops, anomalies :=
                end, Ops,
                case Anomalies of
                    0 -> "no anomaly";
+                   1 -> "ANOMALOUS (named in 1 anomaly)";
                    _ -> io_lib:format("ANOMALOUS (named in ~b anomalies)", [Anomalies])
                end]).
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # scripts/demo as a new user runs it:
 #   demo.sh fresh    from a fresh clone of this repository (its own build): exit 0, a summary
-#                    in which the above-window fault caused nodedowns, a history, and nothing
-#                    left behind
+#                    in which the above-window fault caused nodedowns, the checker's verdict
+#                    on the clients' register (invalid, naming a fault; no anomaly around the
+#                    below-window fault, anomalies around the above-window one), the
+#                    histories, and nothing left behind
 #   demo.sh sigint   Ctrl-C (SIGINT to the demo's process group) while the schedule runs:
 #                    exit 130 and nothing left behind
 set -euo pipefail
@@ -26,6 +28,20 @@ case "$case" in
     grep -Eq '^3 +groups +above_window = [0-9]+ms above .*net_tick_timeout' "$work/out" ||
       fail "the controller's summary shows no net_tick_timeout nodedown for fault 3"
     grep -q '^  now: one singleton, on app@198.51.100.1' "$work/out" || fail "no final singleton line"
+    # The clients' register: the checker's verdict, the fault it names, and per fault whether
+    # operations around it were anomalous (a drop below the window leaves no nodedown, hence
+    # one singleton and no anomaly; above it, the other side creates its own singleton,
+    # whose registers start unset).
+    grep -q '^verdict: invalid$' "$work/out" || fail "the checker did not find the register invalid"
+    grep -Eq '^    faults: fault [23] \(groups, (in|above), [0-9]+ ms\) (active|healed)' "$work/out" ||
+      fail "no anomaly names the in- or above-window fault"
+    grep -Eq '^  fault 1 \(below the window, [0-9]+ ms\): .*clients: [1-9][0-9]* operations around it, no anomaly$' "$work/out" ||
+      fail "the below-window fault should leave the clients' operations linearizable"
+    grep -Eq '^  fault 3 \(above the window, [0-9]+ ms\): .*clients: [1-9][0-9]* operations around it, ANOMALOUS' "$work/out" ||
+      fail "the above-window fault should make the clients' operations anomalous"
+    grep -Eq "^  clients' register: invalid: .* cannot be linearized" "$work/out" || fail "no verdict in the summary"
+    [ "$(jq -s '[.[] | select(.kind == "op")] | length' "$work/history-ops.jsonl")" -gt 100 ] ||
+      fail "fewer than 100 operation events in the clients' history"
     grep -q "== the history: $work/history.jsonl" "$work/out" || fail "the demo does not say where the history is"
     [ "$(jq -s '[.[] | select(.kind == "nodedown")] | length' "$work/history.jsonl")" -gt 0 ] ||
       fail "no nodedown in the history"
