@@ -202,12 +202,17 @@ void elements_text(std::ostream& os, const std::vector<Anomaly>& anomalies) {
   for (const auto& [type, elements] : by_type) os << "  " << type << " " << list_text(elements) << "\n";
 }
 
-void key_text(std::ostream& os, const KeyReport& k, const History& h, const Clock& c) {
+// A linearizability search's figures (configurations, backtracks, bytes) tell a person
+// something only when the search ran out of budget; set, queue and counter figures
+// (attempts, lost, ...) are the result itself.
+bool is_search(Model m) { return m == Model::register_ || m == Model::cas_register || m == Model::kv; }
+
+void key_text(std::ostream& os, Model m, const KeyReport& k, const History& h, const Clock& c) {
   const auto& r = k.result;
   os << key_label(r.key) << ": " << verdict_name(r.verdict);
   if (!r.reason.empty()) os << " (" << r.reason << ")";
   os << ", " << count(r.op_count, "operation") << "\n";
-  stats_text(os, r.stats, h, c);
+  if (!is_search(m) || r.verdict == Verdict::unknown) stats_text(os, r.stats, h, c);
   elements_text(os, r.anomalies);
   const auto* read = final_read(r.stats, h);
   for (std::size_t i = 0; i < r.anomalies.size() && i < kAnomaliesMax; ++i)
@@ -268,7 +273,7 @@ std::string report_text(const Report& r, const History& h) {
       ++quiet;
       continue;
     }
-    key_text(os, k, h, c);
+    key_text(os, r.model, k, h, c);
   }
   if (quiet > 0) os << count(quiet, quiet == r.keys.size() ? "key" : "other key") << " valid\n";
   faults_text(os, r, h, c);
