@@ -12,8 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kMaxDepth = 256;
-
 bool is_delimiter(char c) {
   return std::isspace(static_cast<unsigned char>(c)) != 0 || c == ',' || c == '(' || c == ')' || c == '[' || c == ']' ||
          c == '{' || c == '}' || c == '"' || c == ';';
@@ -335,7 +333,7 @@ class Reader {
 
   struct Depth {
     Depth(Reader& r, std::size_t line) : r_(r) {
-      if (++r_.depth_ > kMaxDepth) r_.fail("nested too deeply", line);
+      if (++r_.depth_ > kMaxNesting) r_.fail("nested too deeply", line);
     }
     ~Depth() { --r_.depth_; }
     Depth(const Depth&) = delete;

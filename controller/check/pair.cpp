@@ -16,11 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string shown(const json& v) {
-  auto s = v.dump();
-  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
-}
-
 bool is_tuple(const json& v) {
   return (v.is_array() && v.size() == 2) ||
          (v.is_object() && v.size() == 2 && v.contains("key") && v.contains("value"));

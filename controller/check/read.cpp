@@ -50,6 +50,24 @@ void match_fault_ends(Events& ev) {
 
 }  // namespace
 
+std::string shown(const nlohmann::json& v) {
+  auto s = v.dump();
+  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+}
+
+bool OpEvent::set_type(const std::string& type) {
+  if (type == "invoke") {
+    invoke = true;
+    return true;
+  }
+  invoke = false;
+  if (type == "ok") status = Status::ok;
+  else if (type == "fail") status = Status::fail;
+  else if (type == "info") status = Status::info;
+  else return false;
+  return true;
+}
+
 bool is_edn(const std::string& path, std::string_view text) {
   if (ends_with(path, ".edn")) return true;
   if (ends_with(path, ".jsonl") || ends_with(path, ".json")) return false;

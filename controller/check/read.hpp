@@ -26,6 +26,14 @@ class ParseError : public std::runtime_error {
   ParseError(const Where& at, const std::string& message) : std::runtime_error(at.str() + ": " + message) {}
 };
 
+// How deeply a value may nest in either format. Deeper input is refused with its line: the JSON
+// library's copies and dumps recurse, so a line of 200,000 `[` would otherwise overflow the
+// stack.
+inline constexpr int kMaxNesting = 256;
+
+// A value as an error message shows it: its JSON, cut at 60 characters.
+std::string shown(const nlohmann::json& v);
+
 // One client line before pairing: an invoke or a completion.
 struct OpEvent {
   bool invoke = true;
@@ -37,6 +45,10 @@ struct OpEvent {
   std::int64_t time_us = 0;
   std::string node;
   Where at;
+
+  // Sets `invoke` and `status` from an op's type ("invoke", "ok", "fail", "info"); false for
+  // anything else. Both formats name the same four.
+  bool set_type(const std::string& type);
 };
 
 // What one or more files hold, before pairing.

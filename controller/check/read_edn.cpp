@@ -13,11 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string shown(const json& v) {
-  auto s = v.dump();
-  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
-}
-
 bool is_client_op(const json& m) {
   const auto p = m.find("process");
   return p != m.end() && p->is_number_integer();
@@ -27,14 +22,8 @@ OpEvent edn_op(const json& m, const Where& at) {
   OpEvent e;
   e.at = at;
   const auto type = m.value("type", json()).is_string() ? m["type"].get<std::string>() : "";
-  if (type == "invoke") {
-    e.invoke = true;
-  } else if (type == "ok" || type == "fail" || type == "info") {
-    e.invoke = false;
-    e.status = type == "ok" ? Status::ok : type == "fail" ? Status::fail : Status::info;
-  } else {
+  if (!e.set_type(type))
     throw ParseError(at, ":type must be :invoke, :ok, :fail or :info, not " + shown(m.value("type", json())));
-  }
   e.process = m["process"].get<std::int64_t>();
   const auto f = m.value("f", json());
   const auto fn = f.is_string() ? fn_from(f.get<std::string>()) : std::nullopt;

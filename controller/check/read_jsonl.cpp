@@ -30,12 +30,7 @@ OpEvent op_event(const json& line, const Where& at) {
   OpEvent e;
   e.at = at;
   const auto type = text_of(line, "type");
-  if (type == "invoke") {
-    e.invoke = true;
-  } else if (type == "ok" || type == "fail" || type == "info") {
-    e.invoke = false;
-    e.status = type == "ok" ? Status::ok : type == "fail" ? Status::fail : Status::info;
-  } else {
+  if (!e.set_type(type)) {
     throw ParseError(at, "`type` must be invoke, ok, fail or info, not " +
                              (line.contains("type") ? line["type"].dump() : std::string("missing")));
   }
@@ -115,8 +110,12 @@ Events read_jsonl(std::istream& in, const std::string& file) {
     const Where at{file, ++n};
     if (std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c) != 0; })) continue;
     json line;
+    const json::parser_callback_t bounded = [&at](int depth, json::parse_event_t, json&) {
+      if (depth > kMaxNesting) throw ParseError(at, "nested too deeply");
+      return true;
+    };
     try {
-      line = json::parse(s);
+      line = json::parse(s, bounded);
     } catch (const json::parse_error& e) {
       std::string why = e.what();  // "[json.exception.parse_error.101] parse error at ...": keep the part after "] "
       if (const auto cut = why.find("] "); cut != std::string::npos) why.erase(0, cut + 2);

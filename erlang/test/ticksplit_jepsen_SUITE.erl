@@ -7,6 +7,7 @@
 %% control namespace through tests/integration/erlang_ct.escript.
 -module(ticksplit_jepsen_SUITE).
 -include_lib("common_test/include/ct.hrl").
+-import(ticksplit_ct_lib, [mesh/1, await/2]).
 
 -export([suite/0, all/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2,
          end_per_testcase/2]).
@@ -102,18 +103,3 @@ lines(File, Kind) ->
     {ok, Bin} = file:read_file(File),
     [M || L <- binary:split(Bin, <<"\n">>, [global, trim_all]),
           #{<<"kind">> := K} = M <- [ticksplit_json:decode(L)], K =:= Kind].
-
-%% Connects every pair and waits until every node sees all the others.
-mesh(Nodes) ->
-    await(fun() ->
-                  [rpc:call(X, net_kernel, connect_node, [Y]) || X <- Nodes, Y <- Nodes, X =/= Y],
-                  lists:all(fun(X) -> Nodes -- [X | rpc:call(X, erlang, nodes, [])] =:= [] end, Nodes)
-          end, full_mesh).
-
-await(Cond, What) -> await(Cond, What, 200).
-await(_, What, 0) -> ct:fail({timeout, What});
-await(Cond, What, N) ->
-    case Cond() of
-        true -> ok;
-        false -> timer:sleep(50), await(Cond, What, N - 1)
-    end.

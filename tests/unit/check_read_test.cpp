@@ -123,6 +123,13 @@ TEST_CASE("jsonl: errors name the file and the line") {
   CHECK(jsonl_error(R"({"time_us":5,"kind":"fault_end"})") == "t.jsonl:1: fault_end without `fault`");
   CHECK(jsonl_error(R"({"time_us":5,"kind":"fault_start","fault":"x","requested_ms":"long"})") ==
         "t.jsonl:1: `requested_ms` must be an integer");
+  // Hostile nesting is refused before it is built (the library's copies recurse); 256 levels pass.
+  const auto nested = [](int n) {
+    return R"({"time_us":5,"kind":"op","type":"invoke","process":1,"f":"write","value":)" + std::string(n, '[') +
+           std::string(n, ']') + "}";
+  };
+  CHECK(jsonl_error(ok + nested(200000)) == "t.jsonl:2: nested too deeply");
+  CHECK(jsonl(nested(255)).ops.size() == 1);
 }
 
 TEST_CASE("jsonl: a value of the wrong shape is refused with its line when paired") {
