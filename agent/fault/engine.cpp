@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 namespace ticksplit::agent::fault {
@@ -54,14 +55,30 @@ bool KeyLess::operator()(const bpf::DropKey& a, const bpf::DropKey& b) const noe
   return std::memcmp(&a, &b, sizeof a) < 0;
 }
 
+// Saturating: a start_at_us the caller wrote may be anything, and a wrapped result would turn
+// a start 584 years ahead into one in the past (it started at once; UBSan flagged INT64_MAX).
+// Before boot clamps to 0; past the monotonic clock's range clamps to its maximum, which
+// apply() then refuses as starting later than the longest fault.
 std::uint64_t unix_to_mono_ns(std::int64_t unix_us, const Clocks& c) noexcept {
-  const std::int64_t ns = static_cast<std::int64_t>(c.mono_ns) + (unix_us - c.unix_us) * 1000;
+  std::int64_t delta_us = 0, delta_ns = 0, ns = 0;
+  const bool overflow = __builtin_sub_overflow(unix_us, c.unix_us, &delta_us) ||
+                        __builtin_mul_overflow(delta_us, std::int64_t{1000}, &delta_ns) ||
+                        __builtin_add_overflow(static_cast<std::int64_t>(c.mono_ns), delta_ns, &ns);
+  if (overflow) return unix_us < c.unix_us ? 0 : std::numeric_limits<std::uint64_t>::max();
   return ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
 }
 
 std::int64_t mono_to_unix_us(std::uint64_t mono_ns, const Clocks& c) noexcept {
+  // Both sides are monotonic times of this boot (well under 2^63 ns), so the difference fits.
   return c.unix_us + (static_cast<std::int64_t>(mono_ns) - static_cast<std::int64_t>(c.mono_ns)) / 1000;
 }
+
+namespace {
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) noexcept {
+  std::uint64_t r = 0;
+  return __builtin_add_overflow(a, b, &r) ? std::numeric_limits<std::uint64_t>::max() : r;
+}
+}  // namespace
 
 bpf::DropKey drop_key(const net::Cidr& address, bool in) noexcept {
   bpf::DropKey k{};
@@ -99,9 +116,11 @@ std::variant<std::string, Term> Engine::apply(const FaultSpec& spec, Events& out
   if (auto why = refuse(spec)) return *why;
   const Clocks c = backend_.now();
   const std::uint64_t requested = spec.start_at_us ? unix_to_mono_ns(*spec.start_at_us, c) : c.mono_ns;
-  const std::uint64_t end = requested + static_cast<std::uint64_t>(spec.duration_ms) * 1'000'000;
+  // duration_ms and max_fault_ms are bounded by refuse() and the options, so only the sums
+  // with a caller's start can overflow.
+  const std::uint64_t end = saturating_add(requested, static_cast<std::uint64_t>(spec.duration_ms) * 1'000'000);
   if (end <= c.mono_ns) return tuple({atom("already_over"), *spec.start_at_us});
-  if (requested > c.mono_ns + static_cast<std::uint64_t>(policy_.max_fault_ms) * 1'000'000)
+  if (requested > saturating_add(c.mono_ns, static_cast<std::uint64_t>(policy_.max_fault_ms) * 1'000'000))
     return tuple({atom("starts_later_than_max_fault"), *spec.start_at_us});
   tick(out);  // so that what is due is not mistaken for what is current
 

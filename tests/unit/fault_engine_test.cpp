@@ -2,6 +2,8 @@
 // writes, how overlapping faults compose, heal order, deadlines, recovery, clock conversion.
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include "agent/fault/engine.hpp"
 #include "agent/fault/peers.hpp"
 #include "fake_kernel.hpp"
@@ -80,6 +82,12 @@ TEST_CASE("clock conversion goes through one reading of both clocks") {
   CHECK(agent::fault::unix_to_mono_ns(1'700'000'000'500'000, c) == 5'500'000'000);
   CHECK(agent::fault::unix_to_mono_ns(1'699'999'999'000'000, c) == 4'000'000'000);
   CHECK(agent::fault::unix_to_mono_ns(0, c) == 0);  // before boot: clamped, never wraps
+  // Any caller's time saturates instead of overflowing (a wrap once started a fault 584 years
+  // ahead at once).
+  constexpr auto kMax = std::numeric_limits<std::uint64_t>::max();
+  CHECK(agent::fault::unix_to_mono_ns(std::numeric_limits<std::int64_t>::max(), c) == kMax);
+  CHECK(agent::fault::unix_to_mono_ns(std::numeric_limits<std::int64_t>::min(), c) == 0);
+  CHECK(agent::fault::unix_to_mono_ns(c.unix_us + 9'300'000'000'000'000, c) == kMax);  // *1000 overflows
   CHECK(agent::fault::mono_to_unix_us(5'250'000'000, c) == 1'700'000'000'250'000);
   CHECK(agent::fault::mono_to_unix_us(4'000'000'000, c) == 1'699'999'999'000'000);
 }
@@ -147,6 +155,12 @@ TEST_CASE("refusals name the reason and leave the map untouched") {
   auto far = spec({"198.51.100.12"}, 1000);
   far.start_at_us = k.clocks.unix_us + 61'000'000;
   CHECK(refused(e, far).find("starts_later_than_max_fault") != std::string::npos);
+  for (const std::int64_t hostile : {std::numeric_limits<std::int64_t>::max(), k.clocks.unix_us + 18'446'744'073'709'551}) {
+    far.start_at_us = hostile;  // 584 years ahead, and just past what the monotonic clock can hold
+    CHECK(refused(e, far).find("starts_later_than_max_fault") != std::string::npos);
+  }
+  past.start_at_us = std::numeric_limits<std::int64_t>::min();
+  CHECK(refused(e, past).find("already_over") != std::string::npos);
   CHECK(k.log.empty());
   CHECK(e.size() == 0);
 
