@@ -1,5 +1,6 @@
 #include "common/ei/decode.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <string>
@@ -39,7 +40,7 @@ enum Tag : std::uint8_t {
 
 class Reader {
  public:
-  explicit Reader(std::span<const std::uint8_t> b) : b_(b) {}
+  Reader(std::span<const std::uint8_t> b, const DecodeLimits& limits) : b_(b), limits_(limits) {}
 
   Result<Term> term(int depth);
   [[nodiscard]] std::size_t remaining() const { return b_.size() - pos_; }
@@ -81,12 +82,32 @@ class Reader {
   Result<Term> ref(std::uint8_t tag, int depth);
   Result<Term> float_old();
 
-  // Every element of a compound term takes at least one byte, so a count larger than the
-  // bytes left is a lie; refusing it early keeps a hostile count from reserving memory.
-  bool plausible(std::uint64_t count) const { return count <= remaining(); }
+  // A container announcing `count` elements: with every element still expected by the
+  // containers already open, they must fit in the bytes left (each takes at least one).
+  // Checking one level alone would let nested headers each claim every remaining byte.
+  Result<Unit> open(std::uint64_t count, const char* what) {
+    if (count > remaining() || pending_ + count > remaining())
+      return codec_error(std::string(what) + " at byte " + std::to_string(pos_) + " claims " + std::to_string(count) +
+                         " elements; with " + std::to_string(pending_) + " more expected, only " +
+                         std::to_string(remaining()) + " bytes are left");
+    pending_ += count;
+    return Unit{};
+  }
+  // The next announced element is being read now (its bytes are counted from here on).
+  void next_element() { --pending_; }
+  // A vector for `count` decoded elements: reserved only up to a small size, so memory
+  // follows what is decoded rather than what a header says.
+  template <class V>
+  static void reserve_some(V& v, std::uint64_t count) {
+    v.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(count, kReserveMax)));
+  }
+  static constexpr std::uint64_t kReserveMax = 64;
 
   std::span<const std::uint8_t> b_;
+  DecodeLimits limits_;
   std::size_t pos_ = 0;
+  std::uint64_t pending_ = 0;  // elements announced by open containers, not yet begun
+  std::size_t terms_ = 0;
 };
 
 // ATOM_EXT and SMALL_ATOM_EXT carry Latin-1 (OTP 25 still writes them); Atom holds UTF-8.
@@ -151,10 +172,11 @@ Result<Term> Reader::big(std::size_t len_bytes) {
 }
 
 Result<Term> Reader::tuple(std::size_t arity, int depth) {
-  if (!plausible(arity)) return truncated("tuple");
+  if (auto o = open(arity, "a tuple"); !o) return o.error();
   Tuple t;
-  t.items.reserve(arity);
+  reserve_some(t.items, arity);
   for (std::size_t i = 0; i < arity; ++i) {
+    next_element();
     auto e = term(depth + 1);
     if (!e) return e.error();
     t.items.push_back(std::move(e).value());
@@ -165,14 +187,16 @@ Result<Term> Reader::tuple(std::size_t arity, int depth) {
 Result<Term> Reader::list(int depth) {
   std::uint32_t n = 0;
   if (!u32(n)) return truncated("list length");
-  if (!plausible(n)) return truncated("list");
+  if (auto o = open(std::uint64_t{n} + 1, "a list"); !o) return o.error();  // its elements and its tail
   List l;
-  l.items.reserve(n);
+  reserve_some(l.items, n);
   for (std::uint32_t i = 0; i < n; ++i) {
+    next_element();
     auto e = term(depth + 1);
     if (!e) return e.error();
     l.items.push_back(std::move(e).value());
   }
+  next_element();
   auto tail = term(depth + 1);
   if (!tail) return tail.error();
   if (!tail->is_nil()) l.tail = std::make_shared<const Term>(std::move(tail).value());
@@ -185,6 +209,8 @@ Result<Term> Reader::string_ext() {
   if (!u16(n)) return truncated("string length");
   std::string s;
   if (!bytes(s, n)) return truncated("string");
+  if ((terms_ += n) > limits_.max_terms)  // each byte becomes a term of its own
+    return codec_error("more than " + std::to_string(limits_.max_terms) + " terms in one message");
   List l;
   l.items.reserve(n);
   for (unsigned char c : s) l.items.emplace_back(std::int64_t{c});
@@ -194,12 +220,14 @@ Result<Term> Reader::string_ext() {
 Result<Term> Reader::map(int depth) {
   std::uint32_t n = 0;
   if (!u32(n)) return truncated("map size");
-  if (!plausible(std::uint64_t{n} * 2)) return truncated("map");
+  if (auto o = open(std::uint64_t{n} * 2, "a map"); !o) return o.error();
   Map m;
-  m.entries.reserve(n);
+  reserve_some(m.entries, n);
   for (std::uint32_t i = 0; i < n; ++i) {
+    next_element();
     auto k = term(depth + 1);
     if (!k) return k.error();
+    next_element();
     auto v = term(depth + 1);
     if (!v) return v.error();
     m.entries.emplace_back(std::move(k).value(), std::move(v).value());
@@ -282,7 +310,9 @@ Result<Term> Reader::float_old() {
 }
 
 Result<Term> Reader::term(int depth) {
-  if (depth > max_decode_depth) return codec_error("term nested deeper than " + std::to_string(max_decode_depth));
+  if (depth > limits_.max_depth) return codec_error("term nested deeper than " + std::to_string(limits_.max_depth));
+  if (++terms_ > limits_.max_terms)
+    return codec_error("more than " + std::to_string(limits_.max_terms) + " terms in one message");
   std::uint8_t tag = 0;
   if (!u8(tag)) return truncated("term");
   switch (tag) {
@@ -361,8 +391,11 @@ Result<Term> Reader::term(int depth) {
 
 }  // namespace
 
-Result<Term> decode(std::span<const std::uint8_t> bytes) {
-  Reader r(bytes);
+Result<Term> decode(std::span<const std::uint8_t> bytes, const DecodeLimits& limits) {
+  if (bytes.size() > limits.max_bytes)
+    return codec_error("message of " + std::to_string(bytes.size()) + " bytes, above the limit of " +
+                       std::to_string(limits.max_bytes));
+  Reader r(bytes, limits);
   std::uint8_t version = 0;
   if (!r.u8(version)) return codec_error("empty message");
   if (version != 131) return codec_error("bad version byte " + std::to_string(version));
@@ -372,8 +405,8 @@ Result<Term> decode(std::span<const std::uint8_t> bytes) {
   return t;
 }
 
-Result<Term> decode(const char* data, std::size_t size) {
-  return decode(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data), size));
+Result<Term> decode(const char* data, std::size_t size, const DecodeLimits& limits) {
+  return decode(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data), size), limits);
 }
 
 }  // namespace ticksplit::ei

@@ -12,10 +12,19 @@
 
 namespace ticksplit::ei {
 
-inline constexpr int max_decode_depth = 256;
+// What one message may cost. Every element of a container takes at least one byte, so the
+// elements still expected by all open containers may never exceed the bytes left: a header
+// that claims more is refused before anything is built, and no reservation follows a claim
+// (vectors grow with what was really decoded). A decoded Term is larger than the byte or two
+// it came from, so the terms of one message and its size are capped too.
+struct DecodeLimits {
+  std::size_t max_bytes = 4 << 20;   // the agent's largest request is a few hundred KiB
+  std::size_t max_terms = 500'000;   // an events reply of 1000 events is about 25,000
+  int max_depth = 256;
+};
 
 // A whole message: version byte 131 followed by exactly one term.
-Result<Term> decode(std::span<const std::uint8_t> bytes);
-Result<Term> decode(const char* data, std::size_t size);
+Result<Term> decode(std::span<const std::uint8_t> bytes, const DecodeLimits& limits = {});
+Result<Term> decode(const char* data, std::size_t size, const DecodeLimits& limits = {});
 
 }  // namespace ticksplit::ei

@@ -153,6 +153,45 @@ TEST_CASE("nesting deeper than the limit is refused, not a stack overflow") {
   CHECK(r.error().message.find("nested deeper") != std::string::npos);
 }
 
+TEST_CASE("nested headers cannot together claim more elements than there are bytes") {
+  // Each LARGE_TUPLE on its own claims no more than the bytes after it; together they claim
+  // about depth × size. A per-level check passed this and reserved count × sizeof(Term) at
+  // every level (a 1 MiB message asked for ~18 GB).
+  const std::size_t size = 4096;
+  std::vector<std::uint8_t> forged = {131};
+  for (int level = 0; level < 8; ++level) {
+    const auto claim = static_cast<std::uint32_t>(size - forged.size() - 5);
+    forged.insert(forged.end(), {105, static_cast<std::uint8_t>(claim >> 24), static_cast<std::uint8_t>(claim >> 16),
+                                 static_cast<std::uint8_t>(claim >> 8), static_cast<std::uint8_t>(claim)});
+  }
+  forged.resize(size, 106);  // the rest: NILs, one byte each
+  auto r = decode(forged);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("claims") != std::string::npos);
+  // Honest nesting of the same size decodes: a list of lists whose lengths add up.
+  std::vector<std::uint8_t> honest = {131, 108, 0, 0, 0, 2, 108, 0, 0, 0, 3, 106, 106, 106, 106, 97, 7, 106};
+  auto ok = decode(honest);
+  REQUIRE_MESSAGE(ok.ok(), ok.error().message);
+  CHECK(to_string(*ok) == "[[[],[],[]],7]");
+}
+
+TEST_CASE("a message's size and its number of terms are bounded") {
+  std::vector<std::uint8_t> many = {131, 108, 0, 0, 0x27, 0x10};  // a list of 10,000 NILs
+  many.resize(many.size() + 10000, 106);
+  many.push_back(106);
+  CHECK(decode(many).ok());
+  auto r = decode(many, DecodeLimits{.max_terms = 5000});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("more than 5000 terms") != std::string::npos);
+  std::vector<std::uint8_t> chars = {131, 107, 0x27, 0x10};  // STRING_EXT: a term per byte
+  chars.resize(chars.size() + 10000, 'a');
+  CHECK(decode(chars).ok());
+  CHECK_FALSE(decode(chars, DecodeLimits{.max_terms = 5000}).ok());
+  auto big = decode(many, DecodeLimits{.max_bytes = 1000});
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.error().message.find("above the limit of 1000") != std::string::npos);
+}
+
 TEST_CASE("random corruption never crashes the decoder") {
   std::mt19937 rng(20261121);  // fixed seed: the same mutations every run
   int rejected = 0;
