@@ -54,7 +54,7 @@ void Agent::send_install_step(LocalNode& n) {
 
 void Agent::on_rex(LocalNode& n, const ei::Term& reply) {
   if (n.state != LocalNode::State::installing) {
-    spdlog::warn("unexpected rpc reply from {}: {}, ignoring", n.name, ei::to_string(reply));
+    spdlog::warn("unexpected rpc reply from {}: {}, ignoring", n.name, ei::log_text(reply));
     return;
   }
   auto next = watcher::on_reply(n.step, reply);

@@ -38,7 +38,7 @@ void Agent::on_message(cnode::Connection& conn, const erlang_msg& msg, const ei:
     const auto* rex = term->tuple_of(2);
     auto* n = local_by_fd(conn.fd());
     if (rex != nullptr && (*rex)[0].is_atom("rex") && n != nullptr) return on_rex(*n, (*rex)[1]);
-    spdlog::warn("unexpected message from {}: {}, dropping", conn.node(), ei::to_string(*term));
+    spdlog::warn("unexpected message from {}: {}, dropping", conn.node(), ei::log_text(*term));
     return;
   }
   const std::string to = msg.toname;
@@ -47,12 +47,12 @@ void Agent::on_message(cnode::Connection& conn, const erlang_msg& msg, const ei:
     auto e = watcher::to_event(*term);
     const auto* n = local_by_fd(conn.fd());
     if (e && n != nullptr && e->field("observer")->is_atom(n->name)) return record(std::move(e).value());
-    spdlog::warn("bad watcher message from {}: {}, dropping", conn.node(), ei::to_string(*term));
+    spdlog::warn("bad watcher message from {}: {}, dropping", conn.node(), ei::log_text(*term));
     return;
   }
   if ((to == kRegName || to == "net_kernel") && proto::is_gen_call(*term)) return on_gen_call(conn, to, *term);
   spdlog::warn("message from {} to '{}' that this agent does not serve: {}, dropping", conn.node(), to,
-               ei::to_string(*term));
+               ei::log_text(*term));
 }
 
 void Agent::on_gen_call(cnode::Connection& conn, const std::string& to_name, const Term& msg) {
@@ -76,7 +76,7 @@ void Agent::on_gen_call(cnode::Connection& conn, const std::string& to_name, con
   auto* target = connection_to(call->from.node);
   if (target == nullptr) target = connection_to(via);
   if (target == nullptr) {
-    spdlog::warn("reply to {} dropped: its connection is gone", ei::to_string(call->from));
+    spdlog::warn("reply to {} dropped: its connection is gone", ei::log_text(call->from));
     return;
   }
   if (auto s = target->send(call->from, proto::gen_reply_term(call->tag, std::move(reply)), kSendTimeoutMs); !s)
@@ -86,7 +86,7 @@ void Agent::on_gen_call(cnode::Connection& conn, const std::string& to_name, con
 Term Agent::handle_request(const Term& request, const std::string& from_node) {
   auto parsed = proto::parse_request(request);
   if (const auto* rejected = std::get_if<proto::Rejected>(&parsed)) {
-    spdlog::debug("refusing request {}: {}", ei::to_string(request), ei::to_string(rejected->reason));
+    spdlog::debug("refusing request {}: {}", ei::log_text(request), ei::log_text(rejected->reason));
     return ei::error_tuple(rejected->reason);
   }
   struct Visitor {
@@ -96,11 +96,11 @@ Term Agent::handle_request(const Term& request, const std::string& from_node) {
     Term operator()(const proto::SubscribeRequest& r) const {
       if (a.connection_to(r.pid.node) == nullptr)
         return ei::error_tuple(ei::tuple({atom("not_connected"), atom(r.pid.node)}));
-      if (a.subscribers_.add(r.pid)) spdlog::info("subscriber {} added", ei::to_string(r.pid));
+      if (a.subscribers_.add(r.pid)) spdlog::info("subscriber {} added", ei::log_text(r.pid));
       return atom("ok");
     }
     Term operator()(const proto::UnsubscribeRequest& r) const {
-      if (a.subscribers_.remove(r.pid)) spdlog::info("subscriber {} removed", ei::to_string(r.pid));
+      if (a.subscribers_.remove(r.pid)) spdlog::info("subscriber {} removed", ei::log_text(r.pid));
       return atom("ok");
     }
     Term operator()(const proto::EventsRequest& r) const {
@@ -128,7 +128,7 @@ Term Agent::handle_request(const Term& request, const std::string& from_node) {
 Term Agent::partition(const proto::PartitionRequest& r, const std::string& from_node) {
   auto addresses = fault::resolve_peers(r.peers);
   if (const auto* why = std::get_if<Term>(&addresses)) {
-    spdlog::info("partition refused: {}", ei::to_string(*why));
+    spdlog::info("partition refused: {}", ei::log_text(*why));
     return ei::error_tuple(*why);
   }
   fault::FaultSpec spec;
@@ -144,7 +144,7 @@ Term Agent::partition(const proto::PartitionRequest& r, const std::string& from_
   auto applied = engine_->apply(spec, events);
   record(std::move(events));
   if (const auto* why = std::get_if<Term>(&applied)) {
-    spdlog::info("partition refused: {}", ei::to_string(*why));
+    spdlog::info("partition refused: {}", ei::log_text(*why));
     return ei::error_tuple(*why);
   }
   return ei::ok_tuple(ei::binary(std::get<std::string>(applied)));
@@ -157,7 +157,7 @@ void Agent::record(fault::Events events) {
 void Agent::record(proto::Event e) {
   const auto& stored = log_.append(std::move(e));
   Term t = proto::to_term(stored);
-  spdlog::info("event {}", ei::to_string(t));
+  spdlog::info("event {}", ei::log_text(t));
   auto msg = ei::encode(proto::event_message(opts_.name, std::move(t)));
   if (!msg) {
     spdlog::error("cannot encode event: {}", msg.error().message);

@@ -48,7 +48,7 @@ Call call_for(Step step, const std::string& agent_node, const std::string& agent
 
 Result<Next> on_reply(Step step, const Term& reply) {
   const auto failed = [&](const char* what) {
-    return protocol_error(std::string(what) + " failed: " + ei::to_string(reply));
+    return protocol_error(std::string(what) + " failed: " + ei::log_text(reply));
   };
   const auto* pair = reply.tuple_of(2);
   const bool badrpc = pair != nullptr && (*pair)[0].is_atom("badrpc");
@@ -90,7 +90,7 @@ Result<proto::Event> to_event(const Term& msg) {
   const auto& [tag, observer, type, peer, info] = std::tie((*t)[0], (*t)[1], (*t)[2], (*t)[3], (*t)[4]);
   (void)tag;
   if (!observer.is<ei::Atom>() || !peer.is<ei::Atom>() || !(type.is_atom("nodeup") || type.is_atom("nodedown")))
-    return protocol_error("malformed watcher message: " + ei::to_string(msg));
+    return protocol_error("malformed watcher message: " + ei::log_text(msg));
   proto::Event e;
   e.type = type.as<ei::Atom>()->name;
   e.fields = {{"observer", observer}, {"peer", peer}};

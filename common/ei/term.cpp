@@ -1,6 +1,7 @@
 #include "common/ei/term.hpp"
 
 #include <cstdio>
+#include <limits>
 #include <sstream>
 
 namespace ticksplit::ei {
@@ -64,86 +65,135 @@ bool plain_atom(const std::string& s) {
   return true;
 }
 
-void print(std::ostream& os, const Term& t);
+// Writes into a string that stops growing at `limits.max_chars`; deeper than `max_depth`,
+// or past `max_items` elements of one container, it writes "..." instead. The loops stop as
+// soon as the text is full, so printing a 10 MB binary for a log costs what the log keeps.
+class Printer {
+ public:
+  Printer(std::string& out, const PrintLimits& limits) : out_(out), limits_(limits) {}
 
-void print_seq(std::ostream& os, const std::vector<Term>& items) {
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) os << ',';
-    print(os, items[i]);
+  void term(const Term& t) {
+    if (full()) return;
+    if (depth_ >= limits_.max_depth) {
+      put("...");
+      return;
+    }
+    ++depth_;
+    std::visit(*this, t.value);
+    --depth_;
   }
-}
 
-struct Printer {
-  std::ostream& os;
-  void operator()(const Atom& a) const {
-    if (plain_atom(a.name))
-      os << a.name;
-    else
-      os << '\'' << a.name << '\'';
-  }
-  void operator()(std::int64_t i) const { os << i; }
-  void operator()(const BigInt& b) const {
-    os << (b.negative ? "-" : "") << "16#";
-    for (auto it = b.digits.rbegin(); it != b.digits.rend(); ++it) {
-      char buf[3];
-      std::snprintf(buf, sizeof buf, "%02X", *it);
-      os << buf;
+  void operator()(const Atom& a) {
+    if (plain_atom(a.name)) {
+      put(a.name);
+    } else {
+      put("'");
+      put(a.name);
+      put("'");
     }
   }
-  void operator()(double d) const { os << d; }
-  void operator()(const Binary& b) const {
+  void operator()(std::int64_t i) { put(std::to_string(i)); }
+  void operator()(const BigInt& b) {
+    put(b.negative ? "-16#" : "16#");
+    for (auto it = b.digits.rbegin(); it != b.digits.rend() && !full(); ++it) {
+      char buf[3];
+      std::snprintf(buf, sizeof buf, "%02X", *it);
+      put(buf);
+    }
+  }
+  void operator()(double d) {
+    std::ostringstream os;
+    os << d;
+    put(os.str());
+  }
+  void operator()(const Binary& b) {
     bool printable = true;
     for (unsigned char c : b.bytes) printable = printable && c >= 0x20 && c < 0x7f && c != '"';
     if (printable) {
-      os << "<<\"" << b.bytes << "\">>";
+      put("<<\"");
+      put(b.bytes);
+      put("\">>");
       return;
     }
-    os << "<<";
-    for (std::size_t i = 0; i < b.bytes.size(); ++i)
-      os << (i ? "," : "") << static_cast<unsigned>(static_cast<unsigned char>(b.bytes[i]));
-    os << ">>";
+    put("<<");
+    for (std::size_t i = 0; i < b.bytes.size() && !full(); ++i) {
+      if (i) put(",");
+      put(std::to_string(static_cast<unsigned>(static_cast<unsigned char>(b.bytes[i]))));
+    }
+    put(">>");
   }
-  void operator()(const Tuple& t) const {
-    os << '{';
-    print_seq(os, t.items);
-    os << '}';
+  void operator()(const Tuple& t) {
+    put("{");
+    seq(t.items);
+    put("}");
   }
-  void operator()(const List& l) const {
-    os << '[';
-    print_seq(os, l.items);
+  void operator()(const List& l) {
+    put("[");
+    seq(l.items);
     if (l.tail) {
-      os << '|';
-      print(os, *l.tail);
+      put("|");
+      term(*l.tail);
     }
-    os << ']';
+    put("]");
   }
-  void operator()(const Map& m) const {
-    os << "#{";
-    for (std::size_t i = 0; i < m.entries.size(); ++i) {
-      if (i) os << ',';
-      print(os, m.entries[i].first);
-      os << " => ";
-      print(os, m.entries[i].second);
+  void operator()(const Map& m) {
+    put("#{");
+    for (std::size_t i = 0; i < m.entries.size() && !full(); ++i) {
+      if (i) put(",");
+      if (i == limits_.max_items) {
+        put("...");
+        break;
+      }
+      term(m.entries[i].first);
+      put(" => ");
+      term(m.entries[i].second);
     }
-    os << '}';
+    put("}");
   }
-  void operator()(const Pid& p) const { os << "<" << p.node << '.' << p.num << '.' << p.serial << '>'; }
-  void operator()(const Ref& r) const {
-    os << "#Ref<" << r.node;
-    for (auto id : r.ids) os << '.' << id;
-    os << '>';
+  void operator()(const Pid& p) {
+    put("<" + p.node + "." + std::to_string(p.num) + "." + std::to_string(p.serial) + ">");
   }
-  void operator()(const Port& p) const { os << "#Port<" << p.node << '.' << p.id << '>'; }
-};
+  void operator()(const Ref& r) {
+    put("#Ref<" + r.node);
+    for (auto id : r.ids) put("." + std::to_string(id));
+    put(">");
+  }
+  void operator()(const Port& p) { put("#Port<" + p.node + "." + std::to_string(p.id) + ">"); }
 
-void print(std::ostream& os, const Term& t) { std::visit(Printer{os}, t.value); }
+ private:
+  [[nodiscard]] bool full() const { return out_.size() >= limits_.max_chars; }
+  void put(std::string_view text) {
+    if (full()) return;
+    out_.append(text.substr(0, limits_.max_chars - out_.size()));
+  }
+  void seq(const std::vector<Term>& items) {
+    for (std::size_t i = 0; i < items.size() && !full(); ++i) {
+      if (i) put(",");
+      if (i == limits_.max_items) {
+        put("...");
+        break;
+      }
+      term(items[i]);
+    }
+  }
+
+  std::string& out_;
+  const PrintLimits& limits_;
+  int depth_ = 0;
+};
 
 }  // namespace
 
+std::string to_string(const Term& t, const PrintLimits& limits) {
+  std::string out;
+  Printer(out, limits).term(t);
+  if (out.size() >= limits.max_chars) out += "...";
+  return out;
+}
+
 std::string to_string(const Term& t) {
-  std::ostringstream os;
-  print(os, t);
-  return os.str();
+  return to_string(t, PrintLimits{std::numeric_limits<std::size_t>::max(), std::numeric_limits<int>::max(),
+                                  std::numeric_limits<std::size_t>::max()});
 }
 
 }  // namespace ticksplit::ei

@@ -113,7 +113,18 @@ Term atom_map(std::initializer_list<std::pair<const char*, Term>> entries);
 Term ok_tuple(Term value);
 Term error_tuple(Term reason);
 
-// Erlang-like text for logs and error messages (io_lib:format("~p") style, abridged).
+// Erlang-like text for error messages and tests (io_lib:format("~p") style, abridged), whole.
 std::string to_string(const Term& t);
+
+// The same, cut like io_lib's ~P: at most `max_chars` characters (then "..."), "..." for
+// terms deeper than `max_depth` and for elements past `max_items` of one container. Logs use
+// this (log_text): what a peer sends must not grow the log by more than a line.
+struct PrintLimits {
+  std::size_t max_chars = 512;
+  int max_depth = 8;
+  std::size_t max_items = 32;
+};
+std::string to_string(const Term& t, const PrintLimits& limits);
+inline std::string log_text(const Term& t) { return to_string(t, PrintLimits{}); }
 
 }  // namespace ticksplit::ei

@@ -23,12 +23,12 @@ Term to_term(const Event& e) {
 
 Result<Event> event_from_term(const Term& t) {
   const auto* m = t.as<ei::Map>();
-  if (m == nullptr) return protocol_error("event is not a map: " + ei::to_string(t));
+  if (m == nullptr) return protocol_error("event is not a map: " + ei::log_text(t));
   Event e;
   bool has_seq = false, has_type = false, has_time = false;
   for (const auto& [k, v] : m->entries) {
     const auto* key = k.as<ei::Atom>();
-    if (key == nullptr) return protocol_error("event key is not an atom: " + ei::to_string(k));
+    if (key == nullptr) return protocol_error("event key is not an atom: " + ei::log_text(k));
     const auto* i = v.as<std::int64_t>();
     if (key->name == "seq" && i != nullptr && *i >= 0) {
       e.seq = static_cast<std::uint64_t>(*i);
@@ -40,7 +40,7 @@ Result<Event> event_from_term(const Term& t) {
       e.time_us = *i;
       has_time = true;
     } else if (key->name == "seq" || key->name == "type" || key->name == "time_us") {
-      return protocol_error("event field " + key->name + " has a bad value: " + ei::to_string(v));
+      return protocol_error("event field " + key->name + " has a bad value: " + ei::log_text(v));
     } else {
       e.fields.emplace_back(key->name, v);
     }

@@ -60,7 +60,7 @@ Term status_reply(const AgentStatus& s) {
 Result<AgentStatus> parse_status_reply(const Term& t) {
   const auto* ok = t.tuple_of(2);
   if (ok == nullptr || !(*ok)[0].is_atom("ok") || !(*ok)[1].is<ei::Map>())
-    return protocol_error("not a status reply: " + ei::to_string(t));
+    return protocol_error("not a status reply: " + ei::log_text(t));
   const Term& m = (*ok)[1];
   AgentStatus s;
   auto agent = get_text(m, "agent");

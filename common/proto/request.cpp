@@ -136,11 +136,11 @@ bool is_gen_call(const Term& msg) noexcept {
 }
 
 Result<GenCall> parse_gen_call(const Term& msg) {
-  if (!is_gen_call(msg)) return protocol_error("not a '$gen_call': " + ei::to_string(msg));
+  if (!is_gen_call(msg)) return protocol_error("not a '$gen_call': " + ei::log_text(msg));
   const auto& items = *msg.tuple_of(3);
   const auto* from = items[1].tuple_of(2);
   const ei::Pid* pid = from != nullptr ? (*from)[0].as<ei::Pid>() : nullptr;
-  if (pid == nullptr) return protocol_error("'$gen_call' with a bad From: " + ei::to_string(items[1]));
+  if (pid == nullptr) return protocol_error("'$gen_call' with a bad From: " + ei::log_text(items[1]));
   return GenCall{*pid, (*from)[1], items[2]};
 }
 

@@ -21,13 +21,17 @@ case "$case" in
 
   bad_input)
     pid=$(cat "$state/h1/agent.pid")
+    log=$state/h1/agent.log
+    before=$(stat -c %s "$log")
     escript_case bad_input
     kill -0 "$pid" || fail "agent died"
-    log=$state/h1/agent.log
     grep -q "to 'no_such_name' that this agent does not serve" "$log" || fail "message to an unserved name not logged"
     grep -q "bad From" "$log" || fail "gen_call with a bad From not logged"
     grep -q "undecodable message" "$log" || fail "undecodable message not logged"
     grep -q "to 'ticksplit' that this agent does not serve: hello" "$log" || fail "non-call message not logged"
+    grep -q "above the limit of" "$log" || fail "a 10 MB message was not refused by its size"
+    grew=$(( $(stat -c %s "$log") - before ))
+    [ "$grew" -lt 65536 ] || fail "13 MB of peer binaries grew the log by $grew bytes"
     echo "PASS bad_input (agent $pid still running, every bad message logged)"
     ;;
 

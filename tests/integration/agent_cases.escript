@@ -102,6 +102,9 @@ run(bad_input, []) ->
     {ticksplit, ?A1} ! {'$gen_call', notafrom, status},
     {no_such_name, ?A1} ! hello,
     {ticksplit, ?A1} ! {'$gen_call', {self(), make_ref()}, <<1:3>>},  % bitstring: undecodable
+    %% peers' big terms: each may add at most a line to the log (agent.sh measures it)
+    {ticksplit, ?A1} ! {big, binary:copy(<<255>>, 3 * 1024 * 1024)},   % decoded, printed abridged
+    {ticksplit, ?A1} ! {huge, binary:copy(<<255>>, 10 * 1024 * 1024)},  % above the size limit
     %% a caller whose node vanishes before the reply is sent
     vanishing_caller(),
     {ok, #{agent := ?A1}} = call(?A1, status),
