@@ -21,7 +21,7 @@ struct Error {
   [[nodiscard]] std::string describe() const;
 };
 
-Error system_error(std::string context, int err);  // err is an errno value
+Error system_error(std::string context, int err);  // err is an errno value; its text joins the message
 Error codec_error(std::string message);
 Error protocol_error(std::string message);
 

@@ -144,6 +144,13 @@ std::variant<std::string, Term> Engine::apply(const FaultSpec& spec, Events& out
       if (f.cut_index.emplace(cut.key, f.cuts.size()).second) f.cuts.push_back(cut);
     }
   }
+  // Refused before any entry is written when the map could not hold it (it would fail midway
+  // with E2BIG, and be undone).
+  const auto fresh = static_cast<std::size_t>(
+      std::count_if(f.cuts.begin(), f.cuts.end(), [&](const Cut& cut) { return keys_.count(cut.key) == 0; }));
+  if (keys_.size() + fresh > policy_.max_map_entries)
+    return tuple({atom("agent_address_limit"), static_cast<std::int64_t>(fresh),
+                  static_cast<std::int64_t>(policy_.max_map_entries - keys_.size())});
   const std::string id = f.id;
   auto& stored = faults_.emplace(id, std::move(f)).first->second;
   for (auto& cut : stored.cuts) {

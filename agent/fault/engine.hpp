@@ -30,6 +30,7 @@ struct Policy {
   std::vector<net::Cidr> exempt;  // --exempt: the control network
   std::vector<net::Cidr> local;   // this host's own addresses (its nodes, the agent's link)
   std::int64_t max_fault_ms = std::int64_t{10} * 60 * 1000;
+  std::size_t max_map_entries = bpf::drop_map_capacity;  // (address, direction) keys of all faults
 };
 
 // A partition request with its peers resolved to addresses.

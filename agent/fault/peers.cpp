@@ -1,31 +1,54 @@
 #include "agent/fault/peers.hpp"
 
-#include <algorithm>
+#include <cstring>
+#include <string_view>
+#include <unordered_set>
 
 #include "common/net/resolve.hpp"
 
 namespace ticksplit::agent::fault {
+namespace {
+
+// Addresses are full-length prefixes here, so family and bytes identify one.
+struct AddressHash {
+  std::size_t operator()(const net::Cidr& a) const noexcept {
+    return std::hash<std::string_view>{}(
+               std::string_view(reinterpret_cast<const char*>(a.addr.data()), a.addr.size())) ^
+           static_cast<std::size_t>(a.family);
+  }
+};
+
+}  // namespace
 
 std::variant<std::vector<net::Cidr>, ei::Term> resolve_peers(const std::vector<proto::Peer>& peers) {
   using ei::atom;
   using ei::tuple;
   std::vector<net::Cidr> out;
+  std::unordered_set<net::Cidr, AddressHash> seen;
+  // Was O(n²) (a linear search per address): 65,536 addresses held the loop for seconds.
   const auto add = [&](const std::vector<net::Cidr>& found) {
-    for (const auto& a : found)
-      if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+    for (const auto& a : found) {
+      if (!seen.insert(a).second) continue;
+      out.push_back(a);
+      if (out.size() > max_request_addresses) return false;
+    }
+    return true;
+  };
+  const auto too_many = [] {
+    return tuple({atom("too_many_addresses"), static_cast<std::int64_t>(max_request_addresses)});
   };
   for (const auto& p : peers) {
     if (p.is_node) {
       auto found = net::resolve_host(net::node_host(p.text));
       if (!found) return tuple({atom("unresolvable_peer"), atom(p.text), ei::binary(found.error().message)});
-      add(*found);
+      if (!add(*found)) return too_many();
       continue;
     }
     auto block = net::parse_cidr(p.text);
     if (!block) return tuple({atom("bad_peer"), ei::binary(p.text), ei::binary(block.error().message)});
     auto found = net::expand(*block, max_block_addresses);
     if (!found) return tuple({atom("peer_block_too_large"), ei::binary(p.text), ei::binary(found.error().message)});
-    add(*found);
+    if (!add(*found)) return too_many();
   }
   return out;
 }

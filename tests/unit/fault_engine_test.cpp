@@ -2,6 +2,7 @@
 // writes, how overlapping faults compose, heal order, deadlines, recovery, clock conversion.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <limits>
 
 #include "agent/fault/engine.hpp"
@@ -133,6 +134,45 @@ TEST_CASE("CIDR peers expand to their addresses; node peers resolve their host")
   CHECK(why({{"not-an-address", false}}).find("bad_peer") != std::string::npos);
   // (a malformed name is refused before any resolver is asked: no DNS traffic from tests)
   CHECK(why({{"app@no_such host!", true}}).find("unresolvable_peer") != std::string::npos);
+}
+
+TEST_CASE("peers: duplicates count once, in first-requested order; a request is bounded") {
+  auto r = agent::fault::resolve_peers(
+      {{"198.51.100.18", false}, {"198.51.100.16/30", false}, {"198.51.100.17", false}});
+  const auto& a = std::get<std::vector<net::Cidr>>(r);
+  REQUIRE(a.size() == 4);
+  CHECK(a[0] == addr("198.51.100.18"));
+  CHECK(a[1] == addr("198.51.100.16"));
+  CHECK(a[3] == addr("198.51.100.19"));
+
+  // Four /116 blocks are the limit; sixteen (65,536 addresses: seconds of work on the loop
+  // before, with a linear search per address) are refused naming it, after the fifth block.
+  std::vector<proto::Peer> blocks;
+  for (int i = 0; i < 16; ++i) blocks.push_back({"2001:db8:0:" + std::to_string(i) + "::/116", false});
+  const std::vector<proto::Peer> four(blocks.begin(), blocks.begin() + 4);
+  CHECK(std::get<std::vector<net::Cidr>>(agent::fault::resolve_peers(four)).size() ==
+        agent::fault::max_request_addresses);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto refused_many = agent::fault::resolve_peers(blocks);
+  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  REQUIRE(std::holds_alternative<ei::Term>(refused_many));
+  CHECK(ei::to_string(std::get<ei::Term>(refused_many)) == "{too_many_addresses,16384}");
+  MESSAGE("16 /116 blocks refused in " << ms << " ms");
+}
+
+TEST_CASE("a fault the map could not hold is refused before any entry is written") {
+  FakeKernel k;
+  auto p = policy();
+  p.max_map_entries = 3;
+  Engine e(k, p);
+  Events ev;
+  applied(e, spec({"198.51.100.12"}, 1000, proto::Direction::both), ev);  // two entries
+  CHECK(refused(e, spec({"198.51.100.13", "198.51.100.14"}, 1000)) == "{agent_address_limit,2,1}");
+  CHECK(k.map.size() == 2);
+  // A key already in the map costs nothing more: the same peer again fits.
+  applied(e, spec({"198.51.100.12"}, 1000), ev);
+  applied(e, spec({"198.51.100.13"}, 1000), ev);
+  CHECK(k.map.size() == 3);
 }
 
 TEST_CASE("refusals name the reason and leave the map untouched") {
