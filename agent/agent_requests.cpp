@@ -63,6 +63,14 @@ void Agent::on_gen_call(cnode::Connection& conn, const std::string& to_name, con
   }
   // Handling may drop connections (a failed event send), so `conn` is not used after it.
   const std::string via = conn.node();
+  // Who asks is the node at the other end of the connection, never what the message says: a
+  // From naming another node would make that node own the fault (and have its address cut
+  // instead of the requester's). Erlang never relays messages, so a real call's From is
+  // always of the node it arrived from.
+  if (call->from.node != via) {
+    spdlog::warn("call from {} with a From of {}, refusing (forged)", via, ei::log_text(call->from));
+    return;
+  }
   Term reply;
   if (to_name == "net_kernel") {
     // net_adm:ping/1 asks net_kernel whether we accept the caller; we do (the cookie matched).
@@ -73,8 +81,7 @@ void Agent::on_gen_call(cnode::Connection& conn, const std::string& to_name, con
   } else {
     reply = handle_request(call->request, call->from.node);
   }
-  auto* target = connection_to(call->from.node);
-  if (target == nullptr) target = connection_to(via);
+  auto* target = connection_to(via);
   if (target == nullptr) {
     spdlog::warn("reply to {} dropped: its connection is gone", ei::log_text(call->from));
     return;
@@ -94,9 +101,18 @@ Term Agent::handle_request(const Term& request, const std::string& from_node) {
     const std::string& from;
     Term operator()(const proto::StatusRequest&) const { return proto::status_reply(a.status()); }
     Term operator()(const proto::SubscribeRequest& r) const {
-      if (a.connection_to(r.pid.node) == nullptr)
-        return ei::error_tuple(ei::tuple({atom("not_connected"), atom(r.pid.node)}));
-      if (a.subscribers_.add(r.pid)) spdlog::info("subscriber {} added", ei::log_text(r.pid));
+      // Only the caller's own processes: their subscriptions end when its connection does.
+      if (r.pid.node != from) return ei::error_tuple(ei::tuple({atom("foreign_pid"), Term(r.pid)}));
+      switch (a.subscribers_.add(r.pid)) {
+        case Subscribers::Added::added:
+          spdlog::info("subscriber {} added", ei::log_text(r.pid));
+          break;
+        case Subscribers::Added::already:
+          break;
+        case Subscribers::Added::full:
+          return ei::error_tuple(
+              ei::tuple({atom("too_many_subscribers"), static_cast<std::int64_t>(Subscribers::max_per_node)}));
+      }
       return atom("ok");
     }
     Term operator()(const proto::UnsubscribeRequest& r) const {

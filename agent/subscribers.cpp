@@ -4,10 +4,12 @@
 
 namespace ticksplit::agent {
 
-bool Subscribers::add(const ei::Pid& pid) {
-  if (std::find(pids_.begin(), pids_.end(), pid) != pids_.end()) return false;
+Subscribers::Added Subscribers::add(const ei::Pid& pid) {
+  if (std::find(pids_.begin(), pids_.end(), pid) != pids_.end()) return Added::already;
+  const auto mine = std::count_if(pids_.begin(), pids_.end(), [&](const ei::Pid& p) { return p.node == pid.node; });
+  if (static_cast<std::size_t>(mine) >= max_per_node) return Added::full;
   pids_.push_back(pid);
-  return true;
+  return Added::added;
 }
 
 bool Subscribers::remove(const ei::Pid& pid) { return std::erase(pids_, pid) > 0; }

@@ -30,6 +30,7 @@ case "$case" in
     grep -q "undecodable message" "$log" || fail "undecodable message not logged"
     grep -q "to 'ticksplit' that this agent does not serve: hello" "$log" || fail "non-call message not logged"
     grep -q "above the limit of" "$log" || fail "a 10 MB message was not refused by its size"
+    grep -q "with a From of <ghost@198.51.100.99.*refusing (forged)" "$log" || fail "a forged From was not refused"
     grew=$(( $(stat -c %s "$log") - before ))
     [ "$grew" -lt 65536 ] || fail "13 MB of peer binaries grew the log by $grew bytes"
     echo "PASS bad_input (agent $pid still running, every bad message logged)"

@@ -96,7 +96,22 @@ run(bad_input, []) ->
     {error, {bad_sequence, -1}} = call(?A1, {events, -1}),
     {error, {bad_sequence, x}} = call(?A1, {events, x}),
     {error, {bad_pid, notapid}} = call(?A1, {subscribe, notapid}),
-    {error, {not_connected, 'ghost@198.51.100.99'}} = call(?A1, {subscribe, ghost_pid()}),
+    %% subscriptions: only the caller's own processes, at most 64 per node
+    Ghost = ghost_pid(),
+    {error, {foreign_pid, Ghost}} = call(?A1, {subscribe, Ghost}),
+    Mine = [spawn(fun() -> receive stop -> ok end end) || _ <- lists:seq(1, 64)],
+    [ok = call(?A1, {subscribe, P}) || P <- Mine],
+    Extra = spawn(fun() -> receive stop -> ok end end),
+    {error, {too_many_subscribers, 64}} = call(?A1, {subscribe, Extra}),
+    [ok = call(?A1, {unsubscribe, P}) || P <- Mine],
+    ok = call(?A1, {subscribe, Extra}),
+    ok = call(?A1, {unsubscribe, Extra}),
+    [P ! stop || P <- [Extra | Mine]],
+    %% a From naming another node is refused unanswered: no fault is armed for the ghost
+    %% (the owner is always the node of the connection a call arrives on)
+    {ticksplit, ?A1} ! {'$gen_call', {Ghost, make_ref()},
+                        {partition, #{peers => [<<"198.51.100.12">>], duration_ms => 30000}}},
+    {ok, #{faults := []}} = call(?A1, status),
     %% no reply is possible for these; the agent logs and drops them
     {ticksplit, ?A1} ! hello,
     {ticksplit, ?A1} ! {'$gen_call', notafrom, status},
