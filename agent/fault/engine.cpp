@@ -103,6 +103,7 @@ std::optional<Term> Engine::refuse(const FaultSpec& spec) const {
     return std::any_of(blocks.begin(), blocks.end(), [&](const net::Cidr& b) { return b.contains(a); });
   };
   for (const auto& a : spec.addresses) {
+    if (net::is_unspecified(a)) return tuple({atom("unspecified"), address_term(a)});
     if (net::is_loopback(a)) return tuple({atom("loopback"), address_term(a)});
     if (inside(policy_.exempt, a)) return tuple({atom("exempt"), address_term(a)});
     if (inside(policy_.local, a)) return tuple({atom("own_address"), address_term(a)});

@@ -21,7 +21,15 @@ struct Cidr {
   [[nodiscard]] bool contains(const Cidr& other) const noexcept;
 };
 
-// "198.51.100.0/24", "2001:db8::/32", or a bare address (a /32 or /128). Host bits must be 0.
+// "198.51.100.0/24", "2001:db8::/32", or a bare address (a /32 or /128). Host bits must be 0;
+// the whole text must be the address (a NUL and what follows is refused, not ignored).
+// IPv4-mapped IPv6 (::ffff:198.51.100.12, ::ffff:0:0/96 and longer) comes back as IPv4.
 Result<Cidr> parse_cidr(std::string_view text);
+
+// The IPv4 form of an IPv4-mapped IPv6 address or block; anything else unchanged.
+Cidr normalised(const Cidr& c) noexcept;
+
+// 0.0.0.0 or :: as an address (not a block): it names no host, so no fault may cut it.
+bool is_unspecified(const Cidr& a) noexcept;
 
 }  // namespace ticksplit::net

@@ -23,7 +23,7 @@ Cidr from_sockaddr(const sockaddr* sa) {
     std::memcpy(c.addr.data(), &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, 16);
     c.prefix = 128;
   }
-  return c;
+  return normalised(c);  // a resolver or a socket may hand back ::ffff:a.b.c.d
 }
 
 void add_unique(std::vector<Cidr>& out, const Cidr& c) {

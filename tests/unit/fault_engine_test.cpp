@@ -186,6 +186,12 @@ TEST_CASE("refusals name the reason and leave the map untouched") {
   CHECK(refused(e, spec({"127.0.0.5"}, 1000)) == "{loopback,<<\"127.0.0.5\">>}");
   CHECK(refused(e, spec({"::1"}, 1000)) == "{loopback,<<\"::1\">>}");
   CHECK(refused(e, spec({"198.51.100.11"}, 1000)) == "{own_address,<<\"198.51.100.11\">>}");
+  CHECK(refused(e, spec({"0.0.0.0"}, 1000)) == "{unspecified,<<\"0.0.0.0\">>}");
+  CHECK(refused(e, spec({"::"}, 1000)) == "{unspecified,<<\"::\">>}");
+  // IPv4-mapped forms meet the same rules as the IPv4 ones (they reach the engine normalised)
+  CHECK(refused(e, spec({"::ffff:127.0.0.1"}, 1000)) == "{loopback,<<\"127.0.0.1\">>}");
+  CHECK(refused(e, spec({"::ffff:198.51.100.1"}, 1000)) == "{exempt,<<\"198.51.100.1\">>}");
+  CHECK(refused(e, spec({"::ffff:198.51.100.11"}, 1000)) == "{own_address,<<\"198.51.100.11\">>}");
   auto s = spec({"198.51.100.13"}, 1000);
   s.owner_addresses = {addr("198.51.100.13")};
   CHECK(refused(e, s) == "{requester_address,<<\"198.51.100.13\">>}");
