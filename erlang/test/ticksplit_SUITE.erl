@@ -106,7 +106,11 @@ isolate_nodedown_then_heal(Config) ->
     figure("isolate: nodedown of ~s after ~w ms (window ~w); reconnected ~.2f ms after heal",
            [C, Delays, ?WINDOW, Reconnect]).
 
-%% B drops what A sends: B times A out, A hears B until B closes the connection.
+%% B drops what A sends, so B can only time A out (even A's FIN is dropped). A is not cut, but
+%% its link to B goes down too: distribution runs over TCP, and with A's ACKs dropped at B,
+%% B's data stops reaching A after retransmission backoff (measured: a one-way cut on TCP ends
+%% as a two-way outage). A sees B go by its own tick timeout or when B closes the connection,
+%% whichever comes first: the tick timers' phases decide, so either is right.
 one_way_drops_one_direction(Config) ->
     [A, B, _] = ?config(nodes, Config),
     AgentB = ticksplit:agent_of(B),
@@ -115,7 +119,8 @@ one_way_drops_one_direction(Config) ->
         await_events(fun(#{type := nodedown, observer := O, peer := P}) -> O =:= B andalso P =:= A;
                         (_) -> false
                      end, 1, 8000),
-    [] = [E || {_, #{type := nodedown, observer := O, reason := net_tick_timeout} = E} <- Seen, O =:= A],
+    [true = lists:member(R, [net_tick_timeout, connection_closed])
+     || {_, #{type := nodedown, observer := O, reason := R}} <- Seen, O =:= A],
     Reconnect = heal_and_reconnect(Fault, [{B, A}]),
     figure("one_way: ~s timed ~s out; reconnected ~.2f ms after heal", [B, A, Reconnect]).
 
