@@ -226,9 +226,10 @@ int cmd_status_or_heal(const std::string& cmd, const std::vector<std::string>& a
   return rc;
 }
 
-std::int64_t positive(const po::variables_map& vm, const char* name, std::int64_t least) {
+std::int64_t bounded(const po::variables_map& vm, const char* name, std::int64_t least, std::int64_t most) {
   const auto v = vm[name].as<std::int64_t>();
-  if (v < least) throw Usage(std::string("check: --") + name + " must be at least " + std::to_string(least));
+  if (v < least || v > most)
+    throw Usage(std::string("check: --") + name + " must be " + std::to_string(least) + ".." + std::to_string(most));
   return v;
 }
 
@@ -256,9 +257,10 @@ int cmd_check(const std::vector<std::string>& args) {
                 "' (register, cas-register, kv, set, queue, counter)");
   chk::CheckOptions o;
   o.model = *model;
-  o.budget.max_ms = positive(vm, "max-ms", 1);
-  o.budget.max_mb = positive(vm, "max-mb", 1);
-  if (vm.count("window-ms")) o.window_ms = positive(vm, "window-ms", 0);
+  constexpr std::int64_t kMaxBudget = std::int64_t{1} << 40;  // ms or MB: past any real machine
+  o.budget.max_ms = bounded(vm, "max-ms", 1, kMaxBudget);
+  o.budget.max_mb = bounded(vm, "max-mb", 1, kMaxBudget);
+  if (vm.count("window-ms")) o.window_ms = bounded(vm, "window-ms", 0, chk::kMaxWindowMs);
   const auto history =
       chk::read_history(vm["history"].as<std::vector<std::string>>(), {*model, vm["independent"].as<bool>()});
   const auto report = chk::check(history, o);

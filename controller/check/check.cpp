@@ -24,8 +24,6 @@ Report check(const History& h, const CheckOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<KeyResult> results;
   for (const auto& ops : split_by_key(h)) {
-    if (options.model == Model::counter)  // pair() refuses these already; histories built otherwise may not
-      if (auto bad = counter_input_error(ops)) throw ParseError(*bad);
     const auto spent =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
     Budget b = options.budget;

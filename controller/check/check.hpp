@@ -25,7 +25,6 @@ struct CheckOptions {
 // Operation ids (indices in History::ops) are kept.
 std::vector<std::vector<Operation>> split_by_key(const History& h);
 
-// Throws ParseError for a counter history the counter checker refuses (counter_input_error).
 Report check(const History& h, const CheckOptions& options);
 
 // The report around results already computed, one per split_by_key group (check() calls it;

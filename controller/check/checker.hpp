@@ -26,11 +26,9 @@ KeyResult check_linearizable(Model m, std::span<const Operation> ops, const Budg
 // Jepsen's set, total-queue and counter checkers (set.cpp, queue.cpp, counter.cpp).
 KeyResult check_set(std::span<const Operation> ops);
 KeyResult check_queue(std::span<const Operation> ops);
+// Values of the wrong shape (pair() refuses them in a history file, naming the line) come out
+// as "malformed" anomalies here, never a crash.
 KeyResult check_counter(std::span<const Operation> ops);
-// A counter history the checker refuses (a usage error, exit 2), or nullopt: an add whose
-// argument is not an integer >= 0, or an ok read whose result is not an integer. Call it before
-// check_counter, which does not crash on such input but reports it as a "malformed" anomaly.
-std::optional<std::string> counter_input_error(std::span<const Operation> ops);
 
 // Dispatch on the model.
 KeyResult check_one(Model m, std::span<const Operation> ops, const Budget& budget);

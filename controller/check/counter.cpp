@@ -58,18 +58,6 @@ bool concurrent(const Operation& x, const Operation& y) noexcept {
 
 }  // namespace
 
-std::optional<std::string> counter_input_error(std::span<const Operation> ops) {
-  for (const Operation& op : ops) {
-    if (op.f == Fn::add && !as_amount(op.arg))
-      return op.invoked_at.str() + ": counter add of " + format_value(op.arg) +
-             ": a counter's adds must be integers >= 0";
-    if (op.f == Fn::read && op.status == Status::ok && !as_integer(op.result))
-      return (op.completed_at ? op.completed_at->str() : op.invoked_at.str()) + ": counter read of " +
-             format_value(op.result) + ": a counter's reads must return an integer";
-  }
-  return std::nullopt;
-}
-
 KeyResult check_counter(std::span<const Operation> ops) {
   KeyResult r;
   if (!ops.empty()) r.key = ops.front().key;

@@ -35,14 +35,21 @@ void append_utf8(std::string& s, unsigned cp) {
   }
 }
 
-// EDN text is UTF-8; JSON strings must be (nlohmann refuses to print anything else).
+// EDN text is UTF-8; JSON strings must be, strictly: nlohmann refuses to print overlong
+// forms, surrogates (ED A0..BF) and code points past U+10FFFF, and every report prints values.
 bool valid_utf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
     const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
     if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    unsigned cp = n == 1 ? c : n == 2 ? (c & 0x1Fu) : n == 3 ? (c & 0x0Fu) : (c & 0x07u);
+    for (std::size_t k = 1; k < n; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if ((b >> 6) != 0x2) return false;
+      cp = (cp << 6) | (b & 0x3Fu);
+    }
+    static constexpr unsigned kLeast[] = {0, 0, 0x80, 0x800, 0x10000};  // shorter forms are overlong
+    if (cp < kLeast[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
     i += n;
   }
   return true;
@@ -248,9 +255,23 @@ class Reader {
         case '/':
           s += e;
           break;
-        case 'u':
-          append_utf8(s, hex4(line));
+        case 'u': {
+          // Outside the BMP, JSON-style escapes come as a surrogate pair: join it; a lone
+          // half names no character.
+          unsigned cp = hex4(line);
+          if (cp >= 0xDC00 && cp <= 0xDFFF) fail("a lone low surrogate \\u escape in a string", line);
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (pos_ + 2 > t_.size() || t_[pos_] != '\\' || t_[pos_ + 1] != 'u')
+              fail("a high surrogate \\u escape without its low half", line);
+            take();
+            take();
+            const unsigned low = hex4(line);
+            if (low < 0xDC00 || low > 0xDFFF) fail("a high surrogate \\u escape without its low half", line);
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          }
+          append_utf8(s, cp);
           break;
+        }
         default:
           fail(std::string("unknown escape \\") + e + " in a string", line_);
       }
@@ -284,7 +305,7 @@ class Reader {
     if (name.size() == 5 && name[0] == 'u') {
       unsigned cp = 0;
       const auto r = std::from_chars(name.data() + 1, name.data() + 5, cp, 16);
-      if (r.ptr == name.data() + 5) {
+      if (r.ptr == name.data() + 5 && (cp < 0xD800 || cp > 0xDFFF)) {
         std::string s;
         append_utf8(s, cp);
         return s;

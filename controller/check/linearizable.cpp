@@ -20,25 +20,13 @@
 #include "controller/check/checker.hpp"
 #include "controller/check/models.hpp"
 #include "controller/check/search.hpp"
+#include "controller/check/text.hpp"
 
 namespace ticksplit::check {
 namespace {
 
 constexpr std::size_t kMaxStates = 8;            // states reported in the anomaly
 constexpr std::uint64_t kCollectSteps = 20'000;  // search steps spent finding more of them
-
-std::string format_count(std::uint64_t n) {
-  char buf[32];
-  if (n >= 1'000'000'000)
-    std::snprintf(buf, sizeof buf, "%.1f G", static_cast<double>(n) / 1e9);
-  else if (n >= 1'000'000)
-    std::snprintf(buf, sizeof buf, "%.1f M", static_cast<double>(n) / 1e6);
-  else if (n >= 10'000)
-    std::snprintf(buf, sizeof buf, "%.1f k", static_cast<double>(n) / 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(n));
-  return buf;
-}
 
 bool concurrent(const Operation& x, const Operation& y) noexcept {
   return !(x.return_us < y.call_us) && !(y.return_us < x.call_us);
@@ -144,13 +132,11 @@ Anomaly nonlinearizable(const Prepared& p, const ValueTable& values, const Expla
   Anomaly a;
   a.type = "nonlinearizable";
   a.ops.push_back(culprit.id);
-  std::int64_t latest = culprit.call_us;
-  for (const Operation* o : p.all.ops) {
-    latest = std::max(latest, o->return_us == kNever ? o->call_us : o->return_us);
+  for (const Operation* o : p.all.ops)
     if (o != &culprit && concurrent(*o, culprit)) a.ops.push_back(o->id);
-  }
+  // The culprit is an ok operation (by_return holds only those), so it has returned.
   a.from_us = culprit.call_us;
-  a.to_us = culprit.return_us == kNever ? latest : culprit.return_us;
+  a.to_us = culprit.return_us;
   nlohmann::json states = nlohmann::json::array();
   std::string shown;
   if (e.states_at == e.failing - 1) {

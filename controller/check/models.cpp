@@ -1,6 +1,8 @@
 // Register, cas-register and kv as sequential specifications over interned values.
 #include "controller/check/models.hpp"
 
+#include "controller/check/text.hpp"
+
 namespace ticksplit::check {
 namespace {
 // What one interned value costs beyond its text: the hash node, the bucket, the json in the
@@ -10,10 +12,9 @@ constexpr std::size_t kAppendOverhead = 48;
 constexpr std::size_t kMaxShown = 60;
 }  // namespace
 
-std::string canonical(const nlohmann::json& v) {
-  // `replace`: a string that is not valid UTF-8 (possible from an EDN history) must not throw.
-  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+// Both readers hand over valid UTF-8 only (nlohmann's parser checks JSON Lines, edn.cpp its
+// own strings), so dumping cannot throw here.
+std::string canonical(const nlohmann::json& v) { return v.dump(); }
 
 ValueTable::ValueTable() { values_.emplace_back(nullptr); }
 
@@ -89,11 +90,7 @@ bool constrains(const Operation& op) noexcept {
   return op.status == Status::ok || (op.status == Status::info && op.f != Fn::read);
 }
 
-std::string format_value(const nlohmann::json& v) {
-  std::string s = canonical(v);
-  if (s.size() > kMaxShown) s = s.substr(0, kMaxShown - 3) + "...";
-  return s;
-}
+std::string format_value(const nlohmann::json& v) { return shown(v, kMaxShown); }
 
 std::string format_state(const nlohmann::json& v) { return v.is_null() ? "unset" : format_value(v); }
 

@@ -30,6 +30,10 @@ std::optional<Fn> fn_from(const std::string& name) noexcept;
 
 inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();  // an info's return
 
+// The widest detection window a history or --window-ms may give: a day (net_ticktime is
+// seconds to minutes). Bounded so that window arithmetic on times cannot overflow.
+inline constexpr std::int64_t kMaxWindowMs = 86'400'000;
+
 // One operation: an invoke and its completion. Times are unix µs (EDN histories: ns since the
 // test began / 1000). Arguments come from the invoke; a read's, dequeue's or drain's result
 // from its completion (`result`). For info operations `return_us` is kNever: an indeterminate

@@ -42,8 +42,11 @@ void check_invoke_value(Model m, const OpEvent& e) {
     throw ParseError(e.at, "a cas value must be [from, to], not " + shown(e.value));
   if (m == Model::counter && e.f == Fn::add) {
     if (!e.value.is_number_integer()) throw ParseError(e.at, "a counter add needs an integer, not " + shown(e.value));
-    if (e.value.get<std::int64_t>() < 0)
-      throw ParseError(e.at, "a counter add must not be negative (the counter checker bounds reads by the adds)");
+    // (an unsigned past 2^63 - 1 would read as negative through get<int64_t>)
+    if (e.value.is_number_unsigned() ? e.value.get<std::uint64_t>() > std::uint64_t{INT64_MAX}
+                                     : e.value.get<std::int64_t>() < 0)
+      throw ParseError(e.at, "a counter add must be an integer from 0 to 2^63 - 1, not " + shown(e.value) +
+                                 " (the counter checker bounds reads by the adds)");
   }
 }
 

@@ -50,11 +50,6 @@ void match_fault_ends(Events& ev) {
 
 }  // namespace
 
-std::string shown(const nlohmann::json& v) {
-  auto s = v.dump();
-  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
-}
-
 bool OpEvent::set_type(const std::string& type) {
   if (type == "invoke") {
     invoke = true;

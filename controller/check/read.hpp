@@ -16,6 +16,7 @@
 
 #include "controller/check/checker.hpp"
 #include "controller/check/operation.hpp"
+#include "controller/check/text.hpp"
 
 namespace ticksplit::check {
 
@@ -30,9 +31,6 @@ class ParseError : public std::runtime_error {
 // library's copies and dumps recurse, so a line of 200,000 `[` would otherwise overflow the
 // stack.
 inline constexpr int kMaxNesting = 256;
-
-// A value as an error message shows it: its JSON, cut at 60 characters.
-std::string shown(const nlohmann::json& v);
 
 // One client line before pairing: an invoke or a completion.
 struct OpEvent {

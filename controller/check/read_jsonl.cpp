@@ -66,9 +66,11 @@ Fault fault_start(const json& line, const Where& at, std::int64_t time_us) {
 std::optional<std::int64_t> window_max(const json& line, const Where& at) {
   const auto w = line.find("window_ms");
   if (w == line.end() || w->is_null()) return std::nullopt;
-  if (!w->is_array() || w->size() != 2 || !(*w)[1].is_number())
-    throw ParseError(at, "`window_ms` must be [min, max] in milliseconds");
-  return static_cast<std::int64_t>((*w)[1].get<double>());
+  if (!w->is_array() || w->size() != 2 || !(*w)[1].is_number_integer() || (*w)[1].get<std::int64_t>() < 0 ||
+      (*w)[1].get<std::int64_t>() > kMaxWindowMs)
+    throw ParseError(at, "`window_ms` must be [min, max] in milliseconds, max at most " +
+                             std::to_string(kMaxWindowMs));
+  return (*w)[1].get<std::int64_t>();
 }
 
 void add_line(Events& out, const json& line, const Where& at) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "controller/check/report.hpp"
+#include "controller/check/text.hpp"
 
 namespace ticksplit::check {
 namespace {
@@ -50,13 +51,7 @@ std::string count(std::size_t n, const char* what) { return std::to_string(n) + 
 
 // A value, with long arrays cut: [1, 2, 3, ... (+97 more)].
 std::string value_text(const json& v) {
-  if (!v.is_array()) {
-    auto s = v.dump();
-    if (s.size() <= 80) return s;
-    std::size_t cut = 77;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
-    return s.substr(0, cut) + "...";
-  }
+  if (!v.is_array()) return shown(v, 80);
   std::string s = "[";
   for (std::size_t i = 0; i < v.size() && i < kListMax; ++i) s += (i ? ", " : "") + value_text(v[i]);
   if (v.size() > kListMax) s += ", ... (+" + std::to_string(v.size() - kListMax) + " more)";

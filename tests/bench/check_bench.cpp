@@ -20,12 +20,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "controller/check/checker.hpp"
+#include "controller/check/text.hpp"
 #include "tests/unit/check_oracle.hpp"
 #include "tests/unit/check_simulate.hpp"
 
@@ -207,17 +207,6 @@ bool in_child(const Case& c, const Budget& budget, Outcome& r, long& peak_kb) {
   return got && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-std::string count(std::uint64_t n) {
-  char buf[32];
-  if (n >= 1'000'000)
-    std::snprintf(buf, sizeof buf, "%.1f M", static_cast<double>(n) / 1e6);
-  else if (n >= 1'000)
-    std::snprintf(buf, sizeof buf, "%.1f k", static_cast<double>(n) / 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(n));
-  return buf;
-}
-
 bool budget_reason(const Outcome& o) { return std::strncmp(o.reason, "search budget of ", 17) == 0; }
 
 // The oracle and the search on the same small random histories (8 to 14 operations, 5
@@ -302,7 +291,7 @@ int main(int argc, char** argv) {
       continue;
     }
     say("  %-36s %7zu %5zu %4zu  %-8s %10.1f %9s %9.1f %10.1f\n", c.name.c_str(), c.ops, c.processes,
-        c.keys == 0 ? std::size_t{1} : c.keys, verdict_name(r.verdict), r.check_ms, count(r.configurations).c_str(),
+        c.keys == 0 ? std::size_t{1} : c.keys, verdict_name(r.verdict), r.check_ms, format_count(r.configurations).c_str(),
         static_cast<double>(peak_kb) / 1024, static_cast<double>(r.history_rss_kb) / 1024);
     if (r.verdict == Verdict::unknown) say("      unknown: %s\n", r.reason);
     if (r.verdict == Verdict::invalid && c.fault == Injected::stale_read && !r.culprit_ok) {

@@ -206,7 +206,10 @@ TEST_CASE("counter: concurrent adds widen the range") {
     auto ops = HistoryBuilder().add(1, 1, 0, 100).add(2, 2, 0, 100).read(3, v, 10, 20).done();
     const auto r = check_counter(ops);
     CHECK(r.verdict == (v <= 3 ? Verdict::valid : Verdict::invalid));
-    if (v == 4) CHECK(r.anomalies[0].ops == std::vector<std::size_t>{2, 0, 1});
+    if (v == 4) {
+      REQUIRE(r.anomalies.size() == 1);
+      CHECK(r.anomalies[0].ops == std::vector<std::size_t>{2, 0, 1});
+    }
   }
 }
 
@@ -227,20 +230,13 @@ TEST_CASE("counter: equal times are concurrent") {
   CHECK(check_counter(HistoryBuilder().read(2, 1, 10, 20).add(1, 1, 21, 30).done()).verdict == Verdict::invalid);
 }
 
-TEST_CASE("counter: negative or non-integer adds are refused up front, and never crash the check") {
+// The reader refuses these with their line (check_pair_test.cpp); histories built otherwise
+// still never crash the checker.
+TEST_CASE("counter: negative or non-integer values are malformed, never a crash") {
   auto neg = HistoryBuilder().add(1, 1, 0, 10).add(1, -3, 20, 30).read(2, 1, 40, 50).done();
-  const auto e = counter_input_error(neg);
-  REQUIRE(e);
-  CHECK(e->find("test:2") == 0);
-  CHECK(e->find("-3") != std::string::npos);
   const auto r = check_counter(neg);
   CHECK(r.verdict == Verdict::invalid);
   CHECK(count(r, "malformed") == 1);
-
-  CHECK(counter_input_error(HistoryBuilder().add(1, 1.5, 0, 10).done()));
-  CHECK(counter_input_error(HistoryBuilder().add(1, "1", 0, 10, Status::fail).done()));
-  CHECK(counter_input_error(HistoryBuilder().read(1, "x", 0, 10).done()));
-  CHECK_FALSE(counter_input_error(HistoryBuilder().add(1, 1, 0, 10).read(1, json(), 20, 30, Status::info).done()));
   CHECK(check_counter(HistoryBuilder().read(1, json::array(), 0, 10).done()).verdict == Verdict::invalid);
 }
 

@@ -89,6 +89,18 @@ TEST_CASE("edn: errors name the line") {
   CHECK(error_of([] { (void)edn_value(std::string(300, '[')); }) == "v.edn:1: nested too deeply");
   CHECK(error_of([] { (void)edn_value("[\"ok\"\n \"caf\xe9\"]"); }) == "v.edn:2: invalid UTF-8 in a string");
   CHECK(error_of([] { (void)edn_value("\n:k\xff"); }) == "v.edn:2: invalid UTF-8");
+  // Strict UTF-8: overlong forms, encoded surrogates and code points past U+10FFFF are refused
+  // here, or every report printing the value would throw later.
+  CHECK(error_of([] { (void)edn_value("\"\xC0\xAF\""); }) == "v.edn:1: invalid UTF-8 in a string");
+  CHECK(error_of([] { (void)edn_value("\"\xED\xA0\x80\""); }) == "v.edn:1: invalid UTF-8 in a string");
+  CHECK(error_of([] { (void)edn_value("\"\xF4\x90\x80\x80\""); }) == "v.edn:1: invalid UTF-8 in a string");
+  CHECK(error_of([] { (void)edn_value("\"\\ud83d\""); }) == "v.edn:1: a high surrogate \\u escape without its low half");
+  CHECK(error_of([] { (void)edn_value("\"\\ude00\""); }) == "v.edn:1: a lone low surrogate \\u escape in a string");
+}
+
+TEST_CASE("edn: a \\u surrogate pair is one character") {
+  CHECK(edn_value("\"\\ud83d\\ude00\"") == json("\xF0\x9F\x98\x80"));
+  CHECK(edn_value("\"\\u00e9\"") == json("\xC3\xA9"));
 }
 
 TEST_CASE("jepsen: a vector of op maps over many lines; the nemesis is skipped; :time ns -> us") {

@@ -236,7 +236,6 @@ TEST_CASE("the anomaly names the first operation that cannot be linearized") {
   CHECK(a.data["prefix_ops"] == 4);
   CHECK(a.detail == "read of 3 by process 4 cannot be linearized: reachable states were 2, 4");
   CHECK(r.op_count == ops.size());
-  CHECK(r.stats["configurations"].get<int>() >= 1);
 }
 
 TEST_CASE("the anomaly lists open info operations as concurrent, and unset states as null") {

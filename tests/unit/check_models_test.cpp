@@ -109,5 +109,9 @@ TEST_CASE("wording") {
   CHECK(w.find("(fail)") != std::string::npos);
   CHECK(format_state(json()) == "unset");
   CHECK(format_value(json()) == "null");
-  CHECK(canonical(json("\xff")) == "\"\xEF\xBF\xBD\"");  // invalid UTF-8 is replaced, not thrown
+  // Cut at 60 characters, never inside a UTF-8 character: the detail must stay printable JSON.
+  const auto cut = format_value(std::string(55, 'a') + "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9");
+  CHECK(cut.size() <= 60);
+  CHECK(cut.substr(cut.size() - 3) == "...");
+  CHECK_NOTHROW((void)json(cut).dump());
 }

@@ -116,7 +116,11 @@ TEST_CASE("pair: malformed histories are refused with the line") {
   CHECK(error_of({{"invoke", 0, "add", "one"}}, Model::counter) ==
         "p.jsonl:1: a counter add needs an integer, not \"one\"");
   CHECK(error_of({{"invoke", 0, "add", -2}}, Model::counter) ==
-        "p.jsonl:1: a counter add must not be negative (the counter checker bounds reads by the adds)");
+        "p.jsonl:1: a counter add must be an integer from 0 to 2^63 - 1, not -2 (the counter checker bounds reads "
+        "by the adds)");
+  CHECK(error_of({{"invoke", 0, "add", json(std::uint64_t{1} << 63)}}, Model::counter) ==
+        "p.jsonl:1: a counter add must be an integer from 0 to 2^63 - 1, not 9223372036854775808 (the counter "
+        "checker bounds reads by the adds)");
   CHECK(error_of({{"invoke", 0, "add", 2}, {"ok", 0, "add", 2}, {"invoke", 0, "read"}, {"ok", 0, "read", "2"}},
                  Model::counter) == "p.jsonl:4: an ok counter read must return an integer, not \"2\"");
   CHECK(error_of({{"invoke", 0, "add", "x"}}, Model::set) == "(no error)");  // set elements are any value

@@ -119,7 +119,12 @@ TEST_CASE("jsonl: errors name the file and the line") {
   CHECK(jsonl_error(R"({"time_us":5,"kind":"op","type":"invoke","process":1,"f":"incr"})") ==
         "t.jsonl:1: `f` must be one of read, write, cas, append, add, enqueue, dequeue, drain, not \"incr\"");
   CHECK(jsonl_error(R"({"time_us":5,"kind":"run_start","window_ms":1500})") ==
-        "t.jsonl:1: `window_ms` must be [min, max] in milliseconds");
+        "t.jsonl:1: `window_ms` must be [min, max] in milliseconds, max at most 86400000");
+  // a window that would overflow the attribution's arithmetic (1e300 used to become INT64_MIN)
+  CHECK(jsonl_error(R"({"time_us":5,"kind":"run_start","window_ms":[0,1e300]})") ==
+        "t.jsonl:1: `window_ms` must be [min, max] in milliseconds, max at most 86400000");
+  CHECK(jsonl_error(R"({"time_us":5,"kind":"run_start","window_ms":[0,-1]})") ==
+        "t.jsonl:1: `window_ms` must be [min, max] in milliseconds, max at most 86400000");
   CHECK(jsonl_error(R"({"time_us":5,"kind":"fault_end"})") == "t.jsonl:1: fault_end without `fault`");
   CHECK(jsonl_error(R"({"time_us":5,"kind":"fault_start","fault":"x","requested_ms":"long"})") ==
         "t.jsonl:1: `requested_ms` must be an integer");

@@ -3,6 +3,8 @@
 // whole is tested against the oracle in check_property_test.cpp.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "controller/check/candidates.hpp"
 #include "controller/check/entry_list.hpp"
 #include "controller/check/memo.hpp"
@@ -134,6 +136,16 @@ TEST_CASE("candidates: a legal read is forced; blind writes go first; info write
     std::vector<Candidate> out;
     std::vector<std::uint8_t> linearized(4, 0);
     c.at(kUnset, linearized, d.values, out);
+    REQUIRE_FALSE(out.empty());
     for (const Candidate& x : out) CHECK(d.ops[x.op].status == Status::ok);
+  }
+  {  // ... and offered once one is: here the read of 3 runs alongside it
+    Decoded d(HistoryBuilder().write(1, 3, 0, 0, Status::info).read(4, 3, 0, 100).done(), Model::register_);
+    EntryList l(d.ptrs, d.required);
+    Candidates c(d.steps, d.required, l, d.values);
+    std::vector<Candidate> out;
+    std::vector<std::uint8_t> linearized(2, 0);
+    c.at(kUnset, linearized, d.values, out);
+    CHECK(std::any_of(out.begin(), out.end(), [&](const Candidate& x) { return d.ops[x.op].status == Status::info; }));
   }
 }
