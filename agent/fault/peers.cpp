@@ -1,6 +1,5 @@
 #include "agent/fault/peers.hpp"
 
-#include <cstring>
 #include <string_view>
 #include <unordered_set>
 

@@ -86,7 +86,8 @@ class Reader {
   // containers already open, they must fit in the bytes left (each takes at least one).
   // Checking one level alone would let nested headers each claim every remaining byte.
   Result<Unit> open(std::uint64_t count, const char* what) {
-    if (count > remaining() || pending_ + count > remaining())
+    // pending_ never exceeds remaining() and count is at most 2^33, so the sum cannot wrap.
+    if (pending_ + count > remaining())
       return codec_error(std::string(what) + " at byte " + std::to_string(pos_) + " claims " + std::to_string(count) +
                          " elements; with " + std::to_string(pending_) + " more expected, only " +
                          std::to_string(remaining()) + " bytes are left");

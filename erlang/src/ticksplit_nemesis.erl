@@ -123,7 +123,7 @@ steps([Step | Rest], S) ->
     end.
 
 failed(Why, #{recorder := Rec} = S) ->
-    _ = ticksplit_ops:note(Rec, iolist_to_binary(io_lib:format("nemesis stopped: ~0tp", [Why]))),
+    _ = ticksplit_ops:note(Rec, "nemesis stopped: ~0tp", [Why]),
     report({failed, Why, lists:reverse(maps:get(faults, S))}, S).
 
 report(Result, #{parent := Parent} = S) ->
@@ -184,10 +184,9 @@ arm(Api, {one_way, From, To, Opts}) -> Api:one_way(From, To, Opts).
 
 unobserved(Api, Fault, Silent, Rec) ->
     _ = Api:heal(Fault),
-    Text = io_lib:format("nemesis: no fault_healed for fault ~s from ~0tp within its duration and "
-                         "the grace; healed by request, fault_end written at the planned end",
-                         [maps:get(id, Fault), Silent]),
-    ok = ticksplit_ops:note(Rec, iolist_to_binary(Text)).
+    ok = ticksplit_ops:note(Rec, "nemesis: no fault_healed for fault ~s from ~0tp within its duration and "
+                                 "the grace; healed by request, fault_end written at the planned end",
+                            [maps:get(id, Fault), Silent]).
 
 start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := Drops}, N, S) ->
     DropSets = maps:from_list([{Node, Peers} || {_Agent, Nodes, Peers} <- Drops, Node <- Nodes]),
@@ -255,6 +254,6 @@ event(_, _, S) ->
     S.
 
 reason(R) when is_atom(R); is_binary(R) -> R;
-reason(R) -> iolist_to_binary(io_lib:format("~0tp", [R])).
+reason(R) -> unicode:characters_to_binary(io_lib:format("~0tp", [R])).
 
 deadline_us(Us) -> erlang:system_time(microsecond) + Us.

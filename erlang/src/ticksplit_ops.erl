@@ -36,7 +36,7 @@
 -module(ticksplit_ops).
 -behaviour(gen_server).
 
--export([open/1, open/2, invoke/4, invoke/5, complete/4, complete/5, note/2, event/2,
+-export([open/1, open/2, invoke/4, invoke/5, complete/4, complete/5, note/2, note/3, event/2,
          with/5, with/6, next_process/1, close/1]).
 -export([init/1, handle_call/3, handle_cast/2]).
 -export_type([recorder/0, f/0, outcome/0, op_options/0]).
@@ -115,6 +115,12 @@ note(Rec, Text) ->
         _ -> {error, {badarg, text, Text}}
     end.
 
+%% @doc Records a note formatted as io_lib:format/2 does (`~tp' of any term is safe: the text
+%% may hold any character).
+-spec note(recorder(), io:format(), [term()]) -> ok | {error, term()}.
+note(Rec, Format, Args) ->
+    note(Rec, io_lib:format(Format, Args)).
+
 %% @doc Records a line of any other kind: a map with `kind' (atom or binary) and any
 %% JSON-encodable members; `time_us' is stamped if absent.
 -spec event(recorder(), map()) -> ok | {error, term()}.
@@ -179,6 +185,7 @@ run(Fun, infinity) ->
     end;
 run(Fun, TimeoutMs) ->
     {Pid, Ref} = spawn_monitor(fun() -> exit({'$ticksplit_ops', run(Fun, infinity)}) end),
+    reap_with(self(), Pid),
     receive
         {'DOWN', Ref, process, Pid, {'$ticksplit_ops', Result}} -> Result;
         {'DOWN', Ref, process, Pid, Other} -> {raised, exit, Other}
@@ -187,6 +194,20 @@ run(Fun, TimeoutMs) ->
             receive {'DOWN', Ref, process, Pid, _} -> ok end,
             timeout
     end.
+
+%% The operation must not outlive its caller (a worker the workload kills, a test that gives
+%% up). A link would do that, but would also kill the caller whenever the operation dies of
+%% an exit signal, which must stay an indeterminate outcome; so a watcher of both ends it.
+reap_with(Caller, Pid) ->
+    spawn(fun() ->
+                  C = monitor(process, Caller),
+                  P = monitor(process, Pid),
+                  receive
+                      {'DOWN', C, process, Caller, _} -> exit(Pid, kill);
+                      {'DOWN', P, process, Pid, _} -> ok
+                  end
+          end),
+    ok.
 
 outcome({returned, {ok, V}}) -> {ok, V};
 outcome({returned, {fail, Why}}) -> {fail, Why};

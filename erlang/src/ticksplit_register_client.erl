@@ -68,8 +68,7 @@ key(Op) -> maps:get(key, Op, undefined).
 call(Request, Timeout, #{node := Node, target := Target}) ->
     try erpc:call(Node, gen_server, call, [Target, Request, Timeout], Timeout + 100)
     catch
-        exit:{exception, {noproc, _}} -> noproc;
-        exit:{exception, noproc} -> noproc
+        exit:{exception, {noproc, _}} -> noproc   % gen_server:call's exit when no one has the name
     end.
 
 answer(noproc) -> {fail, noproc};

@@ -49,7 +49,9 @@
 %%  <li>`nemesis => [Step]': see ticksplit_nemesis (`{wait, Ms}', `{split, Groups,
 %%      FaultOpts}', `{isolate, Node, FaultOpts}', `{one_way, From, To, FaultOpts}',
 %%      `heal_all'); the steps run alongside the clients, faults one after the other, and the
-%%      run lasts until both are done. `heal_grace_ms' (default 5000): how long after a
+%%      run lasts until both are done. `stop_grace_ms' (default 5000): how long after its
+%%      last operation's timeout a client may take to close (or a final operation to open,
+%%      run and close) before it is killed, with a note. `heal_grace_ms' (default 5000): how long after a
 %%      fault's end to wait for the agents to report it healed.</li>
 %%  <li>`subscribe => boolean()' (default: true when there is a nemesis): record the agents'
 %%      nodeup/nodedown events of `nodes'.</li>
@@ -81,7 +83,6 @@
 
 -define(FS, [read, write, cas, append, add, enqueue, dequeue, drain]).
 -define(NO_ARG, [read, dequeue, drain]).
--define(STOP_GRACE_MS, 5000).       % after its last operation, for a client to close
 -define(POLL_MS, 100).
 
 %% The coordinator hands its result over as its exit reason (the caller sees it in the DOWN
@@ -137,11 +138,13 @@ load_each([{Node, M, Bin, File} | Rest]) ->
 
 config(Opts) when is_map(Opts) ->
     Known = [client, nodes, clients, ops, keys, rate, duration_ms, until, timeout_ms, history,
-             recorder, process_base, seed, final, nemesis, subscribe, fault_api, heal_grace_ms],
+             recorder, process_base, seed, final, nemesis, subscribe, fault_api, heal_grace_ms,
+             stop_grace_ms],
     Nemesis = maps:get(nemesis, Opts, []),
     Defaults = #{clients => length(maps:get(nodes, Opts, [])), rate => 100, timeout_ms => 1000,
                  seed => erlang:system_time(), final => [], nemesis => [],
-                 subscribe => Nemesis =/= [], fault_api => ticksplit, heal_grace_ms => 5000},
+                 subscribe => Nemesis =/= [], fault_api => ticksplit, heal_grace_ms => 5000,
+                 stop_grace_ms => 5000},
     Unknown = [K || K <- maps:keys(Opts), not lists:member(K, Known)],
     Missing = [K || K <- [client, nodes, ops, duration_ms], not is_map_key(K, Opts)],
     case {Unknown, Missing} of
@@ -188,6 +191,7 @@ valid(nemesis, Steps) -> is_list(Steps) andalso lists:all(fun valid_step/1, Step
 valid(subscribe, B) -> is_boolean(B);
 valid(fault_api, M) -> is_atom(M);
 valid(heal_grace_ms, G) -> is_integer(G) andalso G >= 0;
+valid(stop_grace_ms, G) -> is_integer(G) andalso G >= 0;
 valid(_, _) -> false.
 
 valid_op(F, G) ->
@@ -235,7 +239,7 @@ coordinate(#{recorder := Rec, nodes := Nodes, clients := N, seed := Seed} = C0) 
                 ok -> started(C, Nemesis, Workers);
                 {error, _} = Error ->
                     [W ! {?MODULE, stop} || {W, _} <- Workers],
-                    ok = wait_workers(C, [W || {W, _} <- Workers], now_ms() + ?STOP_GRACE_MS),
+                    ok = wait_workers([W || {W, _} <- Workers], now_ms() + maps:get(stop_grace_ms, C)),
                     stop_nemesis(Nemesis),
                     Error
             end;
@@ -283,7 +287,7 @@ opened(Workers, Failed) ->
             end
     end.
 
-started(#{duration_ms := D, timeout_ms := T} = C, Nemesis, Workers) ->
+started(#{duration_ms := D} = C, Nemesis, Workers) ->
     Start = now_ms(),
     Deadline = Start + D,
     [W ! {?MODULE, go, Deadline} || {W, _} <- Workers],
@@ -294,7 +298,7 @@ started(#{duration_ms := D, timeout_ms := T} = C, Nemesis, Workers) ->
     Wait = #{workers => [W || {W, _} <- Workers], nemesis => Nemesis,
              ok => 0, fail => 0, info => 0, processes => #{},
              nemesis_left => NemesisLeft, nemesis_result => {done, []}, stopped => false,
-             kill_at => Deadline + T + 50 + ?STOP_GRACE_MS, crashed => [], killed => #{},
+             kill_at => Deadline + stop_margin(C), crashed => [], killed => #{},
              poll_at => Start},
     W1 = wait(C, Wait),
     finish(C, drain_tally(W1)).
@@ -364,16 +368,19 @@ await(C, #{workers := Ws, kill_at := KillAt, nemesis := Nemesis} = W, PollAt) ->
 
 stop_clients(_, #{stopped := true} = W) ->
     W;
-stop_clients(#{timeout_ms := T}, #{workers := Ws, nemesis := Nemesis, kill_at := KillAt} = W) ->
+stop_clients(C, #{workers := Ws, nemesis := Nemesis, kill_at := KillAt} = W) ->
     [Pid ! {?MODULE, stop} || Pid <- Ws],
     _ = [ticksplit_nemesis:skip_rest(Nemesis) || Nemesis =/= none],
-    W#{stopped := true, kill_at := min(KillAt, now_ms() + T + 50 + ?STOP_GRACE_MS)}.
+    W#{stopped := true, kill_at := min(KillAt, now_ms() + stop_margin(C))}.
+
+%% How long a client may still take after it should have stopped: its operation's timeout
+%% (and the runner's 50 ms on top), then the grace for closing.
+stop_margin(#{timeout_ms := T, stop_grace_ms := G}) -> T + 50 + G.
 
 kill(#{recorder := Rec}, #{workers := Ws, killed := Killed} = W) ->
     [exit(Pid, kill) || Pid <- Ws],
-    _ = ticksplit_ops:note(Rec, iolist_to_binary(
-                                  io_lib:format("workload: ~b client(s) did not stop in time "
-                                                "(stuck in open or close); killed", [length(Ws)]))),
+    _ = ticksplit_ops:note(Rec, "workload: ~b client(s) did not stop in time (stuck in open or close); killed",
+                           [length(Ws)]),
     W#{workers := [], killed := maps:merge(Killed, maps:from_keys(Ws, true))}.
 
 %% Each operation's outcome, as a client reports it (so a client killed later is counted).
@@ -386,11 +393,11 @@ drain_tally(W) ->
     after 0 -> W
     end.
 
-wait_workers(_, [], _) -> ok;
-wait_workers(C, Ws, KillAt) ->
+wait_workers([], _) -> ok;
+wait_workers(Ws, KillAt) ->
     receive
-        {?MODULE, Pid, done} -> wait_workers(C, Ws -- [Pid], KillAt);
-        {'EXIT', Pid, _} -> wait_workers(C, Ws -- [Pid], KillAt)
+        {?MODULE, Pid, done} -> wait_workers(Ws -- [Pid], KillAt);
+        {'EXIT', Pid, _} -> wait_workers(Ws -- [Pid], KillAt)
     after max(0, KillAt - now_ms()) ->
             [exit(Pid, kill) || Pid <- Ws],
             ok
@@ -432,7 +439,22 @@ final_ops(#{final := Finals, recorder := Rec, nodes := Nodes} = C) ->
                _ -> [none]
            end,
     Todo = [{F, G, K} || {F, G} <- Finals, K <- Keys],
-    [final_op(C, Op, node_of(I, Nodes)) || {I, Op} <- lists:zip(lists:seq(0, length(Todo) - 1), Todo)].
+    [bounded_final_op(C, Op, node_of(I, Nodes)) || {I, Op} <- lists:zip(lists:seq(0, length(Todo) - 1), Todo)].
+
+%% A final operation opens, runs and closes a client of its own: bounded as the clients are
+%% (a client whose open or close hangs must not hang the run), in a process of its own as the
+%% client behaviour promises.
+bounded_final_op(#{recorder := Rec} = C, {F, _, Key} = Op, Node) ->
+    {Pid, Ref} = spawn_monitor(fun() -> exit({?MODULE, final_op(C, Op, Node)}) end),
+    receive
+        {'DOWN', Ref, process, Pid, {?MODULE, Final}} -> Final
+    after stop_margin(C) ->
+            exit(Pid, kill),
+            receive {'DOWN', Ref, process, Pid, _} -> ok end,
+            _ = ticksplit_ops:note(Rec, "workload: final ~s on ~s did not end in time (stuck in open, invoke "
+                                        "or close); killed", [F, Node]),
+            with_key(#{f => F, node => Node, outcome => {error, stuck}}, Key)
+    end.
 
 final_op(#{recorder := Rec, client := {Mod, COpts}} = C, {F, G, Key}, Node) ->
     P = ticksplit_ops:next_process(Rec),
@@ -442,16 +464,14 @@ final_op(#{recorder := Rec, client := {Mod, COpts}} = C, {F, G, Key}, Node) ->
                       close_client(Mod, CS),
                       O;
                   {error, Why} ->
-                      _ = ticksplit_ops:note(Rec, iolist_to_binary(
-                                                    io_lib:format("workload: final ~s on ~s not run: open failed: ~0tp",
-                                                                  [F, Node, Why]))),
+                      _ = ticksplit_ops:note(Rec, "workload: final ~s on ~s not run: open failed: ~0tp",
+                                             [F, Node, Why]),
                       {error, {client_open, Node, Why}}
               end,
-    Final = #{f => F, node => Node, outcome => Outcome},
-    case Key of
-        {key, K} -> Final#{key => K};
-        none -> Final
-    end.
+    with_key(#{f => F, node => Node, outcome => Outcome}, Key).
+
+with_key(Final, {key, K}) -> Final#{key => K};
+with_key(Final, none) -> Final.
 
 %%% Clients
 
@@ -537,9 +557,7 @@ operation(#{recorder := Rec, timeout_ms := T}, P, F, V, Key, Node, Mod, CS) ->
     end.
 
 note_open_failed(#{recorder := Rec}, Node, Why) ->
-    ticksplit_ops:note(Rec, iolist_to_binary(
-                              io_lib:format("workload: reopening a client on ~s failed: ~0tp; retrying",
-                                            [Node, Why]))).
+    ticksplit_ops:note(Rec, "workload: reopening a client on ~s failed: ~0tp; retrying", [Node, Why]).
 
 open_client(Mod, Node, COpts) ->
     try Mod:open(Node, COpts) of

@@ -38,7 +38,7 @@ end_per_testcase(Case, Config) ->
     mesh(Nodes),
     case Case of
         gen_server_register_stays_linearizable -> ticksplit_register_server:stop(hd(Nodes), ?REGISTER);
-        mnesia_register_loses_writes -> ticksplit_mnesia_client:teardown(Nodes, ?TABLE)
+        mnesia_register_loses_writes -> ok = ticksplit_mnesia_client:teardown(Nodes, ?TABLE)
     end,
     ok.
 

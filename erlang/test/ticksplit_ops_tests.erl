@@ -130,6 +130,23 @@ with_timeout_kills_the_operation_test() ->
                        <<"node">> := <<"app@198.51.100.11">>}, Info)
     end).
 
+%% A caller killed mid-operation (a worker the workload gives up on) takes the operation with it.
+with_operation_ends_with_its_caller_test() ->
+    with_file(fun(File) ->
+        {ok, R} = ticksplit_ops:open(File),
+        Self = self(),
+        Slow = fun() -> Self ! {running, self()}, receive never -> {ok, x} end end,
+        {Caller, CRef} = spawn_monitor(fun() -> ticksplit_ops:with(R, 0, write, 1, Slow, #{timeout_ms => 60000}) end),
+        Op = receive {running, P} -> P end,
+        ORef = monitor(process, Op),
+        exit(Caller, kill),
+        receive {'DOWN', CRef, process, Caller, killed} -> ok end,
+        receive {'DOWN', ORef, process, Op, Why} -> ?assertEqual(killed, Why)
+        after 5000 -> ?assert(false)   % the operation outlived its caller
+        end,
+        ok = ticksplit_ops:close(R)
+    end).
+
 with_unencodable_result_is_info_test() ->
     with_file(fun(File) ->
         {ok, R} = ticksplit_ops:open(File),

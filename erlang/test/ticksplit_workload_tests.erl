@@ -149,22 +149,33 @@ reopen_failure_test() ->
         ?assertMatch([#{<<"text">> := <<"workload: reopening a client on ", _/binary>>}], notes(lines(File)))
     end).
 
-%% A client stuck reopening is killed after the run's end and its grace (5 s).
-stuck_client_is_killed_test_() ->
-    {timeout, 30, fun() ->
-        with_run(fun(File, Tab) ->
-            Opens = atomics:new(1, []),
-            OpenHangs = fun() -> atomics:add_get(Opens, 1, 1) > 1 andalso hang end,
-            {ok, #{ops := 1, info := 1}} =
-                ticksplit_workload:run(#{client => ?CLIENT(#{table => Tab, open_fails => OpenHangs,
-                                                             slow => fun(_) -> true end}),
-                                         nodes => [node()], clients => 1, rate => 50,
-                                         duration_ms => 100, timeout_ms => 20, history => File,
-                                         ops => [{1, write, 1}]}),
-            ?assertMatch([#{<<"text">> := <<"workload: 1 client(s) did not stop in time", _/binary>>}],
-                         notes(lines(File)))
-        end)
-    end}.
+%% A client stuck reopening is killed after the run's end and its grace.
+stuck_client_is_killed_test() ->
+    with_run(fun(File, Tab) ->
+        Opens = atomics:new(1, []),
+        OpenHangs = fun() -> atomics:add_get(Opens, 1, 1) > 1 andalso hang end,
+        {ok, #{ops := 1, info := 1}} =
+            ticksplit_workload:run(#{client => ?CLIENT(#{table => Tab, open_fails => OpenHangs,
+                                                         slow => fun(_) -> true end}),
+                                     nodes => [node()], clients => 1, rate => 50,
+                                     duration_ms => 100, timeout_ms => 20, stop_grace_ms => 200,
+                                     history => File, ops => [{1, write, 1}]}),
+        ?assertMatch([#{<<"text">> := <<"workload: 1 client(s) did not stop in time", _/binary>>}],
+                     notes(lines(File)))
+    end).
+
+%% A final operation whose client hangs opening is killed the same way: the run still returns.
+stuck_final_operation_is_killed_test() ->
+    with_run(fun(File, Tab) ->
+        Opens = atomics:new(1, []),
+        OpenHangs = fun() -> atomics:add_get(Opens, 1, 1) > 1 andalso hang end,
+        {ok, #{final := [#{f := read, outcome := {error, stuck}}]}} =
+            ticksplit_workload:run(#{client => ?CLIENT(#{table => Tab, open_fails => OpenHangs}),
+                                     nodes => [node()], clients => 1, rate => 50, duration_ms => 100,
+                                     timeout_ms => 20, stop_grace_ms => 200, history => File,
+                                     ops => [{1, read, null}], final => [{read, null}]}),
+        ?assertMatch([_ | _], [T || #{<<"text">> := <<"workload: final read on ", _/binary>> = T} <- notes(lines(File))])
+    end).
 
 %% A shared recorder: the second run's processes follow the first's; the recorder stays open.
 shared_recorder_test() ->

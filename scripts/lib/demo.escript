@@ -1,7 +1,8 @@
 #!/usr/bin/env escript
 %%! -hidden
 %% The demo's driver (scripts/demo), run in the control namespace as a hidden node:
-%%   demo.escript start          loads demo_singleton onto the app nodes, starts it on
+%%   demo.escript start EBIN     loads demo_singleton (and the ticksplit_register_server it
+%%                               answers register requests with) onto the app nodes, starts it on
 %%                               app@198.51.100.11 first (so the singleton lives there), then
 %%                               on the others
 %%   demo.escript workload EBIN OPS STOP
@@ -21,10 +22,12 @@
 
 -define(HOSTS, [1, 2, 3]).
 
-main(["start"]) ->
+main(["start", Ebin]) ->
     start_dist("demo_"),
-    load_module(),
+    true = code:add_patha(Ebin),
     Nodes = [app(I) || I <- ?HOSTS],
+    ok = ticksplit_workload:load_modules(Nodes, [ticksplit_register_server]),   % the register protocol
+    load_module(),
     {ok, _} = rpc:call(app(1), demo_singleton, start, [Nodes, 100]),
     await(fun() -> is_pid(rpc:call(app(1), demo_singleton, whereis, [])) end, singleton_started),
     [{ok, _} = rpc:call(app(I), demo_singleton, start, [Nodes, 100]) || I <- tl(?HOSTS)],
@@ -55,7 +58,7 @@ main(["report", FaultsFile, VerdictFile]) ->
     report(Log, Faults, rpc:call(app(1), demo_singleton, whereis, []), string:trim(Verdict));
 
 main(_) ->
-    io:format(standard_error, "usage: demo.escript start | workload EBIN OPS STOP | report FAULTS VERDICT~n", []),
+    io:format(standard_error, "usage: demo.escript start EBIN | workload EBIN OPS STOP | report FAULTS VERDICT~n", []),
     halt(2).
 
 load_module() ->

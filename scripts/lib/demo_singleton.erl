@@ -69,31 +69,24 @@ create(Mine) ->
 
 %% The singleton's work: a job every ?JOB_MS, counted (work done twice is the harm of a
 %% split brain). It also holds registers (one per key) that clients read and write through
-%% global (ticksplit_register_client with target {global, demo_singleton}), in the protocol of
-%% ticksplit_register_server: a singleton created during a split starts with none set, and
-%% the one global kills after the heal takes its writes with it.
+%% global (ticksplit_register_client with target {global, demo_singleton}), answered by
+%% ticksplit_register_server's own handle_call (the demo loads it onto the nodes): a singleton
+%% created during a split starts with none set, and the one global kills after the heal takes
+%% its writes with it.
 job() ->
-    job(#{}, erlang:monotonic_time(millisecond)).
+    {ok, Regs} = ticksplit_register_server:init([]),
+    job(Regs, erlang:monotonic_time(millisecond)).
 
 job(Regs, Next) ->
     receive
         {'$gen_call', From, Request} ->
-            {Reply, Regs1} = register_op(Request, Regs),
+            {reply, Reply, Regs1} = ticksplit_register_server:handle_call(Request, From, Regs),
             gen_server:reply(From, Reply),
             job(Regs1, Next)
     after max(0, Next - erlang:monotonic_time(millisecond)) ->
             ets:update_counter(?TAB, {job_runs, self()}, 1, {{job_runs, self()}, 0}),
             job(Regs, Next + ?JOB_MS)
     end.
-
-register_op({read, K}, Regs) -> {{ok, maps:get(K, Regs, null)}, Regs};
-register_op({write, K, V}, Regs) -> {ok, Regs#{K => V}};
-register_op({cas, K, From, To}, Regs) ->
-    case maps:get(K, Regs, null) of
-        From -> {ok, Regs#{K => To}};
-        _ -> {{error, mismatch}, Regs}
-    end;
-register_op(Other, Regs) -> {{error, {unknown_request, Other}}, Regs}.
 
 job_runs(Pid) ->
     case ets:lookup(?TAB, {job_runs, Pid}) of
