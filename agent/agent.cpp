@@ -1,5 +1,7 @@
 #include "agent/agent.hpp"
 
+#include <fcntl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -13,9 +15,25 @@ namespace ticksplit::agent {
 
 namespace {
 
-constexpr unsigned kAcceptTimeoutMs = 500;
-constexpr unsigned kReceiveTimeoutMs = 500;
 constexpr auto kRepublishDelay = std::chrono::seconds(1);
+// A handshake is four small messages; a real node finishes in milliseconds, and Erlang's own
+// net_setuptime is 7 s. Past this a client is dropped, and while this many are still shaking
+// hands new ones are refused at once (docs/agent-limits.md).
+constexpr auto kHandshakeDeadline = std::chrono::seconds(3);
+constexpr std::size_t kMaxHandshakes = 16;
+// Connections accepted per readiness of the listening socket, so a flood cannot keep the loop
+// from the connections it already has.
+constexpr int kAcceptsPerTurn = 16;
+constexpr std::chrono::seconds kPeerWarningPeriod{10};
+
+std::uint32_t random_challenge() {
+  std::uint32_t c = 0;
+  // getrandom on 4 bytes never blocks once the pool is initialised, which it is by the
+  // time a daemon runs; a short read falls back on the clock's low bits mixed in.
+  if (::getrandom(&c, sizeof c, GRND_NONBLOCK) != sizeof c)
+    c ^= static_cast<std::uint32_t>(clock::Monotonic::now().time_since_epoch().count());
+  return c;
+}
 
 Fd make_signalfd() {
   sigset_t set;
@@ -56,6 +74,9 @@ Agent::Agent(Options options)
       signals_(make_signalfd()) {
   // ei writes tick answers to sockets the peer may have closed; that must not kill us.
   std::signal(SIGPIPE, SIG_IGN);
+  // Accepting must never wait: readiness can vanish (a client that reset) before accept4.
+  if (const int fl = ::fcntl(cnode_.listen_fd(), F_GETFL); fl < 0 || ::fcntl(cnode_.listen_fd(), F_SETFL, fl | O_NONBLOCK) < 0)
+    throw ConfigError(system_error("making the listening socket non-blocking", errno).message);
   if (auto s = cnode_.publish(); !s) throw ConfigError(s.error().message);
   for (const auto& n : opts_.nodes) locals_.emplace_back(n);
   spdlog::info("agent {} listening on port {}, registered with epmd", opts_.name, cnode_.port());
@@ -85,7 +106,13 @@ int Agent::run() {
       } else if (p.fd == cnode_.epmd_fd()) {
         on_epmd_ready();
       } else if (conns_.count(p.fd)) {
-        on_connection_ready(p.fd);
+        on_connection_ready(p.fd, p.revents);
+      } else {
+        for (auto& [node, d] : dials_)
+          if (d->event_fd() == p.fd) {
+            on_dialed(node);  // erases the dialer
+            break;
+          }
       }
     }
   }
@@ -99,18 +126,37 @@ std::vector<pollfd> Agent::poll_set() const {
   fds.push_back({timer_.get(), POLLIN, 0});
   fds.push_back({cnode_.listen_fd(), POLLIN, 0});
   if (cnode_.published()) fds.push_back({cnode_.epmd_fd(), POLLIN, 0});
-  for (const auto& [fd, conn] : conns_) fds.push_back({fd, POLLIN, 0});
+  for (const auto& [fd, conn] : conns_) fds.push_back({fd, conn->poll_events(), 0});
+  for (const auto& [node, d] : dials_) fds.push_back({d->event_fd(), POLLIN, 0});
   return fds;
 }
 
 void Agent::on_listen_ready() {
-  auto conn = cnode_.accept(kAcceptTimeoutMs);
-  if (!conn) {
-    spdlog::warn("{}, ignoring", conn.error().message);
-    return;
+  for (int i = 0; i < kAcceptsPerTurn; ++i) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    const int fd = ::accept4(cnode_.listen_fd(), reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) warn_peer("accept", system_error("accept", errno).message);
+      return;
+    }
+    if (handshaking() >= kMaxHandshakes) {
+      ::close(fd);
+      if (auto held = handshake_warnings_.allow(clock::Monotonic::now()))
+        spdlog::warn("refused a connection: {} already in handshake ({} similar held back)", kMaxHandshakes, *held);
+      continue;
+    }
+    cnode::Identity us{cnode_.name(), cnode_.ec()->ei_connect_cookie, cnode_.ec()->creation};
+    auto stream = cnode::Stream::accepted(fd, cnode::AcceptHandshake(std::move(us), random_challenge()),
+                                          clock::Monotonic::now() + kHandshakeDeadline);
+    conns_.emplace(fd, std::move(stream));
   }
-  spdlog::debug("accepted connection from {}", (*conn)->node());
-  adopt(std::move(conn).value());
+}
+
+std::size_t Agent::handshaking() const {
+  std::size_t n = 0;
+  for (const auto& [fd, s] : conns_) n += s->open() ? 0 : 1;
+  return n;
 }
 
 // After the registration reply epmd stays silent, so readable means either leftover reply
@@ -125,16 +171,49 @@ void Agent::on_epmd_ready() {
   republish_at_ = clock::Monotonic::now() + kRepublishDelay;
 }
 
-void Agent::on_connection_ready(int fd) {
-  auto& conn = *conns_.at(fd);
-  erlang_msg msg{};
-  ei::XBuff payload;
-  auto got = conn.receive(msg, payload, kReceiveTimeoutMs);
-  if (!got) {
-    drop_connection(fd, got.error().message);
-    return;
+void Agent::on_connection_ready(int fd, short revents) {
+  auto* conn = conns_.at(fd).get();
+  if ((revents & POLLOUT) != 0)
+    if (auto s = conn->on_writable(); !s) return drop_connection(fd, s.error().message);
+  if ((revents & (POLLIN | POLLHUP | POLLERR)) == 0) return;
+  const bool was_open = conn->open();
+  auto got = conn->on_readable();
+  if (!got) return was_open ? drop_connection(fd, got.error().message) : refuse_handshake(fd, got.error().message);
+  if (!was_open && conn->open()) adopt(fd);
+  for (const auto& m : *got) {
+    // Handling a message may drop connections, this one included.
+    auto it = conns_.find(fd);
+    if (it == conns_.end() || it->second.get() != conn) return;
+    on_message(*conn, m);
   }
-  if (*got == cnode::Connection::Got::message) on_message(conn, msg, payload);
+}
+
+void Agent::refuse_handshake(int fd, const std::string& why) {
+  const auto& conn = *conns_.at(fd);
+  const auto from = conn.peer_address() ? conn.peer_address()->to_string() : std::string("?");
+  if (auto held = handshake_warnings_.allow(clock::Monotonic::now()))
+    spdlog::warn("dropped a connection from {} in handshake: {} ({} similar held back)", from,
+                 ei::log_text(ei::binary(why)), *held);
+  conns_.erase(fd);
+}
+
+void Agent::expire_handshakes(clock::Monotonic::time_point now) {
+  std::vector<int> late;
+  for (const auto& [fd, s] : conns_)
+    if (!s->open() && s->deadline() <= now) late.push_back(fd);
+  for (int fd : late) refuse_handshake(fd, "not done within its deadline");
+}
+
+// One throttle per kind of warning (a fixed set, named in the code), so one flood does not
+// hide the first warning of another kind.
+void Agent::warn_peer(const char* kind, const std::string& text) {
+  auto& throttle = peer_warnings_.try_emplace(kind, kPeerWarningPeriod).first->second;
+  if (auto held = throttle.allow(clock::Monotonic::now())) {
+    if (*held > 0)
+      spdlog::warn("{} ({} similar warnings held back)", text, *held);
+    else
+      spdlog::warn("{}", text);
+  }
 }
 
 void Agent::on_timer() {
@@ -144,12 +223,17 @@ void Agent::on_timer() {
   engine_->tick(events);
   record(std::move(events));
   const auto now = clock::Monotonic::now();
+  expire_handshakes(now);
   for (auto& n : locals_) {
     if (n.deadline > now) continue;
-    if (n.state == LocalNode::State::down)
+    if (n.state == LocalNode::State::down) {
       attempt_join(n);
-    else if (n.state == LocalNode::State::installing)
+    } else if (n.state == LocalNode::State::connecting) {
+      dials_.erase(n.name);  // its thread closes what it may still connect
+      node_failed(n, "connecting timed out");
+    } else if (n.state == LocalNode::State::installing) {
       drop_connection(n.fd, "watcher install timed out");
+    }
   }
   if (!cnode_.published() && republish_at_ <= now) {
     if (auto s = cnode_.publish(); !s) {
@@ -170,6 +254,8 @@ void Agent::arm_timer() {
   for (const auto& n : locals_)
     if (n.state != LocalNode::State::ready) consider(n.deadline);
   if (!cnode_.published()) consider(republish_at_);
+  for (const auto& [fd, c] : conns_)
+    if (!c->open()) consider(c->deadline());
   // steady_clock is CLOCK_MONOTONIC, the clock of the engine's windows
   if (auto due = engine_->next_due_ns()) consider(clock::Monotonic::time_point(std::chrono::nanoseconds(*due)));
   itimerspec spec{};
@@ -181,24 +267,27 @@ void Agent::arm_timer() {
   timerfd_settime(timer_.get(), TFD_TIMER_ABSTIME, &spec, nullptr);
 }
 
-void Agent::adopt(std::unique_ptr<cnode::Connection> conn) {
+// A connection whose handshake completed, or that a Dialer made.
+void Agent::adopt(int fd) {
+  auto* conn = conns_.at(fd).get();
   // A node that reconnects before we noticed its old connection die replaces it.
-  for (auto& [fd, old] : conns_)
-    if (old->node() == conn->node()) {
-      drop_connection(fd, "replaced by a new connection");
+  for (auto& [other, old] : conns_)
+    if (other != fd && old->open() && old->node() == conn->node()) {
+      drop_connection(other, "replaced by a new connection");
       break;
     }
-  auto* raw = conn.get();
-  conns_.emplace(raw->fd(), std::move(conn));
-  if (auto* n = local_by_name(raw->node()); n != nullptr && n->state == LocalNode::State::down) {
-    n->fd = raw->fd();
-    start_install(*n);
-  }
+  spdlog::debug("connection from {} open", conn->node());
+  auto* n = local_by_name(conn->node());
+  if (n == nullptr || (n->state != LocalNode::State::down && n->state != LocalNode::State::connecting)) return;
+  dials_.erase(n->name);  // it reached us first
+  n->fd = fd;
+  start_install(*n);
 }
 
 void Agent::drop_connection(int fd, const std::string& why) {
   auto it = conns_.find(fd);
   if (it == conns_.end()) return;
+  if (!it->second->open()) return refuse_handshake(fd, why);  // its claimed name proves nothing
   const std::string node = it->second->node();
   conns_.erase(it);
   if (auto dropped = subscribers_.remove_node(node); dropped > 0)
@@ -211,12 +300,12 @@ void Agent::drop_connection(int fd, const std::string& why) {
   if (auto* n = local_by_fd(fd))
     node_failed(*n, why);
   else
-    spdlog::debug("connection from {} closed: {}", node, why);
+    spdlog::info("connection from {} closed: {}", node, why);
 }
 
-cnode::Connection* Agent::connection_to(const std::string& node) {
+cnode::Stream* Agent::connection_to(const std::string& node) {
   for (auto& [fd, conn] : conns_)
-    if (conn->node() == node) return conn.get();
+    if (conn->open() && conn->node() == node) return conn.get();
   return nullptr;
 }
 
@@ -230,7 +319,10 @@ void Agent::shutdown() {
   record(std::move(events));
   engine_.reset();
   backend_.reset();  // removes the filters (and the clsact qdisc if we made it)
+  // Replies and events still queued get one last chance to leave.
+  for (auto& [fd, conn] : conns_) (void)conn->on_writable();
   conns_.clear();
+  dials_.clear();
   spdlog::info("agent {} stopped", opts_.name);
 }
 

@@ -1,5 +1,7 @@
 // The agent daemon: one poll loop over the listening socket, the epmd registration, every
-// distribution connection, a timerfd and a signalfd. No threads, no locks.
+// distribution connection, a timerfd and a signalfd. Nothing in it blocks on a peer: sockets
+// are non-blocking, handshakes are state machines with a deadline, and connecting to a local
+// node runs on a Dialer's thread (which never touches the agent's state).
 #pragma once
 
 #include <poll.h>
@@ -10,12 +12,15 @@
 #include <vector>
 
 #include "common/cnode/cnode.hpp"
+#include "common/cnode/dialer.hpp"
+#include "common/cnode/stream.hpp"
 #include "agent/event_log.hpp"
 #include "agent/fault/engine.hpp"
 #include "agent/fault/kernel_backend.hpp"
 #include "agent/local_node.hpp"
 #include "agent/options.hpp"
 #include "agent/subscribers.hpp"
+#include "agent/throttle.hpp"
 #include "common/fd.hpp"
 #include "common/proto/reply.hpp"
 
@@ -34,16 +39,20 @@ class Agent {
   std::vector<pollfd> poll_set() const;
   void on_listen_ready();
   void on_epmd_ready();
-  void on_connection_ready(int fd);
+  void on_connection_ready(int fd, short revents);
   void on_timer();
+  void expire_handshakes(clock::Monotonic::time_point now);
   void arm_timer();
-  void adopt(std::unique_ptr<cnode::Connection> conn);
+  void adopt(int fd);
   void drop_connection(int fd, const std::string& why);
-  cnode::Connection* connection_to(const std::string& node);
+  void refuse_handshake(int fd, const std::string& why);
+  [[nodiscard]] std::size_t handshaking() const;
+  cnode::Stream* connection_to(const std::string& node);
   void shutdown();
 
   // agent_nodes.cpp: joining local nodes, the watcher
   void attempt_join(LocalNode& n);
+  void on_dialed(const std::string& name);
   void start_install(LocalNode& n);
   void send_install_step(LocalNode& n);
   void on_rex(LocalNode& n, const ei::Term& reply);
@@ -52,8 +61,9 @@ class Agent {
   LocalNode* local_by_name(const std::string& name);
 
   // agent_requests.cpp: messages and the gen_server protocol
-  void on_message(cnode::Connection& conn, const erlang_msg& msg, const ei::XBuff& payload);
-  void on_gen_call(cnode::Connection& conn, const std::string& to_name, const ei::Term& msg);
+  void on_message(cnode::Stream& conn, const cnode::Message& msg);
+  void on_gen_call(cnode::Stream& conn, const std::string& to_name, const ei::Term& msg);
+  void warn_peer(const char* kind, const std::string& text);
   ei::Term handle_request(const ei::Term& request, const std::string& from_node);
   ei::Term partition(const proto::PartitionRequest& r, const std::string& from_node);
   void record(proto::Event e);
@@ -65,7 +75,10 @@ class Agent {
   std::unique_ptr<fault::Engine> engine_;
   cnode::CNode cnode_;
   std::vector<LocalNode> locals_;
-  std::map<int, std::unique_ptr<cnode::Connection>> conns_;
+  std::map<int, std::unique_ptr<cnode::Stream>> conns_;  // open and still in handshake
+  std::map<std::string, std::unique_ptr<cnode::Dialer>> dials_;  // by local node
+  Throttle handshake_warnings_{std::chrono::seconds(10)};
+  std::map<std::string, Throttle> peer_warnings_;  // by kind
   EventLog log_;
   Subscribers subscribers_;
   Fd timer_;

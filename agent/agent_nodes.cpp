@@ -1,13 +1,15 @@
-// Joining local nodes: connect, ship and start the watcher, retry with backoff.
+// Joining local nodes: connect (on a Dialer's thread), ship and start the watcher, retry
+// with backoff.
 #include <spdlog/spdlog.h>
 
 #include "agent/agent.hpp"
 #include "agent/watcher.hpp"
+#include "common/ei/encode.hpp"
 
 namespace ticksplit::agent {
 
 namespace {
-constexpr unsigned kConnectTimeoutMs = 1000;
+constexpr unsigned kConnectStepTimeoutMs = 1000;  // each of ei's steps; the whole is LocalNode::connect_timeout
 }
 
 LocalNode* Agent::local_by_fd(int fd) {
@@ -24,19 +26,34 @@ LocalNode* Agent::local_by_name(const std::string& name) {
 
 // A node that connects to us first is joined through adopt() instead.
 void Agent::attempt_join(LocalNode& n) {
-  auto conn = cnode_.connect(n.name, kConnectTimeoutMs);
-  if (!conn) {
-    n.failed(clock::Monotonic::now());
-    // Loud once per outage, quiet while retrying: a wrong cookie or a node that is not up
-    // must be visible without filling the log every 2 s.
-    if (n.failures == 1)
-      spdlog::warn("{} (is the node up? does the cookie match?); retrying with backoff", conn.error().message);
-    else
-      spdlog::debug("{}; retrying", conn.error().message);
+  n.state = LocalNode::State::connecting;
+  n.deadline = clock::Monotonic::now() + LocalNode::connect_timeout;
+  dials_.insert_or_assign(n.name, std::make_unique<cnode::Dialer>(*cnode_.ec(), n.name, kConnectStepTimeoutMs));
+}
+
+void Agent::on_dialed(const std::string& name) {
+  const std::string node = name;  // `name` may be the key erased below
+  auto it = dials_.find(node);
+  auto fd = it->second->take();
+  dials_.erase(it);
+  auto* n = local_by_name(node);
+  if (n == nullptr || n->state != LocalNode::State::connecting) {
+    if (fd) ei_close_connection(*fd);  // it reached us first, or we gave up
     return;
   }
-  spdlog::debug("connected to {}", n.name);
-  adopt(std::move(conn).value());  // starts the install through start_install
+  if (!fd) {
+    n->failed(clock::Monotonic::now());
+    // Loud once per outage, quiet while retrying: a wrong cookie or a node that is not up
+    // must be visible without filling the log every 2 s.
+    if (n->failures == 1)
+      spdlog::warn("{} (is the node up? does the cookie match?); retrying with backoff", fd.error().message);
+    else
+      spdlog::debug("{}; retrying", fd.error().message);
+    return;
+  }
+  spdlog::debug("connected to {}", node);
+  conns_.emplace(*fd, cnode::Stream::connected(*fd, node));
+  adopt(*fd);  // starts the install through start_install
 }
 
 void Agent::start_install(LocalNode& n) {
@@ -49,7 +66,13 @@ void Agent::send_install_step(LocalNode& n) {
   const auto call = watcher::call_for(n.step, opts_.name, "ticksplit");
   n.deadline = clock::Monotonic::now() + LocalNode::rpc_timeout;
   auto* conn = conns_.at(n.fd).get();
-  if (auto s = conn->rpc(cnode_.ec(), call.mod, call.fun, call.args); !s) drop_connection(n.fd, s.error().message);
+  // What ei_rpc_to sends: {Self, {call, Mod, Fun, Args, user}} to rex; the reply comes to
+  // Self as {rex, Reply}.
+  const auto self = cnode_.self();
+  auto msg = ei::encode(ei::tuple(
+      {ei::Term(self), ei::tuple({ei::atom("call"), ei::atom(call.mod), ei::atom(call.fun), call.args, ei::atom("user")})}));
+  if (!msg) return drop_connection(n.fd, msg.error().message);
+  if (auto s = conn->reg_send(self, "rex", *msg); !s) drop_connection(n.fd, s.error().message);
 }
 
 void Agent::on_rex(LocalNode& n, const ei::Term& reply) {

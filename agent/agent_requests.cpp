@@ -18,47 +18,46 @@ using ei::atom;
 using ei::Term;
 
 namespace {
-constexpr unsigned kSendTimeoutMs = 1000;
 constexpr std::size_t kEventsPerReply = 1000;
 const char* const kRegName = "ticksplit";
 }  // namespace
 
-void Agent::on_message(cnode::Connection& conn, const erlang_msg& msg, const ei::XBuff& payload) {
-  if (msg.msgtype != ERL_SEND && msg.msgtype != ERL_REG_SEND) {
+void Agent::on_message(cnode::Stream& conn, const cnode::Message& msg) {
+  if (msg.payload.empty()) {
     // links, monitors (gen_server:call monitors us), exits: nothing to do for a C-node
-    spdlog::debug("control message {} from {}, ignoring", msg.msgtype, conn.node());
+    spdlog::debug("control message {} from {}, ignoring", msg.op, conn.node());
     return;
   }
-  auto term = ei::decode(payload.bytes());
+  auto term = ei::decode(msg.payload.data(), msg.payload.size());
   if (!term) {
-    spdlog::warn("undecodable message from {}: {}, dropping", conn.node(), term.error().message);
+    warn_peer("undecodable", "undecodable message from " + conn.node() + ": " + term.error().message + ", dropping");
     return;
   }
-  if (msg.msgtype == ERL_SEND) {  // to our pid: only RPC replies are expected
+  if (!msg.from) {  // SEND to our pid: only RPC replies are expected
     const auto* rex = term->tuple_of(2);
     auto* n = local_by_fd(conn.fd());
     if (rex != nullptr && (*rex)[0].is_atom("rex") && n != nullptr) return on_rex(*n, (*rex)[1]);
-    spdlog::warn("unexpected message from {}: {}, dropping", conn.node(), ei::log_text(*term));
+    warn_peer("unexpected", "unexpected message from " + conn.node() + ": " + ei::log_text(*term) + ", dropping");
     return;
   }
-  const std::string to = msg.toname;
+  const std::string& to = msg.to_name;
   if (to == kRegName && watcher::is_watcher_message(*term)) {
     // Only a joined local node's own watcher may report what that node saw.
     auto e = watcher::to_event(*term);
     const auto* n = local_by_fd(conn.fd());
     if (e && n != nullptr && e->field("observer")->is_atom(n->name)) return record(std::move(e).value());
-    spdlog::warn("bad watcher message from {}: {}, dropping", conn.node(), ei::log_text(*term));
+    warn_peer("watcher", "bad watcher message from " + conn.node() + ": " + ei::log_text(*term) + ", dropping");
     return;
   }
   if ((to == kRegName || to == "net_kernel") && proto::is_gen_call(*term)) return on_gen_call(conn, to, *term);
-  spdlog::warn("message from {} to '{}' that this agent does not serve: {}, dropping", conn.node(), to,
-               ei::log_text(*term));
+  warn_peer(to == kRegName ? "not_a_call" : "unserved_name", "message from " + conn.node() + " to '" + ei::log_text(ei::atom(to)) +
+            "' that this agent does not serve: " + ei::log_text(*term) + ", dropping");
 }
 
-void Agent::on_gen_call(cnode::Connection& conn, const std::string& to_name, const Term& msg) {
+void Agent::on_gen_call(cnode::Stream& conn, const std::string& to_name, const Term& msg) {
   auto call = proto::parse_gen_call(msg);
   if (!call) {
-    spdlog::warn("{} from {}, dropping (no one to answer)", call.error().message, conn.node());
+    warn_peer("bad_call", call.error().message + " from " + conn.node() + ", dropping (no one to answer)");
     return;
   }
   // Handling may drop connections (a failed event send), so `conn` is not used after it.
@@ -68,7 +67,7 @@ void Agent::on_gen_call(cnode::Connection& conn, const std::string& to_name, con
   // instead of the requester's). Erlang never relays messages, so a real call's From is
   // always of the node it arrived from.
   if (call->from.node != via) {
-    spdlog::warn("call from {} with a From of {}, refusing (forged)", via, ei::log_text(call->from));
+    warn_peer("forged", "call from " + via + " with a From of " + ei::log_text(call->from) + ", refusing (forged)");
     return;
   }
   Term reply;
@@ -86,8 +85,12 @@ void Agent::on_gen_call(cnode::Connection& conn, const std::string& to_name, con
     spdlog::warn("reply to {} dropped: its connection is gone", ei::log_text(call->from));
     return;
   }
-  if (auto s = target->send(call->from, proto::gen_reply_term(call->tag, std::move(reply)), kSendTimeoutMs); !s)
-    drop_connection(target->fd(), s.error().message);
+  auto encoded = ei::encode(proto::gen_reply_term(call->tag, std::move(reply)));
+  if (!encoded) {
+    spdlog::error("cannot encode a reply: {}", encoded.error().message);
+    return;
+  }
+  if (auto s = target->send(call->from, *encoded); !s) drop_connection(target->fd(), s.error().message);
 }
 
 Term Agent::handle_request(const Term& request, const std::string& from_node) {
@@ -183,7 +186,9 @@ void Agent::record(proto::Event e) {
   for (const auto& pid : subscribers_.all()) {
     auto* conn = connection_to(pid.node);
     if (conn == nullptr) continue;  // its node is gone; drop_connection already removed it
-    if (auto s = conn->send(pid, *msg, kSendTimeoutMs); !s) broken.push_back(conn->fd());
+    // Queued, never waited for: a subscriber that stops reading is dropped once its queue
+    // passes Stream::max_queued, and the others go on.
+    if (auto s = conn->send(pid, *msg); !s) broken.push_back(conn->fd());
   }
   for (int fd : broken) drop_connection(fd, "sending an event failed");
 }

@@ -15,12 +15,14 @@ namespace ticksplit::agent {
 struct LocalNode {
   enum class State {
     down,        // not connected; retry at `deadline`
+    connecting,  // a Dialer is at work; give up at `deadline`
     installing,  // connected, shipping and starting the watcher (at `step`)
     ready,       // watcher running, events flowing
   };
   static constexpr std::chrono::milliseconds first_backoff{100};
   static constexpr std::chrono::milliseconds max_backoff{2000};
   static constexpr std::chrono::milliseconds rpc_timeout{5000};
+  static constexpr std::chrono::milliseconds connect_timeout{5000};
 
   explicit LocalNode(std::string n) : name(std::move(n)) {}
 
@@ -28,7 +30,7 @@ struct LocalNode {
   State state = State::down;
   int fd = -1;  // the connection, while not down (owned by the agent's connection table)
   watcher::Step step = watcher::Step::check_loaded;
-  clock::Monotonic::time_point deadline{};  // next attempt (down), or RPC reply due (installing)
+  clock::Monotonic::time_point deadline{};  // next attempt (down), give up (connecting), RPC reply due (installing)
   std::chrono::milliseconds backoff = first_backoff;
   int failures = 0;  // attempts failed since the last successful join
   std::optional<std::int64_t> net_ticktime_ms;

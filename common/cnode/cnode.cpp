@@ -38,13 +38,6 @@ Status CNode::publish() {
   return success();
 }
 
-Result<std::unique_ptr<Connection>> CNode::accept(unsigned timeout_ms) {
-  ErlConnect conp{};
-  const int fd = ei_accept_tmo(&ec_, listen_.get(), &conp, timeout_ms);
-  if (fd < 0) return ei_error("accepting a distribution connection");
-  return std::make_unique<Connection>(fd, conp.nodename);
-}
-
 Result<std::unique_ptr<Connection>> CNode::connect(const std::string& node, unsigned timeout_ms) {
   std::vector<char> n(node.begin(), node.end());
   n.push_back('\0');

@@ -24,7 +24,6 @@ class CNode {
   void unpublish() { epmd_.reset(); }
   [[nodiscard]] bool published() const noexcept { return epmd_.valid(); }
 
-  Result<std::unique_ptr<Connection>> accept(unsigned timeout_ms);
   Result<std::unique_ptr<Connection>> connect(const std::string& node, unsigned timeout_ms);
 
   [[nodiscard]] int listen_fd() const noexcept { return listen_.get(); }

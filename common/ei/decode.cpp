@@ -392,18 +392,27 @@ Result<Term> Reader::term(int depth) {
 
 }  // namespace
 
-Result<Term> decode(std::span<const std::uint8_t> bytes, const DecodeLimits& limits) {
-  if (bytes.size() > limits.max_bytes)
-    return codec_error("message of " + std::to_string(bytes.size()) + " bytes, above the limit of " +
-                       std::to_string(limits.max_bytes));
+Result<Prefix> decode_prefix(std::span<const std::uint8_t> bytes, const DecodeLimits& limits) {
+  // The term may take at most max_bytes of what follows; one that needs more reads as cut.
+  bytes = bytes.first(std::min(bytes.size(), limits.max_bytes));
   Reader r(bytes, limits);
   std::uint8_t version = 0;
   if (!r.u8(version)) return codec_error("empty message");
   if (version != 131) return codec_error("bad version byte " + std::to_string(version));
   auto t = r.term(0);
-  if (!t) return t;
-  if (r.remaining() != 0) return codec_error(std::to_string(r.remaining()) + " trailing bytes after the term");
-  return t;
+  if (!t) return t.error();
+  return Prefix{std::move(t).value(), bytes.size() - r.remaining()};
+}
+
+Result<Term> decode(std::span<const std::uint8_t> bytes, const DecodeLimits& limits) {
+  if (bytes.size() > limits.max_bytes)
+    return codec_error("message of " + std::to_string(bytes.size()) + " bytes, above the limit of " +
+                       std::to_string(limits.max_bytes));
+  auto p = decode_prefix(bytes, limits);
+  if (!p) return p.error();
+  if (p->used != bytes.size())
+    return codec_error(std::to_string(bytes.size() - p->used) + " trailing bytes after the term");
+  return std::move(p->term);
 }
 
 Result<Term> decode(const char* data, std::size_t size, const DecodeLimits& limits) {

@@ -27,4 +27,13 @@ struct DecodeLimits {
 Result<Term> decode(std::span<const std::uint8_t> bytes, const DecodeLimits& limits = {});
 Result<Term> decode(const char* data, std::size_t size, const DecodeLimits& limits = {});
 
+// A message followed by more bytes (a distribution packet's control term, then its
+// message): the term and how many bytes, version included, it took. The term may take at most
+// limits.max_bytes; the bytes after it are not looked at.
+struct Prefix {
+  Term term;
+  std::size_t used = 0;
+};
+Result<Prefix> decode_prefix(std::span<const std::uint8_t> bytes, const DecodeLimits& limits = {});
+
 }  // namespace ticksplit::ei

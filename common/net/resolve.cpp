@@ -11,8 +11,6 @@
 
 namespace ticksplit::net {
 
-namespace {
-
 Cidr from_sockaddr(const sockaddr* sa) {
   Cidr c;
   c.family = sa->sa_family;
@@ -25,6 +23,8 @@ Cidr from_sockaddr(const sockaddr* sa) {
   }
   return normalised(c);  // a resolver or a socket may hand back ::ffff:a.b.c.d
 }
+
+namespace {
 
 void add_unique(std::vector<Cidr>& out, const Cidr& c) {
   if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);

@@ -10,6 +10,8 @@
 #include "common/error.hpp"
 #include "common/net/cidr.hpp"
 
+struct sockaddr;
+
 namespace ticksplit::net {
 
 // The host part of a node name ("app@198.51.100.11" -> "198.51.100.11"), or "" if none.
@@ -21,6 +23,9 @@ Result<std::vector<Cidr>> resolve_host(const std::string& host);
 
 // Every address of the block, if there are at most `limit`; an Error saying so otherwise.
 Result<std::vector<Cidr>> expand(const Cidr& block, std::size_t limit);
+
+// An AF_INET or AF_INET6 socket address as a full-length prefix, IPv4-mapped normalised.
+Cidr from_sockaddr(const sockaddr* sa);
 
 bool is_loopback(const Cidr& address) noexcept;
 

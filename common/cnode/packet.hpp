@@ -1,0 +1,40 @@
+// Distribution packets after the handshake, as pure functions over bytes: splitting a
+// stream into packets (4-byte length; length 0 is a tick), reading a pass-through packet's
+// control tuple and message, and framing the two messages the agent sends (SEND to a pid,
+// REG_SEND to a registered name). The wire format lives here and nowhere else.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/ei/term.hpp"
+#include "common/ei/xbuff.hpp"
+#include "common/error.hpp"
+
+namespace ticksplit::cnode {
+
+struct Packet {
+  bool tick = false;
+  std::string body;  // without the length; empty for a tick
+};
+
+// Takes the first whole packet off the front of `buf`, if there is one. A length above
+// dist::kMaxPacket is an error before anything of it is buffered.
+Result<std::optional<Packet>> take_packet(std::string& buf);
+
+struct Message {
+  std::int64_t op = 0;          // dist::op; other operations carry no message for us
+  std::optional<ei::Pid> from;  // REG_SEND's sender
+  std::string to_name;          // REG_SEND's registered name
+  std::string payload;          // the message, version byte first; empty if the op has none
+};
+
+Result<Message> parse_packet(std::string_view body);
+
+// Whole packets, length included, ready to write.
+Result<std::string> frame_send(const ei::Pid& to, const ei::XBuff& message);
+Result<std::string> frame_reg_send(const ei::Pid& from, const std::string& to_name, const ei::XBuff& message);
+
+}  // namespace ticksplit::cnode
