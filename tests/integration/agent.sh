@@ -19,6 +19,17 @@ case "$case" in
     escript_case "$case"
     ;;
 
+  slow_clients)
+    log=$state/h1/agent.log
+    before=$(wc -l <"$log")
+    escript_case slow_clients
+    dropped=$(tail -n +"$((before + 1))" "$log" | grep -c "in handshake" || true)
+    # 50 clients dropped or refused, one warning per 10 s: the log stays short
+    [ "$dropped" -ge 1 ] || fail "no dropped handshake was logged"
+    [ "$dropped" -le 3 ] || fail "$dropped warnings for dropped handshakes: not rate-limited"
+    echo "PASS slow_clients ($dropped warning line(s) for 51 clients)"
+    ;;
+
   bad_input)
     pid=$(cat "$state/h1/agent.pid")
     log=$state/h1/agent.log

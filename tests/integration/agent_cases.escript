@@ -157,6 +157,35 @@ run(one_watcher, []) ->
     expect(length(Downs) =:= 1, {duplicate_events, Downs}),
     restore_mesh();
 
+%% Clients without the cookie: 40 that connect and say nothing, 10 that trickle a handshake a
+%% byte every 400 ms (ei_accept_tmo's per-read timeout let those hold the loop 11 s), one with
+%% a wrong digest. Status calls must keep their latency meanwhile, and each client must be
+%% dropped by the total handshake deadline (3 s), not kept while it trickles.
+run(slow_clients, []) ->
+    {port, Port, _} = erl_epmd:port_please("ticksplit", {198, 51, 100, 11}),
+    {ok, _, Next} = call(?A1, {events, 0}),
+    Self = self(),
+    T0 = erlang:monotonic_time(millisecond),
+    Silent = [spawn_link(fun() -> Self ! {closed, self(), silent(Port)} end) || _ <- lists:seq(1, 40)],
+    Slow = [spawn_link(fun() -> Self ! {closed, self(), trickle(Port)} end) || _ <- lists:seq(1, 10)],
+    {error, closed} = wrong_cookie(Port),
+    Status = fun() -> {ok, _} = gen_server:call({ticksplit, ?A1}, status, 2000) end,
+    Lat = timings_for(Status, 4000),
+    Closed = [receive {closed, P, How} -> How after 6000 -> error({never_closed, P}) end || P <- Silent ++ Slow],
+    Held = lists:max([Ms || {_, Ms} <- Closed]),
+    io:format("~p status calls during the attack: max ~p us, p99 ~p us; "
+              "clients dropped after at most ~p ms (deadline 3000)~n",
+              [length(Lat), lists:last(Lat), pct(Lat, 99), Held]),
+    expect(lists:all(fun({How, _}) -> How =:= closed end, Closed), {not_closed, Closed}),
+    expect(Held < 3000 + 1000, {held_past_deadline, Held}),
+    expect(lists:last(Lat) < 100000, {timing, status_max_us, lists:last(Lat)}),
+    expect(erlang:monotonic_time(millisecond) - T0 < 8000, took_too_long),
+    {ok, Events, _} = call(?A1, {events, Next}),
+    Lost = [E || E = #{type := node_lost} <- Events],
+    expect(Lost =:= [], {node_link_lost, Lost}),
+    {ok, #{nodes := [#{connected := true}]}} = call(?A1, status),
+    ok;
+
 run(joined, [Agent]) ->
     await(fun() -> agent_joined(list_to_atom(Agent)) end, {agent_joined, Agent});
 
@@ -250,6 +279,54 @@ vanishing_caller() ->
 ghost_pid() ->
     Node = <<"ghost@198.51.100.99">>,
     binary_to_term(<<131, 88, 119, (byte_size(Node)), Node/binary, 1:32, 0:32, 1:32>>).
+
+%% Raw clients of the agent's distribution port, for slow_clients. Each returns {closed, Ms}:
+%% when the agent closed it, counted from its connect (a refusal at once counts as closed).
+silent(Port) ->
+    {ok, S} = gen_tcp:connect({198, 51, 100, 11}, Port, [binary, {active, false}]),
+    T0 = erlang:monotonic_time(millisecond),
+    closed_after(gen_tcp:recv(S, 0, 6000), T0).
+
+trickle(Port) ->
+    {ok, S} = gen_tcp:connect({198, 51, 100, 11}, Port, [binary, {active, false}]),
+    T0 = erlang:monotonic_time(millisecond),
+    ok = gen_tcp:send(S, <<0, 40>>),
+    trickle(S, T0, 0).
+trickle(S, T0, N) ->
+    case gen_tcp:send(S, <<"N">>) of
+        ok ->
+            case gen_tcp:recv(S, 0, 400) of
+                {error, timeout} when N < 30 -> trickle(S, T0, N + 1);
+                Other -> closed_after(Other, T0)
+            end;
+        {error, _} -> closed_after({error, closed}, T0)
+    end.
+
+closed_after({error, closed}, T0) -> {closed, erlang:monotonic_time(millisecond) - T0};
+closed_after(Other, T0) -> {Other, erlang:monotonic_time(millisecond) - T0}.
+
+%% A handshake that knows the protocol but not the cookie: the agent must close it.
+wrong_cookie(Port) ->
+    {ok, S} = gen_tcp:connect({198, 51, 100, 11}, Port, [binary, {active, false}, {packet, 2}]),
+    Name = <<"intruder@198.51.100.1">>,
+    ok = gen_tcp:send(S, <<$N, 16#407074f9c:64, 1:32, (byte_size(Name)):16, Name/binary>>),
+    {ok, <<"sok">>} = gen_tcp:recv(S, 0, 2000),
+    {ok, <<$N, _:64, _Challenge:32, _/binary>>} = gen_tcp:recv(S, 0, 2000),
+    ok = gen_tcp:send(S, <<$r, 7:32, 0:128>>),
+    gen_tcp:recv(S, 0, 2000).
+
+%% Calls F repeatedly for Ms milliseconds; the sorted latencies in microseconds.
+timings_for(F, Ms) ->
+    End = erlang:monotonic_time(millisecond) + Ms,
+    timings_until(F, End, []).
+timings_until(F, End, Acc) ->
+    case erlang:monotonic_time(millisecond) >= End of
+        true -> lists:sort(Acc);
+        false ->
+            T0 = erlang:monotonic_time(nanosecond),
+            F(),
+            timings_until(F, End, [(erlang:monotonic_time(nanosecond) - T0) div 1000 | Acc])
+    end.
 
 timings(F, N) ->
     lists:sort([begin
