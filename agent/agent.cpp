@@ -4,11 +4,13 @@
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 
 #include <spdlog/spdlog.h>
 #include <csignal>
 
+#include "agent/safety.hpp"
 #include "common/net/resolve.hpp"
 
 namespace ticksplit::agent {
@@ -40,36 +42,34 @@ Fd make_signalfd() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
-  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) throw ConfigError("cannot block SIGTERM/SIGINT");
+  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) throw ConfigError(system_error("sigprocmask", errno).message);
   Fd fd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!fd.valid()) throw ConfigError("cannot create a signalfd");
+  if (!fd.valid()) throw ConfigError(system_error("signalfd", errno).message);
   return fd;
 }
 
 Fd make_timerfd() {
   Fd fd(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-  if (!fd.valid()) throw ConfigError("cannot create a timerfd");
+  if (!fd.valid()) throw ConfigError(system_error("timerfd_create", errno).message);
   return fd;
 }
 
-fault::Policy make_policy(const Options& o) {
-  fault::Policy p;
-  p.exempt = o.exempt;
-  p.max_fault_ms = o.max_fault_ms;
-  p.local = net::local_addresses();
-  for (const auto& n : o.nodes)
-    if (auto found = net::resolve_host(net::node_host(n))) p.local.insert(p.local.end(), found->begin(), found->end());
-  return p;
+fault::Policy policy_or_throw(const Options& o) {
+  auto p = make_policy(o, system_addresses());
+  if (!p) throw ConfigError(p.error().message + "; refusing to start: no fault could be kept off this host");
+  return std::move(p).value();
 }
 
 }  // namespace
 
 Agent::Agent(Options options)
     : opts_(std::move(options)),
-      backend_(std::make_unique<fault::KernelBackend>(opts_.interfaces)),
-      engine_(std::make_unique<fault::Engine>(*backend_, make_policy(opts_))),
-      cnode_(opts_.name, opts_.cookie),
       log_(opts_.event_log_size),
+      ledger_(opts_.state_dir.empty() ? "" : opts_.state_dir + "/" + opts_.name + ".faults.json"),
+      leftovers_reported_(report_leftovers()),
+      backend_(std::make_unique<fault::KernelBackend>(opts_.interfaces)),
+      engine_(std::make_unique<fault::Engine>(*backend_, policy_or_throw(opts_))),
+      cnode_(opts_.name, opts_.cookie),
       timer_(make_timerfd()),
       signals_(make_signalfd()) {
   // ei writes tick answers to sockets the peer may have closed; that must not kill us.
@@ -115,9 +115,47 @@ int Agent::run() {
           }
       }
     }
+    sync_ledger();
   }
   shutdown();
   return 0;
+}
+
+// Faults an earlier agent of this name recorded and did not heal (it was killed): the kernel
+// would end them on time, but attaching our filters removes its, which ends them now. Said
+// here, in the log and as events, before the backend removes anything.
+bool Agent::report_leftovers() {
+  if (!opts_.state_dir.empty() && ::mkdir(opts_.state_dir.c_str(), 0700) != 0 && errno != EEXIST)
+    throw ConfigError(system_error("creating the state directory " + opts_.state_dir, errno).message);
+  auto left = ledger_.read();
+  if (!left) {
+    spdlog::warn("{}; what an earlier agent left cannot be reported", left.error().message);
+    return false;
+  }
+  const auto now = clock::unix_us();
+  for (const auto& p : *left) {
+    if (p.end_us <= now) continue;  // over already: the kernel ended it on time
+    spdlog::warn("an earlier agent {} left fault {} (owner {}, planned end {} us); removing its filters ends it now",
+                 opts_.name, ei::log_text(ei::binary(p.id)), ei::log_text(ei::atom(p.owner)), p.end_us);
+    std::vector<ei::Term> peers;
+    for (const auto& peer : p.peers) peers.push_back(ei::binary(peer));
+    const auto& e = log_.append({0,
+                                 "fault_orphaned",
+                                 now,
+                                 {{"id", ei::binary(p.id)},
+                                  {"owner", ei::atom(p.owner)},
+                                  {"peers", ei::list(std::move(peers))},
+                                  {"reason", ei::atom("agent_restarted")},
+                                  {"start_us", p.start_us},
+                                  {"planned_end_us", p.end_us},
+                                  {"end_us", now}}});
+    spdlog::info("event {}", ei::log_text(proto::to_term(e)));
+  }
+  return true;
+}
+
+void Agent::sync_ledger() {
+  if (auto s = ledger_.write(engine_->planned()); !s) warn_peer("ledger", s.error().message);
 }
 
 std::vector<pollfd> Agent::poll_set() const {
@@ -277,6 +315,8 @@ void Agent::adopt(int fd) {
       break;
     }
   spdlog::debug("connection from {} open", conn->node());
+  // Resolved now, once, so that no request waits on a resolver (docs/agent-limits.md).
+  requesters_.insert_or_assign(fd, requester_addresses(conn->node(), conn->peer_address(), system_addresses()));
   auto* n = local_by_name(conn->node());
   if (n == nullptr || (n->state != LocalNode::State::down && n->state != LocalNode::State::connecting)) return;
   dials_.erase(n->name);  // it reached us first
@@ -290,6 +330,7 @@ void Agent::drop_connection(int fd, const std::string& why) {
   if (!it->second->open()) return refuse_handshake(fd, why);  // its claimed name proves nothing
   const std::string node = it->second->node();
   conns_.erase(it);
+  requesters_.erase(fd);
   if (auto dropped = subscribers_.remove_node(node); dropped > 0)
     spdlog::info("{} subscriber(s) on {} removed: connection gone", dropped, node);
   // Faults are owned like links: their requester gone, they heal.
@@ -317,6 +358,7 @@ void Agent::shutdown() {
   if (auto healed = engine_->heal_all(fault::HealReason::shutdown, events); healed > 0)
     spdlog::info("{} fault(s) healed on shutdown", healed);
   record(std::move(events));
+  ledger_.remove();
   engine_.reset();
   backend_.reset();  // removes the filters (and the clsact qdisc if we made it)
   // Replies and events still queued get one last chance to leave.

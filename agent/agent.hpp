@@ -17,6 +17,7 @@
 #include "agent/event_log.hpp"
 #include "agent/fault/engine.hpp"
 #include "agent/fault/kernel_backend.hpp"
+#include "agent/ledger.hpp"
 #include "agent/local_node.hpp"
 #include "agent/options.hpp"
 #include "agent/subscribers.hpp"
@@ -49,6 +50,8 @@ class Agent {
   [[nodiscard]] std::size_t handshaking() const;
   cnode::Stream* connection_to(const std::string& node);
   void shutdown();
+  bool report_leftovers();
+  void sync_ledger();
 
   // agent_nodes.cpp: joining local nodes, the watcher
   void attempt_join(LocalNode& n);
@@ -64,22 +67,25 @@ class Agent {
   void on_message(cnode::Stream& conn, const cnode::Message& msg);
   void on_gen_call(cnode::Stream& conn, const std::string& to_name, const ei::Term& msg);
   void warn_peer(const char* kind, const std::string& text);
-  ei::Term handle_request(const ei::Term& request, const std::string& from_node);
-  ei::Term partition(const proto::PartitionRequest& r, const std::string& from_node);
+  ei::Term handle_request(const ei::Term& request, int fd, const std::string& from_node);
+  ei::Term partition(const proto::PartitionRequest& r, int fd, const std::string& from_node);
   void record(proto::Event e);
   void record(fault::Events events);
   [[nodiscard]] proto::AgentStatus status() const;
 
   Options opts_;
+  EventLog log_;
+  Ledger ledger_;
+  bool leftovers_reported_;  // before backend_: the report comes before the filters go
   std::unique_ptr<fault::KernelBackend> backend_;  // before anything that may record a fault
   std::unique_ptr<fault::Engine> engine_;
   cnode::CNode cnode_;
   std::vector<LocalNode> locals_;
   std::map<int, std::unique_ptr<cnode::Stream>> conns_;  // open and still in handshake
   std::map<std::string, std::unique_ptr<cnode::Dialer>> dials_;  // by local node
+  std::map<int, Result<std::vector<net::Cidr>>> requesters_;     // by open connection: what its faults spare
   Throttle handshake_warnings_{std::chrono::seconds(10)};
   std::map<std::string, Throttle> peer_warnings_;  // by kind
-  EventLog log_;
   Subscribers subscribers_;
   Fd timer_;
   Fd signals_;

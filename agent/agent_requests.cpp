@@ -78,7 +78,7 @@ void Agent::on_gen_call(cnode::Stream& conn, const std::string& to_name, const T
                 ? atom("yes")
                 : ei::error_tuple(ei::tuple({atom("unknown_request"), call->request}));
   } else {
-    reply = handle_request(call->request, call->from.node);
+    reply = handle_request(call->request, conn.fd(), via);
   }
   auto* target = connection_to(via);
   if (target == nullptr) {
@@ -93,7 +93,7 @@ void Agent::on_gen_call(cnode::Stream& conn, const std::string& to_name, const T
   if (auto s = target->send(call->from, *encoded); !s) drop_connection(target->fd(), s.error().message);
 }
 
-Term Agent::handle_request(const Term& request, const std::string& from_node) {
+Term Agent::handle_request(const Term& request, int fd, const std::string& from_node) {
   auto parsed = proto::parse_request(request);
   if (const auto* rejected = std::get_if<proto::Rejected>(&parsed)) {
     spdlog::debug("refusing request {}: {}", ei::log_text(request), ei::log_text(rejected->reason));
@@ -101,6 +101,7 @@ Term Agent::handle_request(const Term& request, const std::string& from_node) {
   }
   struct Visitor {
     Agent& a;
+    int fd;
     const std::string& from;
     Term operator()(const proto::StatusRequest&) const { return proto::status_reply(a.status()); }
     Term operator()(const proto::SubscribeRequest& r) const {
@@ -126,7 +127,7 @@ Term Agent::handle_request(const Term& request, const std::string& from_node) {
       auto page = a.log_.since(static_cast<std::uint64_t>(r.since), kEventsPerReply, clock::unix_us());
       return proto::events_reply(page.events, page.next_seq);
     }
-    Term operator()(const proto::PartitionRequest& r) const { return a.partition(r, from); }
+    Term operator()(const proto::PartitionRequest& r) const { return a.partition(r, fd, from); }
     Term operator()(const proto::HealRequest& r) const {
       fault::Events events;
       const auto healed = a.engine_->heal(r.id, events);
@@ -141,10 +142,17 @@ Term Agent::handle_request(const Term& request, const std::string& from_node) {
       return ei::ok_tuple(static_cast<std::int64_t>(n));
     }
   };
-  return std::visit(Visitor{*this, from_node}, std::get<proto::Request>(parsed));
+  return std::visit(Visitor{*this, fd, from_node}, std::get<proto::Request>(parsed));
 }
 
-Term Agent::partition(const proto::PartitionRequest& r, const std::string& from_node) {
+Term Agent::partition(const proto::PartitionRequest& r, int fd, const std::string& from_node) {
+  // Fail closed: a requester whose addresses are unknown could have its own cut.
+  const auto owner = requesters_.find(fd);
+  if (owner == requesters_.end() || !owner->second) {
+    const auto why = owner == requesters_.end() ? std::string("unknown connection") : owner->second.error().message;
+    spdlog::info("partition refused: requester {} unresolvable: {}", from_node, ei::log_text(ei::binary(why)));
+    return ei::error_tuple(ei::tuple({atom("unresolvable_requester"), ei::binary(net::node_host(from_node))}));
+  }
   auto addresses = fault::resolve_peers(r.peers);
   if (const auto* why = std::get_if<Term>(&addresses)) {
     spdlog::info("partition refused: {}", ei::log_text(*why));
@@ -155,7 +163,7 @@ Term Agent::partition(const proto::PartitionRequest& r, const std::string& from_
   spec.owner = from_node;
   for (const auto& p : r.peers) spec.peers.push_back(p.text);
   spec.addresses = std::get<std::vector<net::Cidr>>(std::move(addresses));
-  if (auto own = net::resolve_host(net::node_host(from_node))) spec.owner_addresses = *own;
+  spec.owner_addresses = *owner->second;
   spec.direction = r.direction;
   spec.start_at_us = r.start_at_us;
   spec.duration_ms = r.duration_ms;

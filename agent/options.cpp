@@ -29,6 +29,8 @@ po::options_description describe() {
       "interface", po::value<std::vector<std::string>>(),
       "interface to enforce partitions on (repeatable; default: every non-loopback interface at start-up)")(
       "event-log-size", po::value<std::size_t>()->default_value(10000), "events kept in memory for {events, Seq}")(
+      "state-dir", po::value<std::string>()->default_value("/run/ticksplit"),
+      "where the fault ledger is kept, so that a restarted agent reports what a killed one left")(
       "log-level", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error or off");
   return d;
 }
@@ -85,6 +87,7 @@ Parsed parse_options(int argc, const char* const argv[]) {
   }
 
   o.event_log_size = vm["event-log-size"].as<std::size_t>();
+  o.state_dir = vm["state-dir"].as<std::string>();
   if (o.event_log_size == 0) throw ConfigError("--event-log-size must be at least 1");
   o.log_level = vm["log-level"].as<std::string>();
   static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};

@@ -20,6 +20,7 @@ struct Options {
   std::int64_t max_fault_ms = std::int64_t{10} * 60 * 1000;
   std::string log_level = "info";
   std::size_t event_log_size = 10000;
+  std::string state_dir = "/run/ticksplit";  // the ledger of faults (agent/ledger.hpp); "" for none
 };
 
 // What main should do: run with options, or print text (help/version) and exit 0.

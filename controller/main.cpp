@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -56,7 +57,8 @@ const char* const kUsage =
 std::string default_name(const std::string& cmd) {
   const std::string alive =
       cmd == "run" || cmd == "plan" ? "ticksplit_ctl" : "ticksplit_ctl_" + cmd + "_" + std::to_string(::getpid());
-  for (const auto& a : net::local_addresses())
+  auto local = net::local_addresses();
+  for (const auto& a : local ? *local : std::vector<net::Cidr>{})
     if (a.family == AF_INET && !net::is_loopback(a)) {
       const auto t = a.to_string();
       return alive + "@" + t.substr(0, t.find('/'));
@@ -112,8 +114,12 @@ Fd block_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  return Fd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  // Without these a Ctrl-C would kill the run with faults still armed, unhealed and unrecorded:
+  // refuse to start instead.
+  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) throw ConfigError(system_error("sigprocmask", errno).message);
+  Fd fd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!fd.valid()) throw ConfigError(system_error("signalfd", errno).message);
+  return fd;
 }
 
 int cmd_plan_or_run(const std::string& cmd, const std::vector<std::string>& args) {

@@ -430,6 +430,15 @@ void Engine::release(std::string id) {  // by value: it may be the fault's own, 
   finished_.insert(id);
 }
 
+std::vector<Planned> Engine::planned() const {
+  const Clocks c = backend_.now();
+  std::vector<Planned> out;
+  for (const auto& [id, f] : faults_)
+    if (f.state != Fault::State::recovering)  // a recovering fault's window is over
+      out.push_back({id, f.owner, f.peers, mono_to_unix_us(f.window.start_ns, c), mono_to_unix_us(f.window.end_ns, c)});
+  return out;
+}
+
 std::vector<Term> Engine::status() {
   const Clocks c = backend_.now();
   std::vector<Term> out;

@@ -45,6 +45,17 @@ struct FaultSpec {
   std::int64_t duration_ms = 0;
 };
 
+// A fault as the ledger records it (agent/ledger.hpp): enough to report it if this agent is
+// killed and a new one removes its filters.
+struct Planned {
+  std::string id;
+  std::string owner;
+  std::vector<std::string> peers;
+  std::int64_t start_us = 0;  // unix
+  std::int64_t end_us = 0;
+  bool operator==(const Planned&) const = default;
+};
+
 enum class HealReason { deadline, request, heal_all, owner_gone, shutdown };
 const char* heal_reason_name(HealReason r) noexcept;
 
@@ -80,6 +91,8 @@ class Engine {
 
   // Faults not yet recovered, one map each, with their counters so far.
   std::vector<ei::Term> status();
+  // Every fault not yet over, without reading the kernel's counters: what the ledger keeps.
+  [[nodiscard]] std::vector<Planned> planned() const;
   [[nodiscard]] std::size_t size() const { return faults_.size(); }
   [[nodiscard]] std::size_t entries() const { return keys_.size(); }
 

@@ -5,6 +5,7 @@
 #include <netdb.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cctype>
 #include <cstring>
 #include <memory>
@@ -86,10 +87,10 @@ bool is_loopback(const Cidr& a) noexcept {
   return a.addr == one;
 }
 
-std::vector<Cidr> local_addresses() {
+Result<std::vector<Cidr>> local_addresses() {
   std::vector<Cidr> out;
   ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return out;
+  if (getifaddrs(&list) != 0) return system_error("getifaddrs", errno);
   std::unique_ptr<ifaddrs, decltype(&freeifaddrs)> owner(list, freeifaddrs);
   for (const auto* i = list; i != nullptr; i = i->ifa_next)
     if (i->ifa_addr != nullptr && (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6))

@@ -30,6 +30,6 @@ Cidr from_sockaddr(const sockaddr* sa);
 bool is_loopback(const Cidr& address) noexcept;
 
 // Every address configured on this host's interfaces (getifaddrs), loopback included.
-std::vector<Cidr> local_addresses();
+Result<std::vector<Cidr>> local_addresses();
 
 }  // namespace ticksplit::net

@@ -66,7 +66,7 @@ case "$case" in
     filters() { "$cluster" exec 2 tc filter show dev eth0 "$1" | grep -c ticksplit_drop || true; }
     [ "$(clsact)" -eq 0 ] || fail "a clsact qdisc is on eth0 with no agent running"
     "$cluster" exec 2 "$agent" --node app@198.51.100.12 --name "$name" --cookie-file "$state/cookie" \
-      --exempt 198.51.100.1 </dev/null >>"$state/h2/sigterm-agent.log" 2>&1 &
+      --exempt 198.51.100.1 --state-dir "$state/h2" </dev/null >>"$state/h2/sigterm-agent.log" 2>&1 &
     pid=$!
     trap 'kill -KILL $pid 2>/dev/null || true; "$cluster" start-agent 2' EXIT
     escript_case joined "$name"

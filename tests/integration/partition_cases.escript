@@ -127,6 +127,9 @@ run(sigkill, [StateDir, Prefix]) ->
     {ok, Id} = call(agent(1), {partition, #{peers => [bin(ip4(2))], duration_ms => Dur, start_at_us => Start}}),
     Stream = rpc:async_call(app(2), ts_probe, udp_stream, [inet, addr(ip4(1)), 7401, 1, 2500]),
     await_event(agent(1), fun(E) -> is_fault(E, fault_started, Id) end, 2000),
+    %% a second fault, still planned when the agent comes back (its peer carries no traffic):
+    %% the new agent must report that removing the dead one's filters ended it
+    {ok, Long} = call(agent(1), {partition, #{peers => [<<"198.51.100.200">>], duration_ms => 60000}}),
     Pid = string:trim(read(filename:join([StateDir, "h1", "agent.pid"]))),
     "" = os:cmd("kill -KILL " ++ Pid),
     KilledAt = now_us(),
@@ -152,6 +155,14 @@ run(sigkill, [StateDir, Prefix]) ->
     expect({In, Out, Faults} =:= {1, 1, []}, {leftovers, In, Out, Faults}),
     Log = read(filename:join([StateDir, "h1", "agent.log"])),
     expect(string:find(Log, "removed drop filters an earlier agent left") =/= nomatch, leftover_not_reported),
+    {ok, Events, _} = call(agent(1), {events, 0}),
+    Orphans = [E || E = #{type := fault_orphaned} <- Events],
+    io:format("  reported by the new agent: ~p~n", [Orphans]),
+    expect(case Orphans of
+               [#{id := Long, reason := agent_restarted, owner := Me, peers := [<<"198.51.100.200">>]}] -> Me =:= node();
+               _ -> false
+           end, {orphans, Orphans}),
+    expect(string:find(Log, "left fault") =/= nomatch, orphan_not_logged),
     ok;
 
 %% Isolating host 3 for 3 s (every agent drops what arrives from the other side): both other
