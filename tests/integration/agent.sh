@@ -85,6 +85,7 @@ case "$case" in
     [ "$(clsact)" -eq 0 ] || fail "the clsact qdisc the agent created is still on eth0"
     [ "$(filters ingress)" -eq 0 ] && [ "$(filters egress)" -eq 0 ] || fail "a drop filter survived SIGTERM"
     grep -q "1 fault(s) healed on shutdown" "$state/h2/sigterm-agent.log" || fail "the active fault was not healed"
+    [ ! -e "$state/h2/$name.faults.json" ] || fail "a clean exit left its fault ledger"
     escript_case gone "$name" app@198.51.100.12
     trap - EXIT
     "$cluster" start-agent 2
