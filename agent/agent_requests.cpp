@@ -19,6 +19,7 @@ using ei::Term;
 
 namespace {
 constexpr std::size_t kEventsPerReply = 1000;
+constexpr std::size_t kEventsReplyBytes = 1u << 20;  // well inside one packet (dist::kMaxPacket)
 const char* const kRegName = "ticksplit";
 }  // namespace
 
@@ -124,7 +125,7 @@ Term Agent::handle_request(const Term& request, int fd, const std::string& from_
       return atom("ok");
     }
     Term operator()(const proto::EventsRequest& r) const {
-      auto page = a.log_.since(static_cast<std::uint64_t>(r.since), kEventsPerReply, clock::unix_us());
+      auto page = a.log_.since(static_cast<std::uint64_t>(r.since), kEventsPerReply, kEventsReplyBytes, clock::unix_us());
       return proto::events_reply(page.events, page.next_seq);
     }
     Term operator()(const proto::PartitionRequest& r) const { return a.partition(r, fd, from); }

@@ -23,9 +23,9 @@ class EventLog {
     std::vector<proto::Event> events;
     std::uint64_t next_seq;  // ask for this next
   };
-  // Events with seq >= since, at most `limit` of them; a log_gap event first if some of
-  // those were evicted.
-  [[nodiscard]] Page since(std::uint64_t since, std::size_t limit, std::int64_t now_us) const;
+  // Events with seq >= since, at most `limit` of them and, past the first, at most `max_bytes`
+  // encoded (a reply must fit in one packet); a log_gap event first if some were evicted.
+  [[nodiscard]] Page since(std::uint64_t since, std::size_t limit, std::size_t max_bytes, std::int64_t now_us) const;
 
   [[nodiscard]] proto::EventLogStatus status() const;
 

@@ -323,6 +323,19 @@ Engine::Evidence Engine::evidence(Fault& f) {
   return e;
 }
 
+// A fault's addresses as events and status show them: the first max_listed_addresses, and
+// how many there are. A fault may hold 16,384; listing them all made a status reply of 65,536
+// addresses 7.3 MB, above what one packet may carry.
+std::pair<Term, std::int64_t> Engine::listed_addresses(const Fault& f) {
+  std::vector<Term> shown;
+  std::int64_t count = 0;
+  for (const auto& cut : f.cuts) {
+    if (!cut.counts_for_recovery) continue;
+    if (++count <= static_cast<std::int64_t>(max_listed_addresses)) shown.push_back(bin(cut.address));
+  }
+  return {ei::list(std::move(shown)), count};
+}
+
 proto::Event Engine::event(const char* type, const Fault& f, const Clocks& c) const {
   proto::Event e;
   e.type = type;
@@ -336,10 +349,9 @@ proto::Event Engine::event(const char* type, const Fault& f, const Clocks& c) co
 void Engine::start(Fault& f, const Clocks& c, Events& out) {
   f.state = Fault::State::active;
   auto e = event("fault_started", f, c);
-  std::vector<Term> addresses;
-  for (const auto& cut : f.cuts)
-    if (cut.counts_for_recovery) addresses.push_back(bin(cut.address));
-  e.fields.emplace_back("addresses", ei::list(std::move(addresses)));
+  auto [addresses, count] = listed_addresses(f);
+  e.fields.emplace_back("addresses", std::move(addresses));
+  e.fields.emplace_back("address_count", count);
   e.fields.emplace_back("direction", atom(proto::direction_name(f.direction)));
   e.fields.emplace_back("owner", atom(f.owner));
   e.fields.emplace_back("start_us", mono_to_unix_us(f.window.start_ns, c));
@@ -444,11 +456,9 @@ std::vector<Term> Engine::status() {
   std::vector<Term> out;
   for (auto& [id, f] : faults_) {
     std::uint64_t packets = 0;
-    std::vector<Term> addresses;
-    for (const auto& cut : f.cuts) {
+    for (const auto& cut : f.cuts)
       if (auto v = read(cut.key)) packets += v->dropped_packets - cut.base_packets;
-      if (cut.counts_for_recovery) addresses.push_back(bin(cut.address));
-    }
+    auto [addresses, count] = listed_addresses(f);
     std::vector<Term> peers;
     for (const auto& p : f.peers) peers.push_back(bin(p));
     const char* state = f.state == Fault::State::pending  ? "pending"
@@ -458,7 +468,8 @@ std::vector<Term> Engine::status() {
         {{"id", bin(id)},
          {"owner", atom(f.owner)},
          {"peers", ei::list(std::move(peers))},
-         {"addresses", ei::list(std::move(addresses))},
+         {"addresses", std::move(addresses)},
+         {"address_count", count},
          {"direction", atom(proto::direction_name(f.direction))},
          {"state", atom(state)},
          {"window_us", tuple({mono_to_unix_us(f.window.start_ns, c), mono_to_unix_us(f.window.end_ns, c)})},

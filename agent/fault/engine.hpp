@@ -61,6 +61,9 @@ const char* heal_reason_name(HealReason r) noexcept;
 
 using Events = std::vector<proto::Event>;
 
+// Addresses listed per fault in fault_started and status (address_count has them all).
+inline constexpr std::size_t max_listed_addresses = 64;
+
 // How often a healed fault's entries are read to see whether traffic came back.
 inline constexpr std::uint64_t recovery_poll_ns = 20'000'000;
 
@@ -148,6 +151,7 @@ class Engine {
   void check_recovery(Fault& f, const Clocks& c, Events& out);
   void release(std::string id);
   proto::Event event(const char* type, const Fault& f, const Clocks& c) const;
+  static std::pair<ei::Term, std::int64_t> listed_addresses(const Fault& f);
 
   Backend& backend_;
   Policy policy_;

@@ -3,7 +3,7 @@
 // measurement fails or a target is missed:
 //   - apply+heal of one peer through the engine vs the tc CLI (u32 add/del) and
 //     iptables-legacy -A/-D, forked as Jepsen does: at least 100x faster;
-//   - apply time for 1, 100, 1,000 and 10,000 peers;
+//   - a request's cost (expansion + apply) for 1 to 16,384 addresses, which must stay linear;
 //   - per-packet cost with 10,000 entries vs an empty map: kernel time per run of the
 //     classifier (BPF_PROG_TEST_RUN) and TCP throughput between the namespaces; the cost
 //     must not grow with the number of entries (at most 2x, a linear scan would be ~10^4x).
@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -28,6 +29,8 @@
 
 #include "agent/bpf/syscall.hpp"
 #include "agent/fault/engine.hpp"
+#include "agent/fault/peers.hpp"
+#include "agent/fault/peers.hpp"
 #include "agent/fault/kernel_backend.hpp"
 
 extern char** environ;
@@ -214,20 +217,44 @@ int main(int argc, char** argv) {
     ok = false;
   }
 
-  // 2. apply time by number of peers
-  std::printf("partition engine: apply one fault to N peers (median of 5)\n");
-  for (std::size_t n : {1, 100, 1000, 10000}) {
-    std::vector<net::Cidr> peers;
-    for (std::size_t i = 0; i < n; ++i) peers.push_back(v6(i + 1));
-    const auto s = spec_for(peers);
-    std::vector<double> t;
+  // 2. a request's cost by number of addresses, 1 to the per-request limit: the peers as the
+  //    request gives them (CIDR blocks of 2001:db8:ffff::/64), expanded and de-duplicated by
+  //    resolve_peers, then applied by the engine. Linear: the cost per address at the limit
+  //    stays within 3x of that at 256 addresses, measured in this same run.
+  std::printf("partition request: N addresses as CIDR peers, expanded and applied (median of 5)\n");
+  std::printf("  %6s  %12s  %12s  %14s\n", "addrs", "expand us", "apply us", "per address us");
+  double per_256 = 0, per_limit = 0;
+  for (std::size_t n : {std::size_t{1}, std::size_t{16}, std::size_t{256}, std::size_t{4096}, fault::max_request_addresses}) {
+    std::vector<proto::Peer> peers;
+    const std::size_t block = std::min<std::size_t>(n, fault::max_block_addresses);
+    const int block_prefix = 128 - std::countr_zero(block);
+    for (std::size_t i = 0; i < n / block; ++i) {
+      auto first = v6(i * block);
+      peers.push_back({first.to_string().substr(0, first.to_string().find('/')) + "/" + std::to_string(block_prefix), false});
+    }
+    std::vector<double> te, ta;
     for (int r = 0; r < 5; ++r) {
       const auto t0 = Clock::now();
+      auto addresses = fault::resolve_peers(peers);
+      te.push_back(us_since(t0));
+      if (!std::holds_alternative<std::vector<net::Cidr>>(addresses)) die("resolve_peers refused the blocks");
+      auto& list = std::get<std::vector<net::Cidr>>(addresses);
+      if (list.size() != n) die("expanded to " + std::to_string(list.size()) + " addresses, not " + std::to_string(n));
+      const auto s = spec_for(std::move(list));
+      const auto t1 = Clock::now();
       apply(engine, s);
-      t.push_back(us_since(t0));
+      ta.push_back(us_since(t1));
       clear(engine);
     }
-    std::printf("  %6zu peers  %10.1f us  (%.2f us per peer)\n", n, median(t), median(t) / static_cast<double>(n));
+    const double per = (median(te) + median(ta)) / static_cast<double>(n);
+    if (n == 256) per_256 = per;
+    if (n == fault::max_request_addresses) per_limit = per;
+    std::printf("  %6zu  %12.1f  %12.1f  %14.2f\n", n, median(te), median(ta), per);
+  }
+  std::printf("  per address at the limit / at 256: %.2fx (target <= 3x: linear)\n", per_limit / per_256);
+  if (per_limit > 3 * per_256) {
+    std::printf("  TARGET MISSED: the request cost grows faster than linearly\n");
+    ok = false;
   }
 
   // 3. per-packet cost: the stream's own peer in the map (its window over, the common case

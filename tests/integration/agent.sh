@@ -15,8 +15,12 @@ epmd_names() { "$cluster" exec "$1" epmd -names; }
 
 case=${1:?usage: agent.sh CASE}
 case "$case" in
-  hidden | status | events | idle)
+  hidden | status | events | idle | many_addresses)
     escript_case "$case"
+    ;;
+
+  forged_containers)
+    escript_case forged_containers "$(cat "$state/h1/agent.pid")"
     ;;
 
   slow_clients)

@@ -186,6 +186,57 @@ run(slow_clients, []) ->
     {ok, #{nodes := [#{connected := true}]}} = call(?A1, status),
     ok;
 
+%% The agent's whole address budget, 65,536 (address, direction) entries, as four requests at
+%% the per-request limit (four /116 blocks, 16,384 addresses, each): every one answered within
+%% a second, the node link kept (an address-heavy request once stalled the loop 7.4 s and lost
+%% it); one more address refused naming the limit; all healed.
+run(many_addresses, []) ->
+    {ok, _, Next} = call(?A1, {events, 0}),
+    Block = fun(Q, X) -> iolist_to_binary(io_lib:format("2001:db8:ff:~.16b::~.16b/116", [Q, X * 4096])) end,
+    Times = [begin
+                 Peers = [Block(Q, X) || X <- lists:seq(0, 3)],
+                 T0 = erlang:monotonic_time(microsecond),
+                 {ok, _} = call(?A1, {partition, #{peers => Peers, duration_ms => 60000}}),
+                 erlang:monotonic_time(microsecond) - T0
+             end || Q <- lists:seq(1, 4)],
+    {error, {agent_address_limit, 1, 0}} =
+        call(?A1, {partition, #{peers => [<<"2001:db8:ff:5::1">>], duration_ms => 60000}}),
+    {ok, #{faults := Faults}} = call(?A1, status),
+    4 = length(Faults),
+    io:format("4 requests of 16,384 addresses answered in ~p us each~n", [Times]),
+    expect(lists:max(Times) < 1000000, {timing, request_us, Times}),
+    {ok, 4} = call(?A1, heal),
+    %% nothing answers from those addresses, so the faults stay `recovering` for 2 x net_ticktime
+    await(fun() -> {ok, #{faults := F}} = call(?A1, status), F =:= [] end, faults_released),
+    {ok, Events, _} = call(?A1, {events, Next}),
+    Lost = [E || E = #{type := node_lost} <- Events],
+    expect(Lost =:= [], {node_link_lost, Lost}),
+    {ok, #{nodes := [#{connected := true}]}} = call(?A1, status),
+    ok;
+
+%% Messages whose containers claim every byte left, nested: each header once made the decoder
+%% reserve count x sizeof(Term) (a 1 MiB message asked for ~18 GB; 8 MiB raised RSS by 180 MB).
+%% Sent over a raw connection with the cookie (Erlang would not send a malformed term), 20 of
+%% 4 MiB each: the agent refuses each undecoded, keeps its RSS, and keeps serving.
+run(forged_containers, [Pid]) ->
+    Rss0 = rss_kb(Pid),
+    {port, Port, _} = erl_epmd:port_please("ticksplit", {198, 51, 100, 11}),
+    S = raw_connect(Port),
+    Size = 4 * 1024 * 1024 - 64,
+    Forged = forged(Size),
+    Control = term_to_binary({6, self(), '', ticksplit}),
+    [ok = gen_tcp:send(S, [<<(1 + byte_size(Control) + byte_size(Forged)):32, 112>>, Control, Forged])
+     || _ <- lists:seq(1, 20)],
+    %% a tick after them comes back once the agent has read all 80 MiB
+    ok = gen_tcp:send(S, <<0:32>>),
+    {ok, <<0:32>>} = gen_tcp:recv(S, 4, 30000),
+    Rss1 = rss_kb(Pid),
+    io:format("agent RSS ~p KiB before, ~p KiB after 20 forged 4 MiB messages~n", [Rss0, Rss1]),
+    expect(Rss1 - Rss0 < 64 * 1024, {rss_grew_kb, Rss1 - Rss0}),
+    {ok, #{agent := ?A1}} = call(?A1, status),
+    gen_tcp:close(S),
+    ok;
+
 run(joined, [Agent]) ->
     await(fun() -> agent_joined(list_to_atom(Agent)) end, {agent_joined, Agent});
 
@@ -279,6 +330,32 @@ vanishing_caller() ->
 ghost_pid() ->
     Node = <<"ghost@198.51.100.99">>,
     binary_to_term(<<131, 88, 119, (byte_size(Node)), Node/binary, 1:32, 0:32, 1:32>>).
+
+%% LARGE_TUPLE headers, each claiming as many elements as bytes remain, nested to the end.
+forged(Size) -> forged(Size - 1, [131]).
+forged(Left, Acc) when Left >= 5 -> forged(Left - 5, [<<105, (Left - 5):32>> | Acc]);
+forged(Left, Acc) -> iolist_to_binary(lists:reverse(Acc, [binary:copy(<<0>>, Left)])).
+
+rss_kb(Pid) ->
+    {ok, Status} = file:read_file("/proc/" ++ Pid ++ "/status"),
+    {match, [Kb]} = re:run(Status, "VmRSS:\\s+(\\d+) kB", [{capture, all_but_first, list}]),
+    list_to_integer(Kb).
+
+%% The connecting side of the distribution handshake (version 6) over a raw socket, so that a
+%% test can send what Erlang itself would never encode.
+raw_connect(Port) ->
+    Cookie = atom_to_binary(erlang:get_cookie()),
+    {ok, S} = gen_tcp:connect({198, 51, 100, 11}, Port, [binary, {active, false}, {packet, 2}]),
+    Name = <<"forger@198.51.100.1">>,
+    ok = gen_tcp:send(S, <<$N, 16#407074f9c:64, 1:32, (byte_size(Name)):16, Name/binary>>),
+    {ok, <<"sok">>} = gen_tcp:recv(S, 0, 2000),
+    {ok, <<$N, _:64, Challenge:32, _/binary>>} = gen_tcp:recv(S, 0, 2000),
+    Digest = erlang:md5([Cookie, integer_to_list(Challenge)]),
+    ok = gen_tcp:send(S, <<$r, 42:32, Digest/binary>>),
+    Ack = erlang:md5([Cookie, "42"]),
+    {ok, <<$a, Ack/binary>>} = gen_tcp:recv(S, 0, 2000),
+    ok = inet:setopts(S, [{packet, raw}]),
+    S.
 
 %% Raw clients of the agent's distribution port, for slow_clients. Each returns {closed, Ms}:
 %% when the agent closed it, counted from its connect (a refusal at once counts as closed).

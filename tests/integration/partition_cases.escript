@@ -220,6 +220,15 @@ run(refusals, []) ->
              {Base#{peers => ['app@no-such-host.invalid']}, error},
              {Base#{peers => []}, {error, {bad_peers, []}}},
              {Base#{start_at_us => now_us() - 5000000}, error},
+             %% far-future starts: 584 years ahead once overflowed into "now"
+             {Base#{start_at_us => 9223372036854775807},
+              {error, {starts_later_than_max_fault, 9223372036854775807}}},
+             {Base#{start_at_us => now_us() + 700000000}, error},
+             {Base#{peers => [<<"0.0.0.0">>]}, {error, {unspecified, <<"0.0.0.0">>}}},
+             {Base#{peers => [<<"::ffff:127.0.0.1">>]}, {error, {loopback, <<"127.0.0.1">>}}},
+             {Base#{peers => [<<"198.51.100.12", 0, "junk">>]}, error},
+             {Base#{peers => [iolist_to_binary(io_lib:format("2001:db8:ee:~b::/116", [Q])) || Q <- lists:seq(1, 5)]},
+              {error, {too_many_addresses, 16384}}},
              {Base#{colour => red}, {error, {unknown_key, colour}}}],
     lists:foreach(
       fun({Spec, Want}) ->
