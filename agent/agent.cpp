@@ -28,12 +28,15 @@ constexpr std::size_t kMaxHandshakes = 16;
 constexpr int kAcceptsPerTurn = 16;
 constexpr std::chrono::seconds kPeerWarningPeriod{10};
 
-std::uint32_t random_challenge() {
+// Listening pauses this long when accept4 fails for want of resources (EMFILE, ENOBUFS...):
+// the pending connection keeps the socket readable, and polling it would spin.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+
+// A challenge nobody can predict, or none: a connection is refused rather than given a
+// guessable one (getrandom on 4 bytes fails only before the pool is initialised).
+std::optional<std::uint32_t> random_challenge() {
   std::uint32_t c = 0;
-  // getrandom on 4 bytes never blocks once the pool is initialised, which it is by the
-  // time a daemon runs; a short read falls back on the clock's low bits mixed in.
-  if (::getrandom(&c, sizeof c, GRND_NONBLOCK) != sizeof c)
-    c ^= static_cast<std::uint32_t>(clock::Monotonic::now().time_since_epoch().count());
+  if (::getrandom(&c, sizeof c, GRND_NONBLOCK) != sizeof c) return std::nullopt;
   return c;
 }
 
@@ -68,10 +71,15 @@ Agent::Agent(Options options)
       ledger_(opts_.state_dir.empty() ? "" : opts_.state_dir + "/" + opts_.name + ".faults.json"),
       leftovers_reported_(report_leftovers()),
       backend_(std::make_unique<fault::KernelBackend>(opts_.interfaces)),
+      ledger_reset_(ledger_.write({}).ok()),  // what it listed is gone with the dead agent's filters
       engine_(std::make_unique<fault::Engine>(*backend_, policy_or_throw(opts_))),
       cnode_(opts_.name, opts_.cookie),
       timer_(make_timerfd()),
       signals_(make_signalfd()) {
+  // The handshake's digests: a libcrypto that refuses MD5 (FIPS) would make every handshake
+  // fail, or worse if unchecked; say so now.
+  if (!cnode::handshake_digest("", 0))
+    throw ConfigError("libcrypto refuses MD5 (FIPS mode?); the distribution handshake needs it");
   // ei writes tick answers to sockets the peer may have closed; that must not kill us.
   std::signal(SIGPIPE, SIG_IGN);
   // Accepting must never wait: readiness can vanish (a client that reset) before accept4.
@@ -113,6 +121,11 @@ int Agent::run() {
             on_dialed(node);  // erases the dialer
             break;
           }
+        for (auto& [fd, l] : lookups_)
+          if (l->event_fd() == p.fd) {
+            on_requester_resolved(fd);  // erases the lookup
+            break;
+          }
       }
     }
     sync_ledger();
@@ -127,6 +140,8 @@ int Agent::run() {
 bool Agent::report_leftovers() {
   if (!opts_.state_dir.empty() && ::mkdir(opts_.state_dir.c_str(), 0700) != 0 && errno != EEXIST)
     throw ConfigError(system_error("creating the state directory " + opts_.state_dir, errno).message);
+  // First the lock: a second agent of this name must not report the live one's faults.
+  if (auto locked = ledger_.lock(); !locked) throw ConfigError(locked.error().message);
   auto left = ledger_.read();
   if (!left) {
     spdlog::warn("{}; what an earlier agent left cannot be reported", left.error().message);
@@ -135,8 +150,10 @@ bool Agent::report_leftovers() {
   const auto now = clock::unix_us();
   for (const auto& p : *left) {
     if (p.end_us <= now) continue;  // over already: the kernel ended it on time
-    spdlog::warn("an earlier agent {} left fault {} (owner {}, planned end {} us); removing its filters ends it now",
-                 opts_.name, ei::log_text(ei::binary(p.id)), ei::log_text(ei::atom(p.owner)), p.end_us);
+    const bool started = p.start_us <= now;
+    spdlog::warn("an earlier agent {} left fault {} (owner {}, {} {} us, planned end {} us); removing its filters {}",
+                 opts_.name, ei::log_text(ei::binary(p.id)), ei::log_text(ei::atom(p.owner)),
+                 started ? "started" : "due to start", p.start_us, p.end_us, started ? "ends it now" : "cancels it");
     std::vector<ei::Term> peers;
     for (const auto& peer : p.peers) peers.push_back(ei::binary(peer));
     const auto& e = log_.append({0,
@@ -146,6 +163,7 @@ bool Agent::report_leftovers() {
                                   {"owner", ei::atom(p.owner)},
                                   {"peers", ei::list(std::move(peers))},
                                   {"reason", ei::atom("agent_restarted")},
+                                  {"started", ei::atom(started ? "true" : "false")},
                                   {"start_us", p.start_us},
                                   {"planned_end_us", p.end_us},
                                   {"end_us", now}}});
@@ -155,17 +173,23 @@ bool Agent::report_leftovers() {
 }
 
 void Agent::sync_ledger() {
-  if (auto s = ledger_.write(engine_->planned()); !s) warn_peer("ledger", s.error().message);
+  if (ledger_generation_ && *ledger_generation_ == engine_->generation()) return;
+  if (auto s = ledger_.write(engine_->planned()); !s) {
+    warn_peer("ledger", s.error().message);
+    return;  // tried again next turn
+  }
+  ledger_generation_ = engine_->generation();
 }
 
 std::vector<pollfd> Agent::poll_set() const {
   std::vector<pollfd> fds;
   fds.push_back({signals_.get(), POLLIN, 0});
   fds.push_back({timer_.get(), POLLIN, 0});
-  fds.push_back({cnode_.listen_fd(), POLLIN, 0});
+  if (listen_paused_until_ <= clock::Monotonic::now()) fds.push_back({cnode_.listen_fd(), POLLIN, 0});
   if (cnode_.published()) fds.push_back({cnode_.epmd_fd(), POLLIN, 0});
   for (const auto& [fd, conn] : conns_) fds.push_back({fd, conn->poll_events(), 0});
   for (const auto& [node, d] : dials_) fds.push_back({d->event_fd(), POLLIN, 0});
+  for (const auto& [fd, l] : lookups_) fds.push_back({l->event_fd(), POLLIN, 0});
   return fds;
 }
 
@@ -175,20 +199,35 @@ void Agent::on_listen_ready() {
     socklen_t len = sizeof addr;
     const int fd = ::accept4(cnode_.listen_fd(), reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) warn_peer("accept", system_error("accept", errno).message);
+      if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) return;
+      warn_peer("accept", system_error("accept", errno).message + "; not listening for " +
+                              std::to_string(kAcceptBackoff.count()) + " ms");
+      listen_paused_until_ = clock::Monotonic::now() + kAcceptBackoff;
       return;
     }
-    if (handshaking() >= kMaxHandshakes) {
+    const auto challenge = random_challenge();
+    if (!challenge) {
       ::close(fd);
-      if (auto held = handshake_warnings_.allow(clock::Monotonic::now()))
-        spdlog::warn("refused a connection: {} already in handshake ({} similar held back)", kMaxHandshakes, *held);
+      warn_peer("challenge", "no random challenge (getrandom failed), refusing a connection");
       continue;
     }
+    // Full: the oldest handshake goes, not the new one. Silent clients renewing themselves
+    // could otherwise hold every slot and keep real nodes out; a real handshake takes
+    // milliseconds, so evicting the oldest leaves it its chance.
+    if (handshaking() >= kMaxHandshakes) evict_oldest_handshake();
     cnode::Identity us{cnode_.name(), cnode_.ec()->ei_connect_cookie, cnode_.ec()->creation};
-    auto stream = cnode::Stream::accepted(fd, cnode::AcceptHandshake(std::move(us), random_challenge()),
+    auto stream = cnode::Stream::accepted(fd, cnode::AcceptHandshake(std::move(us), *challenge),
                                           clock::Monotonic::now() + kHandshakeDeadline);
     conns_.emplace(fd, std::move(stream));
   }
+}
+
+void Agent::evict_oldest_handshake() {
+  int oldest = -1;
+  for (const auto& [fd, s] : conns_)
+    if (!s->open() && (oldest < 0 || s->deadline() < conns_.at(oldest)->deadline())) oldest = fd;
+  if (oldest >= 0)
+    refuse_handshake(oldest, "evicted: " + std::to_string(kMaxHandshakes) + " connections already in handshake");
 }
 
 std::size_t Agent::handshaking() const {
@@ -292,6 +331,7 @@ void Agent::arm_timer() {
   for (const auto& n : locals_)
     if (n.state != LocalNode::State::ready) consider(n.deadline);
   if (!cnode_.published()) consider(republish_at_);
+  if (listen_paused_until_ > clock::Monotonic::now()) consider(listen_paused_until_);
   for (const auto& [fd, c] : conns_)
     if (!c->open()) consider(c->deadline());
   // steady_clock is CLOCK_MONOTONIC, the clock of the engine's windows
@@ -315,8 +355,7 @@ void Agent::adopt(int fd) {
       break;
     }
   spdlog::debug("connection from {} open", conn->node());
-  // Resolved now, once, so that no request waits on a resolver (docs/agent-limits.md).
-  requesters_.insert_or_assign(fd, requester_addresses(conn->node(), conn->peer_address(), system_addresses()));
+  start_requester_lookup(fd);
   auto* n = local_by_name(conn->node());
   if (n == nullptr || (n->state != LocalNode::State::down && n->state != LocalNode::State::connecting)) return;
   dials_.erase(n->name);  // it reached us first
@@ -331,6 +370,8 @@ void Agent::drop_connection(int fd, const std::string& why) {
   const std::string node = it->second->node();
   conns_.erase(it);
   requesters_.erase(fd);
+  lookups_.erase(fd);
+  deferred_.erase(fd);
   if (auto dropped = subscribers_.remove_node(node); dropped > 0)
     spdlog::info("{} subscriber(s) on {} removed: connection gone", dropped, node);
   // Faults are owned like links: their requester gone, they heal.
@@ -342,6 +383,39 @@ void Agent::drop_connection(int fd, const std::string& why) {
     node_failed(*n, why);
   else
     spdlog::info("connection from {} closed: {}", node, why);
+}
+
+// What a connection's faults must spare, found when it opens and never on a request. An
+// address literal needs no resolver; a host name is looked up on a thread, and the calls that
+// arrive meanwhile wait (in order, at most kMaxDeferred) instead of the loop.
+void Agent::start_requester_lookup(int fd) {
+  const auto& conn = *conns_.at(fd);
+  const auto host = net::node_host(conn.node());
+  if (net::parse_cidr(host)) {
+    requesters_.insert_or_assign(fd, requester_addresses(conn.node(), conn.peer_address(), system_addresses()));
+    return;
+  }
+  try {
+    lookups_.insert_or_assign(fd, std::make_unique<net::Lookup>(host));
+  } catch (const std::exception& e) {  // fail closed: no addresses, its partitions refused
+    requesters_.insert_or_assign(fd, Error{Domain::system, 0, std::string("cannot start resolving: ") + e.what()});
+  }
+}
+
+void Agent::on_requester_resolved(int fd) {
+  auto found = lookups_.at(fd)->take();
+  if (!found) return;  // readiness of a closed fd whose number the lookup took: still at work
+  lookups_.erase(fd);
+  const auto& conn = *conns_.at(fd);
+  const auto resolved = [&found](const std::string&) { return *found; };
+  requesters_.insert_or_assign(fd, requester_addresses(conn.node(), conn.peer_address(), {nullptr, resolved}));
+  auto calls = std::move(deferred_[fd]);
+  deferred_.erase(fd);
+  for (auto& [to, msg] : calls) {
+    auto it = conns_.find(fd);
+    if (it == conns_.end()) return;  // a reply could not be sent: the connection is gone
+    on_gen_call(*it->second, to, msg);
+  }
 }
 
 cnode::Stream* Agent::connection_to(const std::string& node) {

@@ -23,6 +23,7 @@
 #include "agent/subscribers.hpp"
 #include "agent/throttle.hpp"
 #include "common/fd.hpp"
+#include "common/net/lookup.hpp"
 #include "common/proto/reply.hpp"
 
 namespace ticksplit::agent {
@@ -45,8 +46,11 @@ class Agent {
   void expire_handshakes(clock::Monotonic::time_point now);
   void arm_timer();
   void adopt(int fd);
+  void start_requester_lookup(int fd);
+  void on_requester_resolved(int fd);
   void drop_connection(int fd, const std::string& why);
   void refuse_handshake(int fd, const std::string& why);
+  void evict_oldest_handshake();
   [[nodiscard]] std::size_t handshaking() const;
   cnode::Stream* connection_to(const std::string& node);
   void shutdown();
@@ -78,18 +82,24 @@ class Agent {
   Ledger ledger_;
   bool leftovers_reported_;  // before backend_: the report comes before the filters go
   std::unique_ptr<fault::KernelBackend> backend_;  // before anything that may record a fault
+  bool ledger_reset_;
   std::unique_ptr<fault::Engine> engine_;
   cnode::CNode cnode_;
   std::vector<LocalNode> locals_;
   std::map<int, std::unique_ptr<cnode::Stream>> conns_;  // open and still in handshake
   std::map<std::string, std::unique_ptr<cnode::Dialer>> dials_;  // by local node
   std::map<int, Result<std::vector<net::Cidr>>> requesters_;     // by open connection: what its faults spare
+  std::map<int, std::unique_ptr<net::Lookup>> lookups_;          // by connection whose host is being resolved
+  static constexpr std::size_t kMaxDeferred = 64;                // calls waiting for that, per connection
+  std::map<int, std::vector<std::pair<std::string, ei::Term>>> deferred_;
   Throttle handshake_warnings_{std::chrono::seconds(10)};
   std::map<std::string, Throttle> peer_warnings_;  // by kind
   Subscribers subscribers_;
   Fd timer_;
   Fd signals_;
   clock::Monotonic::time_point republish_at_{};
+  clock::Monotonic::time_point listen_paused_until_{};
+  std::optional<std::uint64_t> ledger_generation_;  // of the engine, when the ledger was last written
   bool stop_ = false;
 };
 

@@ -26,15 +26,24 @@ LocalNode* Agent::local_by_name(const std::string& name) {
 
 // A node that connects to us first is joined through adopt() instead.
 void Agent::attempt_join(LocalNode& n) {
+  try {
+    dials_.insert_or_assign(n.name, std::make_unique<cnode::Dialer>(*cnode_.ec(), n.name, kConnectStepTimeoutMs));
+  } catch (const std::exception& e) {  // no eventfd or no thread: a failed attempt, retried
+    n.failed(clock::Monotonic::now());
+    spdlog::warn("cannot start connecting to {}: {}; retrying with backoff", n.name, e.what());
+    return;
+  }
   n.state = LocalNode::State::connecting;
   n.deadline = clock::Monotonic::now() + LocalNode::connect_timeout;
-  dials_.insert_or_assign(n.name, std::make_unique<cnode::Dialer>(*cnode_.ec(), n.name, kConnectStepTimeoutMs));
 }
 
 void Agent::on_dialed(const std::string& name) {
   const std::string node = name;  // `name` may be the key erased below
   auto it = dials_.find(node);
   auto fd = it->second->take();
+  // Readiness that was not the dialer's: a poll entry of a closed fd whose number this
+  // dialer's eventfd took in the same turn. It is still at work.
+  if (!fd && fd.error().code == EAGAIN) return;
   dials_.erase(it);
   auto* n = local_by_name(node);
   if (n == nullptr || n->state != LocalNode::State::connecting) {

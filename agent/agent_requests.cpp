@@ -56,6 +56,14 @@ void Agent::on_message(cnode::Stream& conn, const cnode::Message& msg) {
 }
 
 void Agent::on_gen_call(cnode::Stream& conn, const std::string& to_name, const Term& msg) {
+  if (lookups_.count(conn.fd())) {  // its host is being resolved: the call waits, the loop does not
+    auto& waiting = deferred_[conn.fd()];
+    if (waiting.size() >= kMaxDeferred)
+      return warn_peer("deferred", "calls from " + conn.node() + " while its host resolves: more than " +
+                                       std::to_string(kMaxDeferred) + ", dropping");
+    waiting.emplace_back(to_name, msg);
+    return;
+  }
   auto call = proto::parse_gen_call(msg);
   if (!call) {
     warn_peer("bad_call", call.error().message + " from " + conn.node() + ", dropping (no one to answer)");
@@ -91,7 +99,15 @@ void Agent::on_gen_call(cnode::Stream& conn, const std::string& to_name, const T
     spdlog::error("cannot encode a reply: {}", encoded.error().message);
     return;
   }
-  if (auto s = target->send(call->from, *encoded); !s) drop_connection(target->fd(), s.error().message);
+  auto sent = target->send(call->from, *encoded);
+  if (!sent && sent.error().domain == Domain::codec) {
+    // Too large for one packet: the caller hears so, and keeps its connection and faults.
+    spdlog::warn("reply to {} too large ({}), answering reply_too_large", ei::log_text(call->from),
+                 sent.error().message);
+    auto small = ei::encode(proto::gen_reply_term(call->tag, ei::error_tuple(atom("reply_too_large"))));
+    if (small) sent = target->send(call->from, *small);
+  }
+  if (!sent) drop_connection(target->fd(), sent.error().message);
 }
 
 Term Agent::handle_request(const Term& request, int fd, const std::string& from_node) {

@@ -1,6 +1,7 @@
 #include "agent/ledger.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +18,17 @@ namespace {
 // A ledger lists at most the faults an agent can hold; a file much larger is not ours.
 constexpr std::size_t kMaxLedgerBytes = 16u << 20;
 }  // namespace
+
+Status Ledger::lock() {
+  if (path_.empty()) return success();
+  const auto file = path_ + ".lock";
+  Fd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid()) return system_error("opening " + file, errno);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
+    return system_error(errno == EWOULDBLOCK ? "another agent of this name holds " + file : "locking " + file, errno);
+  lock_ = std::move(fd);
+  return success();
+}
 
 Result<std::vector<fault::Planned>> Ledger::read() const {
   std::vector<fault::Planned> out;
@@ -72,7 +84,10 @@ Status Ledger::write(const std::vector<fault::Planned>& now) {
 }
 
 void Ledger::remove() {
-  if (!path_.empty()) std::remove(path_.c_str());
+  if (!path_.empty()) {
+    std::remove(path_.c_str());
+    std::remove((path_ + ".lock").c_str());  // still ours (locked) while we remove it
+  }
   written_.clear();
   synced_ = false;
 }

@@ -13,6 +13,7 @@
 
 #include "agent/fault/engine.hpp"
 #include "common/error.hpp"
+#include "common/fd.hpp"
 
 namespace ticksplit::agent {
 
@@ -21,6 +22,9 @@ class Ledger {
   // `path` empty: no ledger (unit tests, a read-only host); everything is a no-op.
   explicit Ledger(std::string path) : path_(std::move(path)) {}
 
+  // One agent per ledger: an flock on <path>.lock, held until this object goes (a killed
+  // agent's goes with it). Fails if another live agent holds it.
+  Status lock();
   // What a previous agent recorded, read once at start-up. A missing file is an empty ledger;
   // an unreadable or corrupt one is an error, reported by the caller, and is replaced.
   Result<std::vector<fault::Planned>> read() const;
@@ -33,6 +37,7 @@ class Ledger {
 
  private:
   std::string path_;
+  Fd lock_;
   std::vector<fault::Planned> written_;
   bool synced_ = false;
 };

@@ -131,6 +131,8 @@ std::variant<std::string, Term> Engine::apply(const FaultSpec& spec, Events& out
   f.peers = spec.peers;
   f.direction = spec.direction;
   f.window = {std::max(requested, c.mono_ns), end};
+  // In unix time once, so that the ledger does not see the two clocks' jitter as a change.
+  f.planned_us = {mono_to_unix_us(f.window.start_ns, c), mono_to_unix_us(f.window.end_ns, c)};
   const bool in = spec.direction != proto::Direction::out;
   const bool out_too = spec.direction != proto::Direction::in;
   for (const auto& a : spec.addresses) {
@@ -174,6 +176,7 @@ std::variant<std::string, Term> Engine::apply(const FaultSpec& spec, Events& out
     cut.base_packets = v->dropped_packets;
     cut.base_bytes = v->dropped_bytes;
   }
+  ++generation_;
   spdlog::info("fault {} armed: {} peer address(es), {}, {} ms from {}", id, spec.addresses.size(),
                proto::direction_name(spec.direction), spec.duration_ms, mono_to_unix_us(stored.window.start_ns, c));
   if (stored.window.start_ns <= c.mono_ns) start(stored, c, out);
@@ -360,6 +363,7 @@ void Engine::start(Fault& f, const Clocks& c, Events& out) {
 }
 
 void Engine::heal_fault(Fault& f, HealReason why, const Clocks& c, Events& out) {
+  ++generation_;
   const bool started = f.state == Fault::State::active;
   f.window.end_ns = started ? std::min(f.window.end_ns, c.mono_ns) : f.window.start_ns;
   f.state = Fault::State::recovering;
@@ -427,6 +431,7 @@ void Engine::check_recovery(Fault& f, const Clocks& c, Events& out) {
 }
 
 void Engine::release(std::string id) {  // by value: it may be the fault's own, erased below
+  ++generation_;
   auto it = faults_.find(id);
   if (it == faults_.end()) return;
   for (const auto& cut : it->second.cuts) {
@@ -443,11 +448,10 @@ void Engine::release(std::string id) {  // by value: it may be the fault's own, 
 }
 
 std::vector<Planned> Engine::planned() const {
-  const Clocks c = backend_.now();
   std::vector<Planned> out;
   for (const auto& [id, f] : faults_)
     if (f.state != Fault::State::recovering)  // a recovering fault's window is over
-      out.push_back({id, f.owner, f.peers, mono_to_unix_us(f.window.start_ns, c), mono_to_unix_us(f.window.end_ns, c)});
+      out.push_back({id, f.owner, f.peers, f.planned_us.first, f.planned_us.second});
   return out;
 }
 

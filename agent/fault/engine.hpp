@@ -96,6 +96,8 @@ class Engine {
   std::vector<ei::Term> status();
   // Every fault not yet over, without reading the kernel's counters: what the ledger keeps.
   [[nodiscard]] std::vector<Planned> planned() const;
+  // Changes whenever planned() may have: a fault applied, healed or released.
+  [[nodiscard]] std::uint64_t generation() const noexcept { return generation_; }
   [[nodiscard]] std::size_t size() const { return faults_.size(); }
   [[nodiscard]] std::size_t entries() const { return keys_.size(); }
 
@@ -120,6 +122,7 @@ class Engine {
     std::vector<std::string> peers;
     proto::Direction direction = proto::Direction::in;
     Window window;  // its end moves earlier when healed before the deadline
+    std::pair<std::int64_t, std::int64_t> planned_us{};  // the window as applied, unix µs
     State state = State::pending;
     std::uint64_t recovery_deadline_ns = 0;
     std::uint64_t next_poll_ns = 0;
@@ -160,6 +163,7 @@ class Engine {
   std::map<bpf::DropKey, Entry, KeyLess> keys_;
   std::set<std::string> finished_;  // recently healed ids, so healing them again answers ok
   std::uint64_t next_id_ = 1;
+  std::uint64_t generation_ = 0;
   std::string id_suffix_;
 };
 

@@ -15,7 +15,8 @@ namespace ticksplit::cnode {
 
 class Dialer {
  public:
-  // Starts connecting at once. Throws ConfigError only if no thread or eventfd can be made.
+  // Starts connecting at once. Throws (ConfigError, std::system_error) only if no eventfd or
+  // thread can be made.
   Dialer(const ei_cnode& ec, const std::string& node, unsigned step_timeout_ms);
   // Abandons an attempt still running: its thread closes whatever it connects.
   ~Dialer();
@@ -23,7 +24,8 @@ class Dialer {
   Dialer& operator=(const Dialer&) = delete;
 
   [[nodiscard]] int event_fd() const noexcept;
-  // Once event_fd() is readable: the connected socket (ei's; close it through ei) or why not.
+  // Once event_fd() is readable: the connected socket (ei's; close it through ei) or why not;
+  // an error with code EAGAIN while it is still at work.
   Result<int> take();
 
  private:

@@ -7,13 +7,16 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace ticksplit::cnode {
 
-// MD5(Cookie ++ integer_to_list(Challenge)), the digest both sides prove the cookie with.
-std::array<std::uint8_t, 16> handshake_digest(std::string_view cookie, std::uint32_t challenge);
+// MD5(Cookie ++ integer_to_list(Challenge)), the digest both sides prove the cookie with, or
+// nothing if libcrypto will not compute MD5 (a FIPS-only configuration): then no handshake
+// can succeed, and the agent refuses to start (a digest left at zero would admit anyone).
+std::optional<std::array<std::uint8_t, 16>> handshake_digest(std::string_view cookie, std::uint32_t challenge);
 
 struct Identity {
   std::string node;  // our full node name, name@host

@@ -32,7 +32,7 @@ Result<std::string> frame(const ei::Term& control, const ei::XBuff& message) {
 
 }  // namespace
 
-Result<std::optional<Packet>> take_packet(std::string& buf) {
+Result<std::optional<Packet>> next_packet(std::string_view buf) {
   if (buf.size() < 4) return std::optional<Packet>{};
   std::size_t len = 0;
   for (int i = 0; i < 4; ++i) len = (len << 8) | static_cast<std::uint8_t>(buf[i]);
@@ -40,11 +40,7 @@ Result<std::optional<Packet>> take_packet(std::string& buf) {
     return protocol_error("packet of " + std::to_string(len) + " bytes, above the limit of " +
                           std::to_string(dist::kMaxPacket));
   if (buf.size() < 4 + len) return std::optional<Packet>{};
-  Packet p;
-  p.tick = len == 0;
-  p.body = buf.substr(4, len);
-  buf.erase(0, 4 + len);
-  return std::optional<Packet>{std::move(p)};
+  return std::optional<Packet>{Packet{len == 0, buf.substr(4, len), 4 + len}};
 }
 
 Result<Message> parse_packet(std::string_view body) {

@@ -17,12 +17,15 @@ namespace ticksplit::cnode {
 
 struct Packet {
   bool tick = false;
-  std::string body;  // without the length; empty for a tick
+  std::string_view body;  // without the length, inside the buffer given; empty for a tick
+  std::size_t size = 0;   // bytes it took of that buffer, length included
 };
 
-// Takes the first whole packet off the front of `buf`, if there is one. A length above
-// dist::kMaxPacket is an error before anything of it is buffered.
-Result<std::optional<Packet>> take_packet(std::string& buf);
+// The first whole packet at the front of `buf`, if there is one; the caller advances by its
+// size (and erases once for all the packets of a read: erasing each would be quadratic in a
+// read full of ticks). A length above dist::kMaxPacket is an error before anything of it is
+// buffered.
+Result<std::optional<Packet>> next_packet(std::string_view buf);
 
 struct Message {
   std::int64_t op = 0;          // dist::op; other operations carry no message for us

@@ -5,6 +5,8 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <unistd.h>
+
 #include <cerrno>
 
 #include "common/cnode/dist.hpp"
@@ -34,9 +36,14 @@ Stream::Stream(int fd, std::string node) : fd_(fd), node_(std::move(node)), peer
   set_nonblocking(fd_);
 }
 
-// ei keeps a table of the sockets it made; closing through it keeps that table true. For a
-// socket ei never saw, it only closes.
-Stream::~Stream() { ei_close_connection(fd_); }
+// ei keeps a table of the sockets it made; closing a dialled one through it keeps that table
+// true. An accepted socket ei never saw is closed directly.
+Stream::~Stream() {
+  if (made_by_ei_)
+    ei_close_connection(fd_);
+  else
+    ::close(fd_);
+}
 
 std::unique_ptr<Stream> Stream::accepted(int fd, AcceptHandshake handshake, clock::Monotonic::time_point deadline) {
   std::unique_ptr<Stream> s(new Stream(fd, ""));
@@ -46,7 +53,9 @@ std::unique_ptr<Stream> Stream::accepted(int fd, AcceptHandshake handshake, cloc
 }
 
 std::unique_ptr<Stream> Stream::connected(int fd, std::string node) {
-  return std::unique_ptr<Stream>(new Stream(fd, std::move(node)));
+  std::unique_ptr<Stream> s(new Stream(fd, std::move(node)));
+  s->made_by_ei_ = true;
+  return s;
 }
 
 short Stream::poll_events() const noexcept { return static_cast<short>(POLLIN | (queued() > 0 ? POLLOUT : 0)); }
@@ -79,18 +88,25 @@ Result<std::vector<Message>> Stream::on_readable() {
 
 Result<std::vector<Message>> Stream::packets() {
   std::vector<Message> out;
+  std::size_t at = 0;
+  bool ticked = false;
   for (;;) {
-    auto p = take_packet(in_);
+    auto p = next_packet(std::string_view(in_).substr(at));
     if (!p) return p.error();
-    if (!*p) return out;
-    if ((*p)->tick) {  // a tick wants an answer; an empty packet is one
-      if (auto s = queue(std::string(4, '\0')); !s) return s.error();
+    if (!*p) break;
+    at += (*p)->size;
+    if ((*p)->tick) {  // a tick wants an answer; one empty packet answers all of a read's
+      ticked = true;
       continue;
     }
     auto m = parse_packet((*p)->body);
     if (!m) return m.error();
     out.push_back(std::move(m).value());
   }
+  in_.erase(0, at);
+  if (ticked)
+    if (auto s = queue(std::string(4, '\0')); !s) return s.error();
+  return out;
 }
 
 Status Stream::on_writable() { return flush(); }

@@ -65,6 +65,7 @@ class Stream {
   std::string in_;
   std::string out_;
   std::size_t sent_ = 0;  // bytes of out_ already written
+  bool made_by_ei_ = false;
 };
 
 }  // namespace ticksplit::cnode

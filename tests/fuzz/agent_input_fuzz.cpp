@@ -19,9 +19,10 @@ namespace {
 using namespace ticksplit;
 
 void packets(std::string buf) {
-  for (;;) {
-    auto p = cnode::take_packet(buf);
+  for (std::size_t at = 0;;) {
+    auto p = cnode::next_packet(std::string_view(buf).substr(at));
     if (!p || !*p) return;
+    at += (*p)->size;
     if ((*p)->tick) continue;
     auto m = cnode::parse_packet((*p)->body);
     if (!m || m->payload.empty()) continue;

@@ -165,12 +165,21 @@ run(slow_clients, []) ->
     {port, Port, _} = erl_epmd:port_please("ticksplit", {198, 51, 100, 11}),
     {ok, _, Next} = call(?A1, {events, 0}),
     Self = self(),
+    {error, closed} = wrong_cookie(Port),
     T0 = erlang:monotonic_time(millisecond),
     Silent = [spawn_link(fun() -> Self ! {closed, self(), silent(Port)} end) || _ <- lists:seq(1, 40)],
     Slow = [spawn_link(fun() -> Self ! {closed, self(), trickle(Port)} end) || _ <- lists:seq(1, 10)],
-    {error, closed} = wrong_cookie(Port),
+    %% a new node with the cookie still gets in while they hold on
+    Newcomer = spawn_link(fun() ->
+        Eval = "io:format(\\\"~p~n\\\", [net_adm:ping('ticksplit@198.51.100.11')]), halt().",
+        Self ! {newcomer, os:cmd("erl -noshell -hidden -name new_" ++ os:getpid() ++
+                                 "@198.51.100.1 -eval \"" ++ Eval ++ "\" 2>&1")}
+    end),
     Status = fun() -> {ok, _} = gen_server:call({ticksplit, ?A1}, status, 2000) end,
     Lat = timings_for(Status, 4000),
+    receive {newcomer, Ping} -> expect(Ping =:= "pong\n", {newcomer_kept_out, Newcomer, Ping})
+    after 10000 -> error(newcomer_never_answered)
+    end,
     Closed = [receive {closed, P, How} -> How after 6000 -> error({never_closed, P}) end || P <- Silent ++ Slow],
     Held = lists:max([Ms || {_, Ms} <- Closed]),
     io:format("~p status calls during the attack: max ~p us, p99 ~p us; "
@@ -235,6 +244,21 @@ run(forged_containers, [Pid]) ->
     expect(Rss1 - Rss0 < 64 * 1024, {rss_grew_kb, Rss1 - Rss0}),
     {ok, #{agent := ?A1}} = call(?A1, status),
     gen_tcp:close(S),
+    ok;
+
+%% A caller whose host is a name (not an address) that does not resolve: its calls wait for the
+%% lookup off the loop and are then answered in order; its partition is refused (fail closed).
+run(unresolvable_requester, []) ->
+    Eval = "A = 'ticksplit@198.51.100.11', "
+           "R1 = gen_server:call({ticksplit, A}, status, 20000), "
+           "R2 = gen_server:call({ticksplit, A}, {partition, #{peers => [<<\\\"198.51.100.12\\\">>], duration_ms => 1000}}, 20000), "
+           "io:format(\\\"~0p~n\\\", [{element(1, R1), R2}]), halt().",
+    Cmd = "erl -noshell -hidden -name dns_" ++ os:getpid() ++ "@unresolvable.invalid -eval \"" ++ Eval ++ "\" 2>&1",
+    Out = os:cmd(Cmd),
+    io:format("caller on unresolvable.invalid: ~s", [Out]),
+    expect(string:find(Out, "{ok,{error,{unresolvable_requester,<<\"unresolvable.invalid\">>}}}") =/= nomatch,
+           {not_refused, Out}),
+    {ok, #{faults := []}} = call(?A1, status),
     ok;
 
 run(joined, [Agent]) ->

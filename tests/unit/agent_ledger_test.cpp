@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <memory>
 
 #include "agent/ledger.hpp"
 
@@ -46,4 +47,16 @@ TEST_CASE("no path, no ledger") {
   Ledger l("");
   CHECK(l.write({kOne}).ok());
   CHECK(l.read()->empty());
+}
+
+TEST_CASE("one agent per ledger: a second lock fails while the first is held") {
+  const auto path = temp_path();
+  auto first = std::make_unique<Ledger>(path);
+  REQUIRE(first->lock().ok());
+  Ledger second(path);
+  auto refused = second.lock();
+  REQUIRE(!refused.ok());
+  CHECK(refused.error().message.find("another agent of this name") != std::string::npos);
+  first.reset();  // a killed agent's lock goes with it
+  CHECK(second.lock().ok());
 }
