@@ -1,6 +1,7 @@
 #include "common/cnode/cnode.hpp"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <cstring>
 #include <ctime>
@@ -24,7 +25,10 @@ CNode::CNode(const std::string& name, const std::string& cookie) : name_(name) {
   if (ei_connect_xinit(&ec_, host.c_str(), alive.c_str(), name.c_str(), &addr, c.data(), creation) < 0)
     throw ConfigError("cannot initialise C-node " + name + ": " + ei_error("ei_connect_xinit").message);
   std::fill(c.begin(), c.end(), '\0');
-  const int fd = ei_listen(&ec_, &port_, 16);
+  // A deep backlog: a flood of clients must reach accept4 (where the agent drops them by its
+  // own rules), not die in the kernel's queue, where a dropped final ACK leaves a silent client
+  // believing it is connected while the agent never sees it (seen with 50 at a backlog of 16).
+  const int fd = ei_listen(&ec_, &port_, SOMAXCONN);
   if (fd < 0) throw ConfigError("cannot listen for distribution connections: " + ei_error("ei_listen").message);
   listen_.reset(fd);
 }
