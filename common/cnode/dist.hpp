@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 namespace ticksplit::cnode::dist {
 
@@ -54,5 +56,16 @@ constexpr std::size_t kMaxHandshakeMessage = 1 + 8 + 4 + 2 + kMaxNodeName;
 // The largest packet read after the handshake: the decoder's message limit plus the control
 // tuple. A header announcing more ends the connection before a byte of it is buffered.
 constexpr std::size_t kMaxPacket = (4u << 20) + 4096;
+
+// Big-endian integers of n bytes, as every length and field of the protocol is written. The
+// caller has checked that `at + n` bytes are there.
+inline std::uint64_t get_be(std::string_view s, std::size_t at, std::size_t n) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<std::uint8_t>(s[at + i]);
+  return v;
+}
+inline void put_be(std::string& out, std::uint64_t v, std::size_t n) {
+  for (std::size_t i = n; i-- > 0;) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
 
 }  // namespace ticksplit::cnode::dist

@@ -11,15 +11,8 @@ namespace ticksplit::cnode {
 
 namespace {
 
-std::uint64_t get_be(std::string_view s, std::size_t at, std::size_t n) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<std::uint8_t>(s[at + i]);
-  return v;
-}
-
-void put_be(std::string& out, std::uint64_t v, std::size_t n) {
-  for (std::size_t i = n; i-- > 0;) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
+using dist::get_be;
+using dist::put_be;
 
 void put_message(std::string& out, std::string_view body) {
   put_be(out, body.size(), 2);

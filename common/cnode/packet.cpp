@@ -23,7 +23,7 @@ Result<std::string> frame(const ei::Term& control, const ei::XBuff& message) {
   if (len > dist::kMaxPacket) return codec_error("message of " + std::to_string(len) + " bytes is too large to send");
   std::string out;
   out.reserve(4 + len);
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((len >> shift) & 0xff));
+  dist::put_be(out, len, 4);
   out.push_back(static_cast<char>(dist::kPassThrough));
   out.append(c->data(), c->size());
   out.append(message.data(), message.size());
@@ -34,8 +34,7 @@ Result<std::string> frame(const ei::Term& control, const ei::XBuff& message) {
 
 Result<std::optional<Packet>> next_packet(std::string_view buf) {
   if (buf.size() < 4) return std::optional<Packet>{};
-  std::size_t len = 0;
-  for (int i = 0; i < 4; ++i) len = (len << 8) | static_cast<std::uint8_t>(buf[i]);
+  const std::size_t len = dist::get_be(buf, 0, 4);
   if (len > dist::kMaxPacket)
     return protocol_error("packet of " + std::to_string(len) + " bytes, above the limit of " +
                           std::to_string(dist::kMaxPacket));

@@ -9,8 +9,10 @@
 
 #include "controller/check/edn.hpp"
 #include "controller/check/read.hpp"
+#include "check_parse_error.hpp"
 
 using namespace ticksplit::check;
+using ticksplit::check::testing::error_of;
 using nlohmann::json;
 
 namespace {
@@ -18,16 +20,6 @@ namespace {
 const std::string kData = TICKSPLIT_TEST_DATA "/history/";
 
 json edn_value(const std::string& s) { return edn::read_value(s, "v.edn"); }
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const ParseError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

@@ -6,8 +6,10 @@
 #include <string>
 
 #include "controller/check/read.hpp"
+#include "check_parse_error.hpp"
 
 using namespace ticksplit::check;
+using ticksplit::check::testing::error_of;
 using nlohmann::json;
 
 namespace {
@@ -15,16 +17,6 @@ namespace {
 Events jsonl(const std::string& text, const std::string& file = "t.jsonl") {
   std::istringstream in(text);
   return read_jsonl(in, file);
-}
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const ParseError& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 std::string jsonl_error(const std::string& text) {

@@ -9,6 +9,9 @@
 using namespace ticksplit::cnode;
 using State = AcceptHandshake::State;
 
+using ticksplit::cnode::dist::get_be;
+using ticksplit::cnode::dist::put_be;
+
 namespace {
 
 std::string hex(const std::array<std::uint8_t, 16>& d) {
@@ -18,14 +21,6 @@ std::string hex(const std::array<std::uint8_t, 16>& d) {
   return s;
 }
 
-void put_be(std::string& out, std::uint64_t v, int n) {
-  for (int i = n; i-- > 0;) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-std::uint64_t get_be(const std::string& s, std::size_t at, int n) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<std::uint8_t>(s[at + i]);
-  return v;
-}
 std::string message(const std::string& body) {
   std::string m;
   put_be(m, body.size(), 2);

@@ -13,6 +13,9 @@
 using namespace ticksplit;
 using namespace ticksplit::cnode;
 
+using ticksplit::cnode::dist::get_be;
+using ticksplit::cnode::dist::put_be;
+
 namespace {
 // Dialled streams close through ei, whose socket table ei_init sets up (the agent calls it first).
 const int kEiReady = ei_init();
@@ -36,9 +39,6 @@ std::string read_all(int fd) {
     if (n <= 0) return got;
     got.append(buf, static_cast<std::size_t>(n));
   }
-}
-void put_be(std::string& out, std::uint64_t v, int n) {
-  for (int i = n; i-- > 0;) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 const ei::Pid kTo{"app@198.51.100.12", 1, 0, 1};
 }  // namespace
