@@ -72,7 +72,8 @@ Agent::Agent(Options options)
       leftovers_reported_(report_leftovers()),
       backend_(std::make_unique<fault::KernelBackend>(opts_.interfaces)),
       ledger_reset_(ledger_.write({}).ok()),  // what it listed is gone with the dead agent's filters
-      engine_(std::make_unique<fault::Engine>(*backend_, policy_or_throw(opts_))),
+      engine_(std::make_unique<EngineThread>(std::make_unique<fault::Engine>(*backend_, policy_or_throw(opts_)),
+                                             ledger_)),
       cnode_(opts_.name, opts_.cookie),
       timer_(make_timerfd()),
       signals_(make_signalfd()) {
@@ -115,6 +116,8 @@ int Agent::run() {
         on_epmd_ready();
       } else if (conns_.count(p.fd)) {
         on_connection_ready(p.fd, p.revents);
+      } else if (p.fd == engine_->event_fd()) {
+        engine_->deliver([this](fault::Events events) { record(std::move(events)); });
       } else {
         for (auto& [node, d] : dials_)
           if (d->event_fd() == p.fd) {
@@ -122,13 +125,12 @@ int Agent::run() {
             break;
           }
         for (auto& [fd, l] : lookups_)
-          if (l->event_fd() == p.fd) {
-            on_requester_resolved(fd);  // erases the lookup
+          if (l.lookup->event_fd() == p.fd) {
+            on_lookup_done(fd);  // erases the lookup
             break;
           }
       }
     }
-    sync_ledger();
   }
   shutdown();
   return 0;
@@ -172,24 +174,16 @@ bool Agent::report_leftovers() {
   return true;
 }
 
-void Agent::sync_ledger() {
-  if (ledger_generation_ && *ledger_generation_ == engine_->generation()) return;
-  if (auto s = ledger_.write(engine_->planned()); !s) {
-    warn_peer("ledger", s.error().message);
-    return;  // tried again next turn
-  }
-  ledger_generation_ = engine_->generation();
-}
-
 std::vector<pollfd> Agent::poll_set() const {
   std::vector<pollfd> fds;
   fds.push_back({signals_.get(), POLLIN, 0});
   fds.push_back({timer_.get(), POLLIN, 0});
+  fds.push_back({engine_->event_fd(), POLLIN, 0});
   if (listen_paused_until_ <= clock::Monotonic::now()) fds.push_back({cnode_.listen_fd(), POLLIN, 0});
   if (cnode_.published()) fds.push_back({cnode_.epmd_fd(), POLLIN, 0});
   for (const auto& [fd, conn] : conns_) fds.push_back({fd, conn->poll_events(), 0});
   for (const auto& [node, d] : dials_) fds.push_back({d->event_fd(), POLLIN, 0});
-  for (const auto& [fd, l] : lookups_) fds.push_back({l->event_fd(), POLLIN, 0});
+  for (const auto& [fd, l] : lookups_) fds.push_back({l.lookup->event_fd(), POLLIN, 0});
   return fds;
 }
 
@@ -296,11 +290,9 @@ void Agent::warn_peer(const char* kind, const std::string& text) {
 void Agent::on_timer() {
   std::uint64_t expirations = 0;
   [[maybe_unused]] auto r = ::read(timer_.get(), &expirations, sizeof expirations);
-  fault::Events events;
-  engine_->tick(events);
-  record(std::move(events));
   const auto now = clock::Monotonic::now();
   expire_handshakes(now);
+  expire_lookups(now);
   for (auto& n : locals_) {
     if (n.deadline > now) continue;
     if (n.state == LocalNode::State::down) {
@@ -322,7 +314,8 @@ void Agent::on_timer() {
   }
 }
 
-// One timer for every deadline: the earliest of node retries, RPC timeouts and epmd.
+// One timer for every deadline: the earliest of node retries, RPC timeouts, handshakes,
+// lookups and epmd. (The engine keeps its own deadlines on its thread.)
 void Agent::arm_timer() {
   std::optional<clock::Monotonic::time_point> next;
   const auto consider = [&](clock::Monotonic::time_point t) {
@@ -334,8 +327,7 @@ void Agent::arm_timer() {
   if (listen_paused_until_ > clock::Monotonic::now()) consider(listen_paused_until_);
   for (const auto& [fd, c] : conns_)
     if (!c->open()) consider(c->deadline());
-  // steady_clock is CLOCK_MONOTONIC, the clock of the engine's windows
-  if (auto due = engine_->next_due_ns()) consider(clock::Monotonic::time_point(std::chrono::nanoseconds(*due)));
+  for (const auto& [fd, l] : lookups_) consider(l.deadline);
   itimerspec spec{};
   if (next) {
     const auto ns = std::max<std::int64_t>(1, next->time_since_epoch().count());
@@ -374,11 +366,16 @@ void Agent::drop_connection(int fd, const std::string& why) {
   deferred_.erase(fd);
   if (auto dropped = subscribers_.remove_node(node); dropped > 0)
     spdlog::info("{} subscriber(s) on {} removed: connection gone", dropped, node);
-  // Faults are owned like links: their requester gone, they heal.
-  fault::Events events;
-  if (auto healed = engine_->heal_owner(node, events); healed > 0)
-    spdlog::info("{} fault(s) of {} healed: connection gone", healed, node);
-  record(std::move(events));
+  // Faults are owned like links: their requester gone, they heal. Its partition still waiting
+  // for a lookup went with lookups_; one already posted is applied first (the engine takes
+  // work in order), then healed here.
+  engine_->post([node](fault::Engine& e, fault::Events& out) {
+    return ei::Term(static_cast<std::int64_t>(e.heal_owner(node, out)));
+  },
+                [node](ei::Term healed) {
+                  if (const auto* n = healed.as<std::int64_t>(); n != nullptr && *n > 0)
+                    spdlog::info("{} fault(s) of {} healed: connection gone", *n, node);
+                });
   if (auto* n = local_by_fd(fd))
     node_failed(*n, why);
   else
@@ -396,19 +393,53 @@ void Agent::start_requester_lookup(int fd) {
     return;
   }
   try {
-    lookups_.insert_or_assign(fd, std::make_unique<net::Lookup>(host));
+    lookups_.insert_or_assign(fd, PendingLookup{std::make_unique<net::Lookup>(std::vector{host}),
+                                                clock::Monotonic::now() + kLookupDeadline, {host}, std::nullopt});
   } catch (const std::exception& e) {  // fail closed: no addresses, its partitions refused
     requesters_.insert_or_assign(fd, Error{Domain::system, 0, std::string("cannot start resolving: ") + e.what()});
   }
 }
 
-void Agent::on_requester_resolved(int fd) {
-  auto found = lookups_.at(fd)->take();
+void Agent::on_lookup_done(int fd) {
+  auto found = lookups_.at(fd).lookup->take();
   if (!found) return;  // readiness of a closed fd whose number the lookup took: still at work
+  resolved(fd, *found);
+}
+
+// A lookup past its deadline is abandoned (its thread ends when the resolver gives up): every
+// name it was looking up counts as unresolvable.
+void Agent::expire_lookups(clock::Monotonic::time_point now) {
+  std::vector<int> late;
+  for (const auto& [fd, l] : lookups_)
+    if (l.deadline <= now) late.push_back(fd);
+  for (int fd : late) {
+    net::Resolved none;
+    for (const auto& name : lookups_.at(fd).names)
+      none.insert_or_assign(name, Error{Domain::system, ETIMEDOUT,
+                                        "no answer from the resolver within " +
+                                            std::to_string(kLookupDeadline.count()) + " s"});
+    warn_peer("lookup", "looking up " + ei::log_text(ei::binary(lookups_.at(fd).names.front())) +
+                            (lookups_.at(fd).names.size() > 1 ? " and others" : "") + " timed out");
+    resolved(fd, none);
+  }
+}
+
+// What a lookup found: the connection's own addresses, or its partition's peers. Then the
+// calls that waited for it, in order.
+void Agent::resolved(int fd, const net::Resolved& found) {
+  auto pending = std::move(lookups_.at(fd));
   lookups_.erase(fd);
   const auto& conn = *conns_.at(fd);
-  const auto resolved = [&found](const std::string&) { return *found; };
-  requesters_.insert_or_assign(fd, requester_addresses(conn.node(), conn.peer_address(), {nullptr, resolved}));
+  if (pending.partition) {
+    arm(pending.partition->request, std::move(pending.partition->spared), pending.partition->caller, found);
+  } else {
+    const auto host_of = [&found](const std::string& host) -> Result<std::vector<net::Cidr>> {
+      return found.at(host);
+    };
+    requesters_.insert_or_assign(fd, requester_addresses(conn.node(), conn.peer_address(), {nullptr, host_of}));
+  }
+  // A partition among them may start a lookup of its own: on_gen_call then defers the rest
+  // again, in order.
   auto calls = std::move(deferred_[fd]);
   deferred_.erase(fd);
   for (auto& [to, msg] : calls) {
@@ -428,10 +459,15 @@ void Agent::shutdown() {
   // Closing the epmd socket is what unregisters the name; do it first so nobody new
   // finds us while we close the rest.
   cnode_.unpublish();
-  fault::Events events;
-  if (auto healed = engine_->heal_all(fault::HealReason::shutdown, events); healed > 0)
-    spdlog::info("{} fault(s) healed on shutdown", healed);
-  record(std::move(events));
+  // What was posted is done first, then every fault is healed.
+  engine_->stop([](fault::Engine& e, fault::Events& out) {
+    return ei::Term(static_cast<std::int64_t>(e.heal_all(fault::HealReason::shutdown, out)));
+  },
+                [](ei::Term healed) {
+                  if (const auto* n = healed.as<std::int64_t>(); n != nullptr && *n > 0)
+                    spdlog::info("{} fault(s) healed on shutdown", *n);
+                });
+  engine_->deliver([this](fault::Events events) { record(std::move(events)); });
   ledger_.remove();
   engine_.reset();
   backend_.reset();  // removes the filters (and the clsact qdisc if we made it)

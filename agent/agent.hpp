@@ -1,19 +1,22 @@
 // The agent daemon: one poll loop over the listening socket, the epmd registration, every
-// distribution connection, a timerfd and a signalfd. Nothing in it blocks on a peer: sockets
-// are non-blocking, handshakes are state machines with a deadline, and connecting to a local
-// node runs on a Dialer's thread (which never touches the agent's state).
+// distribution connection, a timerfd and a signalfd. Nothing in it blocks on a peer or on the
+// kernel: sockets are non-blocking, handshakes are state machines with a deadline, connecting
+// to a local node runs on a Dialer's thread, host names are looked up on a Lookup's thread,
+// and the fault engine runs on an EngineThread (none of them touches the agent's state).
 #pragma once
 
 #include <poll.h>
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/cnode/cnode.hpp"
 #include "common/cnode/dialer.hpp"
 #include "common/cnode/stream.hpp"
+#include "agent/engine_thread.hpp"
 #include "agent/event_log.hpp"
 #include "agent/fault/engine.hpp"
 #include "agent/fault/kernel_backend.hpp"
@@ -25,6 +28,7 @@
 #include "common/fd.hpp"
 #include "common/net/lookup.hpp"
 #include "common/proto/reply.hpp"
+#include "common/proto/request.hpp"
 
 namespace ticksplit::agent {
 
@@ -47,7 +51,9 @@ class Agent {
   void arm_timer();
   void adopt(int fd);
   void start_requester_lookup(int fd);
-  void on_requester_resolved(int fd);
+  void on_lookup_done(int fd);
+  void expire_lookups(clock::Monotonic::time_point now);
+  void resolved(int fd, const net::Resolved& found);
   void drop_connection(int fd, const std::string& why);
   void refuse_handshake(int fd, const std::string& why);
   void evict_oldest_handshake();
@@ -55,7 +61,6 @@ class Agent {
   cnode::Stream* connection_to(const std::string& node);
   void shutdown();
   bool report_leftovers();
-  void sync_ledger();
 
   // agent_nodes.cpp: joining local nodes, the watcher
   void attempt_join(LocalNode& n);
@@ -68,14 +73,25 @@ class Agent {
   LocalNode* local_by_name(const std::string& name);
 
   // agent_requests.cpp: messages and the gen_server protocol
+  struct Caller {  // who waits for a reply: the call's From, on the node of its connection
+    std::string node;
+    ei::Pid from;
+    ei::Term tag;
+  };
   void on_message(cnode::Stream& conn, const cnode::Message& msg);
   void on_gen_call(cnode::Stream& conn, const std::string& to_name, const ei::Term& msg);
   void warn_peer(const char* kind, const std::string& text);
-  ei::Term handle_request(const ei::Term& request, int fd, const std::string& from_node);
-  ei::Term partition(const proto::PartitionRequest& r, int fd, const std::string& from_node);
+  // The reply, or nothing when it comes later (from the engine's thread, or after a lookup).
+  std::optional<ei::Term> handle_request(const ei::Term& request, int fd, const Caller& caller);
+  std::optional<ei::Term> partition(const proto::PartitionRequest& r, int fd, const Caller& caller);
+  void arm(const proto::PartitionRequest& r, std::vector<net::Cidr> spared, const Caller& caller,
+           const net::Resolved& names);
+  void answer(const Caller& caller, ei::Term reply);
+  // Work on the engine's thread whose result is the caller's reply.
+  void ask_engine(EngineThread::Work work, Caller caller);
   void record(proto::Event e);
   void record(fault::Events events);
-  [[nodiscard]] proto::AgentStatus status() const;
+  [[nodiscard]] proto::AgentStatus status(std::vector<ei::Term> faults) const;
 
   Options opts_;
   EventLog log_;
@@ -83,14 +99,31 @@ class Agent {
   bool leftovers_reported_;  // before backend_: the report comes before the filters go
   std::unique_ptr<fault::KernelBackend> backend_;  // before anything that may record a fault
   bool ledger_reset_;
-  std::unique_ptr<fault::Engine> engine_;
+  std::unique_ptr<EngineThread> engine_;  // after backend_ and ledger_: it uses both until it stops
   cnode::CNode cnode_;
   std::vector<LocalNode> locals_;
   std::map<int, std::unique_ptr<cnode::Stream>> conns_;  // open and still in handshake
   std::map<std::string, std::unique_ptr<cnode::Dialer>> dials_;  // by local node
   std::map<int, Result<std::vector<net::Cidr>>> requesters_;     // by open connection: what its faults spare
-  std::map<int, std::unique_ptr<net::Lookup>> lookups_;          // by connection whose host is being resolved
-  static constexpr std::size_t kMaxDeferred = 64;                // calls waiting for that, per connection
+  // Names being looked up for a connection: its own host when it opens, or the node peers of
+  // its partition request. Its later calls wait, in order (at most kMaxDeferred), so that a
+  // heal or heal_all is not answered before the partition it follows.
+  struct PendingLookup {
+    std::unique_ptr<net::Lookup> lookup;
+    clock::Monotonic::time_point deadline;
+    std::vector<std::string> names;
+    struct Partition {
+      proto::PartitionRequest request;
+      std::vector<net::Cidr> spared;  // the requester's addresses
+      Caller caller;
+    };
+    std::optional<Partition> partition;  // absent: the connection's own host
+  };
+  // Past this a lookup is abandoned and its names count as unresolvable (which refuses the
+  // partition). glibc's resolver waits 5 s per server and try; a gen_server:call, 5 s.
+  static constexpr auto kLookupDeadline = std::chrono::seconds(5);
+  std::map<int, PendingLookup> lookups_;           // by connection
+  static constexpr std::size_t kMaxDeferred = 64;  // calls waiting for that, per connection
   std::map<int, std::vector<std::pair<std::string, ei::Term>>> deferred_;
   Throttle handshake_warnings_{std::chrono::seconds(10)};
   std::map<std::string, Throttle> peer_warnings_;  // by kind
@@ -99,7 +132,6 @@ class Agent {
   Fd signals_;
   clock::Monotonic::time_point republish_at_{};
   clock::Monotonic::time_point listen_paused_until_{};
-  std::optional<std::uint64_t> ledger_generation_;  // of the engine, when the ledger was last written
   bool stop_ = false;
 };
 

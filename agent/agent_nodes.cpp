@@ -102,7 +102,10 @@ void Agent::on_rex(LocalNode& n, const ei::Term& reply) {
   }
   n.net_ticktime_ms = next->started->net_ticktime_ms;
   n.tick_intensity = next->started->tick_intensity;
-  engine_->set_recovery_timeout_ms(2 * *n.net_ticktime_ms);  // DESIGN.md: recovered or 2 x T
+  engine_->post([ms = 2 * *n.net_ticktime_ms](fault::Engine& e, fault::Events&) {
+    e.set_recovery_timeout_ms(ms);  // DESIGN.md: recovered or 2 x T
+    return ei::atom("ok");
+  });
   n.joined();
   spdlog::info("joined {} (net_ticktime {} ms, intensity {}), watcher running", n.name, *n.net_ticktime_ms,
                *n.tick_intensity);

@@ -79,7 +79,8 @@ void Agent::on_gen_call(cnode::Stream& conn, const std::string& to_name, const T
     warn_peer("forged", "call from " + via + " with a From of " + ei::log_text(call->from) + ", refusing (forged)");
     return;
   }
-  Term reply;
+  const Caller caller{via, call->from, call->tag};
+  std::optional<Term> reply;
   if (to_name == "net_kernel") {
     // net_adm:ping/1 asks net_kernel whether we accept the caller; we do (the cookie matched).
     const auto* r = call->request.tuple_of(2);
@@ -87,30 +88,38 @@ void Agent::on_gen_call(cnode::Stream& conn, const std::string& to_name, const T
                 ? atom("yes")
                 : ei::error_tuple(ei::tuple({atom("unknown_request"), call->request}));
   } else {
-    reply = handle_request(call->request, conn.fd(), via);
+    reply = handle_request(call->request, conn.fd(), caller);
   }
-  auto* target = connection_to(via);
+  if (reply) answer(caller, std::move(*reply));
+}
+
+void Agent::answer(const Caller& caller, Term reply) {
+  auto* target = connection_to(caller.node);
   if (target == nullptr) {
-    spdlog::warn("reply to {} dropped: its connection is gone", ei::log_text(call->from));
+    spdlog::warn("reply to {} dropped: its connection is gone", ei::log_text(caller.from));
     return;
   }
-  auto encoded = ei::encode(proto::gen_reply_term(call->tag, std::move(reply)));
+  auto encoded = ei::encode(proto::gen_reply_term(caller.tag, std::move(reply)));
   if (!encoded) {
     spdlog::error("cannot encode a reply: {}", encoded.error().message);
     return;
   }
-  auto sent = target->send(call->from, *encoded);
+  auto sent = target->send(caller.from, *encoded);
   if (!sent && sent.error().domain == Domain::codec) {
     // Too large for one packet: the caller hears so, and keeps its connection and faults.
-    spdlog::warn("reply to {} too large ({}), answering reply_too_large", ei::log_text(call->from),
+    spdlog::warn("reply to {} too large ({}), answering reply_too_large", ei::log_text(caller.from),
                  sent.error().message);
-    auto small = ei::encode(proto::gen_reply_term(call->tag, ei::error_tuple(atom("reply_too_large"))));
-    if (small) sent = target->send(call->from, *small);
+    auto small = ei::encode(proto::gen_reply_term(caller.tag, ei::error_tuple(atom("reply_too_large"))));
+    if (small) sent = target->send(caller.from, *small);
   }
   if (!sent) drop_connection(target->fd(), sent.error().message);
 }
 
-Term Agent::handle_request(const Term& request, int fd, const std::string& from_node) {
+void Agent::ask_engine(EngineThread::Work work, Caller caller) {
+  engine_->post(std::move(work), [this, caller = std::move(caller)](Term reply) { answer(caller, std::move(reply)); });
+}
+
+std::optional<Term> Agent::handle_request(const Term& request, int fd, const Caller& caller) {
   auto parsed = proto::parse_request(request);
   if (const auto* rejected = std::get_if<proto::Rejected>(&parsed)) {
     spdlog::debug("refusing request {}: {}", ei::log_text(request), ei::log_text(rejected->reason));
@@ -119,11 +128,20 @@ Term Agent::handle_request(const Term& request, int fd, const std::string& from_
   struct Visitor {
     Agent& a;
     int fd;
-    const std::string& from;
-    Term operator()(const proto::StatusRequest&) const { return proto::status_reply(a.status()); }
-    Term operator()(const proto::SubscribeRequest& r) const {
+    const Caller& caller;
+    std::optional<Term> operator()(const proto::StatusRequest&) const {
+      // The faults from the engine's thread, the rest when they come back (it may have
+      // changed meanwhile: a node joined, say; the reply says how things were then).
+      a.engine_->post([](fault::Engine& e, fault::Events&) { return ei::list(e.status()); },
+                      [&a = a, caller = caller](Term faults) {
+                        const auto* list = faults.as<ei::List>();
+                        a.answer(caller, list != nullptr ? proto::status_reply(a.status(list->items)) : faults);
+                      });
+      return std::nullopt;
+    }
+    std::optional<Term> operator()(const proto::SubscribeRequest& r) const {
       // Only the caller's own processes: their subscriptions end when its connection does.
-      if (r.pid.node != from) return ei::error_tuple(ei::tuple({atom("foreign_pid"), Term(r.pid)}));
+      if (r.pid.node != caller.node) return ei::error_tuple(ei::tuple({atom("foreign_pid"), Term(r.pid)}));
       switch (a.subscribers_.add(r.pid)) {
         case Subscribers::Added::added:
           spdlog::info("subscriber {} added", ei::log_text(r.pid));
@@ -136,62 +154,93 @@ Term Agent::handle_request(const Term& request, int fd, const std::string& from_
       }
       return atom("ok");
     }
-    Term operator()(const proto::UnsubscribeRequest& r) const {
+    std::optional<Term> operator()(const proto::UnsubscribeRequest& r) const {
       if (a.subscribers_.remove(r.pid)) spdlog::info("subscriber {} removed", ei::log_text(r.pid));
       return atom("ok");
     }
-    Term operator()(const proto::EventsRequest& r) const {
+    std::optional<Term> operator()(const proto::EventsRequest& r) const {
       auto page = a.log_.since(static_cast<std::uint64_t>(r.since), kEventsPerReply, kEventsReplyBytes, clock::unix_us());
       return proto::events_reply(page.events, page.next_seq);
     }
-    Term operator()(const proto::PartitionRequest& r) const { return a.partition(r, fd, from); }
-    Term operator()(const proto::HealRequest& r) const {
-      fault::Events events;
-      const auto healed = a.engine_->heal(r.id, events);
-      a.record(std::move(events));
-      if (healed == fault::Engine::Healed::not_found) return ei::error_tuple(atom("not_found"));
-      return atom("ok");
+    std::optional<Term> operator()(const proto::PartitionRequest& r) const { return a.partition(r, fd, caller); }
+    std::optional<Term> operator()(const proto::HealRequest& r) const {
+      a.ask_engine([id = r.id](fault::Engine& e, fault::Events& out) -> Term {
+        if (e.heal(id, out) == fault::Engine::Healed::not_found) return ei::error_tuple(atom("not_found"));
+        return atom("ok");
+      },
+                   caller);
+      return std::nullopt;
     }
-    Term operator()(const proto::HealAllRequest&) const {
-      fault::Events events;
-      const auto n = a.engine_->heal_all(fault::HealReason::heal_all, events);
-      a.record(std::move(events));
-      return ei::ok_tuple(static_cast<std::int64_t>(n));
+    std::optional<Term> operator()(const proto::HealAllRequest&) const {
+      a.ask_engine([](fault::Engine& e, fault::Events& out) {
+        return ei::ok_tuple(static_cast<std::int64_t>(e.heal_all(fault::HealReason::heal_all, out)));
+      },
+                   caller);
+      return std::nullopt;
     }
   };
-  return std::visit(Visitor{*this, fd, from_node}, std::get<proto::Request>(parsed));
+  return std::visit(Visitor{*this, fd, caller}, std::get<proto::Request>(parsed));
 }
 
-Term Agent::partition(const proto::PartitionRequest& r, int fd, const std::string& from_node) {
+std::optional<Term> Agent::partition(const proto::PartitionRequest& r, int fd, const Caller& caller) {
   // Fail closed: a requester whose addresses are unknown could have its own cut.
   const auto owner = requesters_.find(fd);
   if (owner == requesters_.end() || !owner->second) {
     const auto why = owner == requesters_.end() ? std::string("unknown connection") : owner->second.error().message;
-    spdlog::info("partition refused: requester {} unresolvable: {}", from_node, ei::log_text(ei::binary(why)));
-    return ei::error_tuple(ei::tuple({atom("unresolvable_requester"), ei::binary(net::node_host(from_node))}));
+    spdlog::info("partition refused: requester {} unresolvable: {}", caller.node, ei::log_text(ei::binary(why)));
+    return ei::error_tuple(ei::tuple({atom("unresolvable_requester"), ei::binary(net::node_host(caller.node))}));
   }
-  auto addresses = fault::resolve_peers(r.peers);
+  // Peers named by host name are looked up on a thread first; this connection's later calls
+  // wait for it (on_gen_call), the loop does not.
+  auto names = fault::peer_host_names(r.peers);
+  if (names.size() > fault::max_peer_host_names)
+    return ei::error_tuple(
+        ei::tuple({atom("too_many_peer_hosts"), static_cast<std::int64_t>(fault::max_peer_host_names)}));
+  if (names.empty()) {
+    arm(r, *owner->second, caller, {});
+    return std::nullopt;
+  }
+  try {
+    auto lookup = std::make_unique<net::Lookup>(names);
+    lookups_.insert_or_assign(fd, PendingLookup{std::move(lookup), clock::Monotonic::now() + kLookupDeadline,
+                                                std::move(names), PendingLookup::Partition{r, *owner->second, caller}});
+  } catch (const std::exception& e) {
+    return ei::error_tuple(ei::tuple({atom("cannot_resolve_peers"), ei::binary(e.what())}));
+  }
+  return std::nullopt;
+}
+
+// The peers to addresses (the names as `names` has them: nothing is resolved here), then the
+// fault to the engine's thread; the caller hears when it is armed or refused.
+void Agent::arm(const proto::PartitionRequest& r, std::vector<net::Cidr> spared, const Caller& caller,
+                const net::Resolved& names) {
+  const auto from_lookup = [&names](const std::string& host) -> Result<std::vector<net::Cidr>> {
+    if (auto it = names.find(host); it != names.end()) return it->second;
+    return net::resolve_host(host);  // a literal (peer_host_names left it out): no resolver
+  };
+  auto addresses = fault::resolve_peers(r.peers, from_lookup);
   if (const auto* why = std::get_if<Term>(&addresses)) {
     spdlog::info("partition refused: {}", ei::log_text(*why));
-    return ei::error_tuple(*why);
+    return answer(caller, ei::error_tuple(*why));
   }
   fault::FaultSpec spec;
   spec.id = r.id;
-  spec.owner = from_node;
+  spec.owner = caller.node;
   for (const auto& p : r.peers) spec.peers.push_back(p.text);
   spec.addresses = std::get<std::vector<net::Cidr>>(std::move(addresses));
-  spec.owner_addresses = *owner->second;
+  spec.owner_addresses = std::move(spared);
   spec.direction = r.direction;
   spec.start_at_us = r.start_at_us;
   spec.duration_ms = r.duration_ms;
-  fault::Events events;
-  auto applied = engine_->apply(spec, events);
-  record(std::move(events));
-  if (const auto* why = std::get_if<Term>(&applied)) {
-    spdlog::info("partition refused: {}", ei::log_text(*why));
-    return ei::error_tuple(*why);
-  }
-  return ei::ok_tuple(ei::binary(std::get<std::string>(applied)));
+  ask_engine([spec = std::move(spec)](fault::Engine& e, fault::Events& out) -> Term {
+    auto applied = e.apply(spec, out);
+    if (const auto* why = std::get_if<Term>(&applied)) {
+      spdlog::info("partition refused: {}", ei::log_text(*why));
+      return ei::error_tuple(*why);
+    }
+    return ei::ok_tuple(ei::binary(std::get<std::string>(applied)));
+  },
+             caller);
 }
 
 void Agent::record(fault::Events events) {
@@ -218,7 +267,7 @@ void Agent::record(proto::Event e) {
   for (int fd : broken) drop_connection(fd, "sending an event failed");
 }
 
-proto::AgentStatus Agent::status() const {
+proto::AgentStatus Agent::status(std::vector<Term> faults) const {
   proto::AgentStatus s;
   s.agent = opts_.name;
   for (const auto& n : locals_) {
@@ -229,7 +278,7 @@ proto::AgentStatus Agent::status() const {
     }
   }
   s.backend = backend_ ? backend_->name() : "none";
-  if (engine_) s.faults = engine_->status();
+  s.faults = std::move(faults);
   s.version = version;
   for (const auto& c : opts_.exempt) s.exempt.push_back(c.to_string());
   s.max_fault_ms = opts_.max_fault_ms;

@@ -19,7 +19,20 @@ struct AddressHash {
 
 }  // namespace
 
-std::variant<std::vector<net::Cidr>, ei::Term> resolve_peers(const std::vector<proto::Peer>& peers) {
+std::vector<std::string> peer_host_names(const std::vector<proto::Peer>& peers) {
+  std::vector<std::string> names;
+  std::unordered_set<std::string> seen;
+  for (const auto& p : peers) {
+    if (!p.is_node) continue;
+    auto host = net::node_host(p.text);
+    if (net::parse_cidr(host)) continue;  // a literal: resolve_host needs no resolver for it
+    if (seen.insert(host).second) names.push_back(std::move(host));
+  }
+  return names;
+}
+
+std::variant<std::vector<net::Cidr>, ei::Term> resolve_peers(const std::vector<proto::Peer>& peers,
+                                                             const HostResolver& resolve) {
   using ei::atom;
   using ei::tuple;
   std::vector<net::Cidr> out;
@@ -38,7 +51,7 @@ std::variant<std::vector<net::Cidr>, ei::Term> resolve_peers(const std::vector<p
   };
   for (const auto& p : peers) {
     if (p.is_node) {
-      auto found = net::resolve_host(net::node_host(p.text));
+      auto found = resolve(net::node_host(p.text));
       if (!found) return tuple({atom("unresolvable_peer"), atom(p.text), ei::binary(found.error().message)});
       if (!add(*found)) return too_many();
       continue;

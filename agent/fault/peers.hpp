@@ -3,9 +3,12 @@
 // classifier does costs the same for 1 or 65,536 entries, and test networks are small.
 #pragma once
 
+#include <functional>
+#include <string>
 #include <variant>
 #include <vector>
 
+#include "common/error.hpp"
 #include "common/ei/term.hpp"
 #include "common/net/cidr.hpp"
 #include "common/proto/request.hpp"
@@ -20,10 +23,23 @@ inline constexpr std::size_t max_block_addresses = 4096;
 // the agent (Engine refuses what would not fit).
 inline constexpr std::size_t max_request_addresses = 16384;
 
+// The most distinct host names one request's node peers may name: each is looked up before
+// the request is applied, one after the other on a thread, within one deadline.
+inline constexpr std::size_t max_peer_host_names = 64;
+
+// The host names (not address literals) of the node peers, each once, in the order first
+// named: what must be looked up, off the agent's loop, before resolve_peers can run.
+std::vector<std::string> peer_host_names(const std::vector<proto::Peer>& peers);
+
+// A node peer's host to its addresses: net::resolve_host, or in the agent what a net::Lookup
+// found for the names peer_host_names gave (so that no resolver runs on the loop).
+using HostResolver = std::function<Result<std::vector<net::Cidr>>(const std::string& host)>;
+
 // The distinct addresses, in the order first requested, or the Reason of {error, Reason}
 // naming the first peer that failed, or {too_many_addresses, Max} as soon as there are more
 // than max_request_addresses (expansion stops there: the work is bounded by the limit, not by
 // what was asked). Linear in the addresses.
-std::variant<std::vector<net::Cidr>, ei::Term> resolve_peers(const std::vector<proto::Peer>& peers);
+std::variant<std::vector<net::Cidr>, ei::Term> resolve_peers(const std::vector<proto::Peer>& peers,
+                                                             const HostResolver& resolve);
 
 }  // namespace ticksplit::agent::fault

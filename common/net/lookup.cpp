@@ -16,15 +16,16 @@ namespace ticksplit::net {
 
 struct Lookup::Shared {
   std::mutex mu;
-  std::optional<Result<std::vector<Cidr>>> result;
+  std::optional<Resolved> result;
   Fd event;
 };
 
-Lookup::Lookup(std::string host) : shared_(std::make_shared<Shared>()) {
+Lookup::Lookup(std::vector<std::string> hosts) : shared_(std::make_shared<Shared>()) {
   shared_->event.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!shared_->event.valid()) throw ConfigError(system_error("eventfd", errno).message);
-  std::thread([shared = shared_, host = std::move(host)] {
-    auto found = resolve_host(host);
+  std::thread([shared = shared_, hosts = std::move(hosts)] {
+    Resolved found;
+    for (const auto& host : hosts) found.insert_or_assign(host, resolve_host(host));
     std::lock_guard lock(shared->mu);
     shared->result.emplace(std::move(found));
     const std::uint64_t one = 1;
@@ -36,7 +37,7 @@ Lookup::~Lookup() = default;  // the thread holds its own reference to the share
 
 int Lookup::event_fd() const noexcept { return shared_->event.get(); }
 
-std::optional<Result<std::vector<Cidr>>> Lookup::take() {
+std::optional<Resolved> Lookup::take() {
   std::lock_guard lock(shared_->mu);
   return std::exchange(shared_->result, std::nullopt);
 }

@@ -1,9 +1,11 @@
-// Resolving a host name on a thread of its own, so that the agent's loop never waits on a
+// Resolving host names on a thread of its own, so that the agent's loop never waits on a
 // resolver (getaddrinfo has no timeout; an unreachable DNS server costs seconds per try).
-// The thread touches nothing but its copy of the name and its result; the loop polls
-// event_fd() and takes the result when it is readable.
+// The thread touches nothing but its copy of the names and its result; the loop polls
+// event_fd() and takes the result when it is readable, or abandons the lookup at a deadline
+// of its own (the thread then ends on its own, when the resolver gives up).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,17 +16,21 @@
 
 namespace ticksplit::net {
 
+// Each name looked up, with resolve_host's result for it.
+using Resolved = std::map<std::string, Result<std::vector<Cidr>>>;
+
 class Lookup {
  public:
-  // Starts at once. Throws (ConfigError, std::system_error) if no eventfd or thread can be made.
-  explicit Lookup(std::string host);
+  // Starts at once; the names are resolved one after the other. Throws (ConfigError,
+  // std::system_error) if no eventfd or thread can be made.
+  explicit Lookup(std::vector<std::string> hosts);
   ~Lookup();  // an unfinished lookup is abandoned; its thread ends on its own
   Lookup(const Lookup&) = delete;
   Lookup& operator=(const Lookup&) = delete;
 
   [[nodiscard]] int event_fd() const noexcept;
-  // The addresses (resolve_host's result) once done; nothing while the thread is at work.
-  std::optional<Result<std::vector<Cidr>>> take();
+  // Every name's result once all are done; nothing while the thread is at work.
+  std::optional<Resolved> take();
 
  private:
   struct Shared;

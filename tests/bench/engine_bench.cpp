@@ -30,8 +30,8 @@
 #include "agent/bpf/syscall.hpp"
 #include "agent/fault/engine.hpp"
 #include "agent/fault/peers.hpp"
-#include "agent/fault/peers.hpp"
 #include "agent/fault/kernel_backend.hpp"
+#include "common/net/resolve.hpp"
 
 extern char** environ;
 
@@ -235,7 +235,7 @@ int main(int argc, char** argv) {
     std::vector<double> te, ta;
     for (int r = 0; r < 5; ++r) {
       const auto t0 = Clock::now();
-      auto addresses = fault::resolve_peers(peers);
+      auto addresses = fault::resolve_peers(peers, net::resolve_host);
       te.push_back(us_since(t0));
       if (!std::holds_alternative<std::vector<net::Cidr>>(addresses)) die("resolve_peers refused the blocks");
       auto& list = std::get<std::vector<net::Cidr>>(addresses);

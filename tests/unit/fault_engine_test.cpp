@@ -2,11 +2,13 @@
 // writes, how overlapping faults compose, heal order, deadlines, recovery, clock conversion.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 
 #include "agent/fault/engine.hpp"
 #include "agent/fault/peers.hpp"
+#include "common/net/resolve.hpp"
 #include "fake_kernel.hpp"
 
 using namespace ticksplit;
@@ -116,18 +118,18 @@ TEST_CASE("each direction writes its entries, one window each, and starts at onc
 }
 
 TEST_CASE("CIDR peers expand to their addresses; node peers resolve their host") {
-  auto r = agent::fault::resolve_peers({{"198.51.100.16/30", false}, {"app@198.51.100.12", true}});
+  auto r = agent::fault::resolve_peers({{"198.51.100.16/30", false}, {"app@198.51.100.12", true}}, net::resolve_host);
   REQUIRE(std::holds_alternative<std::vector<net::Cidr>>(r));
   const auto& a = std::get<std::vector<net::Cidr>>(r);
   REQUIRE(a.size() == 5);
   CHECK(a[0] == addr("198.51.100.16"));
   CHECK(a[3] == addr("198.51.100.19"));
   CHECK(a[4] == addr("198.51.100.12"));
-  auto v6 = agent::fault::resolve_peers({{"2001:db8::10/126", false}});
+  auto v6 = agent::fault::resolve_peers({{"2001:db8::10/126", false}}, net::resolve_host);
   CHECK(std::get<std::vector<net::Cidr>>(v6).size() == 4);
 
   const auto why = [](std::vector<proto::Peer> p) {
-    return ei::to_string(std::get<ei::Term>(agent::fault::resolve_peers(p)));
+    return ei::to_string(std::get<ei::Term>(agent::fault::resolve_peers(p, net::resolve_host)));
   };
   CHECK(why({{"198.51.0.0/16", false}}).find("peer_block_too_large") != std::string::npos);
   CHECK(why({{"2001:db8::/32", false}}).find("peer_block_too_large") != std::string::npos);
@@ -136,9 +138,35 @@ TEST_CASE("CIDR peers expand to their addresses; node peers resolve their host")
   CHECK(why({{"app@no_such host!", true}}).find("unresolvable_peer") != std::string::npos);
 }
 
+TEST_CASE("peers: host names are what must be looked up first, and resolve_peers asks only its resolver") {
+  const std::vector<proto::Peer> peers{{"a@db1.example", true},     {"198.51.100.20", false},
+                                       {"b@198.51.100.21", true},  {"c@db1.example", true},
+                                       {"d@2001:db8::22", true},   {"e@db2.example", true}};
+  // Literals need no resolver; each name once, in the order first named.
+  CHECK(agent::fault::peer_host_names(peers) == std::vector<std::string>{"db1.example", "db2.example"});
+  std::vector<std::string> asked;
+  const auto fake = [&](const std::string& host) -> Result<std::vector<net::Cidr>> {
+    asked.push_back(host);
+    if (host == "db1.example") return std::vector<net::Cidr>{addr("198.51.100.31"), addr("2001:db8::31")};
+    if (host == "db2.example") return Error{Domain::system, 0, "timed out"};
+    return net::resolve_host(host);  // the literals
+  };
+  auto refused = agent::fault::resolve_peers(peers, fake);
+  REQUIRE(std::holds_alternative<ei::Term>(refused));
+  CHECK(ei::to_string(std::get<ei::Term>(refused)) == "{unresolvable_peer,'e@db2.example',<<\"timed out\">>}");
+  const std::vector<proto::Peer> good(peers.begin(), peers.end() - 1);
+  auto r = agent::fault::resolve_peers(good, fake);
+  REQUIRE(std::holds_alternative<std::vector<net::Cidr>>(r));
+  CHECK(std::get<std::vector<net::Cidr>>(r) ==
+        std::vector<net::Cidr>{addr("198.51.100.31"), addr("2001:db8::31"), addr("198.51.100.20"),
+                               addr("198.51.100.21"), addr("2001:db8::22")});
+  // asked for each node peer naming it (a@, c@) in each of the two calls: no resolver of its own
+  CHECK(std::count(asked.begin(), asked.end(), "db1.example") == 4);
+}
+
 TEST_CASE("peers: duplicates count once, in first-requested order; a request is bounded") {
   auto r = agent::fault::resolve_peers(
-      {{"198.51.100.18", false}, {"198.51.100.16/30", false}, {"198.51.100.17", false}});
+      {{"198.51.100.18", false}, {"198.51.100.16/30", false}, {"198.51.100.17", false}}, net::resolve_host);
   const auto& a = std::get<std::vector<net::Cidr>>(r);
   REQUIRE(a.size() == 4);
   CHECK(a[0] == addr("198.51.100.18"));
@@ -150,10 +178,10 @@ TEST_CASE("peers: duplicates count once, in first-requested order; a request is 
   std::vector<proto::Peer> blocks;
   for (int i = 0; i < 16; ++i) blocks.push_back({"2001:db8:0:" + std::to_string(i) + "::/116", false});
   const std::vector<proto::Peer> four(blocks.begin(), blocks.begin() + 4);
-  CHECK(std::get<std::vector<net::Cidr>>(agent::fault::resolve_peers(four)).size() ==
+  CHECK(std::get<std::vector<net::Cidr>>(agent::fault::resolve_peers(four, net::resolve_host)).size() ==
         agent::fault::max_request_addresses);
   const auto t0 = std::chrono::steady_clock::now();
-  auto refused_many = agent::fault::resolve_peers(blocks);
+  auto refused_many = agent::fault::resolve_peers(blocks, net::resolve_host);
   const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   REQUIRE(std::holds_alternative<ei::Term>(refused_many));
   CHECK(ei::to_string(std::get<ei::Term>(refused_many)) == "{too_many_addresses,16384}");
