@@ -18,9 +18,10 @@ namespace ticksplit::agent::fault {
 // The most addresses one CIDR peer may expand to (a /20 or a /116).
 inline constexpr std::size_t max_block_addresses = 4096;
 // The most distinct addresses one request may cut: four such blocks. Each costs a map lookup
-// and update on the agent's one loop (about 4 µs for both), so a request stays near 65 ms
-// (measured by the engine benchmark); the map itself holds 65,536 entries for every fault of
-// the agent (Engine refuses what would not fit).
+// and update on the engine's thread (about 4 µs for both), so a request is armed in about
+// 65 ms (measured by the engine benchmark) and work posted after it waits no longer than that;
+// the map itself holds 65,536 entries for every fault of the agent (Engine refuses what would
+// not fit).
 inline constexpr std::size_t max_request_addresses = 16384;
 
 // The most distinct host names one request's node peers may name: each is looked up before
