@@ -327,7 +327,8 @@ void Agent::arm_timer() {
   if (listen_paused_until_ > clock::Monotonic::now()) consider(listen_paused_until_);
   for (const auto& [fd, c] : conns_)
     if (!c->open()) consider(c->deadline());
-  for (const auto& [fd, l] : lookups_) consider(l.deadline);
+  for (const auto& [fd, l] : lookups_)
+    if (!l.waited_out) consider(l.deadline);
   itimerspec spec{};
   if (next) {
     const auto ns = std::max<std::int64_t>(1, next->time_since_epoch().count());
@@ -406,21 +407,31 @@ void Agent::on_lookup_done(int fd) {
   resolved(fd, *found);
 }
 
-// A lookup past its deadline is abandoned (its thread ends when the resolver gives up): every
-// name it was looking up counts as unresolvable.
+// A partition's lookup past its deadline is abandoned (its thread ends when the resolver gives
+// up): the names it has not resolved count as unresolvable. A requester's goes on, but its
+// calls stop waiting: they are answered, its partitions refused until its host is known.
 void Agent::expire_lookups(clock::Monotonic::time_point now) {
   std::vector<int> late;
   for (const auto& [fd, l] : lookups_)
-    if (l.deadline <= now) late.push_back(fd);
+    if (!l.waited_out && l.deadline <= now) late.push_back(fd);
   for (int fd : late) {
-    net::Resolved none;
-    for (const auto& name : lookups_.at(fd).names)
-      none.insert_or_assign(name, Error{Domain::system, ETIMEDOUT,
-                                        "no answer from the resolver within " +
-                                            std::to_string(kLookupDeadline.count()) + " s"});
-    warn_peer("lookup", "looking up " + ei::log_text(ei::binary(lookups_.at(fd).names.front())) +
-                            (lookups_.at(fd).names.size() > 1 ? " and others" : "") + " timed out");
-    resolved(fd, none);
+    auto it = lookups_.find(fd);  // an earlier one's replayed calls may have dropped this connection
+    if (it == lookups_.end()) continue;
+    auto& pending = it->second;
+    warn_peer("lookup", "looking up " + ei::log_text(ei::binary(pending.names.front())) +
+                            (pending.names.size() > 1 ? " and others" : "") + " took more than " +
+                            std::to_string(kLookupDeadline.count()) + " s");
+    if (!pending.partition) {
+      pending.waited_out = true;
+      replay_deferred(fd);
+      continue;
+    }
+    auto found = pending.lookup->so_far();
+    for (const auto& name : pending.names)
+      found.try_emplace(name, Error{Domain::system, ETIMEDOUT,
+                                    "no answer from the resolver within " +
+                                        std::to_string(kLookupDeadline.count()) + " s"});
+    resolved(fd, found);
   }
 }
 
@@ -438,8 +449,12 @@ void Agent::resolved(int fd, const net::Resolved& found) {
     };
     requesters_.insert_or_assign(fd, requester_addresses(conn.node(), conn.peer_address(), {nullptr, host_of}));
   }
-  // A partition among them may start a lookup of its own: on_gen_call then defers the rest
-  // again, in order.
+  replay_deferred(fd);
+}
+
+// A partition among them may start a lookup of its own: on_gen_call then defers the rest
+// again, in order.
+void Agent::replay_deferred(int fd) {
   auto calls = std::move(deferred_[fd]);
   deferred_.erase(fd);
   for (auto& [to, msg] : calls) {

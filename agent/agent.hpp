@@ -54,6 +54,7 @@ class Agent {
   void on_lookup_done(int fd);
   void expire_lookups(clock::Monotonic::time_point now);
   void resolved(int fd, const net::Resolved& found);
+  void replay_deferred(int fd);
   void drop_connection(int fd, const std::string& why);
   void refuse_handshake(int fd, const std::string& why);
   void evict_oldest_handshake();
@@ -118,10 +119,14 @@ class Agent {
       Caller caller;
     };
     std::optional<Partition> partition;  // absent: the connection's own host
+    // The connection's own host past the deadline: its calls no longer wait (its partitions
+    // are refused) but the lookup goes on, and its result counts when it comes.
+    bool waited_out = false;
   };
-  // Past this a lookup is abandoned and its names count as unresolvable (which refuses the
-  // partition). glibc's resolver waits 5 s per server and try; a gen_server:call, 5 s.
-  static constexpr auto kLookupDeadline = std::chrono::seconds(5);
+  // Past this a partition's lookup is abandoned, the names not yet resolved counting as
+  // unresolvable (which refuses it); a requester's stops holding its calls. glibc's resolver
+  // waits 5 s per server and try, so a dead first server costs 5 s before the next answers.
+  static constexpr auto kLookupDeadline = std::chrono::seconds(10);
   std::map<int, PendingLookup> lookups_;           // by connection
   static constexpr std::size_t kMaxDeferred = 64;  // calls waiting for that, per connection
   std::map<int, std::vector<std::pair<std::string, ei::Term>>> deferred_;

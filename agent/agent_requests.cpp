@@ -56,10 +56,12 @@ void Agent::on_message(cnode::Stream& conn, const cnode::Message& msg) {
 }
 
 void Agent::on_gen_call(cnode::Stream& conn, const std::string& to_name, const Term& msg) {
-  if (lookups_.count(conn.fd())) {  // its host is being resolved: the call waits, the loop does not
+  // A lookup for this connection (its host, or its partition's peers) is under way: the call
+  // waits, the loop does not.
+  if (auto l = lookups_.find(conn.fd()); l != lookups_.end() && !l->second.waited_out) {
     auto& waiting = deferred_[conn.fd()];
     if (waiting.size() >= kMaxDeferred)
-      return warn_peer("deferred", "calls from " + conn.node() + " while its host resolves: more than " +
+      return warn_peer("deferred", "calls from " + conn.node() + " during a lookup: more than " +
                                        std::to_string(kMaxDeferred) + ", dropping");
     waiting.emplace_back(to_name, msg);
     return;
@@ -186,7 +188,9 @@ std::optional<Term> Agent::partition(const proto::PartitionRequest& r, int fd, c
   // Fail closed: a requester whose addresses are unknown could have its own cut.
   const auto owner = requesters_.find(fd);
   if (owner == requesters_.end() || !owner->second) {
-    const auto why = owner == requesters_.end() ? std::string("unknown connection") : owner->second.error().message;
+    const auto why = owner != requesters_.end() ? owner->second.error().message
+                     : lookups_.count(fd)        ? std::string("its host is still being looked up")
+                                                 : std::string("unknown connection");
     spdlog::info("partition refused: requester {} unresolvable: {}", caller.node, ei::log_text(ei::binary(why)));
     return ei::error_tuple(ei::tuple({atom("unresolvable_requester"), ei::binary(net::node_host(caller.node))}));
   }

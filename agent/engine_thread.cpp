@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdint>
 #include <exception>
+#include <system_error>
 #include <utility>
 
 namespace ticksplit::agent {
@@ -41,7 +42,11 @@ EngineThread::EngineThread(std::unique_ptr<fault::Engine> engine, Ledger& ledger
     : engine_(std::move(engine)), ledger_(ledger), event_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!event_.valid()) throw ConfigError(system_error("eventfd", errno).message);
   const SignalsBlocked blocked;
-  thread_ = std::thread([this] { run(); });
+  try {
+    thread_ = std::thread([this] { run(); });
+  } catch (const std::system_error& e) {  // main reports a ConfigError and exits cleanly
+    throw ConfigError(std::string("cannot start the engine's thread: ") + e.what());
+  }
 }
 
 EngineThread::~EngineThread() {
@@ -92,11 +97,15 @@ void EngineThread::finish(Finished f) {
 
 void EngineThread::keep_ledger() {
   if (ledger_generation_ && *ledger_generation_ == engine_->generation()) return;
+  const auto now = clock::Monotonic::now();
+  if (ledger_failed_at_ && now - *ledger_failed_at_ < kLedgerRetry) return;  // not at every poll
   if (auto s = ledger_.write(engine_->planned()); !s) {
-    if (auto held = ledger_warnings_.allow(clock::Monotonic::now()))
+    ledger_failed_at_ = now;
+    if (auto held = ledger_warnings_.allow(now))
       spdlog::warn("{} ({} similar held back); trying again", s.error().message, *held);
     return;
   }
+  ledger_failed_at_.reset();
   ledger_generation_ = engine_->generation();
 }
 
@@ -105,14 +114,14 @@ void EngineThread::run() {
     Finished f;
     try {
       f.reply = job.work(*engine_, f.events);
+      // The ledger before the reply: a fault its caller has heard of is one a killed agent's
+      // successor can report.
+      keep_ledger();
     } catch (const std::exception& e) {
       spdlog::error("fault engine: {}", e.what());
       f.reply = ei::error_tuple(ei::tuple({ei::atom("internal"), ei::binary(e.what())}));
     }
     f.done = std::move(job.done);
-    // The ledger before the reply: a fault its caller has heard of is one a killed agent's
-    // successor can report.
-    keep_ledger();
     finish(std::move(f));
   };
   for (;;) {
@@ -137,10 +146,15 @@ void EngineThread::run() {
       stopping = stopping_;
     }
     for (auto& job : jobs) run_job(job);
-    // What fell due meanwhile (the work above did it too, if it ticked first).
+    // What fell due meanwhile (the work above did it too, if it ticked first). Nothing may
+    // escape the thread: an exception here would end the agent without its cleanup.
     fault::Events due_events;
-    engine_->tick(due_events);
-    keep_ledger();
+    try {
+      engine_->tick(due_events);
+      keep_ledger();
+    } catch (const std::exception& e) {
+      spdlog::error("fault engine: {}", e.what());
+    }
     if (!due_events.empty()) finish({std::move(due_events), {}, {}});
     if (!stopping) continue;
     std::optional<Job> last;

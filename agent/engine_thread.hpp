@@ -71,6 +71,7 @@ class EngineThread {
   std::unique_ptr<fault::Engine> engine_;
   Ledger& ledger_;
   std::optional<std::uint64_t> ledger_generation_;  // of the engine, when the ledger was last written
+  std::optional<clock::Monotonic::time_point> ledger_failed_at_;  // the last failed write
   Throttle ledger_warnings_{std::chrono::seconds(10)};
   Fd event_;
   std::mutex mu_;

@@ -26,7 +26,7 @@ inline constexpr std::size_t max_request_addresses = 16384;
 
 // The most distinct host names one request's node peers may name: each is looked up before
 // the request is applied, one after the other on a thread, within one deadline.
-inline constexpr std::size_t max_peer_host_names = 64;
+inline constexpr std::size_t max_peer_host_names = 16;
 
 // The host names (not address literals) of the node peers, each once, in the order first
 // named: what must be looked up, off the agent's loop, before resolve_peers can run.

@@ -5,6 +5,7 @@
 // of its own (the thread then ends on its own, when the resolver gives up).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,12 +19,19 @@ namespace ticksplit::net {
 
 // Each name looked up, with resolve_host's result for it.
 using Resolved = std::map<std::string, Result<std::vector<Cidr>>>;
+using Resolver = std::function<Result<std::vector<Cidr>>(const std::string& host)>;
 
 class Lookup {
  public:
-  // Starts at once; the names are resolved one after the other. Throws (ConfigError,
-  // std::system_error) if no eventfd or thread can be made.
-  explicit Lookup(std::vector<std::string> hosts);
+  // Lookup threads alive at once in this process, abandoned ones included (they live until
+  // their resolver gives up, up to timeout x attempts x servers per name): a resolver that
+  // never answers cannot pile up threads and eventfds.
+  static constexpr std::size_t max_threads = 32;
+
+  // Starts at once; the names are resolved one after the other (by `resolve`: resolve_host,
+  // or a fake in unit tests). Throws ConfigError if max_threads are alive, or no eventfd or
+  // thread can be made.
+  explicit Lookup(std::vector<std::string> hosts, Resolver resolve = nullptr);
   ~Lookup();  // an unfinished lookup is abandoned; its thread ends on its own
   Lookup(const Lookup&) = delete;
   Lookup& operator=(const Lookup&) = delete;
@@ -31,6 +39,9 @@ class Lookup {
   [[nodiscard]] int event_fd() const noexcept;
   // Every name's result once all are done; nothing while the thread is at work.
   std::optional<Resolved> take();
+  // The names resolved so far (for a caller that stops waiting).
+  Resolved so_far();
+  [[nodiscard]] static std::size_t threads() noexcept;
 
  private:
   struct Shared;

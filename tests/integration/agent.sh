@@ -23,7 +23,7 @@ case "$case" in
     # Host 2's agent restarted with a resolver that never answers: `ip netns exec` mounts
     # /etc/netns/NS/resolv.conf over /etc/resolv.conf; it names the control address, where
     # the case holds a silent UDP socket on port 53.
-    # The resolver's timeout (8 s) is past the agent's lookup deadline (5 s): the agent gives up first.
+    # The resolver's timeout (15 s) is past the agent's lookup deadline (10 s): the agent gives up first.
     ns=$("$cluster" exec 2 ip netns identify)
     [ -n "$ns" ] && [ ! -e "/etc/netns/$ns" ] || fail "/etc/netns/$ns exists: not ours to replace"
     made_etc_netns=$([ -d /etc/netns ] || echo yes)
@@ -35,7 +35,7 @@ case "$case" in
     }
     trap restore EXIT
     mkdir -p "/etc/netns/$ns"
-    printf 'nameserver 198.51.100.1\noptions timeout:8 attempts:1\n' >"/etc/netns/$ns/resolv.conf"
+    printf 'nameserver 198.51.100.1\noptions timeout:15 attempts:1\n' >"/etc/netns/$ns/resolv.conf"
     "$cluster" stop-agent 2
     "$cluster" start-agent 2
     escript_case slow_peer_dns

@@ -9,10 +9,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/engine_thread.hpp"
@@ -99,6 +103,14 @@ TEST_CASE("engine thread: posting never waits for the engine; results come back 
   // once, and nothing is delivered before it finishes.
   std::promise<void> go;
   auto released = go.get_future().share();
+  // If post() waited for the engine, the test would wait forever: a watchdog releases the
+  // engine after 10 s, and the posts' time fails the test instead.
+  std::once_flag once;
+  const auto release = [&] { std::call_once(once, [&] { go.set_value(); }); };
+  std::thread watchdog([released, &release] {
+    if (released.wait_for(std::chrono::seconds(10)) == std::future_status::timeout) release();
+  });
+  const auto t0 = std::chrono::steady_clock::now();
   t.post([released](fault::Engine&, fault::Events&) {
     released.wait();
     return ei::atom("first");
@@ -107,8 +119,11 @@ TEST_CASE("engine thread: posting never waits for the engine; results come back 
   t.post(apply(spec("198.51.100.12", 60'000)), loop.done("2"));
   t.post([](fault::Engine& e, fault::Events&) { return ei::Term(static_cast<std::int64_t>(e.size())); },
          loop.done("3"));
+  const bool posted_at_once = std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5);
+  CHECK(posted_at_once);
   CHECK_FALSE(readable(t.event_fd()));
-  go.set_value();
+  release();
+  watchdog.join();
   while (loop.seen.size() < 4) REQUIRE(loop.deliver(t));
   REQUIRE(loop.seen.size() == 4);
   CHECK(loop.seen[0] == "1 first");
@@ -171,7 +186,6 @@ TEST_CASE("engine thread: the ledger follows the faults not yet over") {
   Loop loop;
   t.post(apply(spec("198.51.100.12", 60'000)), loop.done("applied"));
   while (!loop.has("event fault_started")) REQUIRE(loop.deliver(t));
-  // written before the reply was handed over (the same turn of the thread)
   auto listed = Ledger(path).read();
   REQUIRE(listed.ok());
   REQUIRE(listed->size() == 1);
@@ -184,4 +198,5 @@ TEST_CASE("engine thread: the ledger follows the faults not yet over") {
   CHECK(Ledger(path).read()->empty());
   t.stop();
   ledger.remove();
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
