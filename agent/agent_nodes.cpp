@@ -5,6 +5,7 @@
 #include "agent/agent.hpp"
 #include "agent/watcher.hpp"
 #include "common/ei/encode.hpp"
+#include "common/node_name.hpp"
 
 namespace ticksplit::agent {
 
@@ -72,7 +73,7 @@ void Agent::start_install(LocalNode& n) {
 }
 
 void Agent::send_install_step(LocalNode& n) {
-  const auto call = watcher::call_for(n.step, opts_.name, "ticksplit");
+  const auto call = watcher::call_for(n.step, opts_.name, agent_registered_name);
   n.deadline = clock::Monotonic::now() + LocalNode::rpc_timeout;
   auto* conn = conns_.at(n.fd).get();
   // What ei_rpc_to sends: {Self, {call, Mod, Fun, Args, user}} to rex; the reply comes to

@@ -11,6 +11,7 @@
 #include "common/ei/encode.hpp"
 #include "common/net/resolve.hpp"
 #include "common/proto/request.hpp"
+#include "common/node_name.hpp"
 
 namespace ticksplit::agent {
 
@@ -20,7 +21,7 @@ using ei::Term;
 namespace {
 constexpr std::size_t kEventsPerReply = 1000;
 constexpr std::size_t kEventsReplyBytes = 1u << 20;  // well inside one packet (dist::kMaxPacket)
-const char* const kRegName = "ticksplit";
+const char* const kRegName = agent_registered_name;
 }  // namespace
 
 void Agent::on_message(cnode::Stream& conn, const cnode::Message& msg) {

@@ -8,6 +8,7 @@
 #include "common/duration.hpp"
 #include "common/error.hpp"
 #include "common/net/resolve.hpp"
+#include "common/node_name.hpp"
 
 namespace po = boost::program_options;
 
@@ -36,10 +37,9 @@ po::options_description describe() {
 }
 
 void check_node_name(const std::string& n, const char* what) {
-  const auto at = n.find('@');
-  if (at == std::string::npos || at == 0 || at + 1 == n.size() || n.find('@', at + 1) != std::string::npos)
-    throw ConfigError(std::string(what) + " '" + n + "' is not of the form name@host");
-  if (n.size() > 255) throw ConfigError(std::string(what) + " '" + n + "' is too long");
+  if (!valid_node_name(n))
+    throw ConfigError(std::string(what) + " '" + n + "' is not a node name (name@host, printable ASCII, at most " +
+                      std::to_string(max_node_name) + " bytes)");
 }
 
 }  // namespace
@@ -64,7 +64,13 @@ Parsed parse_options(int argc, const char* const argv[]) {
   if (!vm.count("node")) throw ConfigError("at least one --node is required (see --help)");
   o.nodes = vm["node"].as<std::vector<std::string>>();
   for (const auto& n : o.nodes) check_node_name(n, "--node");
-  o.name = vm.count("name") ? vm["name"].as<std::string>() : "ticksplit@" + net::node_host(o.nodes.front());
+  if (vm.count("name")) {
+    o.name = vm["name"].as<std::string>();
+  } else if (auto d = default_agent_of(o.nodes.front())) {
+    o.name = *d;
+  } else {
+    throw ConfigError("no default agent name for --node '" + o.nodes.front() + "' (its host is too long); give --name");
+  }
   check_node_name(o.name, "--name");
   for (const auto& n : o.nodes)
     if (n == o.name) throw ConfigError("--name " + o.name + " is also given as a --node");

@@ -6,6 +6,7 @@
 
 #include "common/ei/decode.hpp"
 #include "common/proto/request.hpp"
+#include "common/node_name.hpp"
 
 namespace ticksplit::ctl {
 
@@ -40,7 +41,7 @@ std::map<std::string, Result<ei::Term>> AgentClient::call_all(
     const std::int64_t tag = next_tag_++;
     // gen_server's '$gen_call' with our pid and an integer tag; the agent echoes the tag.
     auto msg = proto::gen_call_term({self, ei::Term(tag), req});
-    if (auto s = it->second->reg_send(cnode_.ec(), "ticksplit", msg, kIoTimeoutMs); !s) {
+    if (auto s = it->second->reg_send(cnode_.ec(), agent_registered_name, msg, kIoTimeoutMs); !s) {
       out.emplace(agent, s.error());
       drop(agent, s.error().message);
       continue;

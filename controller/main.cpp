@@ -27,6 +27,7 @@
 #include "controller/client.hpp"
 #include "controller/runner.hpp"
 #include "controller/schedule.hpp"
+#include "common/node_name.hpp"
 
 namespace po = boost::program_options;
 namespace chk = ticksplit::check;
@@ -146,7 +147,13 @@ int cmd_plan_or_run(const std::string& cmd, const std::vector<std::string>& args
       const auto host = net::node_host(n);
       for (const auto& a : schedule.agents)
         if (net::node_host(a) == host) cluster.agent_of[n] = a;
-      if (!cluster.agent_of.count(n)) cluster.agent_of[n] = "ticksplit@" + host;
+      if (cluster.agent_of.count(n)) continue;
+      auto agent = default_agent_of(n);
+      if (!agent) {
+        std::fprintf(stderr, "ticksplit-ctl: no agent for node %s (name one in 'agents')\n", n.c_str());
+        return 2;
+      }
+      cluster.agent_of[n] = *agent;
     }
   } else {
     client = client_for(cmd, vm, schedule);

@@ -54,27 +54,6 @@ Grudge bridge(const std::vector<std::string>& nodes) {
   return g;
 }
 
-ClassRange class_range(DurationSpec::Kind k, const TickWindow& w, std::int64_t t_ms) {
-  switch (k) {
-    case DurationSpec::Kind::below_window:
-      // RTO doubling can keep a link silent for about twice the drop: stay under half the
-      // lower bound (FINDINGS.md: 1.0 s drops with T = 2 s still caused some nodedowns).
-      return {t_ms / 10, (w.min_ms * 9) / 20};
-    case DurationSpec::Kind::in_window:
-      return {w.min_ms, w.max_ms};
-    case DurationSpec::Kind::above_window:
-      return {(w.max_ms * 6) / 5, (w.max_ms * 8) / 5};
-    default:
-      return {0, 0};
-  }
-}
-
-std::string window_class(std::int64_t ms, const TickWindow& w) {
-  if (ms < w.min_ms) return "below";
-  if (ms > w.max_ms) return "above";
-  return "in";
-}
-
 namespace {
 
 class Planner {
@@ -95,18 +74,14 @@ class Planner {
     }
   }
 
-  std::int64_t ms(const DurationSpec& d) {
-    const auto w = c_.window();
-    switch (d.kind) {
-      case DurationSpec::Kind::ms:
-        return static_cast<std::int64_t>(d.value);
-      case DurationSpec::Kind::ticks:
-        return static_cast<std::int64_t>(std::llround(d.value * static_cast<double>(c_.net_ticktime_ms)));
-      default: {
-        const auto r = class_range(d.kind, w, c_.net_ticktime_ms);
-        return rng_.between(r.min_ms, r.max_ms);
-      }
+  std::int64_t ms(const DurationSpec& d, const Where& where) {
+    if (const auto* c = std::get_if<WindowClass>(&d.value)) {
+      const auto r = class_range(*c, c_.window());
+      return rng_.between(r.min_ms, r.max_ms);
     }
+    auto ms = std::get<Duration>(d.value).ms(c_.net_ticktime_ms);
+    if (!ms) throw ScheduleError(where, ms.error().message);
+    return *ms;
   }
 
   std::vector<std::string> shuffled() {
@@ -121,11 +96,10 @@ class Planner {
     f.shape = std::move(shape);
     f.groups = std::move(groups);
     f.grudge = std::move(grudge);
-    f.duration_ms = ms(st.duration);
-    f.window_class = window_class(f.duration_ms, c_.window());
+    f.duration_ms = ms(st.duration, st.where);
+    f.window_class = classify(f.duration_ms, c_.window());
     f.requested = st.duration.text;
     f.line = st.where.line;
-    if (f.duration_ms < 1) throw ScheduleError(st.where, "the fault's duration rounds to 0 ms");
     out_.emplace_back(std::move(f));
   }
 
@@ -169,7 +143,7 @@ class Planner {
           fault(st, "one_way", {}, Grudge{{st.to, {st.from}}});
           break;
         case Step::Kind::wait:
-          out_.emplace_back(PlannedWait{ms(st.duration)});
+          out_.emplace_back(PlannedWait{ms(st.duration, st.where)});
           break;
         case Step::Kind::repeat:
           for (int i = 0; i < st.times; ++i) walk(st.steps);

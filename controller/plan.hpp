@@ -33,7 +33,7 @@ struct PlannedFault {
   Groups groups;      // empty for non-transitive shapes
   Grudge grudge;
   std::int64_t duration_ms = 0;
-  std::string window_class;  // below, in, above
+  WindowClass window_class = WindowClass::in_window;
   std::string requested;     // the `for` as written
   int line = 0;
 };
@@ -50,14 +50,6 @@ Grudge complete_grudge(const Groups& groups);          // each node drops every 
 Groups halves(const std::vector<std::string>& nodes);  // the first floor(n/2), the rest
 Grudge majorities_ring(const std::vector<std::string>& nodes);
 Grudge bridge(const std::vector<std::string>& nodes);  // two halves; the first of the second sees both
-
-// Ranges of the window classes for T and I (ms, inclusive): below leaves room for TCP's
-// retransmission backoff (FINDINGS.md), so the outage distribution sees stays under T - T/I.
-struct ClassRange {
-  std::int64_t min_ms, max_ms;
-};
-ClassRange class_range(DurationSpec::Kind k, const TickWindow& w, std::int64_t t_ms);
-std::string window_class(std::int64_t ms, const TickWindow& w);
 
 // A small portable generator, so the same seed gives the same plan everywhere.
 class Rng {

@@ -147,7 +147,7 @@ class Runner {
                {"drop_sets", grudge_json(f.grudge)},
                {"requested_ms", f.duration_ms},
                {"requested", f.requested},
-               {"window_class", f.window_class},
+               {"window_class", window_class_name(f.window_class)},
                {"arm_ms", out.arm_ms}};
     if (!f.groups.empty()) start["groups"] = f.groups;
     history_.add(start);
@@ -351,7 +351,7 @@ std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& 
                 static_cast<long long>(cluster.net_ticktime_ms), static_cast<long long>(w.min_ms),
                 static_cast<long long>(w.max_ms));
   os << line;
-  std::snprintf(line, sizeof line, "%-4s %-16s %-16s %-6s %-10s %-8s %s\n", "#", "shape", "requested", "class",
+  std::snprintf(line, sizeof line, "%-4s %-16s %-16s %-12s %-10s %-8s %s\n", "#", "shape", "requested", "class",
                 "outage", "dropped", "nodedown (observer <- peer, after window start)");
   os << line;
   for (const auto& f : faults) {
@@ -361,8 +361,8 @@ std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& 
     else
       std::snprintf(outage, sizeof outage, "n/a");
     const std::string req = f.fault.requested + " = " + std::to_string(f.fault.duration_ms) + "ms";
-    std::snprintf(line, sizeof line, "%-4d %-16s %-16s %-6s %-10s %-8lld ", f.fault.number, f.fault.shape.c_str(),
-                  req.c_str(), f.fault.window_class.c_str(), outage, static_cast<long long>(f.dropped_packets));
+    std::snprintf(line, sizeof line, "%-4d %-16s %-16s %-12s %-10s %-8lld ", f.fault.number, f.fault.shape.c_str(),
+                  req.c_str(), window_class_name(f.fault.window_class), outage, static_cast<long long>(f.dropped_packets));
     os << line;
     if (f.nodedowns.empty()) os << "none";
     bool firstd = true;
@@ -393,7 +393,7 @@ std::string describe_plan(const std::vector<PlannedStep>& plan, const ClusterInf
     }
     const auto& f = std::get<PlannedFault>(step);
     os << "  fault " << f.number << " (line " << f.line << "): " << f.shape << ", " << f.duration_ms << " ms ("
-       << f.requested << ", " << f.window_class << " the window)\n";
+       << f.requested << ", " << window_class_name(f.window_class) << ")\n";
     if (!f.groups.empty()) {
       os << "    groups:";
       for (const auto& g : f.groups) {

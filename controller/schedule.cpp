@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/duration.hpp"
+#include "common/node_name.hpp"
 
 namespace ticksplit::ctl {
 namespace {
@@ -37,9 +38,7 @@ class Parser {
 
   std::string node_name(const YAML::Node& n, const std::string& what) const {
     auto s = text(n, what);
-    const auto at_pos = s.find('@');
-    if (at_pos == std::string::npos || at_pos == 0 || at_pos + 1 == s.size())
-      fail(n, what + " '" + s + "' is not a node name (name@host)");
+    if (!valid_node_name(s)) fail(n, what + " '" + s + "' is not a node name (name@host)");
     return s;
   }
 
@@ -53,9 +52,7 @@ class Parser {
   DurationSpec duration(const YAML::Node& n, const std::string& what) const {
     if (!n.IsScalar()) fail(n, what + " must be a duration (1500ms, 3s, 1.3T, below_window, in_window, above_window)");
     auto d = parse_duration_spec(n.Scalar());
-    if (!d)
-      fail(n, "bad duration '" + n.Scalar() + "' for " + what +
-                  " (use 1500ms, 3s, 1.3T, below_window, in_window or above_window)");
+    if (!d) fail(n, what + ": " + d.error().message);
     return *d;
   }
 
@@ -153,8 +150,9 @@ class Parser {
     }
     if (root["nodes"]) s.nodes = node_list(root["nodes"], "nodes");
     if (const auto& t = root["net_ticktime"]) {
-      auto ms = t.IsScalar() ? parse_duration_ms(t.Scalar()) : Result<std::int64_t>(Error{Domain::config, 0, ""});
-      if (!ms || *ms <= 0) fail(t, "net_ticktime must be a duration such as 2s or 60s");
+      if (!t.IsScalar()) fail(t, "net_ticktime must be a duration such as 2s or 60s");
+      auto ms = parse_duration_ms(t.Scalar());
+      if (!ms) fail(t, "net_ticktime: " + ms.error().message);
       s.net_ticktime_ms = *ms;
     }
     if (const auto& i = root["tick_intensity"]) {
@@ -176,25 +174,17 @@ class Parser {
 
 }  // namespace
 
-std::optional<DurationSpec> parse_duration_spec(const std::string& text) {
-  DurationSpec d;
-  d.text = text;
-  if (text == "below_window") return d.kind = DurationSpec::Kind::below_window, d;
-  if (text == "in_window") return d.kind = DurationSpec::Kind::in_window, d;
-  if (text == "above_window") return d.kind = DurationSpec::Kind::above_window, d;
-  if (!text.empty() && text.back() == 'T') {
-    double f = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, f);
-    if (ec != std::errc{} || end != text.data() + text.size() - 1 || !(f > 0) || f > 1000) return std::nullopt;
-    d.kind = DurationSpec::Kind::ticks;
-    d.value = f;
-    return d;
+Result<DurationSpec> parse_duration_spec(const std::string& text) {
+  if (auto c = window_class_from(text)) return DurationSpec{*c, text};
+  auto d = parse_duration(text, true);
+  if (!d) {
+    auto e = d.error();
+    if (e.code == static_cast<int>(DurationError::syntax)) e.message += "; or a class: below_window, in_window, above_window";
+    return e;
   }
-  auto ms = parse_duration_ms(text);
-  if (!ms || *ms <= 0) return std::nullopt;
-  d.kind = DurationSpec::Kind::ms;
-  d.value = static_cast<double>(*ms);
-  return d;
+  if (d->unit != Duration::Unit::ticks)
+    if (auto ms = d->ms(); !ms) return ms.error();  // zero or too large is known already
+  return DurationSpec{*d, text};
 }
 
 Schedule parse_schedule(const std::string& text, const std::string& file) {

@@ -6,7 +6,12 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
+
+#include "common/duration.hpp"
+#include "common/error.hpp"
+#include "common/tick_window.hpp"
 
 namespace ticksplit::ctl {
 
@@ -21,12 +26,10 @@ class ScheduleError : public std::runtime_error {
       : std::runtime_error(w.file + ":" + std::to_string(w.line) + ": " + message) {}
 };
 
-// How long a fault lasts (or a wait): milliseconds, units of net_ticktime, or a window class
-// drawn from the seed.
+// How long a fault lasts (or a wait): a duration in the common grammar (common/duration.hpp;
+// T allowed, resolved once the agents tell T), or a window class drawn from the seed.
 struct DurationSpec {
-  enum class Kind { ms, ticks, below_window, in_window, above_window };
-  Kind kind = Kind::ms;
-  double value = 0;  // ms, or the factor of T
+  std::variant<Duration, WindowClass> value;
   std::string text;  // as written
 };
 
@@ -59,7 +62,8 @@ struct Schedule {
 Schedule parse_schedule(const std::string& text, const std::string& file);
 Schedule load_schedule(const std::string& path);
 
-// "1500ms", "3s", "1.3T", "2T", "below_window" | "in_window" | "above_window".
-std::optional<DurationSpec> parse_duration_spec(const std::string& text);
+// "1500ms", "2.9s", "1.3T", "below_window" | "in_window" | "above_window"; the error says what
+// was expected.
+Result<DurationSpec> parse_duration_spec(const std::string& text);
 
 }  // namespace ticksplit::ctl

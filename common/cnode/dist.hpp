@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/node_name.hpp"
+
 namespace ticksplit::cnode::dist {
 
 namespace flag {
@@ -50,7 +52,7 @@ constexpr std::int64_t reg_send_tt = 16;
 }  // namespace op
 
 constexpr std::uint8_t kPassThrough = 112;  // 'p': a packet without a distribution header
-constexpr std::size_t kMaxNodeName = 255;   // ei's MAXNODELEN
+constexpr std::size_t kMaxNodeName = max_node_name;  // ei's MAXNODELEN
 // Handshake messages are a name and a few fixed fields; anything longer is not a handshake.
 constexpr std::size_t kMaxHandshakeMessage = 1 + 8 + 4 + 2 + kMaxNodeName;
 // The largest packet read after the handshake: the decoder's message limit plus the control

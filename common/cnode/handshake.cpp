@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/cnode/dist.hpp"
+#include "common/node_name.hpp"
 
 namespace ticksplit::cnode {
 
@@ -17,15 +18,6 @@ using dist::put_be;
 void put_message(std::string& out, std::string_view body) {
   put_be(out, body.size(), 2);
   out.append(body);
-}
-
-// A node name as Erlang makes them: name@host, printable ASCII, no spaces. It becomes the
-// connection's identity (fault owner, subscriber node), so nothing else gets through.
-bool valid_node_name(std::string_view n) {
-  if (n.empty() || n.size() > dist::kMaxNodeName) return false;
-  const auto at = n.find('@');
-  if (at == 0 || at == std::string_view::npos || at + 1 == n.size()) return false;
-  return std::all_of(n.begin(), n.end(), [](char c) { return c > ' ' && c < 127; });
 }
 
 }  // namespace

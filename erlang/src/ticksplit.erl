@@ -33,12 +33,14 @@
 
 -type options() ::
         #{duration_ms => pos_integer(),
-          duration => ticksplit_window:class(),
+          duration => ticksplit_window:class() | string() | binary(),
           start_at_us => integer(),
           direction => in | out | both,
           id => binary(),
           nodes => [node()]}.
-%% `duration_ms' or `duration' (a class drawn against the first agent's window) is required.
+%% `duration_ms' or `duration' is required: `duration' is a class drawn against the first
+%% agent's window, or a duration in ticksplit_duration's grammar (`"2.9s"', `"0.3T"', T being
+%% that agent's net_ticktime).
 %% `start_at_us' is unix time in microseconds; `direction' is what each agent drops: `in'
 %% (default, what arrives from the cut peers), `out' or `both'; `id' names the fault on every
 %% agent; `nodes' (isolate/2 only) is the cluster to cut the node from.
@@ -57,6 +59,7 @@
       | {bad_option, Key :: atom(), Value :: term()}
       | {unknown_option, Key :: term()}
       | {conflicting_options, duration_ms, duration}
+      | {bad_duration, string(), ticksplit_duration:why()}
       | missing_duration
       | {bad_groups, term()} | {bad_node, term()} | {duplicate_node, node()}
       | {same_agent, node(), [node()]}
@@ -200,8 +203,16 @@ connect([A | Rest]) ->
     end.
 
 duration_ms(#{duration_ms := Ms}, _) -> {ok, Ms};
-duration_ms(#{duration := Class}, Agent) ->
-    with([fun() -> window(Agent) end], fun(W) -> {ok, ticksplit_window:pick(Class, W)} end).
+duration_ms(#{duration := D}, Agent) ->
+    with([fun() -> window(Agent) end],
+         fun({Min, Max} = W) ->
+                 case lists:member(D, ticksplit_window:classes()) of
+                     true -> {ok, ticksplit_window:pick(D, W)};
+                     false ->
+                         {ok, Parsed} = ticksplit_duration:parse(D, true),  % checked by valid/2
+                         ticksplit_duration:to_ms(Parsed, (Min + Max) div 2)
+                 end
+         end).
 
 new_id() ->
     iolist_to_binary(io_lib:format("ts-~.36b-~.36b-~.36b",
@@ -227,7 +238,9 @@ check_options(Opts, _) ->
     {error, {bad_option, options, Opts}}.
 
 valid(duration_ms, V) -> is_integer(V) andalso V > 0;
-valid(duration, V) -> lists:member(V, ticksplit_window:classes());
+valid(duration, V) ->
+    lists:member(V, ticksplit_window:classes()) orelse
+        ((is_list(V) orelse is_binary(V)) andalso element(1, ticksplit_duration:parse(V, true)) =:= ok);
 valid(start_at_us, V) -> is_integer(V);
 valid(direction, V) -> lists:member(V, [in, out, both]);
 valid(id, V) -> is_binary(V) andalso byte_size(V) >= 1 andalso byte_size(V) =< 128;
@@ -249,11 +262,7 @@ others(Node, Opts) ->
 
 %%% Agents
 
-default_agent(Node) ->
-    case string:split(atom_to_list(Node), "@") of
-        [_, Host] when Host =/= "" -> list_to_atom("ticksplit@" ++ Host);
-        _ -> error({bad_node, Node})
-    end.
+default_agent(Node) -> ticksplit_node:default_agent(Node).
 
 %% An agent is named ticksplit@Host or is a value of the `agents' map; anything else is a
 %% node, mapped to its agent.

@@ -47,15 +47,9 @@ merge([{Node, Peers} | Rest], AgentOf, Acc) ->
 
 check_nodes([], _) -> ok;
 check_nodes([N | Rest], Seen) ->
-    case is_node_name(N) of
+    case ticksplit_node:valid(N) andalso is_atom(N) of
         false -> {error, {bad_node, N}};
         true when is_map_key(N, Seen) -> {error, {duplicate_node, N}};
         true -> check_nodes(Rest, Seen#{N => true})
     end.
 
-is_node_name(N) when is_atom(N) ->
-    case string:split(atom_to_list(N), "@") of
-        [Name, Host] -> Name =/= "" andalso Host =/= "" andalso not lists:member($@, Host);
-        _ -> false
-    end;
-is_node_name(_) -> false.

@@ -2,7 +2,9 @@
 %%
 %% With `T = net_ticktime' and `I = net_tickintensity', a silent peer is declared down after
 %% between `T - T/I' and `T + T/I': the detection window `{Min, Max}' that an agent reports.
-%% The classes are the ones ticksplit-ctl uses:
+%% The classes are ticksplit-ctl's (common/tick_window.hpp), in the same integer arithmetic,
+%% both pinned by tests/data/golden/window_classes.txt; bounds are whole ms, lower ones
+%% rounded up and upper ones down:
 %% <ul>
 %%  <li>`below_window': `T/10' to `0.45 * Min'. TCP's retransmission backoff can keep a link
 %%      silent for about twice the drop, so a drop in this range leaves distribution an outage
@@ -12,11 +14,16 @@
 %% </ul>
 -module(ticksplit_window).
 
--export([classes/0, class_range/2, classify/2, pick/2]).
+-export([detection_window/2, classes/0, class_range/2, classify/2, pick/2]).
 -export_type([window/0, class/0]).
 
 -type window() :: {MinMs :: pos_integer(), MaxMs :: pos_integer()}.
 -type class() :: below_window | in_window | above_window.
+
+%% @doc The window for `T' (ms) and `I'.
+-spec detection_window(pos_integer(), pos_integer()) -> window().
+detection_window(T, I) when is_integer(T), T > 0, is_integer(I), I >= 1 ->
+    {T - T div I, T + T div I}.
 
 %% @doc The three duration classes, shortest first.
 -spec classes() -> [class()].
@@ -30,12 +37,13 @@ class_range(_, W) ->
     error({bad_window, W}).
 
 range(below_window, {Min, Max}) ->
-    Lo = max(1, round((Min + Max) / 2 / 10)),   % T/10
-    {Lo, max(Lo, floor(0.45 * Min))};
+    T = (Min + Max) div 2,                      % exact: Min + Max = 2T
+    Lo = max(1, (T + 9) div 10),                % T/10, rounded up
+    {Lo, max(Lo, Min * 9 div 20)};              % 0.45 x Min, rounded down
 range(in_window, {Min, Max}) ->
     {Min, Max};
 range(above_window, {_, Max}) ->
-    {ceil(1.2 * Max), floor(1.6 * Max)};
+    {(Max * 6 + 4) div 5, Max * 8 div 5};
 range(Class, _) ->
     error({unknown_class, Class}).
 

@@ -61,7 +61,7 @@ window_and_status(Config) ->
 below_window_survives(Config) ->
     [A, B, C] = ?config(nodes, Config),
     {ok, #{id := Id, duration_ms := 400, agents := Agents, start_at_us := Start}} =
-        ticksplit:split([[A], [B, C]], #{duration_ms => 400}),
+        ticksplit:split([[A], [B, C]], #{duration => "0.2T"}),   % T = 2 s: 400 ms
     below_window = ticksplit_window:classify(400, ?WINDOW),
     3 = length(Agents),
     {Started, Seen0} = await_events(fun(E) -> is_fault(fault_started, Id, E) end, 3, 2000),

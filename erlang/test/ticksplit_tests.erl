@@ -39,6 +39,8 @@ options_test_() ->
                    ticksplit:split(G, #{duration_ms => 100, duration => in_window})),
      ?_assertEqual({error, {bad_option, duration_ms, 0}}, ticksplit:split(G, #{duration_ms => 0})),
      ?_assertEqual({error, {bad_option, duration, soon}}, ticksplit:split(G, #{duration => soon})),
+     ?_assertEqual({error, {bad_option, duration, "2.9x"}}, ticksplit:split(G, #{duration => "2.9x"})),
+     ?_assertEqual({error, {bad_option, duration, <<"-1s">>}}, ticksplit:split(G, #{duration => <<"-1s">>})),
      ?_assertEqual({error, {bad_option, direction, sideways}},
                    ticksplit:split(G, #{duration_ms => 100, direction => sideways})),
      ?_assertEqual({error, {bad_option, id, <<>>}}, ticksplit:split(G, #{duration_ms => 100, id => <<>>})),

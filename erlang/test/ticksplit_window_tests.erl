@@ -40,6 +40,22 @@ pick_stays_in_class_test() ->
          ?assert(length(lists:usort(Picks)) > 1)   % random, not a constant
      end || C <- ticksplit_window:classes()].
 
+%% The rules ticksplit-ctl shares (tests/unit/tick_window_test.cpp reads the same file).
+golden_vectors_test() ->
+    Rows = ticksplit_golden:rows("window_classes.txt"),
+    N = fun list_to_integer/1,
+    Ranges = [begin
+                  W = ticksplit_window:detection_window(N(T), N(I)),
+                  ?assertEqual({T, I, {N(Min), N(Max)}}, {T, I, W}),
+                  ?assertEqual({T, I, {N(BLo), N(BHi)}}, {T, I, ticksplit_window:class_range(below_window, W)}),
+                  ?assertEqual({T, I, {N(ILo), N(IHi)}}, {T, I, ticksplit_window:class_range(in_window, W)}),
+                  ?assertEqual({T, I, {N(ALo), N(AHi)}}, {T, I, ticksplit_window:class_range(above_window, W)})
+              end || ["range", T, I, Min, Max, BLo, BHi, ILo, IHi, ALo, AHi] <- Rows],
+    Classified = [?assertEqual({T, I, Ms, list_to_atom(C)},
+                               {T, I, Ms, ticksplit_window:classify(N(Ms), ticksplit_window:detection_window(N(T), N(I)))})
+                  || ["classify", T, I, Ms, C] <- Rows],
+    ?assertEqual({28, 140}, {length(Ranges), length(Classified)}).
+
 bad_input_test() ->
     ?assertError({unknown_class, sideways}, ticksplit_window:class_range(sideways, ?W)),
     ?assertError({bad_window, {2500, 1500}}, ticksplit_window:class_range(in_window, {2500, 1500})),

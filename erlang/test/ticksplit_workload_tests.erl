@@ -300,8 +300,11 @@ until_skips_the_rest_of_the_nemesis_test() ->
     with_run(fun(File, Tab) ->
         T0 = erlang:monotonic_time(millisecond),
         {ok, #{faults := []}} =
+            %% duration_ms well past what 10 lines take, so that `until' (not the end of the
+            %% workload, which would leave the nemesis waiting) ends the run even on a loaded
+            %% machine
             ticksplit_workload:run(#{client => ?CLIENT(#{table => Tab}), nodes => [node()],
-                                     rate => 100, duration_ms => 100, history => File,
+                                     rate => 100, duration_ms => 3000, history => File,
                                      until => fun() -> line_count(File) >= 10 end,
                                      ops => [{1, read, null}], fault_api => ticksplit_fake_faults,
                                      nemesis => [{wait, 60000}, heal_all]}),

@@ -83,9 +83,12 @@ read_faults(File) ->
     [begin
          [N, S, E, C, Ms, Downs, Ops, Anomalies] = [binary_to_list(F) || F <- string:lexemes(Line, " ")],
          #{n => list_to_integer(N), start => list_to_integer(S), 'end' => list_to_integer(E),
-           class => C, ms => list_to_integer(Ms), downs => list_to_integer(Downs),
+           class => side(C), ms => list_to_integer(Ms), downs => list_to_integer(Downs),
            ops => list_to_integer(Ops), anomalies => list_to_integer(Anomalies)}
      end || Line <- string:lexemes(Text, "\n")].
+
+%% "above_window" (the history's window_class) -> "above", for "(above the window, ...)".
+side(Class) -> string:replace(Class, "_window", "", trailing).
 
 %%% The report
 

@@ -25,7 +25,7 @@ case "$case" in
     [ "$rc" -eq 0 ] || fail "exit status $rc"
     grep -Eq '^  fault 3 \(above the window, [0-9]+ ms\): [1-9][0-9]* nodedowns' "$work/out" ||
       fail "the summary does not report nodedowns for the above-window fault"
-    grep -Eq '^3 +groups +above_window = [0-9]+ms above .*net_tick_timeout' "$work/out" ||
+    grep -Eq '^3 +groups +above_window = [0-9]+ms above_window .*net_tick_timeout' "$work/out" ||
       fail "the controller's summary shows no net_tick_timeout nodedown for fault 3"
     grep -q '^  now: one singleton, on app@198.51.100.1' "$work/out" || fail "no final singleton line"
     # The clients' register: the checker's verdict, the fault it names, and per fault whether
@@ -33,7 +33,7 @@ case "$case" in
     # one singleton and no anomaly; above it, the other side creates its own singleton,
     # whose registers start unset).
     grep -q '^verdict: invalid$' "$work/out" || fail "the checker did not find the register invalid"
-    grep -Eq '^    faults: fault [23] \(groups, (in|above), [0-9]+ ms\) (active|healed)' "$work/out" ||
+    grep -Eq '^    faults: fault [23] \(groups, (in|above)_window, [0-9]+ ms\) (active|healed)' "$work/out" ||
       fail "no anomaly names the in- or above-window fault"
     grep -Eq '^  fault 1 \(below the window, [0-9]+ ms\): .*clients: [1-9][0-9]* operations around it, no anomaly$' "$work/out" ||
       fail "the below-window fault should leave the clients' operations linearizable"

@@ -6,6 +6,7 @@
 
 #include "controller/plan.hpp"
 
+using namespace ticksplit;
 using namespace ticksplit::ctl;
 
 namespace {
@@ -78,19 +79,6 @@ TEST_CASE("bridge: two sides, one node sees both, the sides do not see each othe
   }
 }
 
-TEST_CASE("window classes and their ranges for T = 2 s, I = 4") {
-  const ticksplit::TickWindow w{1500, 2500};
-  CHECK(window_class(1499, w) == "below");
-  CHECK(window_class(1500, w) == "in");
-  CHECK(window_class(2500, w) == "in");
-  CHECK(window_class(2501, w) == "above");
-  const auto below = class_range(DurationSpec::Kind::below_window, w, 2000);
-  CHECK(below.min_ms == 200);
-  CHECK(below.max_ms == 675);  // leaves room for retransmission backoff: about 2x stays under 1.5 s
-  CHECK(class_range(DurationSpec::Kind::in_window, w, 2000).min_ms == 1500);
-  CHECK(class_range(DurationSpec::Kind::above_window, w, 2000).min_ms == 3000);
-}
-
 TEST_CASE("a plan: durations resolved, classes drawn from the seed, same seed same plan") {
   auto s = parse_schedule(R"(agents: [ticksplit@h]
 steps:
@@ -114,17 +102,17 @@ steps:
   REQUIRE(a.size() == 7);
   const auto& iso = std::get<PlannedFault>(a[0]);
   CHECK(iso.duration_ms == 2600);
-  CHECK(iso.window_class == "above");
+  CHECK(iso.window_class == WindowClass::above_window);
   CHECK(iso.grudge.at("n3@h").size() == 4);
   CHECK(std::get<PlannedWait>(a[1]).ms == 4000);
   const auto& below = std::get<PlannedFault>(a[2]);
-  CHECK(below.window_class == "below");
+  CHECK(below.window_class == WindowClass::below_window);
   CHECK(below.duration_ms >= 200);
   CHECK(below.duration_ms <= 675);
-  CHECK(std::get<PlannedFault>(a[3]).window_class == "above");
+  CHECK(std::get<PlannedFault>(a[3]).window_class == WindowClass::above_window);
   const auto& ow = std::get<PlannedFault>(a[4]);
   CHECK(ow.grudge == Grudge{{"n2@h", {"n1@h"}}});
-  CHECK(std::get<PlannedFault>(a[5]).window_class == "in");
+  CHECK(std::get<PlannedFault>(a[5]).window_class == WindowClass::in_window);
   CHECK(std::get<PlannedFault>(a[6]).number == 6);
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (const auto* f = std::get_if<PlannedFault>(&a[i])) {

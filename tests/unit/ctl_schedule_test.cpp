@@ -1,8 +1,10 @@
 // Schedules: every key, every mistake with its line, durations in ms / s / T / classes.
 #include <doctest/doctest.h>
 
+#include "controller/plan.hpp"
 #include "controller/schedule.hpp"
 
+using namespace ticksplit;
 using namespace ticksplit::ctl;
 
 namespace {
@@ -46,21 +48,21 @@ TEST_CASE("a schedule with every key parses") {
   REQUIRE(s.steps.size() == 6);
   CHECK(s.steps[0].kind == Step::Kind::isolate);
   CHECK(s.steps[0].node == "app@198.51.100.13");
-  CHECK(s.steps[0].duration.kind == DurationSpec::Kind::ticks);
-  CHECK(s.steps[0].duration.value == doctest::Approx(1.3));
+  CHECK(std::get<Duration>(s.steps[0].duration.value).unit == Duration::Unit::ticks);
+  CHECK(*std::get<Duration>(s.steps[0].duration.value).ms(2000) == 2600);
   CHECK(s.steps[0].where.line == 5);
   CHECK(s.steps[1].kind == Step::Kind::wait);
   CHECK(s.steps[2].shape == "groups");
   CHECK(s.steps[2].groups.size() == 2);
-  CHECK(s.steps[2].duration.kind == DurationSpec::Kind::in_window);
+  CHECK(std::get<WindowClass>(s.steps[2].duration.value) == WindowClass::in_window);
   CHECK(s.steps[3].shape == "random_halves");
   CHECK(s.steps[4].kind == Step::Kind::one_way);
   CHECK(s.steps[4].from == "app@198.51.100.11");
-  CHECK(s.steps[4].duration.value == 3000);
+  CHECK(*std::get<Duration>(s.steps[4].duration.value).ms() == 3000);
   CHECK(s.steps[5].kind == Step::Kind::repeat);
   CHECK(s.steps[5].times == 5);
   CHECK(s.steps[5].steps.size() == 2);
-  CHECK(s.steps[5].steps[0].duration.value == 1500);
+  CHECK(*std::get<Duration>(s.steps[5].steps[0].duration.value).ms() == 1500);
 
   auto offline = parse_schedule(
       "agents: [a@h]\nnodes: [app@h]\nnet_ticktime: 2s\ntick_intensity: 20\n"
@@ -71,14 +73,31 @@ TEST_CASE("a schedule with every key parses") {
   CHECK(offline.tick_intensity == 20);
 }
 
-TEST_CASE("durations: ms, s, units of T, classes; nonsense refused") {
-  CHECK(parse_duration_spec("250ms")->value == 250);
-  CHECK(parse_duration_spec("2s")->value == 2000);
-  CHECK(parse_duration_spec("0.5T")->kind == DurationSpec::Kind::ticks);
-  CHECK(parse_duration_spec("below_window")->kind == DurationSpec::Kind::below_window);
-  CHECK(parse_duration_spec("above_window")->kind == DurationSpec::Kind::above_window);
-  for (const char* bad : {"", "3", "-1s", "0ms", "T", "xT", "-2T", "0T", "soon", "in-window"})
+TEST_CASE("durations: the common grammar (decimals in every unit, T) or a class; nonsense refused") {
+  CHECK(*std::get<Duration>(parse_duration_spec("250ms")->value).ms() == 250);
+  CHECK(*std::get<Duration>(parse_duration_spec("2.9s")->value).ms() == 2900);
+  CHECK(*std::get<Duration>(parse_duration_spec("0.5T")->value).ms(2000) == 1000);
+  CHECK(std::get<WindowClass>(parse_duration_spec("below_window")->value) == WindowClass::below_window);
+  CHECK(std::get<WindowClass>(parse_duration_spec("above_window")->value) == WindowClass::above_window);
+  for (const char* bad : {"", "3", "-1s", "0ms", "0.0001s", "T", "xT", "-2T", "soon", "in-window"})
     CHECK_MESSAGE(!parse_duration_spec(bad), bad);
+  // the error says what was expected
+  CHECK(parse_duration_spec("3").error().message.find("ms, s, m, h or T") != std::string::npos);
+  CHECK(parse_duration_spec("3").error().message.find("above_window") != std::string::npos);
+}
+
+TEST_CASE("a schedule with for: 2.9s plans a 2900 ms fault") {
+  auto s = parse_schedule("agents: [a@h]\nnodes: [app@h, app@i]\nnet_ticktime: 2s\n"
+                          "steps: [{isolate: app@h, for: 2.9s}, {wait: 0.25s}]\n",
+                          "d.yaml");
+  ClusterInfo c;
+  c.nodes = {"app@h", "app@i"};
+  c.agent_of = {{"app@h", "a@h"}, {"app@i", "a@i"}};
+  c.net_ticktime_ms = 2000;
+  auto plan = make_plan(s, c, 1);
+  REQUIRE(plan.size() == 2);
+  CHECK(std::get<PlannedFault>(plan[0]).duration_ms == 2900);
+  CHECK(std::get<PlannedWait>(plan[1]).ms == 250);
 }
 
 TEST_CASE("every mistake names its file and line") {
@@ -86,7 +105,8 @@ TEST_CASE("every mistake names its file and line") {
   CHECK(error_of(head + "  - isolate: app@198.51.100.11\n") ==
         "s.yaml:3: isolate step needs 'for' (how long the fault lasts)");
   CHECK(error_of(head + "  - isolate: app@198.51.100.11\n    for: soon\n") ==
-        "s.yaml:4: bad duration 'soon' for 'for' (use 1500ms, 3s, 1.3T, below_window, in_window or above_window)");
+        "s.yaml:4: 'for': bad duration 'soon': expected a positive decimal number and a unit: ms, s, m, h or T "
+              "(net_ticktime), as in 250ms, 2.9s, 1.5m, 0.3T; or a class: below_window, in_window, above_window");
   CHECK(error_of(head + "  - isolate: app@198.51.100.11\n    for: 1s\n    colour: red\n")
             .rfind("s.yaml:5: unknown key 'colour'", 0) == 0);
   CHECK(error_of(head + "  - explode: now\n").rfind("s.yaml:3: unknown step 'explode'", 0) == 0);

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 
-#include "common/duration.hpp"
 #include "common/net/cidr.hpp"
 #include "common/net/resolve.hpp"
 
@@ -60,15 +59,3 @@ TEST_CASE("the unspecified addresses are told apart from blocks") {
   CHECK_FALSE(is_unspecified(*parse_cidr("198.51.100.12")));
 }
 
-TEST_CASE("durations need a unit and a positive value") {
-  using ticksplit::parse_duration_ms;
-  CHECK(*parse_duration_ms("500ms") == 500);
-  CHECK(*parse_duration_ms("30s") == 30000);
-  CHECK(*parse_duration_ms("10m") == 600000);
-  CHECK(*parse_duration_ms("1h") == 3600000);
-  CHECK(parse_duration_ms("10").error().message.find("unit") != std::string::npos);
-  CHECK(parse_duration_ms("0s").error().message.find("positive") != std::string::npos);
-  CHECK(parse_duration_ms("-3s").error().message.find("positive") != std::string::npos);
-  CHECK_FALSE(parse_duration_ms("s").ok());
-  CHECK_FALSE(parse_duration_ms("99999999999999999h").ok());
-}

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "common/tick_window.hpp"
+#include "golden.hpp"
 
 using ticksplit::detection_window;
 using ticksplit::TickWindow;
@@ -17,4 +18,34 @@ TEST_CASE("nonsense inputs give an empty window") {
   CHECK(detection_window(0, 4) == TickWindow{0, 0});
   CHECK(detection_window(-5, 4) == TickWindow{0, 0});
   CHECK(detection_window(2000, 0) == TickWindow{0, 0});
+}
+
+// The rules the Erlang library shares (ticksplit_window.erl reads the same file).
+TEST_CASE("window classes: the golden vectors shared with the Erlang library") {
+  using namespace ticksplit;
+  const auto rows = golden_rows("window_classes.txt");
+  int ranges = 0, classified = 0;
+  for (const auto& r : rows) {
+    const auto n = [&](std::size_t i) { return std::stoll(r.at(i)); };
+    const auto w = detection_window(n(1), n(2));
+    if (r[0] == "range") {
+      ++ranges;
+      CHECK(w == TickWindow{n(3), n(4)});
+      CHECK(class_range(WindowClass::below_window, w) == ClassRange{n(5), n(6)});
+      CHECK(class_range(WindowClass::in_window, w) == ClassRange{n(7), n(8)});
+      CHECK(class_range(WindowClass::above_window, w) == ClassRange{n(9), n(10)});
+    } else {
+      ++classified;
+      CHECK_MESSAGE(window_class_name(classify(n(3), w)) == r.at(4), r.at(1) << " " << r.at(2) << " " << r.at(3));
+    }
+  }
+  CHECK(ranges == 28);
+  CHECK(classified == 140);
+}
+
+TEST_CASE("window class names both ways") {
+  using namespace ticksplit;
+  for (auto c : {WindowClass::below_window, WindowClass::in_window, WindowClass::above_window})
+    CHECK(window_class_from(window_class_name(c)) == c);
+  CHECK_FALSE(window_class_from("below"));
 }
