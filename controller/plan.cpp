@@ -54,6 +54,32 @@ Grudge bridge(const std::vector<std::string>& nodes) {
   return g;
 }
 
+Result<std::vector<AgentDrop>> per_agent(const Grudge& g, const AgentOf& agent_of) {
+  std::map<std::string, AgentDrop> by_agent;
+  for (const auto& [node, peers] : g) {
+    if (peers.empty()) continue;
+    const auto agent = agent_of(node);
+    auto [it, fresh] = by_agent.try_emplace(agent, AgentDrop{agent, {}, peers});
+    if (!fresh && it->second.peers != peers)
+      return Error{Domain::config, static_cast<int>(DropConflict::same_agent),
+                   "same_agent: " + it->second.nodes.front() + " and " + node + " are both served by " + agent +
+                       " (one host) but would drop different nodes"};
+    it->second.nodes.push_back(node);  // a Grudge is ordered: nodes come sorted
+  }
+  // Then (so that two nodes of one host on different sides are named as that): a request
+  // that would cut the agent's own host.
+  std::vector<AgentDrop> out;
+  for (auto& [agent, d] : by_agent) {
+    for (const auto& p : d.peers)
+      if (agent_of(p) == agent)
+        return Error{Domain::config, static_cast<int>(DropConflict::own_host),
+                     "own_host: " + d.nodes.front() + " would drop " + p + ", a node of its own host (agent " +
+                         agent + ")"};
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 namespace {
 
 class Planner {
@@ -98,6 +124,9 @@ class Planner {
     f.grudge = std::move(grudge);
     f.duration_ms = ms(st.duration, st.where);
     f.window_class = classify(f.duration_ms, c_.window());
+    auto drops = per_agent(f.grudge, [this](const std::string& n) { return c_.agent_of.at(n); });
+    if (!drops) throw ScheduleError(st.where, drops.error().message);
+    f.drops = std::move(*drops);
     f.requested = st.duration.text;
     f.line = st.where.line;
     out_.emplace_back(std::move(f));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -11,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/error.hpp"
 #include "common/tick_window.hpp"
 #include "controller/schedule.hpp"
 
@@ -27,11 +29,32 @@ struct ClusterInfo {
   [[nodiscard]] TickWindow window() const { return detection_window(net_ticktime_ms, tick_intensity); }
 };
 
+// Every agent of a fault gets one start_at_us this far ahead of the decision, so that all
+// have their request before the window opens; the library's default is the same
+// (tests/data/golden/arming.txt).
+inline constexpr std::int64_t start_lead_ms = 100;
+
+// One partition request per agent: what the nodes it serves drop. An agent drops by address,
+// for its whole host, so the nodes of one agent must drop the same peers (else same_agent),
+// and none may drop a node of its own agent's host (else own_host). The same rule is
+// ticksplit_groups:by_agent/2; tests/data/golden/requests.txt pins both.
+struct AgentDrop {
+  std::string agent;
+  std::vector<std::string> nodes;  // sorted
+  std::set<std::string> peers;
+  bool operator==(const AgentDrop&) const = default;
+};
+enum class DropConflict { same_agent = 1, own_host };
+using AgentOf = std::function<std::string(const std::string& node)>;
+// Agents in name order; an Error whose code is a DropConflict names the agent and nodes.
+Result<std::vector<AgentDrop>> per_agent(const Grudge& g, const AgentOf& agent_of);
+
 struct PlannedFault {
   int number = 0;     // 1-based, in run order
   std::string shape;  // isolate, halves, majorities_ring, bridge, groups, one_way
   Groups groups;      // empty for non-transitive shapes
   Grudge grudge;
+  std::vector<AgentDrop> drops;  // the requests: one per agent
   std::int64_t duration_ms = 0;
   WindowClass window_class = WindowClass::in_window;
   std::string requested;     // the `for` as written
@@ -42,7 +65,8 @@ struct PlannedWait {
 };
 using PlannedStep = std::variant<PlannedFault, PlannedWait>;
 
-// Throws ScheduleError (e.g. a node the cluster does not have).
+// Throws ScheduleError (e.g. a node the cluster does not have, two nodes of one agent on
+// different sides).
 std::vector<PlannedStep> make_plan(const Schedule& s, const ClusterInfo& c, std::uint64_t seed);
 
 // Shapes, over nodes already in the order to use (make_plan shuffles them with the seed).

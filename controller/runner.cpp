@@ -19,7 +19,6 @@ using nlohmann::json;
 namespace {
 
 constexpr unsigned kCallTimeoutMs = 2000;
-constexpr std::int64_t kArmLeadUs = 100'000;    // start_at_us this far ahead of the decision
 constexpr std::int64_t kReorderUs = 1'000'000;  // how late an event may reach us
 
 std::string text(const ei::Term& t) {
@@ -94,8 +93,9 @@ class Runner {
   }
 
  private:
-  struct Part {
-    std::string agent, node;
+  struct Part {  // one agent's request of the fault
+    std::string agent;
+    std::vector<std::string> nodes;  // the nodes it serves that drop
     bool healed = false, recovered = false;
     json evidence = json::object();
   };
@@ -105,38 +105,26 @@ class Runner {
     out.fault = f;
     out.id = run_id_ + "-" + std::to_string(f.number);
     const auto decided = clock::Monotonic::now();
-    out.start_us = clock::unix_us() + kArmLeadUs;
+    out.start_us = clock::unix_us() + start_lead_ms * 1000;
     out.end_us = out.start_us + f.duration_ms * 1000;
+    // One request per agent (the plan merged the nodes each serves), all sent before any
+    // reply is awaited, with one start.
     std::vector<std::pair<std::string, ei::Term>> reqs;
     parts_.clear();
-    int k = 0;
-    for (const auto& [node, drops] : f.grudge) {
-      if (drops.empty()) continue;
+    for (std::size_t k = 0; k < f.drops.size(); ++k) {
+      const auto& d = f.drops[k];
       proto::PartitionRequest r;
-      for (const auto& d : drops) r.peers.push_back({d, true});
+      for (const auto& p : d.peers) r.peers.push_back({p, true});
       r.duration_ms = f.duration_ms;
       r.start_at_us = out.start_us;
-      r.id = out.id + "." + std::to_string(++k);
-      const auto& agent = cluster_.agent_of.at(node);
-      parts_[*r.id] = Part{agent, node};
-      reqs.emplace_back(agent, proto::to_term(proto::Request{r}));
+      r.id = out.id + "." + std::to_string(k + 1);
+      parts_[*r.id] = Part{d.agent, d.nodes};
+      reqs.emplace_back(d.agent, proto::to_term(proto::Request{r}));
     }
-    // One request per agent per call_all (replies are matched by agent), so send in rounds.
     std::map<std::string, std::string> failed;
-    std::vector<std::pair<std::string, ei::Term>> round;
-    std::vector<std::pair<std::string, ei::Term>> rest = reqs;
-    while (!rest.empty()) {
-      round.clear();
-      std::vector<std::pair<std::string, ei::Term>> later;
-      for (auto& r : rest) {
-        const bool taken = std::any_of(round.begin(), round.end(), [&](auto& x) { return x.first == r.first; });
-        (taken ? later : round).push_back(std::move(r));
-      }
-      for (auto& [agent, r] : client_.call_all(round, kCallTimeoutMs)) {
-        const auto* ok = r ? r->tuple_of(2) : nullptr;
-        if (ok == nullptr || !(*ok)[0].is_atom("ok")) failed[agent] = r ? ei::to_string(*r) : r.error().message;
-      }
-      rest = std::move(later);
+    for (auto& [agent, r] : client_.call_all(reqs, kCallTimeoutMs)) {
+      const auto* ok = r ? r->tuple_of(2) : nullptr;
+      if (ok == nullptr || !(*ok)[0].is_atom("ok")) failed[agent] = r ? ei::to_string(*r) : r.error().message;
     }
     out.arm_ms = std::chrono::duration<double, std::milli>(clock::Monotonic::now() - decided).count();
     json start{{"time_us", out.start_us},
@@ -152,7 +140,7 @@ class Runner {
     if (!f.groups.empty()) start["groups"] = f.groups;
     history_.add(start);
     if (!failed.empty()) {
-      heal_all();
+      heal_parts();  // this fault's own ids only: other owners' faults on those agents stay
       history_.add({{"time_us", clock::unix_us()}, {"kind", "fault_end"}, {"fault", out.id}, {"landed", false}});
       result_.faults.push_back(out);
       std::string why;
@@ -178,7 +166,7 @@ class Runner {
       fail_message_ = "no fault_healed from agent(s) " + silent + " for fault " + std::to_string(f.number) +
                       "; the others are healed";
       result_.exit_code = 1;
-      heal_all();
+      heal_parts();
     }
     json per_agent = json::object();
     for (auto& [id, p] : parts_) {
@@ -212,7 +200,7 @@ class Runner {
       for (auto& [agent, why] : client_.take_lost()) {
         fail_message_ = "lost the connection to agent " + agent + ": " + why;
         result_.exit_code = 1;
-        heal_all();
+        heal_parts();
         return false;
       }
       const auto now = clock::unix_us();
@@ -253,7 +241,7 @@ class Runner {
       for (const char* f : {"dropped_packets", "dropped_bytes", "first_drop_us", "last_drop_us"})
         p.evidence[f] = e.field(f) != nullptr && e.field(f)->is<std::int64_t>() ? json(int_or(e, f, 0)) : json(nullptr);
       p.evidence["reason"] = e.field("reason") != nullptr ? text(*e.field("reason")) : "";
-      p.evidence["node"] = p.node;
+      p.evidence["nodes"] = p.nodes;
     } else if (e.type == "fault_recovered") {
       p.recovered = true;
       const auto* o = e.field("effective_outage_us");
@@ -263,16 +251,21 @@ class Runner {
     }
   }
 
-  void heal_all() {
+  // Heals the current (or last) fault's parts by id: the only faults this run owns (it arms
+  // one at a time), and never another owner's on the same agent, as a bare `heal` would.
+  // The library heals a failed arm the same way (ticksplit:split/2).
+  void heal_parts() {
     std::vector<std::pair<std::string, ei::Term>> reqs;
-    for (const auto& a : agents_) reqs.emplace_back(a, ei::atom("heal"));
+    for (const auto& [id, p] : parts_) reqs.emplace_back(p.agent, proto::to_term(proto::Request{proto::HealRequest{id}}));
     for (auto& [agent, r] : client_.call_all(reqs, kCallTimeoutMs))
       if (!r) std::fprintf(stderr, "ticksplit-ctl: healing %s failed: %s\n", agent.c_str(), r.error().message.c_str());
   }
 
+
+
   bool interrupted(int sig) {
-    heal_all();  // the fault being followed, if any, writes its fault_end as it returns
-    fail_message_ = std::string("interrupted by ") + strsignal(sig) + "; every agent healed";
+    heal_parts();  // the fault being followed, if any, writes its fault_end as it returns
+    fail_message_ = std::string("interrupted by ") + strsignal(sig) + "; the current fault healed";
     result_.exit_code = 128 + sig;
     return false;
   }
@@ -287,7 +280,7 @@ class Runner {
   RunResult fail(const std::string& agent, const std::string& why) {
     fail_message_ = "agent " + agent + ": " + why;
     result_.exit_code = 1;
-    heal_all();
+    heal_parts();
     return stopped();
   }
 

@@ -23,12 +23,13 @@
 %%      map does not name, and every node without this key, use `ticksplit@Host'.</li>
 %%  <li>`call_timeout_ms': how long to wait for an agent's reply (default 5000).</li>
 %%  <li>`start_lead_ms': without `start_at_us', faults start this long after the call
-%%      (default 50), so that every agent has its request before the window opens.</li>
+%%      (default 100, as ticksplit-ctl's), so that every agent has its request before the
+%%      window opens.</li>
 %% </ul>
 -module(ticksplit).
 
 -export([agent_of/1, status/1, window/1, split/2, isolate/2, one_way/3, heal/1, heal_all/1,
-         subscribe/1, unsubscribe/1]).
+         subscribe/1, unsubscribe/1, start_lead_ms/0]).
 -export_type([options/0, fault/0, error_reason/0]).
 
 -type options() ::
@@ -66,7 +67,13 @@
       | {no_peers, node()}.
 
 -define(APP, ticksplit).
+%% tests/data/golden/arming.txt: ticksplit-ctl arms with the same lead
+-define(START_LEAD_MS, 100).
 -define(OPTION_KEYS, [duration_ms, duration, start_at_us, direction, id]).
+
+%% @doc How far ahead of the call a fault starts without `start_at_us' (ms).
+-spec start_lead_ms() -> pos_integer().
+start_lead_ms() -> env(start_lead_ms, ?START_LEAD_MS).
 
 %% @doc The agent that serves `Node': from the application environment `agents' if it names
 %% one, else `ticksplit@Host' for `Name@Host'.
@@ -166,7 +173,7 @@ arm(Drops, Opts) ->
 %% Every request is sent before any reply is awaited, all with one start time.
 send(PerAgent, Ms, Opts) ->
     Id = maps:get(id, Opts, new_id()),
-    Start = maps:get(start_at_us, Opts, os:system_time(microsecond) + env(start_lead_ms, 50) * 1000),
+    Start = maps:get(start_at_us, Opts, os:system_time(microsecond) + env(start_lead_ms, ?START_LEAD_MS) * 1000),
     Direction = maps:get(direction, Opts, in),
     Spec = #{duration_ms => Ms, start_at_us => Start, id => Id, direction => Direction},
     Pending = [{A, gen_server:send_request({ticksplit, A}, {partition, Spec#{peers => Peers}})}

@@ -1,11 +1,17 @@
 %% @doc From partition shapes to what each agent drops (pure functions).
 %%
 %% A partition is a list of groups of nodes; every node drops what arrives from the nodes
-%% outside its group. An agent drops by address, so nodes that share an agent (a host) can
-%% only be cut together: two of them in different groups is an error, not a silent no-op.
+%% outside its group. Jepsen's other shapes (halves, majorities_ring, bridge) are drop sets
+%% over nodes in a given order. An agent drops by address, so nodes that share an agent (a
+%% host) can only be cut together: two of them in different groups is an error, not a silent
+%% no-op. These are ticksplit-ctl's rules (controller/plan.cpp); tests/data/golden/shapes.txt
+%% and requests.txt pin both.
 -module(ticksplit_groups).
 
--export([drop_sets/1, by_agent/2]).
+-export([drop_sets/1, shape/2, by_agent/2]).
+
+-type drop_sets() :: [{node(), [node()]}].
+-export_type([drop_sets/0]).
 
 %% @doc For every node of the groups, the nodes it must not hear from.
 %% Errors: `{bad_groups, G}' (not a list of at least two non-empty lists of node names),
@@ -24,25 +30,69 @@ drop_sets(Groups) when is_list(Groups), length(Groups) >= 2 ->
 drop_sets(Groups) ->
     {error, {bad_groups, Groups}}.
 
+%% @doc The drop sets of a shape over `Nodes', in the order given (shuffle first for a random
+%% one): `isolate' cuts the first node from the rest; `halves' the first `n div 2' nodes from
+%% the rest; `majorities_ring' puts the nodes on a ring where each keeps the majority of
+%% consecutive nodes around it (no two the same majority); `bridge' is two halves whose
+%% second half's first node sees both. Nodes that drop nothing are left out.
+-spec shape(isolate | halves | majorities_ring | bridge, [node()]) -> {ok, drop_sets()} | {error, term()}.
+shape(Shape, Nodes) when length(Nodes) >= 2, Shape =:= isolate; length(Nodes) >= 2, Shape =:= halves ->
+    {First, Rest} = lists:split(case Shape of isolate -> 1; halves -> length(Nodes) div 2 end, Nodes),
+    drop_sets([First, Rest]);
+shape(majorities_ring, Nodes) when length(Nodes) >= 3 ->
+    with_checked(Nodes, fun() -> non_empty(ring(Nodes)) end);
+shape(bridge, Nodes) when length(Nodes) >= 3 ->
+    {First, [B | _] = Second} = lists:split(length(Nodes) div 2, Nodes),
+    with_checked(Nodes, fun() ->
+                                {ok, Drops} = drop_sets([First, Second]),
+                                non_empty([{N, Peers -- [B]} || {N, Peers} <- Drops, N =/= B])
+                        end);
+shape(Shape, Nodes) ->
+    {error, {bad_shape, Shape, Nodes}}.
+
+ring(Nodes) ->
+    N = length(Nodes),
+    M = N div 2 + 1,
+    At = list_to_tuple(Nodes),
+    [{element(I + 1, At),
+      Nodes -- [element((I + N + K - (M - 1) div 2) rem N + 1, At) || K <- lists:seq(0, M - 1)]}
+     || I <- lists:seq(0, N - 1)].
+
+non_empty(Drops) -> {ok, [D || {_, Peers} = D <- Drops, Peers =/= []]}.
+
+with_checked(Nodes, Fun) ->
+    case check_nodes(Nodes, #{}) of
+        ok -> Fun();
+        Error -> Error
+    end.
+
 %% @doc Merges drop sets per agent: one request per agent, peers in a stable order.
-%% Error: `{same_agent, Agent, [NodeA, NodeB]}' when two nodes of one agent would drop
-%% different peers (they are in different groups).
+%% Errors: `{same_agent, Agent, [NodeA, NodeB]}' when two nodes of one agent would drop
+%% different peers (they are in different groups); `{own_host, Agent, [Node, Peer]}' when a
+%% node would drop a node of its own agent (its own host).
 -spec by_agent([{node(), [node()]}], fun((node()) -> node())) ->
           {ok, [{node(), [node()], [node()]}]} | {error, term()}.
 by_agent(DropSets, AgentOf) ->
     merge(DropSets, AgentOf, []).
 
-merge([], _, Acc) ->
-    {ok, lists:reverse(Acc)};
+%% Merged first, so that two nodes of one host on different sides are named as that; then a
+%% request that would cut its agent's own host.
+merge([], AgentOf, Acc) ->
+    PerAgent = lists:reverse(Acc),
+    case [{A, [N, P]} || {A, [N | _], Peers} <- PerAgent, P <- Peers, AgentOf(P) =:= A] of
+        [] -> {ok, PerAgent};
+        [{Agent, Pair} | _] -> {error, {own_host, Agent, Pair}}
+    end;
 merge([{Node, Peers} | Rest], AgentOf, Acc) ->
     Agent = AgentOf(Node),
     case lists:keyfind(Agent, 1, Acc) of
         false ->
             merge(Rest, AgentOf, [{Agent, [Node], Peers} | Acc]);
-        {Agent, Nodes, Same} when Same =:= Peers ->
-            merge(Rest, AgentOf, lists:keyreplace(Agent, 1, Acc, {Agent, Nodes ++ [Node], Same}));
-        {Agent, [Other | _], _} ->
-            {error, {same_agent, Agent, [Other, Node]}}
+        {Agent, Nodes, Same} ->
+            case lists:sort(Same) =:= lists:sort(Peers) of
+                true -> merge(Rest, AgentOf, lists:keyreplace(Agent, 1, Acc, {Agent, Nodes ++ [Node], Same}));
+                false -> {error, {same_agent, Agent, [hd(Nodes), Node]}}
+            end
     end.
 
 check_nodes([], _) -> ok;

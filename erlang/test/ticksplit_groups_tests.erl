@@ -55,3 +55,50 @@ shared_host_split_apart_test() ->
     {ok, Drops} = ticksplit_groups:drop_sets([[?A], [?B, X]]),
     ?assertEqual({error, {same_agent, 'ticksplit@198.51.100.11', [?A, X]}},
                  ticksplit_groups:by_agent(Drops, fun agent_of/1)).
+
+%%% The rules ticksplit-ctl shares (tests/unit/ctl_plan_test.cpp reads the same files)
+
+shapes_golden_vectors_test() ->
+    Rows = ticksplit_golden:rows("shapes.txt"),
+    ?assertEqual(25, length(Rows)),
+    [begin
+         {ok, Drops} = case Shape of
+                           "groups" ->
+                               ticksplit_groups:drop_sets([atoms(G) || G <- string:split(Nodes, "|", all)]);
+                           _ ->
+                               ticksplit_groups:shape(list_to_atom(Shape), atoms(Nodes))
+                       end,
+         ?assertEqual({Shape, Nodes, Want}, {Shape, Nodes, drops_text(Drops)})
+     end || [Shape, Nodes, Want] <- Rows].
+
+requests_golden_vectors_test() ->
+    Rows = ticksplit_golden:rows("requests.txt"),
+    ?assert(length(Rows) >= 8),
+    [begin
+         Drops = [begin
+                      [N, Ps] = string:split(Entry, "="),
+                      {list_to_atom(N), [list_to_atom(P) || P <- string:split(Ps, "+", all)]}
+                  end || Entry <- string:split(DropText, ";", all)],
+         Got = case ticksplit_groups:by_agent(Drops, fun ticksplit_node:default_agent/1) of
+                   {ok, PerAgent} ->
+                       lists:join(";", [[atom_to_list(A), "=", join(lists:sort(Ns), "+"), ">",
+                                         join(lists:sort(Ps), "+")]
+                                        || {A, Ns, Ps} <- lists:sort(PerAgent)]);
+                   {error, {Why, _, _}} -> ["error:", atom_to_list(Why)]
+               end,
+         ?assertEqual({DropText, Want}, {DropText, lists:flatten(Got)})
+     end || [DropText, Want] <- Rows].
+
+atoms(Text) -> [list_to_atom(N) || N <- string:split(Text, ",", all)].
+
+join(Atoms, Sep) -> lists:join(Sep, [atom_to_list(A) || A <- Atoms]).
+
+%% "a=b+c;d=e", nodes and peers sorted, nodes dropping nothing left out
+drops_text(Drops) ->
+    lists:flatten(lists:join(";", [[atom_to_list(N), "=", join(lists:sort(Ps), "+")]
+                                   || {N, Ps} <- lists:sort(Drops), Ps =/= []])).
+
+shape_errors_test() ->
+    ?assertMatch({error, {bad_shape, bridge, _}}, ticksplit_groups:shape(bridge, [?A, ?B])),
+    ?assertMatch({error, {bad_shape, sideways, _}}, ticksplit_groups:shape(sideways, [?A, ?B, ?C])),
+    ?assertEqual({error, {duplicate_node, ?A}}, ticksplit_groups:shape(majorities_ring, [?A, ?B, ?A])).

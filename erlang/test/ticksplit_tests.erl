@@ -70,3 +70,8 @@ unreachable_agent_test() ->
     ?assertMatch({error, {unreachable, 'ticksplit@198.51.100.12', _}}, ticksplit:status(?B)),
     ?assertMatch({error, {unreachable, 'ticksplit@198.51.100.12', _}},
                  ticksplit:status('ticksplit@198.51.100.12')).
+
+%% ticksplit-ctl arms with the same lead (tests/data/golden/arming.txt).
+start_lead_test() ->
+    [Lead] = [list_to_integer(V) || ["start_lead_ms", V] <- ticksplit_golden:rows("arming.txt")],
+    ?assertEqual(Lead, ticksplit:start_lead_ms()).

@@ -3,8 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <utility>
 
+#include "common/node_name.hpp"
 #include "controller/plan.hpp"
+#include "golden.hpp"
 
 using namespace ticksplit;
 using namespace ticksplit::ctl;
@@ -28,7 +31,7 @@ std::set<std::string> sees(const Grudge& g, const std::vector<std::string>& all,
 ClusterInfo cluster(int n) {
   ClusterInfo c;
   c.nodes = nodes(n);
-  for (const auto& x : c.nodes) c.agent_of[x] = "ticksplit@h";
+  for (const auto& x : c.nodes) c.agent_of[x] = "agent-" + x;  // one agent per node
   c.net_ticktime_ms = 2000;
   c.tick_intensity = 4;
   return c;
@@ -128,6 +131,100 @@ steps:
   CHECK(differs);
 }
 
+namespace {
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+// "a=b+c;d=e" -> {a: {b, c}, d: {e}}
+Grudge grudge_from(const std::string& text) {
+  Grudge g;
+  for (const auto& entry : split(text, ';')) {
+    const auto eq = entry.find('=');
+    for (const auto& p : split(entry.substr(eq + 1), '+')) g[entry.substr(0, eq)].insert(p);
+  }
+  return g;
+}
+std::string grudge_text(const Grudge& g) {
+  std::string out;
+  for (const auto& [node, peers] : g) {
+    if (peers.empty()) continue;
+    out += (out.empty() ? "" : ";") + node + "=";
+    bool first = true;
+    for (const auto& p : peers) out += (std::exchange(first, false) ? "" : "+") + p;
+  }
+  return out;
+}
+}  // namespace
+
+// The rules the Erlang library shares (ticksplit_groups_tests.erl reads the same files).
+TEST_CASE("shapes: the golden vectors shared with the Erlang library") {
+  const auto rows = golden_rows("shapes.txt");
+  REQUIRE(rows.size() == 25);
+  for (const auto& r : rows) {
+    const auto& shape = r.at(0);
+    Grudge got;
+    if (shape == "groups") {
+      Groups groups;
+      for (const auto& g : split(r.at(1), '|')) groups.push_back(split(g, ','));
+      got = complete_grudge(groups);
+    } else {
+      const auto nodes = split(r.at(1), ',');
+      if (shape == "isolate") got = complete_grudge({{nodes.front()}, {nodes.begin() + 1, nodes.end()}});
+      if (shape == "halves") got = complete_grudge(halves(nodes));
+      if (shape == "majorities_ring") got = majorities_ring(nodes);
+      if (shape == "bridge") got = bridge(nodes);
+    }
+    CHECK_MESSAGE(grudge_text(got) == r.at(2), shape << " " << r.at(1));
+  }
+}
+
+TEST_CASE("drop sets to per-agent requests: the golden vectors shared with the Erlang library") {
+  const auto rows = golden_rows("requests.txt");
+  REQUIRE(rows.size() >= 8);
+  for (const auto& r : rows) {
+    auto got = per_agent(grudge_from(r.at(0)), [](const std::string& n) { return *ticksplit::default_agent_of(n); });
+    std::string text;
+    if (!got) {
+      text = std::string("error:") + (got.error().code == static_cast<int>(DropConflict::same_agent) ? "same_agent" : "own_host");
+    } else {
+      for (const auto& d : *got) {
+        text += (text.empty() ? "" : ";") + d.agent + "=";
+        for (std::size_t i = 0; i < d.nodes.size(); ++i) text += (i ? "+" : "") + d.nodes[i];
+        text += ">";
+        bool first = true;
+        for (const auto& p : d.peers) text += (std::exchange(first, false) ? "" : "+") + p;
+      }
+    }
+    CHECK_MESSAGE(text == r.at(1), r.at(0));
+  }
+}
+
+TEST_CASE("nodes of one agent on different sides, or cut from each other, are refused at planning") {
+  auto c = cluster(3);
+  for (auto& [node, agent] : c.agent_of) agent = "ticksplit@h";  // one host
+  const auto error_of = [&](const std::string& step) {
+    try {
+      make_plan(parse_schedule("agents: [ticksplit@h]\nsteps:\n" + step, "a.yaml"), c, 1);
+    } catch (const ScheduleError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error_of("  - partition: [[n1@h], [n2@h, n3@h]]\n    for: 1s\n").rfind("a.yaml:3: same_agent: ", 0) == 0);
+  CHECK(error_of("  - one_way: {from: n1@h, to: n2@h}\n    for: 1s\n").rfind("a.yaml:3: own_host: ", 0) == 0);
+}
+
 TEST_CASE("a node the cluster does not have is an error at its line") {
   auto s = parse_schedule("agents: [ticksplit@h]\nsteps:\n  - isolate: ghost@h\n    for: 1s\n", "u.yaml");
   try {
@@ -136,4 +233,9 @@ TEST_CASE("a node the cluster does not have is an error at its line") {
   } catch (const ScheduleError& e) {
     CHECK(std::string(e.what()).rfind("u.yaml:3: unknown node ghost@h", 0) == 0);
   }
+}
+
+TEST_CASE("arming: the start lead the Erlang library uses too") {
+  for (const auto& r : golden_rows("arming.txt"))
+    if (r.at(0) == "start_lead_ms") CHECK(std::to_string(start_lead_ms) == r.at(1));
 }
