@@ -1,4 +1,4 @@
-// ticksplit-agent: see README.md and DESIGN.md.
+// ticksplit-agent: see README.md, ARCHITECTURE.md and docs/.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 

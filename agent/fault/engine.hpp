@@ -78,7 +78,8 @@ class Engine {
  public:
   Engine(Backend& backend, Policy policy);
 
-  // A healed fault waits this long for traffic from its peers (DESIGN.md: 2 x net_ticktime).
+  // A healed fault waits this long for traffic from its peers (docs/protocol.md, fault_recovered:
+  // 2 x net_ticktime).
   void set_recovery_timeout_ms(std::int64_t ms) { recovery_timeout_ns_ = static_cast<std::uint64_t>(ms) * 1'000'000; }
 
   // The new fault's id, or the Reason of {error, Reason}. Nothing is left in the map when

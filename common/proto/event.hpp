@@ -1,5 +1,5 @@
 // Events the agent records and sends to subscribers as {ticksplit_event, AgentNode, Event}.
-// On the wire an event is a map with at least seq, type and time_us (DESIGN.md).
+// On the wire an event is a map with at least seq, type and time_us (docs/protocol.md).
 #pragma once
 
 #include <cstdint>

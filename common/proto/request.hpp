@@ -1,4 +1,4 @@
-// Requests of the agent's gen_server protocol (DESIGN.md, "Erlang-facing contract"), to and
+// Requests of the agent's gen_server protocol (docs/protocol.md), to and
 // from terms. The controller encodes with to_term; the agent parses with parse_request.
 #pragma once
 
