@@ -1,5 +1,5 @@
 #!/usr/bin/env escript
-%% Writes the golden term vectors used by tests/unit/ei_codec_test.cpp: each file under
+%% Writes the golden term vectors used by tests/unit/ei_decode_test.cpp and ei_encode_test.cpp: each file under
 %% terms/ holds term_to_binary(Term) exactly as Erlang produced it. Run from this folder
 %% (tests/data) after changing the list; commit the .bin files it writes.
 main(_) ->
