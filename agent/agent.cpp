@@ -117,7 +117,7 @@ int Agent::run() {
       } else if (conns_.count(p.fd)) {
         on_connection_ready(p.fd, p.revents);
       } else if (p.fd == engine_->event_fd()) {
-        engine_->deliver([this](fault::Events events) { record(std::move(events)); });
+        engine_->deliver([this](fault::Output events) { record(std::move(events)); });
       } else {
         for (auto& [node, d] : dials_)
           if (d->event_fd() == p.fd) {
@@ -370,7 +370,7 @@ void Agent::drop_connection(int fd, const std::string& why) {
   // Faults are owned like links: their requester gone, they heal. Its partition still waiting
   // for a lookup went with lookups_; one already posted is applied first (the engine takes
   // work in order), then healed here.
-  engine_->post([node](fault::Engine& e, fault::Events& out) {
+  engine_->post([node](fault::Engine& e, fault::Output& out) {
     return ei::Term(static_cast<std::int64_t>(e.heal_owner(node, out)));
   },
                 [node](ei::Term healed) {
@@ -475,14 +475,14 @@ void Agent::shutdown() {
   // finds us while we close the rest.
   cnode_.unpublish();
   // What was posted is done first, then every fault is healed.
-  engine_->stop([](fault::Engine& e, fault::Events& out) {
+  engine_->stop([](fault::Engine& e, fault::Output& out) {
     return ei::Term(static_cast<std::int64_t>(e.heal_all(fault::HealReason::shutdown, out)));
   },
                 [](ei::Term healed) {
                   if (const auto* n = healed.as<std::int64_t>(); n != nullptr && *n > 0)
                     spdlog::info("{} fault(s) healed on shutdown", *n);
                 });
-  engine_->deliver([this](fault::Events events) { record(std::move(events)); });
+  engine_->deliver([this](fault::Output events) { record(std::move(events)); });
   ledger_.remove();
   engine_.reset();
   backend_.reset();  // removes the filters (and the clsact qdisc if we made it)

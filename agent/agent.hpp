@@ -88,10 +88,11 @@ class Agent {
   void arm(const proto::PartitionRequest& r, std::vector<net::Cidr> spared, const Caller& caller,
            const net::Resolved& names);
   void answer(const Caller& caller, ei::Term reply);
+  ei::Term refused(const Caller& caller, const proto::Refusal& why, const std::string& context = "");
   // Work on the engine's thread whose result is the caller's reply.
   void ask_engine(EngineThread::Work work, Caller caller);
   void record(proto::Event e);
-  void record(fault::Events events);
+  void record(fault::Output events);
   [[nodiscard]] proto::AgentStatus status(std::vector<ei::Term> faults) const;
 
   Options opts_;

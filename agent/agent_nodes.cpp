@@ -103,7 +103,7 @@ void Agent::on_rex(LocalNode& n, const ei::Term& reply) {
   }
   n.net_ticktime_ms = next->started->net_ticktime_ms;
   n.tick_intensity = next->started->tick_intensity;
-  engine_->post([ms = 2 * *n.net_ticktime_ms](fault::Engine& e, fault::Events&) {
+  engine_->post([ms = 2 * *n.net_ticktime_ms](fault::Engine& e, fault::Output&) {
     e.set_recovery_timeout_ms(ms);  // recovered, or 2 x T (docs/protocol.md, fault_recovered)
     return ei::atom("ok");
   });

@@ -10,6 +10,7 @@
 #include "common/ei/decode.hpp"
 #include "common/ei/encode.hpp"
 #include "common/net/resolve.hpp"
+#include "common/proto/fault_codec.hpp"
 #include "common/proto/request.hpp"
 #include "common/node_name.hpp"
 
@@ -135,7 +136,11 @@ std::optional<Term> Agent::handle_request(const Term& request, int fd, const Cal
     std::optional<Term> operator()(const proto::StatusRequest&) const {
       // The faults from the engine's thread, the rest when they come back (it may have
       // changed meanwhile: a node joined, say; the reply says how things were then).
-      a.engine_->post([](fault::Engine& e, fault::Events&) { return ei::list(e.status()); },
+      a.engine_->post([](fault::Engine& e, fault::Output& out) {
+        std::vector<Term> faults;
+        for (const auto& f : e.status(out)) faults.push_back(proto::to_term(f));
+        return ei::list(std::move(faults));
+      },
                       [&a = a, caller = caller](Term faults) {
                         const auto* list = faults.as<ei::List>();
                         a.answer(caller, list != nullptr ? proto::status_reply(a.status(list->items)) : faults);
@@ -167,7 +172,7 @@ std::optional<Term> Agent::handle_request(const Term& request, int fd, const Cal
     }
     std::optional<Term> operator()(const proto::PartitionRequest& r) const { return a.partition(r, fd, caller); }
     std::optional<Term> operator()(const proto::HealRequest& r) const {
-      a.ask_engine([id = r.id](fault::Engine& e, fault::Events& out) -> Term {
+      a.ask_engine([id = r.id](fault::Engine& e, fault::Output& out) -> Term {
         if (e.heal(id, out) == fault::Engine::Healed::not_found) return ei::error_tuple(atom("not_found"));
         return atom("ok");
       },
@@ -175,7 +180,7 @@ std::optional<Term> Agent::handle_request(const Term& request, int fd, const Cal
       return std::nullopt;
     }
     std::optional<Term> operator()(const proto::HealAllRequest&) const {
-      a.ask_engine([](fault::Engine& e, fault::Events& out) {
+      a.ask_engine([](fault::Engine& e, fault::Output& out) {
         return ei::ok_tuple(static_cast<std::int64_t>(e.heal_all(fault::HealReason::heal_all, out)));
       },
                    caller);
@@ -185,22 +190,29 @@ std::optional<Term> Agent::handle_request(const Term& request, int fd, const Cal
   return std::visit(Visitor{*this, fd, caller}, std::get<proto::Request>(parsed));
 }
 
+// A refused partition, logged once, as the caller will read it.
+Term Agent::refused(const Caller& caller, const proto::Refusal& why, const std::string& context) {
+  auto reason = proto::to_term(why);
+  spdlog::info("partition from {} refused: {}{}", caller.node, ei::log_text(reason), context);
+  return ei::error_tuple(std::move(reason));
+}
+
 std::optional<Term> Agent::partition(const proto::PartitionRequest& r, int fd, const Caller& caller) {
+  using K = proto::Refusal::Kind;
   // Fail closed: a requester whose addresses are unknown could have its own cut.
   const auto owner = requesters_.find(fd);
   if (owner == requesters_.end() || !owner->second) {
     const auto why = owner != requesters_.end() ? owner->second.error().message
                      : lookups_.count(fd)        ? std::string("its host is still being looked up")
                                                  : std::string("unknown connection");
-    spdlog::info("partition refused: requester {} unresolvable: {}", caller.node, ei::log_text(ei::binary(why)));
-    return ei::error_tuple(ei::tuple({atom("unresolvable_requester"), ei::binary(net::node_host(caller.node))}));
+    return refused(caller, {K::unresolvable_requester, net::node_host(caller.node), {}, 0, 0},
+                   " (" + ei::log_text(ei::binary(why)) + ")");
   }
   // Peers named by host name are looked up on a thread first; this connection's later calls
   // wait for it (on_gen_call), the loop does not.
   auto names = fault::peer_host_names(r.peers);
   if (names.size() > fault::max_peer_host_names)
-    return ei::error_tuple(
-        ei::tuple({atom("too_many_peer_hosts"), static_cast<std::int64_t>(fault::max_peer_host_names)}));
+    return refused(caller, {K::too_many_peer_hosts, {}, {}, static_cast<std::int64_t>(fault::max_peer_host_names), 0});
   if (names.empty()) {
     arm(r, *owner->second, caller, {});
     return std::nullopt;
@@ -210,7 +222,7 @@ std::optional<Term> Agent::partition(const proto::PartitionRequest& r, int fd, c
     lookups_.insert_or_assign(fd, PendingLookup{std::move(lookup), clock::Monotonic::now() + kLookupDeadline,
                                                 std::move(names), PendingLookup::Partition{r, *owner->second, caller}});
   } catch (const std::exception& e) {
-    return ei::error_tuple(ei::tuple({atom("cannot_resolve_peers"), ei::binary(e.what())}));
+    return refused(caller, {K::cannot_resolve_peers, e.what(), {}, 0, 0});
   }
   return std::nullopt;
 }
@@ -224,10 +236,7 @@ void Agent::arm(const proto::PartitionRequest& r, std::vector<net::Cidr> spared,
     return net::resolve_host(host);  // a literal (peer_host_names left it out): no resolver
   };
   auto addresses = fault::resolve_peers(r.peers, from_lookup);
-  if (const auto* why = std::get_if<Term>(&addresses)) {
-    spdlog::info("partition refused: {}", ei::log_text(*why));
-    return answer(caller, ei::error_tuple(*why));
-  }
+  if (const auto* why = std::get_if<proto::Refusal>(&addresses)) return answer(caller, refused(caller, *why));
   fault::FaultSpec spec;
   spec.id = r.id;
   spec.owner = caller.node;
@@ -237,19 +246,27 @@ void Agent::arm(const proto::PartitionRequest& r, std::vector<net::Cidr> spared,
   spec.direction = r.direction;
   spec.start_at_us = r.start_at_us;
   spec.duration_ms = r.duration_ms;
-  ask_engine([spec = std::move(spec)](fault::Engine& e, fault::Events& out) -> Term {
+  // The refusal travels back typed (as the Reason term), and is logged on the loop.
+  engine_->post([spec = std::move(spec)](fault::Engine& e, fault::Output& out) -> Term {
     auto applied = e.apply(spec, out);
-    if (const auto* why = std::get_if<Term>(&applied)) {
-      spdlog::info("partition refused: {}", ei::log_text(*why));
-      return ei::error_tuple(*why);
-    }
+    if (const auto* why = std::get_if<proto::Refusal>(&applied)) return ei::error_tuple(proto::to_term(*why));
     return ei::ok_tuple(ei::binary(std::get<std::string>(applied)));
   },
-             caller);
+                [this, caller](Term reply) {
+                  const auto* t = reply.tuple_of(2);
+                  if (t != nullptr && (*t)[0].is_atom("error"))
+                    spdlog::info("partition from {} refused: {}", caller.node, ei::log_text((*t)[1]));
+                  else if (t != nullptr)
+                    spdlog::info("partition from {} armed: {}", caller.node, ei::log_text((*t)[1]));
+                  answer(caller, std::move(reply));
+                });
 }
 
-void Agent::record(fault::Events events) {
-  for (auto& e : events) record(std::move(e));
+// The one place a fault is logged: its events (record logs each) and the kernel errors the
+// engine worked around.
+void Agent::record(fault::Output output) {
+  for (const auto& p : output.problems) spdlog::error("fault engine: {}", p);
+  for (const auto& e : output.events) record(proto::to_event(e));
 }
 
 void Agent::record(proto::Event e) {

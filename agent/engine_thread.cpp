@@ -81,7 +81,7 @@ void EngineThread::deliver(const Record& record) {
     ready.swap(finished_);
   }
   for (auto& f : ready) {
-    if (!f.events.empty()) record(std::move(f.events));
+    if (!f.output.events.empty() || !f.output.problems.empty()) record(std::move(f.output));
     if (f.done) f.done(std::move(f.reply));
   }
 }
@@ -113,7 +113,7 @@ void EngineThread::run() {
   const auto run_job = [this](Job& job) {
     Finished f;
     try {
-      f.reply = job.work(*engine_, f.events);
+      f.reply = job.work(*engine_, f.output);
       // The ledger before the reply: a fault its caller has heard of is one a killed agent's
       // successor can report.
       keep_ledger();
@@ -148,14 +148,14 @@ void EngineThread::run() {
     for (auto& job : jobs) run_job(job);
     // What fell due meanwhile (the work above did it too, if it ticked first). Nothing may
     // escape the thread: an exception here would end the agent without its cleanup.
-    fault::Events due_events;
+    fault::Output due_events;
     try {
       engine_->tick(due_events);
       keep_ledger();
     } catch (const std::exception& e) {
       spdlog::error("fault engine: {}", e.what());
     }
-    if (!due_events.empty()) finish({std::move(due_events), {}, {}});
+    if (!due_events.events.empty() || !due_events.problems.empty()) finish({std::move(due_events), {}, {}});
     if (!stopping) continue;
     std::optional<Job> last;
     {

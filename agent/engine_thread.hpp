@@ -30,10 +30,10 @@ namespace ticksplit::agent {
 class EngineThread {
  public:
   // Runs on the engine's thread; what it returns is handed to its Done.
-  using Work = std::function<ei::Term(fault::Engine&, fault::Events&)>;
+  using Work = std::function<ei::Term(fault::Engine&, fault::Output&)>;
   // Runs on the loop, in deliver().
   using Done = std::function<void(ei::Term)>;
-  using Record = std::function<void(fault::Events)>;
+  using Record = std::function<void(fault::Output)>;
 
   // Starts the thread. `ledger` is rewritten whenever the engine's generation moves.
   // Throws ConfigError if no eventfd can be made.
@@ -48,7 +48,7 @@ class EngineThread {
   // Readable when results are waiting for deliver().
   [[nodiscard]] int event_fd() const noexcept { return event_.get(); }
   // On the loop: for every finished work, in the order posted (and every tick of the engine
-  // that produced events), records its events, then runs its Done.
+  // that produced events or problems), records its output, then runs its Done.
   void deliver(const Record& record);
   // Lets the thread finish what was posted, then run `last`, and ends it; their results wait
   // for the next deliver(). Blocks (shutdown only). The engine is destroyed with the thread.
@@ -60,7 +60,7 @@ class EngineThread {
     Done done;
   };
   struct Finished {
-    fault::Events events;
+    fault::Output output;
     ei::Term reply;
     Done done;
   };

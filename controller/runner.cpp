@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/clock.hpp"
+#include "common/proto/fault_codec.hpp"
 #include "common/proto/reply.hpp"
 #include "common/proto/request.hpp"
 
@@ -25,12 +26,6 @@ std::string text(const ei::Term& t) {
   if (const auto* a = t.as<ei::Atom>()) return a->name;
   if (const auto* b = t.as<ei::Binary>()) return b->bytes;
   return ei::to_string(t);
-}
-
-std::int64_t int_or(const proto::Event& e, const char* f, std::int64_t dflt) {
-  const auto* t = e.field(f);
-  const auto* i = t != nullptr ? t->as<std::int64_t>() : nullptr;
-  return i != nullptr ? *i : dflt;
 }
 
 json grudge_json(const Grudge& g) {
@@ -230,24 +225,25 @@ class Runner {
       }
       return;
     }
-    const auto* id = e.field("id");
-    if (id == nullptr || !id->is<ei::Binary>()) return;
-    auto it = parts_.find(id->as<ei::Binary>()->bytes);
+    auto typed = proto::fault_event_from(e);  // read in one place: common/proto/fault_codec
+    if (!typed) return;                        // not a fault event (a malformed one is ignored)
+    auto it = parts_.find(proto::fault_id(*typed));
     if (it == parts_.end()) return;
     auto& p = it->second;
-    if (e.type == "fault_healed") {
+    const auto maybe = [](const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); };
+    if (const auto* h = std::get_if<proto::FaultHealed>(&*typed)) {
       p.healed = true;
       last_heal_us_ = std::max(last_heal_us_, e.time_us);
-      for (const char* f : {"dropped_packets", "dropped_bytes", "first_drop_us", "last_drop_us"})
-        p.evidence[f] = e.field(f) != nullptr && e.field(f)->is<std::int64_t>() ? json(int_or(e, f, 0)) : json(nullptr);
-      p.evidence["reason"] = e.field("reason") != nullptr ? text(*e.field("reason")) : "";
+      p.evidence["dropped_packets"] = h->evidence.dropped_packets;
+      p.evidence["dropped_bytes"] = h->evidence.dropped_bytes;
+      p.evidence["first_drop_us"] = maybe(h->evidence.first_drop_us);
+      p.evidence["last_drop_us"] = maybe(h->evidence.last_drop_us);
+      p.evidence["reason"] = proto::heal_reason_name(h->reason);
       p.evidence["nodes"] = p.nodes;
-    } else if (e.type == "fault_recovered") {
+    } else if (const auto* r = std::get_if<proto::FaultRecovered>(&*typed)) {
       p.recovered = true;
-      const auto* o = e.field("effective_outage_us");
-      p.evidence["effective_outage_us"] =
-          o != nullptr && o->is<std::int64_t>() ? json(*o->as<std::int64_t>()) : json(nullptr);
-      p.evidence["recovered"] = e.field("recovered") != nullptr && e.field("recovered")->is_atom("true");
+      p.evidence["effective_outage_us"] = maybe(r->effective_outage_us);
+      p.evidence["recovered"] = r->recovered;
     }
   }
 

@@ -3,7 +3,6 @@
 #include "common/net/resolve.hpp"
 
 #include <arpa/inet.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstring>
@@ -12,20 +11,19 @@
 
 namespace ticksplit::agent::fault {
 
-using ei::atom;
-using ei::Term;
-using ei::tuple;
+using proto::Refusal;
 
 namespace {
 
 constexpr std::size_t kFinishedKept = 1024;
 
-Term bin(std::string s) { return ei::binary(std::move(s)); }
-Term i64(std::uint64_t v) { return Term(static_cast<std::int64_t>(v)); }
-Term address_term(const net::Cidr& a) {
+std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+std::string address_text(const net::Cidr& a) {
   auto text = a.to_string();
-  return bin(text.substr(0, text.find('/')));
+  return text.substr(0, text.find('/'));
 }
+Refusal naming(Refusal::Kind k, const net::Cidr& a) { return Refusal{k, address_text(a), {}, 0, 0}; }
+Refusal numbers(Refusal::Kind k, std::int64_t n, std::int64_t m = 0) { return Refusal{k, {}, {}, n, m}; }
 
 std::string hex(std::uint64_t v) {
   char buf[17];
@@ -34,22 +32,6 @@ std::string hex(std::uint64_t v) {
 }
 
 }  // namespace
-
-const char* heal_reason_name(HealReason r) noexcept {
-  switch (r) {
-    case HealReason::deadline:
-      return "deadline";
-    case HealReason::request:
-      return "request";
-    case HealReason::heal_all:
-      return "heal_all";
-    case HealReason::owner_gone:
-      return "owner_gone";
-    case HealReason::shutdown:
-      return "shutdown";
-  }
-  return "request";
-}
 
 bool KeyLess::operator()(const bpf::DropKey& a, const bpf::DropKey& b) const noexcept {
   return std::memcmp(&a, &b, sizeof a) < 0;
@@ -94,35 +76,36 @@ Engine::Engine(Backend& backend, Policy policy)
       policy_(std::move(policy)),
       id_suffix_(hex(static_cast<std::uint64_t>(backend.now().unix_us))) {}
 
-std::optional<Term> Engine::refuse(const FaultSpec& spec) const {
-  if (spec.duration_ms <= 0) return tuple({atom("bad_duration"), spec.duration_ms});
+std::optional<Refusal> Engine::refuse(const FaultSpec& spec) const {
+  using K = Refusal::Kind;
+  if (spec.duration_ms <= 0) return numbers(K::bad_duration, spec.duration_ms);
   if (spec.duration_ms > policy_.max_fault_ms)
-    return tuple({atom("duration_above_max_fault"), spec.duration_ms, policy_.max_fault_ms});
-  if (spec.addresses.empty()) return atom("no_peers");
+    return numbers(K::duration_above_max_fault, spec.duration_ms, policy_.max_fault_ms);
+  if (spec.addresses.empty()) return Refusal{K::no_peers, {}, {}, 0, 0};
   const auto inside = [](const std::vector<net::Cidr>& blocks, const net::Cidr& a) {
     return std::any_of(blocks.begin(), blocks.end(), [&](const net::Cidr& b) { return b.contains(a); });
   };
   for (const auto& a : spec.addresses) {
-    if (net::is_unspecified(a)) return tuple({atom("unspecified"), address_term(a)});
-    if (net::is_loopback(a)) return tuple({atom("loopback"), address_term(a)});
-    if (inside(policy_.exempt, a)) return tuple({atom("exempt"), address_term(a)});
-    if (inside(policy_.local, a)) return tuple({atom("own_address"), address_term(a)});
-    if (inside(spec.owner_addresses, a)) return tuple({atom("requester_address"), address_term(a)});
+    if (net::is_unspecified(a)) return naming(K::unspecified, a);
+    if (net::is_loopback(a)) return naming(K::loopback, a);
+    if (inside(policy_.exempt, a)) return naming(K::exempt, a);
+    if (inside(policy_.local, a)) return naming(K::own_address, a);
+    if (inside(spec.owner_addresses, a)) return naming(K::requester_address, a);
   }
-  if (spec.id && faults_.count(*spec.id)) return tuple({atom("duplicate_id"), bin(*spec.id)});
+  if (spec.id && faults_.count(*spec.id)) return Refusal{K::duplicate_id, *spec.id, {}, 0, 0};
   return std::nullopt;
 }
 
-std::variant<std::string, Term> Engine::apply(const FaultSpec& spec, Events& out) {
+std::variant<std::string, Refusal> Engine::apply(const FaultSpec& spec, Output& out) {
   if (auto why = refuse(spec)) return *why;
   const Clocks c = backend_.now();
   const std::uint64_t requested = spec.start_at_us ? unix_to_mono_ns(*spec.start_at_us, c) : c.mono_ns;
   // duration_ms and max_fault_ms are bounded by refuse() and the options, so only the sums
   // with a caller's start can overflow.
   const std::uint64_t end = saturating_add(requested, static_cast<std::uint64_t>(spec.duration_ms) * 1'000'000);
-  if (end <= c.mono_ns) return tuple({atom("already_over"), *spec.start_at_us});
+  if (end <= c.mono_ns) return numbers(Refusal::Kind::already_over, *spec.start_at_us);
   if (requested > saturating_add(c.mono_ns, static_cast<std::uint64_t>(policy_.max_fault_ms) * 1'000'000))
-    return tuple({atom("starts_later_than_max_fault"), *spec.start_at_us});
+    return numbers(Refusal::Kind::starts_later_than_max_fault, *spec.start_at_us);
   tick(out);  // so that what is due is not mistaken for what is current
 
   Fault f;
@@ -152,8 +135,8 @@ std::variant<std::string, Term> Engine::apply(const FaultSpec& spec, Events& out
   const auto fresh = static_cast<std::size_t>(
       std::count_if(f.cuts.begin(), f.cuts.end(), [&](const Cut& cut) { return keys_.count(cut.key) == 0; }));
   if (keys_.size() + fresh > policy_.max_map_entries)
-    return tuple({atom("agent_address_limit"), static_cast<std::int64_t>(fresh),
-                  static_cast<std::int64_t>(policy_.max_map_entries - keys_.size())});
+    return numbers(Refusal::Kind::agent_address_limit, static_cast<std::int64_t>(fresh),
+                   static_cast<std::int64_t>(policy_.max_map_entries - keys_.size()));
   const std::string id = f.id;
   auto& stored = faults_.emplace(id, std::move(f)).first->second;
   for (auto& cut : stored.cuts) {
@@ -164,10 +147,10 @@ std::variant<std::string, Term> Engine::apply(const FaultSpec& spec, Events& out
     auto v = read(cut.key);
     Status s = v ? sync(cut.key, c.mono_ns, &*v) : Status(v.error());
     if (!s) {  // undo: nothing of a refused fault stays in the map
-      const Term reason = tuple({atom("backend"), bin(s.error().message)});
+      Refusal reason{Refusal::Kind::backend, s.error().message, {}, 0, 0};
       std::vector<bpf::DropKey> touched;
       for (const auto& t : stored.cuts) touched.push_back(t.key);
-      release(id);
+      release(id, out);
       finished_.erase(id);
       for (const auto& k : touched)
         if (keys_.count(k)) (void)sync(k, c.mono_ns);
@@ -177,13 +160,11 @@ std::variant<std::string, Term> Engine::apply(const FaultSpec& spec, Events& out
     cut.base_bytes = v->dropped_bytes;
   }
   ++generation_;
-  spdlog::info("fault {} armed: {} peer address(es), {}, {} ms from {}", id, spec.addresses.size(),
-               proto::direction_name(spec.direction), spec.duration_ms, mono_to_unix_us(stored.window.start_ns, c));
   if (stored.window.start_ns <= c.mono_ns) start(stored, c, out);
   return id;
 }
 
-Engine::Healed Engine::heal(const std::string& id, Events& out) {
+Engine::Healed Engine::heal(const std::string& id, Output& out) {
   tick(out);
   auto it = faults_.find(id);
   if (it == faults_.end()) return finished_.count(id) ? Healed::already : Healed::not_found;
@@ -192,15 +173,15 @@ Engine::Healed Engine::heal(const std::string& id, Events& out) {
   return Healed::now;
 }
 
-std::size_t Engine::heal_all(HealReason why, Events& out) {
+std::size_t Engine::heal_all(HealReason why, Output& out) {
   return heal_where([](const Fault&) { return true; }, why, out);
 }
 
-std::size_t Engine::heal_owner(const std::string& node, Events& out) {
+std::size_t Engine::heal_owner(const std::string& node, Output& out) {
   return heal_where([&](const Fault& f) { return f.owner == node; }, HealReason::owner_gone, out);
 }
 
-std::size_t Engine::heal_where(const std::function<bool(const Fault&)>& which, HealReason why, Events& out) {
+std::size_t Engine::heal_where(const std::function<bool(const Fault&)>& which, HealReason why, Output& out) {
   tick(out);
   const Clocks c = backend_.now();
   std::vector<std::string> ids;
@@ -212,7 +193,7 @@ std::size_t Engine::heal_where(const std::function<bool(const Fault&)>& which, H
   return ids.size();
 }
 
-void Engine::tick(Events& out) {
+void Engine::tick(Output& out) {
   const Clocks c = backend_.now();
   std::vector<std::string> ids;
   for (const auto& [id, f] : faults_) ids.push_back(id);
@@ -306,12 +287,12 @@ void Engine::harvest(const bpf::DropKey& key, const bpf::DropValue& v) {
   }
 }
 
-Engine::Evidence Engine::evidence(Fault& f) {
+Engine::Evidence Engine::evidence(Fault& f, Output& out) {
   Evidence e;
   for (const auto& cut : f.cuts) {
     auto v = read(cut.key);
     if (!v) {
-      spdlog::error("reading the evidence of fault {}: {}", f.id, v.error().message);
+      out.problems.push_back("reading the evidence of fault " + f.id + ": " + v.error().message);
       continue;
     }
     const std::uint64_t packets = v->dropped_packets - cut.base_packets;
@@ -329,66 +310,44 @@ Engine::Evidence Engine::evidence(Fault& f) {
 // A fault's addresses as events and status show them: the first max_listed_addresses, and
 // how many there are. A fault may hold 16,384; listing them all made a status reply of 65,536
 // addresses 7.3 MB, above what one packet may carry.
-std::pair<Term, std::int64_t> Engine::listed_addresses(const Fault& f) {
-  std::vector<Term> shown;
-  std::int64_t count = 0;
+proto::AddressList Engine::listed_addresses(const Fault& f) {
+  proto::AddressList list;
   for (const auto& cut : f.cuts) {
     if (!cut.counts_for_recovery) continue;
-    if (++count <= static_cast<std::int64_t>(max_listed_addresses)) shown.push_back(bin(cut.address));
+    if (++list.count <= static_cast<std::int64_t>(max_listed_addresses)) list.shown.push_back(cut.address);
   }
-  return {ei::list(std::move(shown)), count};
+  return list;
 }
 
-proto::Event Engine::event(const char* type, const Fault& f, const Clocks& c) const {
-  proto::Event e;
-  e.type = type;
-  e.time_us = c.unix_us;
-  std::vector<Term> peers;
-  for (const auto& p : f.peers) peers.push_back(bin(p));
-  e.fields = {{"id", bin(f.id)}, {"peers", ei::list(std::move(peers))}};
-  return e;
-}
-
-void Engine::start(Fault& f, const Clocks& c, Events& out) {
+void Engine::start(Fault& f, const Clocks& c, Output& out) {
   f.state = Fault::State::active;
-  auto e = event("fault_started", f, c);
-  auto [addresses, count] = listed_addresses(f);
-  e.fields.emplace_back("addresses", std::move(addresses));
-  e.fields.emplace_back("address_count", count);
-  e.fields.emplace_back("direction", atom(proto::direction_name(f.direction)));
-  e.fields.emplace_back("owner", atom(f.owner));
-  e.fields.emplace_back("start_us", mono_to_unix_us(f.window.start_ns, c));
-  e.fields.emplace_back("end_us", mono_to_unix_us(f.window.end_ns, c));
-  out.push_back(std::move(e));
+  out.events.push_back({c.unix_us, proto::FaultStarted{f.id, f.peers, listed_addresses(f), f.direction, f.owner,
+                                                       mono_to_unix_us(f.window.start_ns, c),
+                                                       mono_to_unix_us(f.window.end_ns, c)}});
 }
 
-void Engine::heal_fault(Fault& f, HealReason why, const Clocks& c, Events& out) {
+void Engine::heal_fault(Fault& f, HealReason why, const Clocks& c, Output& out) {
   ++generation_;
   const bool started = f.state == Fault::State::active;
   f.window.end_ns = started ? std::min(f.window.end_ns, c.mono_ns) : f.window.start_ns;
   f.state = Fault::State::recovering;
   for (const auto& cut : f.cuts)
     if (auto s = sync(cut.key, c.mono_ns); !s)  // the kernel still ends it at the old deadline
-      spdlog::error("healing fault {} early: {}", f.id, s.error().message);
-  const Evidence ev = evidence(f);
-  auto e = event("fault_healed", f, c);
-  const auto at = [&](std::uint64_t ns) { return ns == 0 ? atom("undefined") : Term(mono_to_unix_us(ns, c)); };
-  e.fields.emplace_back("reason", atom(heal_reason_name(why)));
-  e.fields.emplace_back("started", atom(started ? "true" : "false"));
-  e.fields.emplace_back("start_us", mono_to_unix_us(f.window.start_ns, c));
-  e.fields.emplace_back("end_us", mono_to_unix_us(f.window.end_ns, c));
-  e.fields.emplace_back("dropped_packets", i64(ev.packets));
-  e.fields.emplace_back("dropped_bytes", i64(ev.bytes));
-  e.fields.emplace_back("first_drop_us", at(ev.first_ns));
-  e.fields.emplace_back("last_drop_us", at(ev.last_ns));
-  out.push_back(std::move(e));
-  spdlog::info("fault {} healed ({}): {} packets dropped", f.id, heal_reason_name(why), ev.packets);
-  if (!started) return release(f.id);
+      out.problems.push_back("healing fault " + f.id + " early: " + s.error().message);
+  const Evidence ev = evidence(f, out);
+  const auto at = [&](std::uint64_t ns) {
+    return ns == 0 ? std::nullopt : std::optional<std::int64_t>(mono_to_unix_us(ns, c));
+  };
+  out.events.push_back(
+      {c.unix_us, proto::FaultHealed{f.id, f.peers, why, started, mono_to_unix_us(f.window.start_ns, c),
+                                     mono_to_unix_us(f.window.end_ns, c),
+                                     proto::Evidence{i64(ev.packets), i64(ev.bytes), at(ev.first_ns), at(ev.last_ns)}}});
+  if (!started) return release(f.id, out);
   f.recovery_deadline_ns = c.mono_ns + recovery_timeout_ns_;
   f.next_poll_ns = c.mono_ns;  // traffic may already be back
 }
 
-void Engine::check_recovery(Fault& f, const Clocks& c, Events& out) {
+void Engine::check_recovery(Fault& f, const Clocks& c, Output& out) {
   const bool timed_out = c.mono_ns >= f.recovery_deadline_ns;
   if (c.mono_ns < f.next_poll_ns && !timed_out) return;
   bool all = true;
@@ -400,7 +359,7 @@ void Engine::check_recovery(Fault& f, const Clocks& c, Events& out) {
       continue;
     }
     ++reads;
-    if (auto v = read(cut.key); !v) spdlog::error("reading fault {}: {}", f.id, v.error().message);
+    if (auto v = read(cut.key); !v) out.problems.push_back("reading fault " + f.id + ": " + v.error().message);
     all = all && cut.passed_ns != 0;
   }
   const bool waiting = std::any_of(f.cuts.begin(), f.cuts.end(), [](const Cut& x) {
@@ -414,31 +373,24 @@ void Engine::check_recovery(Fault& f, const Clocks& c, Events& out) {
     return;
   }
   // Per peer address: the window start until its first packet passed.
-  std::vector<Term> per_peer;
+  proto::FaultRecovered r{f.id, f.peers, all, std::nullopt, {}, 0};
   std::uint64_t largest = 0;
-  std::int64_t peers = 0;
   for (const auto& cut : f.cuts) {
     if (!cut.counts_for_recovery) continue;
-    Term outage = atom("undefined");
+    std::optional<std::int64_t> outage;
     if (cut.passed_ns != 0) {
       largest = std::max(largest, cut.passed_ns - f.window.start_ns);
       outage = i64((cut.passed_ns - f.window.start_ns) / 1000);
     }
-    if (++peers > static_cast<std::int64_t>(max_listed_addresses)) continue;  // listed: the first ones
-    per_peer.push_back(ei::atom_map({{"address", bin(cut.address)},
-                                     {"effective_outage_us", outage},
-                                     {"recovered", atom(cut.passed_ns != 0 ? "true" : "false")}}));
+    if (++r.address_count > static_cast<std::int64_t>(max_listed_addresses)) continue;  // listed: the first ones
+    r.per_peer.push_back({cut.address, outage, cut.passed_ns != 0});
   }
-  auto e = event("fault_recovered", f, c);
-  e.fields.emplace_back("recovered", atom(all ? "true" : "false"));
-  e.fields.emplace_back("effective_outage_us", largest == 0 ? atom("undefined") : i64(largest / 1000));
-  e.fields.emplace_back("per_peer", ei::list(std::move(per_peer)));
-  e.fields.emplace_back("address_count", peers);
-  out.push_back(std::move(e));
-  release(f.id);
+  if (largest != 0) r.effective_outage_us = i64(largest / 1000);
+  out.events.push_back({c.unix_us, std::move(r)});
+  release(f.id, out);
 }
 
-void Engine::release(std::string id) {  // by value: it may be the fault's own, erased below
+void Engine::release(std::string id, Output& out) {  // by value: it may be the fault's own, erased below
   ++generation_;
   auto it = faults_.find(id);
   if (it == faults_.end()) return;
@@ -447,7 +399,7 @@ void Engine::release(std::string id) {  // by value: it may be the fault's own, 
     if (k == keys_.end()) continue;
     k->second.faults.erase(id);
     if (!k->second.faults.empty()) continue;
-    if (auto s = backend_.erase(cut.key); !s) spdlog::error("removing a drop entry: {}", s.error().message);
+    if (auto s = backend_.erase(cut.key); !s) out.problems.push_back("removing a drop entry: " + s.error().message);
     keys_.erase(k);
   }
   faults_.erase(it);
@@ -463,31 +415,24 @@ std::vector<Planned> Engine::planned() const {
   return out;
 }
 
-std::vector<Term> Engine::status() {
+std::vector<proto::FaultStatus> Engine::status(Output& out) {
   const Clocks c = backend_.now();
-  std::vector<Term> out;
+  std::vector<proto::FaultStatus> all;
   for (auto& [id, f] : faults_) {
     std::uint64_t packets = 0;
-    for (const auto& cut : f.cuts)
-      if (auto v = read(cut.key)) packets += v->dropped_packets - cut.base_packets;
-    auto [addresses, count] = listed_addresses(f);
-    std::vector<Term> peers;
-    for (const auto& p : f.peers) peers.push_back(bin(p));
-    const char* state = f.state == Fault::State::pending  ? "pending"
-                        : f.state == Fault::State::active ? "active"
-                                                          : "recovering";
-    out.push_back(ei::atom_map(
-        {{"id", bin(id)},
-         {"owner", atom(f.owner)},
-         {"peers", ei::list(std::move(peers))},
-         {"addresses", std::move(addresses)},
-         {"address_count", count},
-         {"direction", atom(proto::direction_name(f.direction))},
-         {"state", atom(state)},
-         {"window_us", tuple({mono_to_unix_us(f.window.start_ns, c), mono_to_unix_us(f.window.end_ns, c)})},
-         {"dropped_packets", i64(packets)}}));
+    for (const auto& cut : f.cuts) {
+      if (auto v = read(cut.key))
+        packets += v->dropped_packets - cut.base_packets;
+      else
+        out.problems.push_back("reading fault " + id + ": " + v.error().message);
+    }
+    const auto state = f.state == Fault::State::pending  ? proto::FaultStatus::State::pending
+                       : f.state == Fault::State::active ? proto::FaultStatus::State::active
+                                                         : proto::FaultStatus::State::recovering;
+    all.push_back({id, f.owner, f.peers, listed_addresses(f), f.direction, state,
+                   mono_to_unix_us(f.window.start_ns, c), mono_to_unix_us(f.window.end_ns, c), i64(packets)});
   }
-  return out;
+  return all;
 }
 
 }  // namespace ticksplit::agent::fault

@@ -6,6 +6,9 @@
 // fault covering it; when faults leave gaps, the entry holds the stretch that is current or
 // next, and tick() writes the following one when it is due. The entry's counters are
 // cumulative; a fault's evidence is the difference between its start and its heal.
+//
+// The engine knows neither Erlang terms nor the log: it returns typed values
+// (common/proto/fault.hpp), which the agent encodes and logs.
 #pragma once
 
 #include <cstdint>
@@ -18,10 +21,8 @@
 #include <vector>
 
 #include "agent/fault/backend.hpp"
-#include "common/ei/term.hpp"
 #include "common/net/cidr.hpp"
-#include "common/proto/event.hpp"
-#include "common/proto/request.hpp"
+#include "common/proto/fault.hpp"
 
 namespace ticksplit::agent::fault {
 
@@ -56,10 +57,15 @@ struct Planned {
   bool operator==(const Planned&) const = default;
 };
 
-enum class HealReason { deadline, request, heal_all, owner_gone, shutdown };
-const char* heal_reason_name(HealReason r) noexcept;
+using proto::HealReason;
 
-using Events = std::vector<proto::Event>;
+// What an engine call produced besides its result: the fault events, in order, and the kernel
+// errors it worked around (a heal whose early end could not be written ends at the old
+// deadline anyway), for the agent's log.
+struct Output {
+  std::vector<proto::TimedFaultEvent> events;
+  std::vector<std::string> problems;
+};
 
 // Addresses listed per fault in fault_started and status (address_count has them all).
 inline constexpr std::size_t max_listed_addresses = 64;
@@ -82,22 +88,22 @@ class Engine {
   // 2 x net_ticktime).
   void set_recovery_timeout_ms(std::int64_t ms) { recovery_timeout_ns_ = static_cast<std::uint64_t>(ms) * 1'000'000; }
 
-  // The new fault's id, or the Reason of {error, Reason}. Nothing is left in the map when
-  // a fault is refused.
-  std::variant<std::string, ei::Term> apply(const FaultSpec& spec, Events& out);
+  // The new fault's id, or why it was refused. Nothing is left in the map when a fault is
+  // refused.
+  std::variant<std::string, proto::Refusal> apply(const FaultSpec& spec, Output& out);
 
   enum class Healed { now, already, not_found };
-  Healed heal(const std::string& id, Events& out);
-  std::size_t heal_all(HealReason why, Events& out);
-  std::size_t heal_owner(const std::string& node, Events& out);
+  Healed heal(const std::string& id, Output& out);
+  std::size_t heal_all(HealReason why, Output& out);
+  std::size_t heal_owner(const std::string& node, Output& out);
 
   // Does what is due: starts, deadlines, recovery checks. Emits their events.
-  void tick(Events& out);
+  void tick(Output& out);
   // When tick() next has something to do (monotonic ns), if ever.
   [[nodiscard]] std::optional<std::uint64_t> next_due_ns() const;
 
-  // Faults not yet recovered, one map each, with their counters so far.
-  std::vector<ei::Term> status();
+  // Faults not yet recovered, with their counters so far.
+  std::vector<proto::FaultStatus> status(Output& out);
   // Every fault not yet over, without reading the kernel's counters: what the ledger keeps.
   [[nodiscard]] std::vector<Planned> planned() const;
   // Changes whenever planned() may have: a fault applied, healed or released.
@@ -146,19 +152,18 @@ class Engine {
     std::uint64_t packets = 0, bytes = 0, first_ns = 0, last_ns = 0;
   };
 
-  std::optional<ei::Term> refuse(const FaultSpec& spec) const;
+  std::optional<proto::Refusal> refuse(const FaultSpec& spec) const;
   // `known`: the entry's value, if the caller has just read it.
   Status sync(const bpf::DropKey& key, std::uint64_t now_ns, const bpf::DropValue* known = nullptr);
-  std::size_t heal_where(const std::function<bool(const Fault&)>& which, HealReason why, Events& out);
+  std::size_t heal_where(const std::function<bool(const Fault&)>& which, HealReason why, Output& out);
   Result<bpf::DropValue> read(const bpf::DropKey& key);
   void harvest(const bpf::DropKey& key, const bpf::DropValue& v);
-  Evidence evidence(Fault& f);
-  void start(Fault& f, const Clocks& c, Events& out);
-  void heal_fault(Fault& f, HealReason why, const Clocks& c, Events& out);
-  void check_recovery(Fault& f, const Clocks& c, Events& out);
-  void release(std::string id);
-  proto::Event event(const char* type, const Fault& f, const Clocks& c) const;
-  static std::pair<ei::Term, std::int64_t> listed_addresses(const Fault& f);
+  Evidence evidence(Fault& f, Output& out);
+  void start(Fault& f, const Clocks& c, Output& out);
+  void heal_fault(Fault& f, HealReason why, const Clocks& c, Output& out);
+  void check_recovery(Fault& f, const Clocks& c, Output& out);
+  void release(std::string id, Output& out);
+  static proto::AddressList listed_addresses(const Fault& f);
 
   Backend& backend_;
   Policy policy_;

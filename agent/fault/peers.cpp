@@ -31,10 +31,9 @@ std::vector<std::string> peer_host_names(const std::vector<proto::Peer>& peers) 
   return names;
 }
 
-std::variant<std::vector<net::Cidr>, ei::Term> resolve_peers(const std::vector<proto::Peer>& peers,
-                                                             const HostResolver& resolve) {
-  using ei::atom;
-  using ei::tuple;
+std::variant<std::vector<net::Cidr>, proto::Refusal> resolve_peers(const std::vector<proto::Peer>& peers,
+                                                                   const HostResolver& resolve) {
+  using K = proto::Refusal::Kind;
   std::vector<net::Cidr> out;
   std::unordered_set<net::Cidr, AddressHash> seen;
   // Was O(n²) (a linear search per address): 65,536 addresses held the loop for seconds.
@@ -46,21 +45,19 @@ std::variant<std::vector<net::Cidr>, ei::Term> resolve_peers(const std::vector<p
     }
     return true;
   };
-  const auto too_many = [] {
-    return tuple({atom("too_many_addresses"), static_cast<std::int64_t>(max_request_addresses)});
-  };
+  const proto::Refusal too_many{K::too_many_addresses, {}, {}, static_cast<std::int64_t>(max_request_addresses), 0};
   for (const auto& p : peers) {
     if (p.is_node) {
       auto found = resolve(net::node_host(p.text));
-      if (!found) return tuple({atom("unresolvable_peer"), atom(p.text), ei::binary(found.error().message)});
-      if (!add(*found)) return too_many();
+      if (!found) return proto::Refusal{K::unresolvable_peer, p.text, found.error().message, 0, 0};
+      if (!add(*found)) return too_many;
       continue;
     }
     auto block = net::parse_cidr(p.text);
-    if (!block) return tuple({atom("bad_peer"), ei::binary(p.text), ei::binary(block.error().message)});
+    if (!block) return proto::Refusal{K::bad_peer, p.text, block.error().message, 0, 0};
     auto found = net::expand(*block, max_block_addresses);
-    if (!found) return tuple({atom("peer_block_too_large"), ei::binary(p.text), ei::binary(found.error().message)});
-    if (!add(*found)) return too_many();
+    if (!found) return proto::Refusal{K::peer_block_too_large, p.text, found.error().message, 0, 0};
+    if (!add(*found)) return too_many;
   }
   return out;
 }

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "common/ei/term.hpp"
 #include "common/net/cidr.hpp"
+#include "common/proto/fault.hpp"
 #include "common/proto/request.hpp"
 
 namespace ticksplit::agent::fault {
@@ -40,7 +40,7 @@ using HostResolver = std::function<Result<std::vector<net::Cidr>>(const std::str
 // naming the first peer that failed, or {too_many_addresses, Max} as soon as there are more
 // than max_request_addresses (expansion stops there: the work is bounded by the limit, not by
 // what was asked). Linear in the addresses.
-std::variant<std::vector<net::Cidr>, ei::Term> resolve_peers(const std::vector<proto::Peer>& peers,
-                                                             const HostResolver& resolve);
+std::variant<std::vector<net::Cidr>, proto::Refusal> resolve_peers(const std::vector<proto::Peer>& peers,
+                                                                   const HostResolver& resolve);
 
 }  // namespace ticksplit::agent::fault

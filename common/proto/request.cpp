@@ -74,18 +74,6 @@ std::variant<Request, Rejected> partition_request(const Term& spec) {
 
 }  // namespace
 
-const char* direction_name(Direction d) noexcept {
-  switch (d) {
-    case Direction::in:
-      return "in";
-    case Direction::out:
-      return "out";
-    case Direction::both:
-      return "both";
-  }
-  return "in";
-}
-
 std::variant<Request, Rejected> parse_request(const Term& t) {
   if (t.is_atom("status")) return StatusRequest{};
   if (t.is_atom("heal")) return HealAllRequest{};

@@ -10,6 +10,7 @@
 
 #include "common/ei/term.hpp"
 #include "common/error.hpp"
+#include "common/proto/fault.hpp"
 
 namespace ticksplit::proto {
 
@@ -29,8 +30,6 @@ struct EventsRequest {
   bool operator==(const EventsRequest&) const = default;
 };
 
-enum class Direction { in, out, both };
-const char* direction_name(Direction d) noexcept;
 
 // A peer as the requester named it: a node name (atom; its host is resolved to addresses) or
 // an address or CIDR (binary).

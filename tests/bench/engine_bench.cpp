@@ -88,14 +88,15 @@ fault::FaultSpec spec_for(std::vector<net::Cidr> addresses) {
 }
 
 std::string apply(fault::Engine& e, const fault::FaultSpec& s) {
-  fault::Events ev;
+  fault::Output ev;
   auto r = e.apply(s, ev);
-  if (!std::holds_alternative<std::string>(r)) die("apply refused: " + ei::to_string(std::get<ei::Term>(r)));
+  if (!std::holds_alternative<std::string>(r))
+    die(std::string("apply refused: ") + proto::refusal_name(std::get<proto::Refusal>(r).kind));
   return std::get<std::string>(r);
 }
 
 void clear(fault::Engine& e) {
-  fault::Events ev;
+  fault::Output ev;
   e.heal_all(fault::HealReason::heal_all, ev);
   e.tick(ev);  // recovery timeout 0: released, entries erased
   if (e.entries() != 0) die("entries left after heal");

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "agent/engine_thread.hpp"
+#include "common/proto/fault_codec.hpp"
 #include "fake_kernel.hpp"
 
 using namespace ticksplit;
@@ -59,9 +60,9 @@ fault::FaultSpec spec(const char* peer, std::int64_t ms) {
 }
 
 EngineThread::Work apply(fault::FaultSpec s) {
-  return [s = std::move(s)](fault::Engine& e, fault::Events& out) -> ei::Term {
+  return [s = std::move(s)](fault::Engine& e, fault::Output& out) -> ei::Term {
     auto r = e.apply(s, out);
-    if (const auto* why = std::get_if<ei::Term>(&r)) return ei::error_tuple(*why);
+    if (const auto* why = std::get_if<proto::Refusal>(&r)) return ei::error_tuple(proto::to_term(*why));
     return ei::binary(std::get<std::string>(r));
   };
 }
@@ -70,8 +71,8 @@ EngineThread::Work apply(fault::FaultSpec s) {
 struct Loop {
   std::vector<std::string> seen;
   EngineThread::Record record() {
-    return [this](fault::Events events) {
-      for (const auto& e : events) seen.push_back("event " + e.type);
+    return [this](fault::Output out) {
+      for (const auto& e : out.events) seen.push_back(std::string("event ") + proto::event_type(e.event));
     };
   }
   EngineThread::Done done(std::string what) {
@@ -111,13 +112,13 @@ TEST_CASE("engine thread: posting never waits for the engine; results come back 
     if (released.wait_for(std::chrono::seconds(10)) == std::future_status::timeout) release();
   });
   const auto t0 = std::chrono::steady_clock::now();
-  t.post([released](fault::Engine&, fault::Events&) {
+  t.post([released](fault::Engine&, fault::Output&) {
     released.wait();
     return ei::atom("first");
   },
          loop.done("1"));
   t.post(apply(spec("198.51.100.12", 60'000)), loop.done("2"));
-  t.post([](fault::Engine& e, fault::Events&) { return ei::Term(static_cast<std::int64_t>(e.size())); },
+  t.post([](fault::Engine& e, fault::Output&) { return ei::Term(static_cast<std::int64_t>(e.size())); },
          loop.done("3"));
   const bool posted_at_once = std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5);
   CHECK(posted_at_once);
@@ -139,7 +140,7 @@ TEST_CASE("engine thread: the engine's deadlines fire on their own, without work
   Ledger ledger("");
   EngineThread t(std::make_unique<fault::Engine>(k, fault::Policy{}), ledger);
   Loop loop;
-  t.post([](fault::Engine& e, fault::Events&) {
+  t.post([](fault::Engine& e, fault::Output&) {
     e.set_recovery_timeout_ms(0);
     return ei::atom("ok");
   });
@@ -161,10 +162,10 @@ TEST_CASE("engine thread: a work that throws answers an error; stop runs what wa
   Ledger ledger("");
   EngineThread t(std::make_unique<fault::Engine>(k, fault::Policy{}), ledger);
   Loop loop;
-  t.post([](fault::Engine&, fault::Events&) -> ei::Term { throw std::runtime_error("boom"); }, loop.done("thrown"));
+  t.post([](fault::Engine&, fault::Output&) -> ei::Term { throw std::runtime_error("boom"); }, loop.done("thrown"));
   t.post(apply(spec("198.51.100.12", 60'000)), loop.done("applied"));
   t.stop(
-      [](fault::Engine& e, fault::Events& out) {
+      [](fault::Engine& e, fault::Output& out) {
         return ei::Term(static_cast<std::int64_t>(e.heal_all(fault::HealReason::shutdown, out)));
       },
       loop.done("last"));
@@ -190,7 +191,7 @@ TEST_CASE("engine thread: the ledger follows the faults not yet over") {
   REQUIRE(listed.ok());
   REQUIRE(listed->size() == 1);
   CHECK(listed->front().peers == std::vector<std::string>{"198.51.100.12"});
-  t.post([](fault::Engine& e, fault::Events& out) {
+  t.post([](fault::Engine& e, fault::Output& out) {
     return ei::Term(static_cast<std::int64_t>(e.heal_all(fault::HealReason::heal_all, out)));
   },
          loop.done("healed"));

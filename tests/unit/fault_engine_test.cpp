@@ -8,12 +8,16 @@
 
 #include "agent/fault/engine.hpp"
 #include "agent/fault/peers.hpp"
+#include "common/proto/fault_codec.hpp"
 #include "common/net/resolve.hpp"
 #include "fake_kernel.hpp"
 
 using namespace ticksplit;
 using agent::fault::Engine;
-using agent::fault::Events;
+using Events = agent::fault::Output;
+using proto::FaultHealed;
+using proto::FaultRecovered;
+using proto::FaultStarted;
 using agent::fault::FaultSpec;
 using test::FakeKernel;
 
@@ -46,36 +50,35 @@ FaultSpec spec(std::vector<const char*> peers, std::int64_t ms, proto::Direction
 std::string applied(Engine& e, const FaultSpec& s, Events& ev) {
   auto r = e.apply(s, ev);
   REQUIRE_MESSAGE(std::holds_alternative<std::string>(r),
-                  (std::holds_alternative<ei::Term>(r) ? ei::to_string(std::get<ei::Term>(r)) : ""));
+                  (std::holds_alternative<proto::Refusal>(r) ? ei::to_string(proto::to_term(std::get<proto::Refusal>(r)))
+                                                             : ""));
   return std::get<std::string>(r);
 }
 
+// The refusal as the caller reads it ({error, Reason}'s Reason, printed): the engine's typed
+// refusal through the one codec.
 std::string refused(Engine& e, const FaultSpec& s) {
   Events ev;
   auto r = e.apply(s, ev);
-  REQUIRE(std::holds_alternative<ei::Term>(r));
-  return ei::to_string(std::get<ei::Term>(r));
+  REQUIRE(std::holds_alternative<proto::Refusal>(r));
+  return ei::to_string(proto::to_term(std::get<proto::Refusal>(r)));
 }
 
-const proto::Event* find(const Events& ev, const char* type) {
-  for (const auto& e : ev)
-    if (e.type == type) return &e;
+// The first event of type T, if any.
+template <class T>
+const T* find(const Events& ev) {
+  for (const auto& e : ev.events)
+    if (const auto* x = std::get_if<T>(&e.event)) return x;
   return nullptr;
 }
 
-// How many events of the type satisfy `pred`.
-template <class Pred>
-int count(const Events& ev, const char* type, Pred pred) {
+// How many events of type T satisfy `pred`.
+template <class T, class Pred>
+int count(const Events& ev, Pred pred) {
   int n = 0;
-  for (const auto& e : ev) n += e.type == type && pred(e);
+  for (const auto& e : ev.events)
+    if (const auto* x = std::get_if<T>(&e.event)) n += pred(*x) ? 1 : 0;
   return n;
-}
-
-std::int64_t int_field(const proto::Event& e, const char* name) {
-  const auto* t = e.field(name);
-  REQUIRE(t != nullptr);
-  REQUIRE(t->is<std::int64_t>());
-  return *t->as<std::int64_t>();
 }
 
 }  // namespace
@@ -112,8 +115,8 @@ TEST_CASE("each direction writes its entries, one window each, and starts at onc
     CHECK(k.log == std::vector<std::string>{"write in 198.51.100.12 0..1500", "write out 198.51.100.12 0..1500",
                                             "write in 2001:db8::12 0..1500", "write out 2001:db8::12 0..1500"});
   }
-  REQUIRE(find(ev, "fault_started") != nullptr);
-  CHECK(int_field(*find(ev, "fault_started"), "start_us") == k.clocks.unix_us);
+  REQUIRE(find<FaultStarted>(ev) != nullptr);
+  CHECK(find<FaultStarted>(ev)->start_us == k.clocks.unix_us);
   CHECK(e.size() == 1);
 }
 
@@ -129,7 +132,7 @@ TEST_CASE("CIDR peers expand to their addresses; node peers resolve their host")
   CHECK(std::get<std::vector<net::Cidr>>(v6).size() == 4);
 
   const auto why = [](std::vector<proto::Peer> p) {
-    return ei::to_string(std::get<ei::Term>(agent::fault::resolve_peers(p, net::resolve_host)));
+    return ei::to_string(proto::to_term(std::get<proto::Refusal>(agent::fault::resolve_peers(p, net::resolve_host))));
   };
   CHECK(why({{"198.51.0.0/16", false}}).find("peer_block_too_large") != std::string::npos);
   CHECK(why({{"2001:db8::/32", false}}).find("peer_block_too_large") != std::string::npos);
@@ -152,8 +155,9 @@ TEST_CASE("peers: host names are what must be looked up first, and resolve_peers
     return net::resolve_host(host);  // the literals
   };
   auto refused = agent::fault::resolve_peers(peers, fake);
-  REQUIRE(std::holds_alternative<ei::Term>(refused));
-  CHECK(ei::to_string(std::get<ei::Term>(refused)) == "{unresolvable_peer,'e@db2.example',<<\"timed out\">>}");
+  REQUIRE(std::holds_alternative<proto::Refusal>(refused));
+  CHECK(std::get<proto::Refusal>(refused) ==
+        proto::Refusal{proto::Refusal::Kind::unresolvable_peer, "e@db2.example", "timed out", 0, 0});
   const std::vector<proto::Peer> good(peers.begin(), peers.end() - 1);
   auto r = agent::fault::resolve_peers(good, fake);
   REQUIRE(std::holds_alternative<std::vector<net::Cidr>>(r));
@@ -183,8 +187,8 @@ TEST_CASE("peers: duplicates count once, in first-requested order; a request is 
   const auto t0 = std::chrono::steady_clock::now();
   auto refused_many = agent::fault::resolve_peers(blocks, net::resolve_host);
   const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  REQUIRE(std::holds_alternative<ei::Term>(refused_many));
-  CHECK(ei::to_string(std::get<ei::Term>(refused_many)) == "{too_many_addresses,16384}");
+  REQUIRE(std::holds_alternative<proto::Refusal>(refused_many));
+  CHECK(ei::to_string(proto::to_term(std::get<proto::Refusal>(refused_many))) == "{too_many_addresses,16384}");
   MESSAGE("16 /116 blocks refused in " << ms << " ms");
 }
 
@@ -263,14 +267,14 @@ TEST_CASE("start_at_us in the future: pending until then, armed in the kernel al
   s.start_at_us = k.clocks.unix_us + 500'000;
   applied(e, s, ev);
   CHECK(k.log == std::vector<std::string>{"write in 198.51.100.12 500..1500"});
-  CHECK(ev.empty());
+  CHECK(ev.events.empty());
   CHECK(e.next_due_ns() == k.clocks.mono_ns + 500'000'000);
   CHECK_FALSE(k.packet(in("198.51.100.12")));  // not yet
   k.advance_ms(500);
   CHECK(k.packet(in("198.51.100.12")));  // the kernel starts it, not the engine
   e.tick(ev);
-  REQUIRE(find(ev, "fault_started") != nullptr);
-  CHECK(int_field(*find(ev, "fault_started"), "start_us") == k.clocks.unix_us);
+  REQUIRE(find<FaultStarted>(ev) != nullptr);
+  CHECK(find<FaultStarted>(ev)->start_us == k.clocks.unix_us);
 }
 
 TEST_CASE("a deadline heals with evidence; traffic back gives the effective outage") {
@@ -288,24 +292,24 @@ TEST_CASE("a deadline heals with evidence; traffic back gives the effective outa
   k.advance_ms(900);
   CHECK_FALSE(k.packet(out("198.51.100.12")));  // never cut
   e.tick(ev);
-  const auto* healed = find(ev, "fault_healed");
+  const auto* healed = find<FaultHealed>(ev);
   REQUIRE(healed != nullptr);
-  CHECK(healed->field("reason")->is_atom("deadline"));
-  CHECK(int_field(*healed, "dropped_packets") == 2);
-  CHECK(int_field(*healed, "dropped_bytes") == 100);
-  CHECK(int_field(*healed, "first_drop_us") == start_us + 100'000);
-  CHECK(int_field(*healed, "last_drop_us") == start_us + 2'100'000);
-  CHECK(int_field(*healed, "end_us") == start_us + 3'000'000);
-  CHECK(find(ev, "fault_recovered") == nullptr);
+  CHECK(healed->reason == proto::HealReason::deadline);
+  CHECK(healed->evidence.dropped_packets == 2);
+  CHECK(healed->evidence.dropped_bytes == 100);
+  CHECK(healed->evidence.first_drop_us == start_us + 100'000);
+  CHECK(healed->evidence.last_drop_us == start_us + 2'100'000);
+  CHECK(healed->end_us == start_us + 3'000'000);
+  CHECK(find<FaultRecovered>(ev) == nullptr);
 
   k.advance_ms(250);  // TCP's retransmission: the peer is heard 250 ms after the window
   CHECK_FALSE(k.packet(in("198.51.100.12")));
   k.advance_ms(20);
   e.tick(ev);
-  const auto* rec = find(ev, "fault_recovered");
+  const auto* rec = find<FaultRecovered>(ev);
   REQUIRE(rec != nullptr);
-  CHECK(rec->field("recovered")->is_atom("true"));
-  CHECK(int_field(*rec, "effective_outage_us") == 3'250'000);
+  CHECK(rec->recovered);
+  CHECK(rec->effective_outage_us == 3'250'000);
   CHECK(e.size() == 0);
   CHECK(k.map.empty());  // the entry goes with its last fault
   CHECK(e.heal(id, ev) == Engine::Healed::already);
@@ -322,16 +326,18 @@ TEST_CASE("a peer that stays silent is reported unrecovered after 2T") {
   e.tick(ev);
   k.advance_ms(10);
   CHECK_FALSE(k.packet(in("198.51.100.13")));
-  for (int i = 0; i < 200 && find(ev, "fault_recovered") == nullptr; ++i) {
+  for (int i = 0; i < 200 && find<FaultRecovered>(ev) == nullptr; ++i) {
     k.advance_ms(20);
     e.tick(ev);
   }
-  const auto* rec = find(ev, "fault_recovered");
+  REQUIRE(find<FaultRecovered>(ev) != nullptr);
+  const auto& timed = ev.events.back();  // the recovery is the last event
+  const auto* rec = std::get_if<FaultRecovered>(&timed.event);
   REQUIRE(rec != nullptr);
-  CHECK(rec->field("recovered")->is_atom("false"));
-  CHECK(int_field(*rec, "effective_outage_us") == 1'010'000);  // the largest of those that came back
-  CHECK(ei::to_string(*rec->field("per_peer")).find("undefined") != std::string::npos);
-  CHECK(rec->time_us == k.clocks.unix_us);
+  CHECK_FALSE(rec->recovered);
+  CHECK(rec->effective_outage_us == 1'010'000);  // the largest of those that came back
+  CHECK(std::any_of(rec->per_peer.begin(), rec->per_peer.end(), [](auto& p) { return !p.outage_us && !p.recovered; }));
+  CHECK(timed.time_us == k.clocks.unix_us);
 }
 
 TEST_CASE("overlapping faults compose: the peer stays dropped while any covers it, in either heal order") {
@@ -354,7 +360,7 @@ TEST_CASE("overlapping faults compose: the peer stays dropped while any covers i
     CHECK_FALSE(k.packet(in("198.51.100.13")));
     k.advance_ms(20);
     e.tick(ev);
-    CHECK(count(ev, "fault_recovered", [](auto& x) { return x.field("recovered")->is_atom("true"); }) == 2);
+    CHECK(count<FaultRecovered>(ev, [](auto& x) { return x.recovered; }) == 2);
     CHECK(k.map.empty());
   }
 }
@@ -378,8 +384,8 @@ TEST_CASE("disjoint windows on one peer: the next stretch is written when the fi
   e.tick(ev);
   k.advance_ms(1000);
   e.tick(ev);
-  CHECK(count(ev, "fault_healed", [](auto&) { return true; }) == 2);
-  CHECK(count(ev, "fault_healed", [](auto& x) { return int_field(x, "dropped_packets") == 1; }) == 2);  // each its own
+  CHECK(count<FaultHealed>(ev, [](auto&) { return true; }) == 2);
+  CHECK(count<FaultHealed>(ev, [](auto& x) { return x.evidence.dropped_packets == 1; }) == 2);  // each its own
 }
 
 TEST_CASE("heal_owner heals only that node's faults; heal_all the rest; a pending fault just goes") {
@@ -393,17 +399,17 @@ TEST_CASE("heal_owner heals only that node's faults; heal_all the rest; a pendin
   auto pending = spec({"198.51.100.14"}, 5000);
   pending.start_at_us = k.clocks.unix_us + 1'000'000;
   applied(e, pending, ev);
-  ev.clear();
+  ev = {};
   CHECK(e.heal_owner("test@198.51.100.1", ev) == 1);
-  REQUIRE(find(ev, "fault_healed") != nullptr);
-  CHECK(find(ev, "fault_healed")->field("reason")->is_atom("owner_gone"));
+  REQUIRE(find<FaultHealed>(ev) != nullptr);
+  CHECK(find<FaultHealed>(ev)->reason == proto::HealReason::owner_gone);
   CHECK_FALSE(k.packet(in("198.51.100.12")));
   CHECK(k.packet(in("198.51.100.13")));
-  ev.clear();
+  ev = {};
   CHECK(e.heal_all(agent::fault::HealReason::shutdown, ev) == 2);
   CHECK_FALSE(k.packet(in("198.51.100.13")));
   CHECK(k.map.count(in("198.51.100.14")) == 0);  // never started: removed at once
-  CHECK(count(ev, "fault_healed", [](auto& x) { return x.field("started")->is_atom("false"); }) == 1);
+  CHECK(count<FaultHealed>(ev, [](auto& x) { return !x.started; }) == 1);
 }
 
 TEST_CASE("status lists each fault with its state and counters so far") {
@@ -414,9 +420,15 @@ TEST_CASE("status lists each fault with its state and counters so far") {
   s.id = "f";
   applied(e, s, ev);
   k.packet(in("198.51.100.12"));
-  auto st = e.status();
+  auto st = e.status(ev);
   REQUIRE(st.size() == 1);
-  CHECK(st[0].get("state")->is_atom("active"));
-  CHECK(*st[0].get("dropped_packets") == ei::Term(1));
-  CHECK(*st[0].get("id") == ei::binary("f"));
+  CHECK(st[0].state == proto::FaultStatus::State::active);
+  CHECK(st[0].dropped_packets == 1);
+  CHECK(st[0].id == "f");
+  CHECK(st[0].addresses == proto::AddressList{{"198.51.100.12"}, 1});
+  // and as the agent sends it
+  const auto t = proto::to_term(st[0]);
+  CHECK(t.get("state")->is_atom("active"));
+  CHECK(*t.get("dropped_packets") == ei::Term(1));
+  CHECK(*t.get("id") == ei::binary("f"));
 }

@@ -5,6 +5,7 @@
 #include "common/ei/decode.hpp"
 #include "common/ei/encode.hpp"
 #include "common/proto/event.hpp"
+#include "common/proto/fault_codec.hpp"
 #include "common/proto/reply.hpp"
 #include "common/proto/request.hpp"
 #include "golden.hpp"
@@ -165,4 +166,75 @@ TEST_CASE("status reply round-trips and carries the detection window") {
   const Term unknown = wire(proto::status_reply(s));
   CHECK((*unknown.tuple_of(2))[1].get("detection_window_ms")->is_atom("undefined"));
   CHECK_FALSE(proto::parse_status_reply(atom("error")).ok());
+}
+
+// The typed fault events (common/proto/fault.hpp) through the one codec: every type makes the
+// trip to the wire (encoded and decoded as bytes) and back unchanged.
+TEST_CASE("fault events round-trip through terms and bytes") {
+  using namespace ticksplit::proto;
+  const std::vector<TimedFaultEvent> all{
+      {1'700'000'000'000'001, FaultStarted{"f1", {"app@198.51.100.12", "198.51.100.0/30"},
+                                           AddressList{{"198.51.100.12", "198.51.100.1"}, 5}, Direction::both,
+                                           "ctl@198.51.100.1", 1'700'000'000'100'000, 1'700'000'002'100'000}},
+      {1'700'000'000'000'002,
+       FaultHealed{"f1", {"app@198.51.100.12"}, HealReason::owner_gone, true, 10, 20, Evidence{3, 180, 11, 19}}},
+      {1'700'000'000'000'003, FaultHealed{"f2", {}, HealReason::deadline, false, 10, 10, Evidence{0, 0, {}, {}}}},
+      {1'700'000'000'000'004,
+       FaultRecovered{"f1", {"app@198.51.100.12"}, false, 250'000,
+                      {PeerOutage{"198.51.100.12", 250'000, true}, PeerOutage{"198.51.100.13", {}, false}}, 2}},
+  };
+  for (const auto& te : all) {
+    auto wire = to_event(te);
+    wire.seq = 7;
+    auto bytes = ticksplit::ei::encode(to_term(wire));
+    REQUIRE(bytes);
+    auto term = ticksplit::ei::decode(bytes->data(), bytes->size());
+    REQUIRE(term);
+    auto back = event_from_term(*term);
+    REQUIRE(back);
+    CHECK(back->type == event_type(te.event));
+    CHECK(back->time_us == te.time_us);
+    auto typed = fault_event_from(*back);
+    REQUIRE_MESSAGE(typed, (typed ? "" : typed.error().message));
+    CHECK(*typed == te.event);
+  }
+}
+
+// What an agent sends, written out as docs/protocol.md gives it (not made by to_event).
+TEST_CASE("a fault_healed as the agent sends it decodes; a malformed one names its field") {
+  using namespace ticksplit::proto;
+  using ticksplit::ei::atom;
+  using ticksplit::ei::binary;
+  Event e{3, "fault_healed", 100, {}};
+  e.fields = {{"id", binary("f9")},           {"peers", ticksplit::ei::list({atom("app@h")})},
+              {"reason", atom("request")},    {"started", atom("true")},
+              {"start_us", 40},               {"end_us", 90},
+              {"dropped_packets", 2},         {"dropped_bytes", 120},
+              {"first_drop_us", 41},          {"last_drop_us", atom("undefined")}};
+  auto h = fault_event_from(e);
+  REQUIRE(h);
+  const auto& healed = std::get<FaultHealed>(*h);
+  CHECK(healed.peers == std::vector<std::string>{"app@h"});
+  CHECK(healed.reason == HealReason::request);
+  CHECK(healed.evidence == Evidence{2, 120, 41, std::nullopt});
+  e.fields[2].second = atom("bored");
+  CHECK(fault_event_from(e).error().message.find("reason") != std::string::npos);
+  e.fields.erase(e.fields.begin() + 2);
+  CHECK(fault_event_from(e).error().message.find("without reason") != std::string::npos);
+  CHECK_FALSE(fault_event_from(Event{1, "nodedown", 1, {}}));
+}
+
+TEST_CASE("refusals have the wire shapes docs/protocol.md lists") {
+  using namespace ticksplit::proto;
+  using K = Refusal::Kind;
+  const auto text = [](const Refusal& r) { return ticksplit::ei::to_string(to_term(r)); };
+  CHECK(text({K::no_peers, {}, {}, 0, 0}) == "no_peers");
+  CHECK(text({K::bad_duration, {}, {}, 0, 0}) == "{bad_duration,0}");
+  CHECK(text({K::duration_above_max_fault, {}, {}, 9, 5}) == "{duration_above_max_fault,9,5}");
+  CHECK(text({K::agent_address_limit, {}, {}, 2, 1}) == "{agent_address_limit,2,1}");
+  CHECK(text({K::exempt, "198.51.100.1", {}, 0, 0}) == "{exempt,<<\"198.51.100.1\">>}");
+  CHECK(text({K::unresolvable_peer, "x@h.example", "no", 0, 0}) == "{unresolvable_peer,'x@h.example',<<\"no\">>}");
+  CHECK(text({K::bad_peer, "zz", "why", 0, 0}) == "{bad_peer,<<\"zz\">>,<<\"why\">>}");
+  CHECK(text({K::too_many_peer_hosts, {}, {}, 16, 0}) == "{too_many_peer_hosts,16}");
+  CHECK(text({K::unresolvable_requester, "h.invalid", {}, 0, 0}) == "{unresolvable_requester,<<\"h.invalid\">>}");
 }

@@ -1,0 +1,69 @@
+#include "common/proto/fault.hpp"
+
+namespace ticksplit::proto {
+
+const char* direction_name(Direction d) noexcept {
+  switch (d) {
+    case Direction::in:
+      return "in";
+    case Direction::out:
+      return "out";
+    case Direction::both:
+      return "both";
+  }
+  return "in";
+}
+
+const char* heal_reason_name(HealReason r) noexcept {
+  switch (r) {
+    case HealReason::deadline:
+      return "deadline";
+    case HealReason::request:
+      return "request";
+    case HealReason::heal_all:
+      return "heal_all";
+    case HealReason::owner_gone:
+      return "owner_gone";
+    case HealReason::shutdown:
+      return "shutdown";
+  }
+  return "request";
+}
+
+const char* event_type(const FaultEvent& e) noexcept {
+  static const char* const names[] = {"fault_started", "fault_healed", "fault_recovered"};
+  return names[e.index()];
+}
+
+const std::string& fault_id(const FaultEvent& e) noexcept {
+  return std::visit([](const auto& x) -> const std::string& { return x.id; }, e);
+}
+
+const char* refusal_name(Refusal::Kind k) noexcept {
+  using K = Refusal::Kind;
+  switch (k) {
+    case K::bad_duration: return "bad_duration";
+    case K::duration_above_max_fault: return "duration_above_max_fault";
+    case K::no_peers: return "no_peers";
+    case K::unspecified: return "unspecified";
+    case K::loopback: return "loopback";
+    case K::exempt: return "exempt";
+    case K::own_address: return "own_address";
+    case K::requester_address: return "requester_address";
+    case K::duplicate_id: return "duplicate_id";
+    case K::already_over: return "already_over";
+    case K::starts_later_than_max_fault: return "starts_later_than_max_fault";
+    case K::agent_address_limit: return "agent_address_limit";
+    case K::backend: return "backend";
+    case K::too_many_addresses: return "too_many_addresses";
+    case K::bad_peer: return "bad_peer";
+    case K::peer_block_too_large: return "peer_block_too_large";
+    case K::unresolvable_peer: return "unresolvable_peer";
+    case K::too_many_peer_hosts: return "too_many_peer_hosts";
+    case K::cannot_resolve_peers: return "cannot_resolve_peers";
+    case K::unresolvable_requester: return "unresolvable_requester";
+  }
+  return "refused";
+}
+
+}  // namespace ticksplit::proto

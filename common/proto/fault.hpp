@@ -1,0 +1,133 @@
+// The fault engine's results as typed values: the events a fault goes through, why a request
+// was refused, and a fault's status. The engine makes them without knowing terms;
+// fault_codec.hpp is the one place that knows their wire shape (docs/protocol.md), used by the
+// agent to send them and by the controller to read the events back.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ticksplit::proto {
+
+enum class Direction { in, out, both };
+const char* direction_name(Direction d) noexcept;
+
+enum class HealReason { deadline, request, heal_all, owner_gone, shutdown };
+const char* heal_reason_name(HealReason r) noexcept;
+
+// Addresses as events and status list them: the first few, and how many there are.
+struct AddressList {
+  std::vector<std::string> shown;
+  std::int64_t count = 0;
+  bool operator==(const AddressList&) const = default;
+};
+
+// The window begins (at once, or at the requested start).
+struct FaultStarted {
+  std::string id;
+  std::vector<std::string> peers;  // as requested
+  AddressList addresses;
+  Direction direction = Direction::in;
+  std::string owner;
+  std::int64_t start_us = 0, end_us = 0;
+  bool operator==(const FaultStarted&) const = default;
+};
+
+// What the kernel counted for a fault.
+struct Evidence {
+  std::int64_t dropped_packets = 0, dropped_bytes = 0;
+  std::optional<std::int64_t> first_drop_us, last_drop_us;  // none if nothing was dropped
+  bool operator==(const Evidence&) const = default;
+};
+
+// The window ended: at its deadline, on request, or because its owner or the agent went.
+struct FaultHealed {
+  std::string id;
+  std::vector<std::string> peers;
+  HealReason reason = HealReason::deadline;
+  bool started = false;  // false: healed before its window began
+  std::int64_t start_us = 0, end_us = 0;
+  Evidence evidence;
+  bool operator==(const FaultHealed&) const = default;
+};
+
+struct PeerOutage {
+  std::string address;
+  std::optional<std::int64_t> outage_us;  // window start to the first packet after it
+  bool recovered = false;
+  bool operator==(const PeerOutage&) const = default;
+};
+
+// Traffic came back from every cut peer, or 2 x net_ticktime went by after the heal.
+struct FaultRecovered {
+  std::string id;
+  std::vector<std::string> peers;
+  bool recovered = false;
+  std::optional<std::int64_t> effective_outage_us;  // the largest over peers
+  std::vector<PeerOutage> per_peer;                 // the first few
+  std::int64_t address_count = 0;
+  bool operator==(const FaultRecovered&) const = default;
+};
+
+using FaultEvent = std::variant<FaultStarted, FaultHealed, FaultRecovered>;
+
+struct TimedFaultEvent {
+  std::int64_t time_us = 0;  // unix µs, when the agent learned of it
+  FaultEvent event;
+  bool operator==(const TimedFaultEvent&) const = default;
+};
+
+const char* event_type(const FaultEvent& e) noexcept;  // fault_started, fault_healed, fault_recovered
+const std::string& fault_id(const FaultEvent& e) noexcept;
+
+// Why a partition request was refused (to_term in fault_codec.hpp gives the Reason of
+// {error, Reason}).
+struct Refusal {
+  enum class Kind {
+    bad_duration,                 // n: the duration
+    duration_above_max_fault,     // n: the duration, m: the maximum
+    no_peers,
+    unspecified,                  // subject: the address
+    loopback,                     // subject: the address
+    exempt,                       // subject: the address
+    own_address,                  // subject: the address
+    requester_address,            // subject: the address
+    duplicate_id,                 // subject: the id
+    already_over,                 // n: the start
+    starts_later_than_max_fault,  // n: the start
+    agent_address_limit,          // n: entries needed, m: entries free
+    backend,                      // subject: the kernel's error
+    too_many_addresses,           // n: the limit
+    bad_peer,                     // subject: the peer, detail: why
+    peer_block_too_large,         // subject: the block, detail: why
+    unresolvable_peer,            // subject: the node, detail: why
+    too_many_peer_hosts,          // n: the limit
+    cannot_resolve_peers,         // subject: why
+    unresolvable_requester,       // subject: the host
+  };
+  Kind kind = Kind::no_peers;
+  std::string subject;
+  std::string detail;
+  std::int64_t n = 0, m = 0;
+  bool operator==(const Refusal&) const = default;
+};
+const char* refusal_name(Refusal::Kind k) noexcept;
+
+// A fault not yet recovered, as status lists it.
+struct FaultStatus {
+  enum class State { pending, active, recovering };
+  std::string id;
+  std::string owner;
+  std::vector<std::string> peers;
+  AddressList addresses;
+  Direction direction = Direction::in;
+  State state = State::pending;
+  std::int64_t window_start_us = 0, window_end_us = 0;
+  std::int64_t dropped_packets = 0;
+  bool operator==(const FaultStatus&) const = default;
+};
+
+}  // namespace ticksplit::proto

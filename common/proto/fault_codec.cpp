@@ -1,0 +1,254 @@
+#include "common/proto/fault_codec.hpp"
+
+#include <utility>
+
+namespace ticksplit::proto {
+
+using ei::atom;
+using ei::Term;
+using ei::tuple;
+
+namespace {
+
+Term bin(const std::string& s) { return ei::binary(s); }
+Term strings(const std::vector<std::string>& v) {
+  std::vector<Term> out;
+  out.reserve(v.size());
+  for (const auto& s : v) out.push_back(bin(s));
+  return ei::list(std::move(out));
+}
+Term boolean(bool b) { return atom(b ? "true" : "false"); }
+Term maybe(const std::optional<std::int64_t>& v) { return v ? Term(*v) : atom("undefined"); }
+
+// Reading back: each helper fails the whole event with the field's name.
+struct Reader {
+  const Event& e;
+  std::optional<Error> error;
+
+  const Term* need(const char* name) {
+    const Term* t = e.field(name);
+    if (t == nullptr && !error) error = protocol_error(e.type + " without " + name);
+    return t;
+  }
+  void bad(const char* name) {
+    if (!error) error = protocol_error(e.type + " with a bad " + name + ": " + ei::log_text(*e.field(name)));
+  }
+  std::string text(const char* name) {
+    const Term* t = need(name);
+    if (t == nullptr) return {};
+    if (const auto* b = t->as<ei::Binary>()) return b->bytes;
+    if (const auto* a = t->as<ei::Atom>()) return a->name;
+    bad(name);
+    return {};
+  }
+  std::int64_t integer(const char* name) {
+    const Term* t = need(name);
+    if (t != nullptr && t->is<std::int64_t>()) return *t->as<std::int64_t>();
+    if (t != nullptr) bad(name);
+    return 0;
+  }
+  std::optional<std::int64_t> maybe_integer(const char* name) {
+    const Term* t = need(name);
+    if (t == nullptr || t->is_atom("undefined")) return std::nullopt;
+    if (t->is<std::int64_t>()) return *t->as<std::int64_t>();
+    bad(name);
+    return std::nullopt;
+  }
+  bool flag(const char* name) {
+    const Term* t = need(name);
+    if (t != nullptr && (t->is_atom("true") || t->is_atom("false"))) return t->is_atom("true");
+    if (t != nullptr) bad(name);
+    return false;
+  }
+  std::vector<std::string> texts(const char* name) {
+    std::vector<std::string> out;
+    const Term* t = need(name);
+    const auto* l = t != nullptr ? t->as<ei::List>() : nullptr;
+    if (t != nullptr && l == nullptr) bad(name);
+    if (l == nullptr) return out;
+    for (const auto& item : l->items) {
+      if (const auto* b = item.as<ei::Binary>())
+        out.push_back(b->bytes);
+      else if (const auto* a = item.as<ei::Atom>())
+        out.push_back(a->name);
+      else
+        bad(name);
+    }
+    return out;
+  }
+};
+
+std::optional<Direction> direction_from(const std::string& s) {
+  for (auto d : {Direction::in, Direction::out, Direction::both})
+    if (s == direction_name(d)) return d;
+  return std::nullopt;
+}
+
+std::optional<HealReason> heal_reason_from(const std::string& s) {
+  for (auto r : {HealReason::deadline, HealReason::request, HealReason::heal_all, HealReason::owner_gone,
+                 HealReason::shutdown})
+    if (s == heal_reason_name(r)) return r;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Event to_event(const TimedFaultEvent& te) {
+  Event out;
+  out.type = event_type(te.event);
+  out.time_us = te.time_us;
+  struct V {
+    Event& out;
+    void operator()(const FaultStarted& s) const {
+      out.fields = {{"id", bin(s.id)},
+                    {"peers", strings(s.peers)},
+                    {"addresses", strings(s.addresses.shown)},
+                    {"address_count", s.addresses.count},
+                    {"direction", atom(direction_name(s.direction))},
+                    {"owner", atom(s.owner)},
+                    {"start_us", s.start_us},
+                    {"end_us", s.end_us}};
+    }
+    void operator()(const FaultHealed& h) const {
+      out.fields = {{"id", bin(h.id)},
+                    {"peers", strings(h.peers)},
+                    {"reason", atom(heal_reason_name(h.reason))},
+                    {"started", boolean(h.started)},
+                    {"start_us", h.start_us},
+                    {"end_us", h.end_us},
+                    {"dropped_packets", h.evidence.dropped_packets},
+                    {"dropped_bytes", h.evidence.dropped_bytes},
+                    {"first_drop_us", maybe(h.evidence.first_drop_us)},
+                    {"last_drop_us", maybe(h.evidence.last_drop_us)}};
+    }
+    void operator()(const FaultRecovered& r) const {
+      std::vector<Term> per_peer;
+      for (const auto& p : r.per_peer)
+        per_peer.push_back(ei::atom_map({{"address", bin(p.address)},
+                                         {"effective_outage_us", maybe(p.outage_us)},
+                                         {"recovered", boolean(p.recovered)}}));
+      out.fields = {{"id", bin(r.id)},
+                    {"peers", strings(r.peers)},
+                    {"recovered", boolean(r.recovered)},
+                    {"effective_outage_us", maybe(r.effective_outage_us)},
+                    {"per_peer", ei::list(std::move(per_peer))},
+                    {"address_count", r.address_count}};
+    }
+  };
+  std::visit(V{out}, te.event);
+  return out;
+}
+
+Result<FaultEvent> fault_event_from(const Event& e) {
+  Reader r{e, std::nullopt};
+  FaultEvent out;
+  if (e.type == "fault_started") {
+    FaultStarted s;
+    s.id = r.text("id");
+    s.peers = r.texts("peers");
+    s.addresses.shown = r.texts("addresses");
+    s.addresses.count = r.integer("address_count");
+    const auto d = direction_from(r.text("direction"));
+    if (!d) r.bad("direction");
+    s.direction = d.value_or(Direction::in);
+    s.owner = r.text("owner");
+    s.start_us = r.integer("start_us");
+    s.end_us = r.integer("end_us");
+    out = std::move(s);
+  } else if (e.type == "fault_healed") {
+    FaultHealed h;
+    h.id = r.text("id");
+    h.peers = r.texts("peers");
+    const auto why = heal_reason_from(r.text("reason"));
+    if (!why) r.bad("reason");
+    h.reason = why.value_or(HealReason::request);
+    h.started = r.flag("started");
+    h.start_us = r.integer("start_us");
+    h.end_us = r.integer("end_us");
+    h.evidence.dropped_packets = r.integer("dropped_packets");
+    h.evidence.dropped_bytes = r.integer("dropped_bytes");
+    h.evidence.first_drop_us = r.maybe_integer("first_drop_us");
+    h.evidence.last_drop_us = r.maybe_integer("last_drop_us");
+    out = std::move(h);
+  } else if (e.type == "fault_recovered") {
+    FaultRecovered f;
+    f.id = r.text("id");
+    f.peers = r.texts("peers");
+    f.recovered = r.flag("recovered");
+    f.effective_outage_us = r.maybe_integer("effective_outage_us");
+    f.address_count = r.integer("address_count");
+    const Term* per = r.need("per_peer");
+    const auto* l = per != nullptr ? per->as<ei::List>() : nullptr;
+    if (per != nullptr && l == nullptr) r.bad("per_peer");
+    for (const auto& item : l != nullptr ? l->items : std::vector<Term>{}) {
+      const auto* m = item.as<ei::Map>();
+      if (m == nullptr) {
+        r.bad("per_peer");
+        break;
+      }
+      Event one{0, "per_peer", 0, {}};
+      for (const auto& [k, v] : m->entries)
+        if (const auto* key = k.as<ei::Atom>()) one.fields.emplace_back(key->name, v);
+      Reader pr{one, std::nullopt};
+      PeerOutage p{pr.text("address"), pr.maybe_integer("effective_outage_us"), pr.flag("recovered")};
+      if (pr.error && !r.error) r.error = pr.error;
+      f.per_peer.push_back(std::move(p));
+    }
+    out = std::move(f);
+  } else {
+    return protocol_error("not a fault event: " + e.type);
+  }
+  if (r.error) return *r.error;
+  return out;
+}
+
+Term to_term(const Refusal& r) {
+  using K = Refusal::Kind;
+  const Term name = atom(refusal_name(r.kind));
+  switch (r.kind) {
+    case K::no_peers:
+      return name;
+    case K::bad_duration:
+    case K::already_over:
+    case K::starts_later_than_max_fault:
+    case K::too_many_addresses:
+    case K::too_many_peer_hosts:
+      return tuple({name, r.n});
+    case K::duration_above_max_fault:
+    case K::agent_address_limit:
+      return tuple({name, r.n, r.m});
+    case K::unspecified:
+    case K::loopback:
+    case K::exempt:
+    case K::own_address:
+    case K::requester_address:
+    case K::duplicate_id:
+    case K::backend:
+    case K::cannot_resolve_peers:
+    case K::unresolvable_requester:
+      return tuple({name, bin(r.subject)});
+    case K::bad_peer:
+    case K::peer_block_too_large:
+      return tuple({name, bin(r.subject), bin(r.detail)});
+    case K::unresolvable_peer:
+      return tuple({name, atom(r.subject), bin(r.detail)});
+  }
+  return name;
+}
+
+Term to_term(const FaultStatus& s) {
+  const char* state = s.state == FaultStatus::State::pending  ? "pending"
+                      : s.state == FaultStatus::State::active ? "active"
+                                                              : "recovering";
+  return ei::atom_map({{"id", bin(s.id)},
+                       {"owner", atom(s.owner)},
+                       {"peers", strings(s.peers)},
+                       {"addresses", strings(s.addresses.shown)},
+                       {"address_count", s.addresses.count},
+                       {"direction", atom(direction_name(s.direction))},
+                       {"state", atom(state)},
+                       {"window_us", tuple({s.window_start_us, s.window_end_us})},
+                       {"dropped_packets", s.dropped_packets}});
+}
+
+}  // namespace ticksplit::proto
