@@ -24,9 +24,11 @@
 #include "controller/check/check.hpp"
 #include "controller/check/read.hpp"
 #include "controller/check/report.hpp"
-#include "controller/client.hpp"
-#include "controller/runner.hpp"
-#include "controller/schedule.hpp"
+#include "controller/report/summary.hpp"
+#include "controller/run/cnode_agents.hpp"
+#include "controller/run/discover.hpp"
+#include "controller/run/runner.hpp"
+#include "controller/schedule/schedule.hpp"
 #include "common/node_name.hpp"
 
 namespace po = boost::program_options;
@@ -101,13 +103,13 @@ std::uint64_t seed_of(const po::variables_map& vm, const Schedule& s) {
   return static_cast<std::uint64_t>(ticksplit::clock::unix_us());
 }
 
-std::unique_ptr<AgentClient> client_for(const std::string& cmd, const po::variables_map& vm,
+std::unique_ptr<CnodeAgents> client_for(const std::string& cmd, const po::variables_map& vm,
                                         const std::optional<Schedule>& s) {
   std::string cookie_file = default_cookie_path();
   if (s && s->cookie_file) cookie_file = *s->cookie_file;
   if (vm.count("cookie-file")) cookie_file = vm["cookie-file"].as<std::string>();
   const auto name = vm.count("name") ? vm["name"].as<std::string>() : default_name(cmd);
-  return std::make_unique<AgentClient>(name, read_cookie_file(cookie_file));
+  return std::make_unique<CnodeAgents>(name, read_cookie_file(cookie_file));
 }
 
 Fd block_signals() {
@@ -137,7 +139,7 @@ int cmd_plan_or_run(const std::string& cmd, const std::vector<std::string>& args
   const auto schedule = load_schedule(vm["schedule"].as<std::string>());  // exit 2 before anything is touched
   const auto seed = seed_of(vm, schedule);
 
-  std::unique_ptr<AgentClient> client;
+  std::unique_ptr<CnodeAgents> client;
   ClusterInfo cluster;
   if (cmd == "plan" && !schedule.nodes.empty()) {
     cluster.nodes = schedule.nodes;

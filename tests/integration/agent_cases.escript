@@ -66,7 +66,12 @@ run(events, []) ->
     ok = call(?A1, {unsubscribe, self()}),
     %% events sent before the reply are already here (one connection keeps order): drop them
     flush_events(),
-    true = rpc:call(?APP1, erlang, disconnect_node, [?APP2]),
+    %% global may have cut the fresh link again (prevent_overlapping_partitions): reconnect
+    %% until the disconnect is ours
+    await(fun() ->
+                  rpc:call(?APP1, net_adm, ping, [?APP2]) =:= pong andalso
+                      rpc:call(?APP1, erlang, disconnect_node, [?APP2])
+          end, second_disconnect),
     await(fun() ->
                   {ok, L, _} = call(?A1, {events, Next1}),
                   lists:any(fun(E) -> is(E, nodedown, ?APP2) end, L)

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "controller/history.hpp"
+#include "controller/history/history.hpp"
 
 using nlohmann::json;
 using ticksplit::ctl::History;

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "common/node_name.hpp"
-#include "controller/plan.hpp"
+#include "controller/plan/plan.hpp"
 #include "golden.hpp"
 
 using namespace ticksplit;

@@ -1,8 +1,8 @@
 // Schedules: every key, every mistake with its line, durations in ms / s / T / classes.
 #include <doctest/doctest.h>
 
-#include "controller/plan.hpp"
-#include "controller/schedule.hpp"
+#include "controller/plan/plan.hpp"
+#include "controller/schedule/schedule.hpp"
 
 using namespace ticksplit;
 using namespace ticksplit::ctl;

@@ -1,4 +1,4 @@
-#include "controller/schedule.hpp"
+#include "controller/schedule/schedule.hpp"
 
 #include <yaml-cpp/yaml.h>
 

@@ -1,4 +1,4 @@
-#include "controller/runner.hpp"
+#include "controller/run/runner.hpp"
 
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -52,37 +52,37 @@ int pending_signal(int fd) {
 
 class Runner {
  public:
-  Runner(AgentClient& c, const ClusterInfo& cl, std::uint64_t seed, History& h, int sfd)
-      : client_(c), cluster_(cl), seed_(seed), history_(h), signal_fd_(sfd) {
-    run_id_ = std::to_string(clock::unix_us() / 1000);
+  Runner(Agents& a, const ClusterInfo& cl, std::uint64_t seed, History& h, int sfd)
+      : agents_(a), cluster_(cl), seed_(seed), history_(h), signal_fd_(sfd) {
+    run_id_ = std::to_string(agents_.now_us() / 1000);
   }
 
   RunResult run(const std::vector<PlannedStep>& plan) {
     std::vector<std::string> agents;
     for (const auto& [node, agent] : cluster_.agent_of)
       if (std::find(agents.begin(), agents.end(), agent) == agents.end()) agents.push_back(agent);
-    agents_ = agents;
+    agent_names_ = agents;
     const auto w = cluster_.window();
-    history_.add({{"time_us", clock::unix_us()},
+    history_.add({{"time_us", agents_.now_us()},
                   {"kind", "run_start"},
                   {"seed", seed_},
-                  {"agents", agents_},
+                  {"agents", agent_names_},
                   {"nodes", cluster_.nodes},
                   {"net_ticktime_ms", cluster_.net_ticktime_ms},
                   {"tick_intensity", cluster_.tick_intensity},
                   {"window_ms", {w.min_ms, w.max_ms}}});
     std::vector<std::pair<std::string, ei::Term>> subs;
-    for (const auto& a : agents_) subs.emplace_back(a, ei::tuple({ei::atom("subscribe"), client_.self()}));
-    for (auto& [agent, r] : client_.call_all(subs, kCallTimeoutMs))
+    for (const auto& a : agent_names_) subs.emplace_back(a, ei::tuple({ei::atom("subscribe"), agents_.self()}));
+    for (auto& [agent, r] : agents_.call_all(subs, kCallTimeoutMs))
       if (!r || !r->is_atom("ok")) return fail(agent, r ? ei::to_string(*r) : r.error().message);
     for (const auto& step : plan) {
       if (const auto* wait = std::get_if<PlannedWait>(&step)) {
-        if (!follow_until(clock::unix_us() + wait->ms * 1000)) return stopped();
+        if (!follow_until(agents_.now_us() + wait->ms * 1000)) return stopped();
       } else if (!fault(std::get<PlannedFault>(step))) {
         return stopped();
       }
     }
-    history_.add({{"time_us", clock::unix_us()}, {"kind", "run_end"}, {"faults", result_.faults.size()}});
+    history_.add({{"time_us", agents_.now_us()}, {"kind", "run_end"}, {"faults", result_.faults.size()}});
     history_.flush_all();
     return std::move(result_);
   }
@@ -100,7 +100,7 @@ class Runner {
     out.fault = f;
     out.id = run_id_ + "-" + std::to_string(f.number);
     const auto decided = clock::Monotonic::now();
-    out.start_us = clock::unix_us() + start_lead_ms * 1000;
+    out.start_us = agents_.now_us() + start_lead_ms * 1000;
     out.end_us = out.start_us + f.duration_ms * 1000;
     // One request per agent (the plan merged the nodes each serves), all sent before any
     // reply is awaited, with one start.
@@ -117,7 +117,7 @@ class Runner {
       reqs.emplace_back(d.agent, proto::to_term(proto::Request{r}));
     }
     std::map<std::string, std::string> failed;
-    for (auto& [agent, r] : client_.call_all(reqs, kCallTimeoutMs)) {
+    for (auto& [agent, r] : agents_.call_all(reqs, kCallTimeoutMs)) {
       const auto* ok = r ? r->tuple_of(2) : nullptr;
       if (ok == nullptr || !(*ok)[0].is_atom("ok")) failed[agent] = r ? ei::to_string(*r) : r.error().message;
     }
@@ -136,7 +136,7 @@ class Runner {
     history_.add(start);
     if (!failed.empty()) {
       heal_parts();  // this fault's own ids only: other owners' faults on those agents stay
-      history_.add({{"time_us", clock::unix_us()}, {"kind", "fault_end"}, {"fault", out.id}, {"landed", false}});
+      history_.add({{"time_us", agents_.now_us()}, {"kind", "fault_end"}, {"fault", out.id}, {"landed", false}});
       result_.faults.push_back(out);
       std::string why;
       for (const auto& [a, m] : failed) why += (why.empty() ? "" : "; ") + a + ": " + m;
@@ -172,7 +172,7 @@ class Runner {
             std::max(out.effective_outage_us, p.evidence["effective_outage_us"].get<std::int64_t>());
     }
     // when the last agent reported the heal (a stopped run: now)
-    const std::int64_t ended = !ok || !healed_everywhere ? clock::unix_us()
+    const std::int64_t ended = !ok || !healed_everywhere ? agents_.now_us()
                                : last_heal_us_ > 0       ? last_heal_us_
                                                          : out.end_us;
     json end{{"time_us", ended},
@@ -192,18 +192,18 @@ class Runner {
   bool follow_until(std::int64_t until_us, const std::function<bool()>& done = {}) {
     while (true) {
       if (const int sig = pending_signal(signal_fd_)) return interrupted(sig);
-      for (auto& [agent, why] : client_.take_lost()) {
+      for (auto& [agent, why] : agents_.take_lost()) {
         fail_message_ = "lost the connection to agent " + agent + ": " + why;
         result_.exit_code = 1;
         heal_parts();
         return false;
       }
-      const auto now = clock::unix_us();
+      const auto now = agents_.now_us();
       history_.flush_before(now - kReorderUs);
       if (done && done()) return true;
       if (now >= until_us) return true;
       const int wait_ms = static_cast<int>(std::min<std::int64_t>(50, (until_us - now) / 1000 + 1));
-      for (auto& e : client_.events(wait_ms, signal_fd_)) on_event(e);
+      for (auto& e : agents_.events(wait_ms, signal_fd_)) on_event(e);
     }
   }
 
@@ -253,7 +253,7 @@ class Runner {
   void heal_parts() {
     std::vector<std::pair<std::string, ei::Term>> reqs;
     for (const auto& [id, p] : parts_) reqs.emplace_back(p.agent, proto::to_term(proto::Request{proto::HealRequest{id}}));
-    for (auto& [agent, r] : client_.call_all(reqs, kCallTimeoutMs))
+    for (auto& [agent, r] : agents_.call_all(reqs, kCallTimeoutMs))
       if (!r) std::fprintf(stderr, "ticksplit-ctl: healing %s failed: %s\n", agent.c_str(), r.error().message.c_str());
   }
 
@@ -268,7 +268,7 @@ class Runner {
 
   RunResult stopped() {
     std::fprintf(stderr, "ticksplit-ctl: %s\n", fail_message_.c_str());
-    history_.add({{"time_us", clock::unix_us()}, {"kind", "run_end"}, {"error", fail_message_}});
+    history_.add({{"time_us", agents_.now_us()}, {"kind", "run_end"}, {"error", fail_message_}});
     history_.flush_all();
     return std::move(result_);
   }
@@ -280,13 +280,13 @@ class Runner {
     return stopped();
   }
 
-  AgentClient& client_;
+  Agents& agents_;
   const ClusterInfo& cluster_;
   std::uint64_t seed_;
   History& history_;
   int signal_fd_;
   std::string run_id_;
-  std::vector<std::string> agents_;
+  std::vector<std::string> agent_names_;
   std::map<std::string, Part> parts_;
   FaultOutcome* current_ = nullptr;
   std::int64_t last_heal_us_ = 0;
@@ -296,110 +296,9 @@ class Runner {
 
 }  // namespace
 
-Result<ClusterInfo> discover(AgentClient& client, const std::vector<std::string>& agents) {
-  std::vector<std::pair<std::string, ei::Term>> reqs;
-  for (const auto& a : agents) reqs.emplace_back(a, ei::atom("status"));
-  ClusterInfo c;
-  std::optional<std::pair<std::string, proto::AgentStatus>> first;
-  for (auto& [agent, r] : client.call_all(reqs, kCallTimeoutMs)) {
-    if (!r) return Error{Domain::protocol, 0, "agent " + agent + ": " + r.error().message};
-    auto s = proto::parse_status_reply(*r);
-    if (!s) return Error{Domain::protocol, 0, "agent " + agent + ": " + s.error().message};
-    for (const auto& n : s->nodes) {
-      if (!n.connected) return Error{Domain::protocol, 0, "agent " + agent + " has not joined its node " + n.node};
-      c.nodes.push_back(n.node);
-      c.agent_of[n.node] = agent;
-    }
-    if (!s->net_ticktime_ms || !s->tick_intensity)
-      return Error{Domain::protocol, 0, "agent " + agent + " does not know its node's net_ticktime yet"};
-    if (first &&
-        (first->second.net_ticktime_ms != s->net_ticktime_ms || first->second.tick_intensity != s->tick_intensity))
-      return Error{Domain::protocol, 0,
-                   "the agents disagree on the tick: " + first->first + " reports net_ticktime " +
-                       std::to_string(*first->second.net_ticktime_ms) + " ms, intensity " +
-                       std::to_string(*first->second.tick_intensity) + "; " + agent + " reports " +
-                       std::to_string(*s->net_ticktime_ms) + " ms, intensity " + std::to_string(*s->tick_intensity)};
-    if (!first) first.emplace(agent, *s);
-  }
-  c.net_ticktime_ms = *first->second.net_ticktime_ms;
-  c.tick_intensity = *first->second.tick_intensity;
-  std::sort(c.nodes.begin(), c.nodes.end());
-  return c;
-}
-
-RunResult run_plan(AgentClient& client, const ClusterInfo& cluster, const std::vector<PlannedStep>& plan,
+RunResult run_plan(Agents& agents, const ClusterInfo& cluster, const std::vector<PlannedStep>& plan,
                    std::uint64_t seed, History& history, int signal_fd) {
-  return Runner(client, cluster, seed, history, signal_fd).run(plan);
-}
-
-std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& cluster) {
-  std::ostringstream os;
-  const auto w = cluster.window();
-  char line[512];
-  std::snprintf(line, sizeof line, "net_ticktime %lld ms, detection window %lld-%lld ms\n",
-                static_cast<long long>(cluster.net_ticktime_ms), static_cast<long long>(w.min_ms),
-                static_cast<long long>(w.max_ms));
-  os << line;
-  std::snprintf(line, sizeof line, "%-4s %-16s %-16s %-12s %-10s %-8s %s\n", "#", "shape", "requested", "class",
-                "outage", "dropped", "nodedown (observer <- peer, after window start)");
-  os << line;
-  for (const auto& f : faults) {
-    char outage[32];
-    if (f.effective_outage_us >= 0)
-      std::snprintf(outage, sizeof outage, "%.3f s", static_cast<double>(f.effective_outage_us) / 1e6);
-    else
-      std::snprintf(outage, sizeof outage, "n/a");
-    const std::string req = f.fault.requested + " = " + std::to_string(f.fault.duration_ms) + "ms";
-    std::snprintf(line, sizeof line, "%-4d %-16s %-16s %-12s %-10s %-8lld ", f.fault.number, f.fault.shape.c_str(),
-                  req.c_str(), window_class_name(f.fault.window_class), outage, static_cast<long long>(f.dropped_packets));
-    os << line;
-    if (f.nodedowns.empty()) os << "none";
-    bool firstd = true;
-    for (const auto& d : f.nodedowns) {
-      char item[256];
-      std::snprintf(item, sizeof item, "%s%s <- %s %.2f s (%s)%s", firstd ? "" : "; ", d.observer.c_str(),
-                    d.peer.c_str(), static_cast<double>(d.after_us) / 1e6, d.reason.c_str(),
-                    d.cascade ? " [cascade: link not cut]" : "");
-      os << item;
-      firstd = false;
-    }
-    os << "\n";
-  }
-  return os.str();
-}
-
-std::string describe_plan(const std::vector<PlannedStep>& plan, const ClusterInfo& cluster, std::uint64_t seed) {
-  std::ostringstream os;
-  const auto w = cluster.window();
-  os << "seed " << seed << "; nodes:";
-  for (const auto& n : cluster.nodes) os << " " << n;
-  os << "\nnet_ticktime " << cluster.net_ticktime_ms << " ms, intensity " << cluster.tick_intensity
-     << ", detection window " << w.min_ms << "-" << w.max_ms << " ms\n";
-  for (const auto& step : plan) {
-    if (const auto* wait = std::get_if<PlannedWait>(&step)) {
-      os << "  wait " << wait->ms << " ms\n";
-      continue;
-    }
-    const auto& f = std::get<PlannedFault>(step);
-    os << "  fault " << f.number << " (line " << f.line << "): " << f.shape << ", " << f.duration_ms << " ms ("
-       << f.requested << ", " << window_class_name(f.window_class) << ")\n";
-    if (!f.groups.empty()) {
-      os << "    groups:";
-      for (const auto& g : f.groups) {
-        os << " [";
-        for (std::size_t i = 0; i < g.size(); ++i) os << (i ? " " : "") << g[i];
-        os << "]";
-      }
-      os << "\n";
-    }
-    for (const auto& [node, drops] : f.grudge) {
-      if (drops.empty()) continue;
-      os << "    " << cluster.agent_of.at(node) << " drops at " << node << " what arrives from:";
-      for (const auto& d : drops) os << " " << d;
-      os << "\n";
-    }
-  }
-  return os.str();
+  return Runner(agents, cluster, seed, history, signal_fd).run(plan);
 }
 
 }  // namespace ticksplit::ctl

@@ -1,4 +1,4 @@
-#include "controller/plan.hpp"
+#include "controller/plan/plan.hpp"
 
 #include <algorithm>
 #include <cmath>

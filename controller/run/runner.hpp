@@ -1,20 +1,18 @@
-// Running a plan against the agents: discover the cluster, arm every agent of a fault with
-// one start_at_us, follow the events into the history, and sum up what happened.
+// Running a plan against the agents: arm every agent of a fault with one start_at_us, follow
+// the events into the history, heal by the fault's own ids when something goes wrong, and
+// collect what each fault did. Through the Agents seam, so that unit tests run it against a
+// scripted fake (tests/unit/ctl_runner_test.cpp).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "controller/client.hpp"
-#include "controller/history.hpp"
-#include "controller/plan.hpp"
+#include "controller/history/history.hpp"
+#include "controller/plan/plan.hpp"
+#include "controller/run/agents.hpp"
 
 namespace ticksplit::ctl {
-
-// The app nodes and T the agents report. Error if an agent fails to answer, has not joined
-// its node, or the agents disagree on net_ticktime or intensity.
-Result<ClusterInfo> discover(AgentClient& client, const std::vector<std::string>& agents);
 
 // What the run learned about one fault, for the summary.
 struct NodeDown {
@@ -39,13 +37,7 @@ struct RunResult {
 
 // Runs the plan; stops early on SIGINT/SIGTERM (read from signal_fd: heal, close the
 // history, 130/143) or on an agent failing (heal the others, 1, naming it).
-RunResult run_plan(AgentClient& client, const ClusterInfo& cluster, const std::vector<PlannedStep>& plan,
+RunResult run_plan(Agents& agents, const ClusterInfo& cluster, const std::vector<PlannedStep>& plan,
                    std::uint64_t seed, History& history, int signal_fd);
-
-// The table printed at the end of a run.
-std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& cluster);
-
-// Human-readable plan (ticksplit-ctl plan).
-std::string describe_plan(const std::vector<PlannedStep>& plan, const ClusterInfo& cluster, std::uint64_t seed);
 
 }  // namespace ticksplit::ctl

@@ -1,4 +1,6 @@
-#include "controller/client.hpp"
+#include "controller/run/cnode_agents.hpp"
+
+#include "common/clock.hpp"
 
 #include <poll.h>
 
@@ -15,9 +17,9 @@ constexpr unsigned kIoTimeoutMs = 1000;
 using Clock = std::chrono::steady_clock;
 }  // namespace
 
-AgentClient::AgentClient(const std::string& name, const std::string& cookie) : cnode_(name, cookie) {}
+CnodeAgents::CnodeAgents(const std::string& name, const std::string& cookie) : cnode_(name, cookie) {}
 
-Status AgentClient::connect(const std::vector<std::string>& agents, unsigned timeout_ms) {
+Status CnodeAgents::connect(const std::vector<std::string>& agents, unsigned timeout_ms) {
   for (const auto& a : agents) {
     if (conns_.count(a)) continue;
     auto c = cnode_.connect(a, timeout_ms);
@@ -27,7 +29,7 @@ Status AgentClient::connect(const std::vector<std::string>& agents, unsigned tim
   return success();
 }
 
-std::map<std::string, Result<ei::Term>> AgentClient::call_all(
+std::map<std::string, Result<ei::Term>> CnodeAgents::call_all(
     const std::vector<std::pair<std::string, ei::Term>>& requests, unsigned timeout_ms) {
   std::map<std::string, Result<ei::Term>> out;
   std::map<std::string, std::int64_t> tags;
@@ -72,24 +74,24 @@ std::map<std::string, Result<ei::Term>> AgentClient::call_all(
   return out;
 }
 
-Result<ei::Term> AgentClient::call(const std::string& agent, const ei::Term& request, unsigned timeout_ms) {
+Result<ei::Term> CnodeAgents::call(const std::string& agent, const ei::Term& request, unsigned timeout_ms) {
   auto all = call_all({{agent, request}}, timeout_ms);
   return std::move(all.at(agent));
 }
 
-std::vector<AgentEvent> AgentClient::events(int wait_ms, int wake_fd) {
+std::vector<AgentEvent> CnodeAgents::events(int wait_ms, int wake_fd) {
   if (events_.empty()) pump(wait_ms, wake_fd);
   replies_.clear();  // nobody waits for them any more
   return std::exchange(events_, {});
 }
 
-std::vector<std::pair<std::string, std::string>> AgentClient::take_lost() { return std::exchange(lost_, {}); }
+std::vector<std::pair<std::string, std::string>> CnodeAgents::take_lost() { return std::exchange(lost_, {}); }
 
-void AgentClient::drop(const std::string& agent, const std::string& why) {
+void CnodeAgents::drop(const std::string& agent, const std::string& why) {
   if (conns_.erase(agent) > 0) lost_.emplace_back(agent, why);
 }
 
-void AgentClient::pump(int wait_ms, int wake_fd) {
+void CnodeAgents::pump(int wait_ms, int wake_fd) {
   std::vector<pollfd> fds;
   std::vector<std::string> agents;
   for (const auto& [agent, c] : conns_) {
@@ -120,5 +122,7 @@ void AgentClient::pump(int wait_ms, int wake_fd) {
       if (const auto* tag = (*reply)[0].as<std::int64_t>()) replies_[*tag] = (*reply)[1];
   }
 }
+
+std::int64_t CnodeAgents::now_us() { return clock::unix_us(); }
 
 }  // namespace ticksplit::ctl

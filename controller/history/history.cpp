@@ -1,4 +1,4 @@
-#include "controller/history.hpp"
+#include "controller/history/history.hpp"
 
 #include <cerrno>
 #include <cstring>

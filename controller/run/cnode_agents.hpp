@@ -1,6 +1,6 @@
 // The controller's side of the agent protocol: a hidden C-node connected to every agent,
 // gen_server calls sent to all agents before any reply is awaited, and the events of
-// subscriptions as they arrive.
+// subscriptions as they arrive, on the real clock.
 #pragma once
 
 #include <map>
@@ -13,35 +13,31 @@
 #include "common/ei/term.hpp"
 #include "common/error.hpp"
 #include "common/proto/event.hpp"
+#include "controller/run/agents.hpp"
 
 namespace ticksplit::ctl {
 
-struct AgentEvent {
-  std::string agent;
-  proto::Event event;
-};
-
-class AgentClient {
+class CnodeAgents final : public Agents {
  public:
   // Throws ConfigError if the C-node cannot be set up.
-  AgentClient(const std::string& name, const std::string& cookie);
+  CnodeAgents(const std::string& name, const std::string& cookie);
 
   // Connects to each agent; the Error names the first that failed.
   Status connect(const std::vector<std::string>& agents, unsigned timeout_ms);
   [[nodiscard]] const std::string& name() const { return cnode_.name(); }
-  ei::Pid self() { return cnode_.self(); }
+  ei::Pid self() override { return cnode_.self(); }
 
   // One request per agent, all sent before any reply is awaited. A missing reply after
   // timeout_ms is an Error for that agent.
   std::map<std::string, Result<ei::Term>> call_all(const std::vector<std::pair<std::string, ei::Term>>& requests,
-                                                   unsigned timeout_ms);
+                                                   unsigned timeout_ms) override;
   Result<ei::Term> call(const std::string& agent, const ei::Term& request, unsigned timeout_ms);
 
   // Waits up to wait_ms for events (or until `wake_fd`, if given, is readable); returns
   // every event read. Replies to calls that timed out are dropped here.
-  std::vector<AgentEvent> events(int wait_ms, int wake_fd = -1);
-  // Agents whose connection broke, with why; cleared by reading.
-  std::vector<std::pair<std::string, std::string>> take_lost();
+  std::vector<AgentEvent> events(int wait_ms, int wake_fd) override;
+  std::vector<std::pair<std::string, std::string>> take_lost() override;
+  std::int64_t now_us() override;
 
  private:
   // Reads what is ready within wait_ms; replies go to replies_, events to events_.

@@ -14,7 +14,7 @@
 
 #include "common/error.hpp"
 #include "common/tick_window.hpp"
-#include "controller/schedule.hpp"
+#include "controller/schedule/schedule.hpp"
 
 namespace ticksplit::ctl {
 

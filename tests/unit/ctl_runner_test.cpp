@@ -1,0 +1,164 @@
+// The runner against scripted agents (fake_agents.hpp): arming, following the events into the
+// history, healing by the fault's own ids when something goes wrong, cascades, exit codes.
+#include <doctest/doctest.h>
+
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/node_name.hpp"
+#include "controller/plan/plan.hpp"
+#include "controller/run/runner.hpp"
+#include "controller/schedule/schedule.hpp"
+#include "fake_agents.hpp"
+
+using namespace ticksplit;
+using namespace ticksplit::ctl;
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::string> kNodes{"n1@198.51.100.11", "n2@198.51.100.12", "n3@198.51.100.13"};
+
+ClusterInfo cluster() {
+  ClusterInfo c;
+  c.nodes = kNodes;
+  for (const auto& n : kNodes) c.agent_of[n] = *default_agent_of(n);
+  c.net_ticktime_ms = 2000;
+  c.tick_intensity = 4;
+  return c;
+}
+
+std::vector<PlannedStep> plan(const std::string& steps) {
+  return make_plan(parse_schedule("agents: [ticksplit@198.51.100.11]\nsteps:\n" + steps, "t.yaml"), cluster(), 1);
+}
+
+struct Run {
+  RunResult result;
+  std::vector<json> history;
+  [[nodiscard]] std::vector<json> of(const std::string& kind) const {
+    std::vector<json> out;
+    for (const auto& l : history)
+      if (l.at("kind") == kind) out.push_back(l);
+    return out;
+  }
+};
+
+Run run(test::FakeAgents& agents, const std::vector<PlannedStep>& p, int signal_fd = -1) {
+  char path[] = "/tmp/ctl_runner_test_XXXXXX";
+  const int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  Run r;
+  {
+    History h(path);
+    r.result = run_plan(agents, cluster(), p, 1, h, signal_fd);
+  }
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) r.history.push_back(json::parse(line));
+  std::remove(path);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("runner: one request per agent with one start; the history has the fault and its evidence") {
+  test::FakeAgents agents;
+  const auto t0 = agents.now;
+  const auto r = run(agents, plan("  - isolate: n1@198.51.100.11\n    for: 1s\n"));
+  CHECK(r.result.exit_code == 0);
+  const auto parts = agents.requests<proto::PartitionRequest>();
+  REQUIRE(parts.size() == 3);  // n1's agent drops n2 and n3; theirs drop n1
+  for (const auto& [agent, p] : parts) {
+    CHECK(p.start_at_us == t0 + start_lead_ms * 1000);  // one start, the lead ahead
+    CHECK(p.duration_ms == 1000);
+    CHECK(p.peers.size() == (agent == "ticksplit@198.51.100.11" ? 2u : 1u));
+  }
+  CHECK(agents.requests<proto::SubscribeRequest>().size() == 3);
+  REQUIRE(r.of("fault_start").size() == 1);
+  const auto start = r.of("fault_start")[0];
+  CHECK(start.at("window_class") == "below_window");
+  CHECK(start.at("drop_sets").at("n1@198.51.100.11").size() == 2);
+  REQUIRE(r.of("fault_end").size() == 1);
+  const auto end = r.of("fault_end")[0];
+  CHECK(end.at("dropped_packets") == 6);  // 2 from each of the 3 agents
+  CHECK(end.at("effective_outage_us") == 1'200'000);
+  CHECK(end.at("agents").size() == 3);
+  CHECK(r.of("run_end").size() == 1);
+  CHECK(agents.requests<proto::HealRequest>().empty());  // nothing went wrong: nothing healed
+  REQUIRE(r.result.faults.size() == 1);
+  CHECK(r.result.faults[0].dropped_packets == 6);
+}
+
+TEST_CASE("runner: a refusal heals the parts already armed by their ids, never with a bare heal; exit 1") {
+  test::FakeAgents agents;
+  agents.refuse = {"ticksplit@198.51.100.13"};
+  const auto r = run(agents, plan("  - isolate: n1@198.51.100.11\n    for: 1s\n  - wait: 1s\n"));
+  CHECK(r.result.exit_code == 1);
+  const auto heals = agents.requests<proto::HealRequest>();
+  REQUIRE(heals.size() == 3);
+  for (const auto& [agent, h] : heals) CHECK(h.id.rfind(r.of("fault_start")[0].at("fault").get<std::string>(), 0) == 0);
+  CHECK(agents.requests<proto::HealAllRequest>().empty());
+  REQUIRE(r.of("fault_end").size() == 1);
+  CHECK(r.of("fault_end")[0].at("landed") == false);
+  CHECK(r.of("run_end")[0].at("error").get<std::string>().find("did not land") != std::string::npos);
+}
+
+TEST_CASE("runner: nodedowns between nodes that were not cut are cascades") {
+  test::FakeAgents agents;
+  const auto t0 = agents.now;
+  agents.nodedown(t0 + 600'000, "ticksplit@198.51.100.12", "n2@198.51.100.12", "n1@198.51.100.11");  // cut
+  agents.nodedown(t0 + 700'000, "ticksplit@198.51.100.12", "n2@198.51.100.12", "n3@198.51.100.13");  // not cut
+  const auto r = run(agents, plan("  - isolate: n1@198.51.100.11\n    for: 2s\n"));
+  CHECK(r.result.exit_code == 0);
+  REQUIRE(r.result.faults.size() == 1);
+  const auto& downs = r.result.faults[0].nodedowns;
+  REQUIRE(downs.size() == 2);
+  CHECK_FALSE(downs[0].cascade);
+  CHECK(downs[1].cascade);
+  CHECK(downs[0].after_us == 600'000 - start_lead_ms * 1000);
+  CHECK(r.of("nodedown").size() == 2);
+}
+
+TEST_CASE("runner: an agent that never reports the heal stops the run, naming it; exit 1") {
+  test::FakeAgents agents;
+  agents.silent = {"ticksplit@198.51.100.12"};
+  const auto r = run(agents, plan("  - isolate: n1@198.51.100.11\n    for: 1s\n  - isolate: n2@198.51.100.12\n    for: 1s\n"));
+  CHECK(r.result.exit_code == 1);
+  CHECK(r.of("fault_start").size() == 1);  // the second fault is not tried
+  CHECK(r.of("fault_end")[0].at("stopped").get<std::string>().find("ticksplit@198.51.100.12") != std::string::npos);
+  CHECK(agents.requests<proto::HealRequest>().size() == 3);  // the fault's parts, by id
+}
+
+TEST_CASE("runner: a lost agent stops the run and heals the current fault; exit 1") {
+  test::FakeAgents agents;
+  agents.lose_at["ticksplit@198.51.100.13"] = agents.now + 500'000;
+  const auto r = run(agents, plan("  - isolate: n1@198.51.100.11\n    for: 2s\n"));
+  CHECK(r.result.exit_code == 1);
+  CHECK(r.of("run_end")[0].at("error").get<std::string>().find("lost the connection to agent ticksplit@198.51.100.13") !=
+        std::string::npos);
+  CHECK(agents.requests<proto::HealRequest>().size() == 3);
+  CHECK(r.of("fault_end").size() == 1);
+}
+
+TEST_CASE("runner: SIGINT during a fault heals it and exits 130 with the history closed") {
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  signalfd_siginfo si{};
+  si.ssi_signo = SIGINT;  // what the controller's signalfd would read
+  REQUIRE(::write(pipe_fds[1], &si, sizeof si) == sizeof si);
+  test::FakeAgents agents;
+  const auto r = run(agents, plan("  - isolate: n1@198.51.100.11\n    for: 5s\n"), pipe_fds[0]);
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  CHECK(r.result.exit_code == 130);
+  CHECK(agents.requests<proto::HealRequest>().size() == 3);
+  CHECK(r.of("fault_end").size() == 1);
+  CHECK(r.of("run_end")[0].at("error").get<std::string>().find("interrupted") != std::string::npos);
+}

@@ -1,0 +1,114 @@
+// A scripted fake of the runner's Agents seam: agents that answer as real ones do (a
+// partition is armed, then started, healed at its deadline and recovered a little later, each
+// as the event a real agent sends), unless told to refuse, to stay silent about the heal, or to
+// be lost; and a clock that moves only when the runner waits, so a run of seconds takes
+// microseconds and nothing depends on the machine's speed.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/proto/fault_codec.hpp"
+#include "common/proto/request.hpp"
+#include "controller/run/agents.hpp"
+
+namespace ticksplit::test {
+
+class FakeAgents final : public ctl::Agents {
+ public:
+  std::int64_t now = 1'700'000'000'000'000;
+  std::vector<std::pair<std::string, ei::Term>> calls;  // every request, in order
+  std::set<std::string> refuse;                         // refuse partitions ({exempt, ...})
+  std::set<std::string> silent;                         // arm, but never report the heal
+  std::map<std::string, std::int64_t> lose_at;          // the connection breaks at this time
+  std::int64_t dropped_per_fault = 2;                   // evidence each agent reports
+  std::int64_t recovery_after_us = 200'000;             // fault_recovered this long after the heal
+  std::multimap<std::int64_t, ctl::AgentEvent> scheduled;
+
+  ei::Pid self() override { return ei::Pid{"ctl@198.51.100.1", 1, 0, 1}; }
+
+  std::map<std::string, Result<ei::Term>> call_all(const std::vector<std::pair<std::string, ei::Term>>& requests,
+                                                   unsigned /*timeout_ms*/) override {
+    std::map<std::string, Result<ei::Term>> replies;
+    for (const auto& [agent, req] : requests) {
+      calls.emplace_back(agent, req);
+      replies.emplace(agent, answer(agent, req));
+    }
+    return replies;
+  }
+
+  std::vector<ctl::AgentEvent> events(int wait_ms, int /*wake_fd*/) override {
+    now += static_cast<std::int64_t>(wait_ms) * 1000;
+    std::vector<ctl::AgentEvent> due;
+    while (!scheduled.empty() && scheduled.begin()->first <= now) {
+      due.push_back(scheduled.begin()->second);
+      scheduled.erase(scheduled.begin());
+    }
+    return due;
+  }
+
+  std::vector<std::pair<std::string, std::string>> take_lost() override {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto it = lose_at.begin(); it != lose_at.end();)
+      if (it->second <= now) {
+        out.emplace_back(it->first, "closed by the peer");
+        it = lose_at.erase(it);
+      } else {
+        ++it;
+      }
+    return out;
+  }
+
+  std::int64_t now_us() override { return now; }
+
+  // A node event at `at`, as a watcher relays it through its agent.
+  void nodedown(std::int64_t at, const std::string& agent, const std::string& observer, const std::string& peer) {
+    proto::Event e{0, "nodedown", at, {}};
+    e.fields = {{"observer", ei::atom(observer)}, {"peer", ei::atom(peer)}, {"reason", ei::atom("net_tick_timeout")}};
+    scheduled.emplace(at, ctl::AgentEvent{agent, std::move(e)});
+  }
+
+  // Every request of a kind that reached an agent, in order.
+  template <class R>
+  std::vector<std::pair<std::string, R>> requests() const {
+    std::vector<std::pair<std::string, R>> out;
+    for (const auto& [agent, t] : calls) {
+      auto parsed = proto::parse_request(t);
+      if (const auto* r = std::get_if<proto::Request>(&parsed))
+        if (const auto* x = std::get_if<R>(r)) out.emplace_back(agent, *x);
+    }
+    return out;
+  }
+
+ private:
+  Result<ei::Term> answer(const std::string& agent, const ei::Term& req) {
+    auto parsed = proto::parse_request(req);
+    const auto* r = std::get_if<proto::Request>(&parsed);
+    if (r == nullptr) return ei::error_tuple(std::get<proto::Rejected>(parsed).reason);
+    if (const auto* p = std::get_if<proto::PartitionRequest>(r)) return partition(agent, *p);
+    if (std::holds_alternative<proto::HealAllRequest>(*r)) return ei::ok_tuple(std::int64_t{0});
+    return ei::atom("ok");  // subscribe, unsubscribe, heal
+  }
+
+  ei::Term partition(const std::string& agent, const proto::PartitionRequest& p) {
+    if (refuse.count(agent))
+      return ei::error_tuple(proto::to_term(proto::Refusal{proto::Refusal::Kind::exempt, "198.51.100.1", {}, 0, 0}));
+    std::vector<std::string> peers;
+    for (const auto& x : p.peers) peers.push_back(x.text);
+    const std::int64_t start = p.start_at_us.value_or(now), end = start + p.duration_ms * 1000;
+    const auto emit = [&](std::int64_t at, proto::FaultEvent e) {
+      scheduled.emplace(at, ctl::AgentEvent{agent, proto::to_event({at, std::move(e)})});
+    };
+    emit(start, proto::FaultStarted{*p.id, peers, {}, p.direction, "ctl@198.51.100.1", start, end});
+    if (silent.count(agent)) return ei::ok_tuple(ei::binary(*p.id));
+    emit(end, proto::FaultHealed{*p.id, peers, proto::HealReason::deadline, true, start, end,
+                                 proto::Evidence{dropped_per_fault, dropped_per_fault * 60, start + 1000, end - 1000}});
+    emit(end + recovery_after_us, proto::FaultRecovered{*p.id, peers, true, end + recovery_after_us - start, {}, 1});
+    return ei::ok_tuple(ei::binary(*p.id));
+  }
+};
+
+}  // namespace ticksplit::test
