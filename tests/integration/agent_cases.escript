@@ -79,6 +79,9 @@ run(events, []) ->
     receive {ticksplit_event, _, E} -> error({event_after_unsubscribe, E}) after 0 -> ok end,
     restore_mesh();
 
+run(restore_mesh, []) ->
+    restore_mesh();
+
 run(idle, []) ->
     ok = net_kernel:monitor_nodes(true, [nodedown_reason, {node_type, all}]),
     pong = net_adm:ping(?A1),
