@@ -17,9 +17,11 @@
 #include "common/cnode/dialer.hpp"
 #include "common/cnode/stream.hpp"
 #include "agent/engine_thread.hpp"
+#include "agent/event_fanout.hpp"
 #include "agent/event_log.hpp"
 #include "agent/fault/engine.hpp"
 #include "agent/fault/kernel_backend.hpp"
+#include "agent/instance_lock.hpp"
 #include "agent/ledger.hpp"
 #include "agent/local_node.hpp"
 #include "agent/options.hpp"
@@ -96,6 +98,7 @@ class Agent {
   [[nodiscard]] proto::AgentStatus status(std::vector<ei::Term> faults) const;
 
   Options opts_;
+  InstanceLock host_lock_;  // first: nothing of a second agent's may touch this host
   EventLog log_;
   Ledger ledger_;
   bool leftovers_reported_;  // before backend_: the report comes before the filters go
@@ -134,6 +137,7 @@ class Agent {
   Throttle handshake_warnings_{std::chrono::seconds(10)};
   std::map<std::string, Throttle> peer_warnings_;  // by kind
   Subscribers subscribers_;
+  EventFanout fanout_{opts_.name, log_, subscribers_};  // after the log and subscribers it uses
   Fd timer_;
   Fd signals_;
   clock::Monotonic::time_point republish_at_{};

@@ -270,23 +270,18 @@ void Agent::record(fault::Output output) {
 }
 
 void Agent::record(proto::Event e) {
-  const auto& stored = log_.append(std::move(e));
-  Term t = proto::to_term(stored);
-  spdlog::info("event {}", ei::log_text(t));
-  auto msg = ei::encode(proto::event_message(opts_.name, std::move(t)));
-  if (!msg) {
-    spdlog::error("cannot encode event: {}", msg.error().message);
-    return;
-  }
-  std::vector<int> broken;
-  for (const auto& pid : subscribers_.all()) {
-    auto* conn = connection_to(pid.node);
-    if (conn == nullptr) continue;  // its node is gone; drop_connection already removed it
-    // Queued, never waited for: a subscriber that stops reading is dropped once its queue
-    // passes Stream::max_queued, and the others go on.
-    if (auto s = conn->send(pid, *msg); !s) broken.push_back(conn->fd());
-  }
-  for (int fd : broken) drop_connection(fd, "sending an event failed");
+  // The fan-out's seam onto this loop's connections.
+  struct Connections final : EventFanout::Sender {
+    Agent& a;
+    explicit Connections(Agent& agent) : a(agent) {}
+    Sent send(const ei::Pid& to, const ei::XBuff& message) override {
+      auto* conn = a.connection_to(to.node);
+      if (conn == nullptr) return Sent::no_connection;
+      return conn->send(to, message) ? Sent::queued : Sent::failed;
+    }
+  } connections(*this);
+  for (const auto& node : fanout_.publish(std::move(e), connections))
+    if (auto* conn = connection_to(node)) drop_connection(conn->fd(), "sending an event failed");
 }
 
 proto::AgentStatus Agent::status(std::vector<Term> faults) const {

@@ -36,25 +36,6 @@ void must(const Status& s) {
   if (!s) throw ConfigError(s.error().message);
 }
 
-// An abstract unix socket belongs to the network namespace and goes when its process dies,
-// however it dies: the lock a killed agent cannot leave behind.
-Fd lock_host() {
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) throw ConfigError(std::string("cannot create a unix socket: ") + std::strerror(errno));
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  constexpr char kName[] = "ticksplit-agent";  // sun_path[0] stays 0: abstract
-  std::memcpy(sa.sun_path + 1, kName, sizeof kName - 1);
-  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + sizeof kName);
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), len) != 0) {
-    if (errno == EADDRINUSE)
-      throw ConfigError(
-          "another ticksplit-agent runs in this network namespace (it holds @ticksplit-agent); one agent per host");
-    throw ConfigError(std::string("cannot bind @ticksplit-agent: ") + std::strerror(errno));
-  }
-  return fd;
-}
-
 // Every interface name that is up, except loopback.
 std::vector<std::string> default_interfaces() {
   std::vector<std::string> out;
@@ -70,7 +51,7 @@ std::vector<std::string> default_interfaces() {
 
 }  // namespace
 
-KernelBackend::KernelBackend(const std::vector<std::string>& interfaces) : host_lock_(lock_host()) {
+KernelBackend::KernelBackend(const std::vector<std::string>& interfaces) {
   constexpr const char* kPrivilege = " (the agent needs root, or CAP_BPF and CAP_NET_ADMIN)";
   map_ =
       must(bpf::create_hash_map(sizeof(bpf::DropKey), sizeof(bpf::DropValue), bpf::drop_map_capacity, "ticksplit_drop"),

@@ -2,7 +2,8 @@
 // attached in direct-action mode to a clsact qdisc on each interface. Construction sets it
 // all up or throws ConfigError saying what is missing; destruction removes the filters and
 // any clsact qdisc this backend created. The kernel keeps enforcing windows after a SIGKILL:
-// the filters hold the programs and the map.
+// the filters hold the programs and the map. One per network namespace: the agent holds an
+// InstanceLock (agent/instance_lock.hpp) before it makes one.
 #pragma once
 
 #include <string>
@@ -40,7 +41,6 @@ class KernelBackend final : public Backend {
   void attach(Attached& a);
   void detach(const Attached& a);
 
-  Fd host_lock_;  // one agent per network namespace: two would replace each other's filters
   tc::Netlink nl_;
   Fd map_;
   Fd ingress_;
