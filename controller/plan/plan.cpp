@@ -13,6 +13,7 @@ std::uint64_t Rng::next() {  // splitmix64
 }
 
 std::int64_t Rng::between(std::int64_t lo, std::int64_t hi) {
+  if (hi <= lo) return lo;  // an empty or one-value range (a degenerate window)
   return lo + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(hi - lo + 1));
 }
 
@@ -127,6 +128,8 @@ class Planner {
     auto drops = per_agent(f.grudge, [this](const std::string& n) { return c_.agent_of.at(n); });
     if (!drops) throw ScheduleError(st.where, drops.error().message);
     f.drops = std::move(*drops);
+    // A shape that cuts nothing (one node isolated from no one) would "land" with nothing armed.
+    if (f.drops.empty()) throw ScheduleError(st.where, "this " + f.shape + " cuts no node from another");
     f.requested = st.duration.text;
     f.line = st.where.line;
     out_.emplace_back(std::move(f));

@@ -91,6 +91,7 @@ class Runner {
   struct Part {  // one agent's request of the fault
     std::string agent;
     std::vector<std::string> nodes;  // the nodes it serves that drop
+    bool refused = false;            // the agent said no: nothing of it is armed there
     bool healed = false, recovered = false;
     json evidence = json::object();
   };
@@ -120,6 +121,11 @@ class Runner {
     for (auto& [agent, r] : agents_.call_all(reqs, kCallTimeoutMs)) {
       const auto* ok = r ? r->tuple_of(2) : nullptr;
       if (ok == nullptr || !(*ok)[0].is_atom("ok")) failed[agent] = r ? ei::to_string(*r) : r.error().message;
+      // A refusal arms nothing there, and the id may be another owner's (duplicate_id): that
+      // agent is not healed by this id. No reply at all may still have armed it: healed.
+      if (ok != nullptr && (*ok)[0].is_atom("error"))
+        for (auto& [id, p] : parts_)
+          if (p.agent == agent) p.refused = true;
     }
     out.arm_ms = std::chrono::duration<double, std::milli>(clock::Monotonic::now() - decided).count();
     json start{{"time_us", out.start_us},
@@ -252,7 +258,8 @@ class Runner {
   // The library heals a failed arm the same way (ticksplit:split/2).
   void heal_parts() {
     std::vector<std::pair<std::string, ei::Term>> reqs;
-    for (const auto& [id, p] : parts_) reqs.emplace_back(p.agent, proto::to_term(proto::Request{proto::HealRequest{id}}));
+    for (const auto& [id, p] : parts_)
+      if (!p.refused) reqs.emplace_back(p.agent, proto::to_term(proto::Request{proto::HealRequest{id}}));
     for (auto& [agent, r] : agents_.call_all(reqs, kCallTimeoutMs))
       if (!r) std::fprintf(stderr, "ticksplit-ctl: healing %s failed: %s\n", agent.c_str(), r.error().message.c_str());
   }

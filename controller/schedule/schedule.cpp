@@ -153,6 +153,9 @@ class Parser {
       if (!t.IsScalar()) fail(t, "net_ticktime must be a duration such as 2s or 60s");
       auto ms = parse_duration_ms(t.Scalar());
       if (!ms) fail(t, "net_ticktime: " + ms.error().message);
+      // OTP's net_ticktime is whole seconds; a day bounds what durations in T scale by.
+      if (*ms % 1000 != 0 || *ms > 86'400'000)
+        fail(t, "net_ticktime must be whole seconds, at most a day (OTP's net_ticktime), such as 2s or 60s");
       s.net_ticktime_ms = *ms;
     }
     if (const auto& i = root["tick_intensity"]) {

@@ -64,6 +64,8 @@
       | missing_duration
       | {bad_groups, term()} | {bad_node, term()} | {duplicate_node, node()}
       | {same_agent, node(), [node()]}
+      | {own_host, node(), [node()]}
+      | {no_window, Agent :: node()}
       | {no_peers, node()}.
 
 -define(APP, ticksplit).
@@ -211,14 +213,25 @@ connect([A | Rest]) ->
 
 duration_ms(#{duration_ms := Ms}, _) -> {ok, Ms};
 duration_ms(#{duration := D}, Agent) ->
+    case lists:member(D, ticksplit_window:classes()) of
+        true ->
+            with_window(Agent, fun(W, _T) -> {ok, ticksplit_window:pick(D, W)} end);
+        false ->
+            {ok, Parsed} = ticksplit_duration:parse(D, true),  % checked by valid/2
+            case ticksplit_duration:to_ms(Parsed, undefined) of
+                {error, {bad_duration, _, no_ticktime}} ->    % in units of T: the agent's
+                    with_window(Agent, fun(_W, T) -> ticksplit_duration:to_ms(Parsed, T) end);
+                Result ->                                       % needs no T
+                    Result
+            end
+    end.
+
+%% The agent's detection window and T (its middle), or {no_window, Agent} while the agent does
+%% not know its node's tick yet.
+with_window(Agent, Fun) ->
     with([fun() -> window(Agent) end],
-         fun({Min, Max} = W) ->
-                 case lists:member(D, ticksplit_window:classes()) of
-                     true -> {ok, ticksplit_window:pick(D, W)};
-                     false ->
-                         {ok, Parsed} = ticksplit_duration:parse(D, true),  % checked by valid/2
-                         ticksplit_duration:to_ms(Parsed, (Min + Max) div 2)
-                 end
+         fun({Min, Max} = W) when is_integer(Min), is_integer(Max) -> Fun(W, (Min + Max) div 2);
+            (_) -> {error, {no_window, Agent}}
          end).
 
 new_id() ->

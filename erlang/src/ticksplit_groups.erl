@@ -83,17 +83,25 @@ merge([], AgentOf, Acc) ->
         [] -> {ok, PerAgent};
         [{Agent, Pair} | _] -> {error, {own_host, Agent, Pair}}
     end;
+merge([{_, []} | Rest], AgentOf, Acc) ->          % drops nothing: no request (as ticksplit-ctl)
+    merge(Rest, AgentOf, Acc);
 merge([{Node, Peers} | Rest], AgentOf, Acc) ->
     Agent = AgentOf(Node),
     case lists:keyfind(Agent, 1, Acc) of
         false ->
-            merge(Rest, AgentOf, [{Agent, [Node], Peers} | Acc]);
+            merge(Rest, AgentOf, [{Agent, [Node], dedup(Peers)} | Acc]);
         {Agent, Nodes, Same} ->
-            case lists:sort(Same) =:= lists:sort(Peers) of
+            case lists:usort(Same) =:= lists:usort(Peers) of   % as sets, as ticksplit-ctl
                 true -> merge(Rest, AgentOf, lists:keyreplace(Agent, 1, Acc, {Agent, Nodes ++ [Node], Same}));
                 false -> {error, {same_agent, Agent, [hd(Nodes), Node]}}
             end
     end.
+
+%% Each peer once, in the order first named.
+dedup(Peers) -> dedup(Peers, #{}).
+dedup([], _) -> [];
+dedup([P | Rest], Seen) when is_map_key(P, Seen) -> dedup(Rest, Seen);
+dedup([P | Rest], Seen) -> [P | dedup(Rest, Seen#{P => true})].
 
 check_nodes([], _) -> ok;
 check_nodes([N | Rest], Seen) ->

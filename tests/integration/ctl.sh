@@ -36,6 +36,9 @@ case "$case" in
     [ "$(jq -s '[.[] | select(.kind == "fault_end")] | length' "$h")" -eq 3 ] || fail "not 3 fault_end lines"
     [ "$(jq -s '[.[] | select(.kind == "fault_end" and .dropped_packets > 0)] | length' "$h")" -eq 3 ] ||
       fail "a fault_end with no dropped packets"
+    jq -s -e '[.[] | select(.kind == "fault_start")][0] | .requested == "2.9s" and .requested_ms == 2900
+              and .window_class == "above_window"' "$h" >/dev/null ||
+      fail "the first fault is not the schedule's for: 2.9s (2900 ms, above the window)"
     jq -s -e '[.[].time_us] | . == sort' "$h" >/dev/null || fail "the history is not time-ordered"
     jq -s -e '(.[0].kind == "run_start") and (.[-1].kind == "run_end")' "$h" >/dev/null || fail "run_start/run_end"
     # the above-window isolate of app5: every other node saw it go, between that fault's start and end

@@ -17,10 +17,18 @@ fail() { echo "FAIL readme: $*"; exit 1; }
 # Every fenced block of a language in README.md and docs/*.md, one file each: $work/LANG.N
 extract() {
   awk -v lang="$1" -v dir="$work" '
-    $0 == "```" lang { n++; out = dir "/" lang "." n; inside = 1; next }
-    inside && /^```/ { inside = 0; close(out); next }
+    { sub(/\r$/, "") }
+    !inside && $0 ~ ("^[ \t]*```" lang "[ \t]*$") { n++; out = dir "/" lang "." n; inside = 1; next }
+    inside && /^[ \t]*```/ { inside = 0; close(out); next }
     inside { print > out }' "$root/README.md" "$root"/docs/*.md
 }
+
+# Every fence names a language this test runs (erlang, elixir, yaml) or one it need not
+# (sh: the commands CI runs; json, text or none: data and output), so no example is skipped
+# by a spelling (erl, ex, yml).
+unknown=$(grep -hoE '^[[:space:]]*```[A-Za-z0-9_+-]+' "$root/README.md" "$root"/docs/*.md |
+  sed 's/^[[:space:]]*```//' | grep -vxE 'erlang|elixir|yaml|sh|json|text' | sort -u || true)
+[ -z "$unknown" ] || fail "code blocks in a language this test does not know: $unknown"
 
 "$cluster" escript "$root/tests/integration/readme_examples.escript" "$root" "$ebin"
 

@@ -38,7 +38,8 @@ files(Root) ->
 %% Every ```erlang block of the file, with the file's name.
 erlang_blocks(File) ->
     {ok, Text} = file:read_file(File),
-    case re:run(Text, "```erlang\\n(.*?)```", [global, dotall, {capture, all_but_first, list}]) of
+    case re:run(Text, "^[ \\t]*```erlang[ \\t]*\\r?\\n(.*?)^[ \\t]*```",
+                [global, dotall, multiline, {capture, all_but_first, list}]) of
         {match, Found} -> [{filename:basename(File), Code} || [Code] <- Found];
         nomatch -> []
     end.

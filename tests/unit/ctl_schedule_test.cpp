@@ -132,3 +132,33 @@ TEST_CASE("every mistake names its file and line") {
   CHECK(error_of("agents: [a@h]\nsteps: [{wait: 1s}\n").rfind("s.yaml:", 0) == 0);  // broken YAML
   CHECK(error_of("agents: [a@h]\nextra: 1\nsteps: [{wait: 1s}]\n").rfind("s.yaml:2: unknown key 'extra'", 0) == 0);
 }
+
+TEST_CASE("net_ticktime is whole seconds, as OTP's, at most a day") {
+  const auto error_of = [](const std::string& t) {
+    try {
+      parse_schedule("agents: [a@h]\nnodes: [app@h]\nnet_ticktime: " + t + "\nsteps: [{wait: 1s}]\n", "t.yaml");
+    } catch (const ScheduleError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error_of("1ms").find("whole seconds") != std::string::npos);
+  CHECK(error_of("1.5s").find("whole seconds") != std::string::npos);
+  CHECK(error_of("2d").find("bad duration") != std::string::npos);
+  CHECK(error_of("25h").find("at most a day") != std::string::npos);
+  CHECK(error_of("60s") == "no error");
+}
+
+TEST_CASE("a shape that cuts nothing (one node) is refused at planning") {
+  auto s = parse_schedule("agents: [a@h]\nsteps: [{isolate: app@h, for: 1s}]\n", "one.yaml");
+  ClusterInfo c;
+  c.nodes = {"app@h"};
+  c.agent_of = {{"app@h", "a@h"}};
+  c.net_ticktime_ms = 2000;
+  try {
+    make_plan(s, c, 1);
+    FAIL("no error");
+  } catch (const ScheduleError& e) {
+    CHECK(std::string(e.what()).find("cuts no node") != std::string::npos);
+  }
+}
