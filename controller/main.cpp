@@ -213,7 +213,7 @@ int cmd_status_or_heal(const std::string& cmd, const std::vector<std::string>& a
     }
     reqs.emplace_back(a, ei::atom(cmd == "status" ? "status" : "heal"));
   }
-  for (auto& [agent, r] : client->call_all(reqs, 2000)) {
+  for (auto& [agent, r] : client->call_all(reqs, call_timeout_ms)) {
     if (!r) {
       std::fprintf(stderr, "ticksplit-ctl: %s: %s\n", agent.c_str(), r.error().message.c_str());
       rc = 1;

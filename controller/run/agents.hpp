@@ -21,6 +21,10 @@ struct AgentEvent {
   proto::Event event;
 };
 
+// How long ticksplit-ctl waits for an agent's reply to a call (status, subscribe, partition,
+// heal): an agent answers in well under a millisecond; one that does not is lost.
+inline constexpr unsigned call_timeout_ms = 2000;
+
 class Agents {
  public:
   Agents() = default;

@@ -7,16 +7,12 @@
 
 namespace ticksplit::ctl {
 
-namespace {
-constexpr unsigned kCallTimeoutMs = 2000;
-}  // namespace
-
 Result<ClusterInfo> discover(Agents& client, const std::vector<std::string>& agents) {
   std::vector<std::pair<std::string, ei::Term>> reqs;
   for (const auto& a : agents) reqs.emplace_back(a, ei::atom("status"));
   ClusterInfo c;
   std::optional<std::pair<std::string, proto::AgentStatus>> first;
-  for (auto& [agent, r] : client.call_all(reqs, kCallTimeoutMs)) {
+  for (auto& [agent, r] : client.call_all(reqs, call_timeout_ms)) {
     if (!r) return Error{Domain::protocol, 0, "agent " + agent + ": " + r.error().message};
     auto s = proto::parse_status_reply(*r);
     if (!s) return Error{Domain::protocol, 0, "agent " + agent + ": " + s.error().message};

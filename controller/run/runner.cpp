@@ -19,7 +19,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr unsigned kCallTimeoutMs = 2000;
 constexpr std::int64_t kReorderUs = 1'000'000;  // how late an event may reach us
 
 std::string text(const ei::Term& t) {
@@ -73,7 +72,7 @@ class Runner {
                   {"window_ms", {w.min_ms, w.max_ms}}});
     std::vector<std::pair<std::string, ei::Term>> subs;
     for (const auto& a : agent_names_) subs.emplace_back(a, ei::tuple({ei::atom("subscribe"), agents_.self()}));
-    for (auto& [agent, r] : agents_.call_all(subs, kCallTimeoutMs))
+    for (auto& [agent, r] : agents_.call_all(subs, call_timeout_ms))
       if (!r || !r->is_atom("ok")) return fail(agent, r ? ei::to_string(*r) : r.error().message);
     for (const auto& step : plan) {
       if (const auto* wait = std::get_if<PlannedWait>(&step)) {
@@ -118,7 +117,7 @@ class Runner {
       reqs.emplace_back(d.agent, proto::to_term(proto::Request{r}));
     }
     std::map<std::string, std::string> failed;
-    for (auto& [agent, r] : agents_.call_all(reqs, kCallTimeoutMs)) {
+    for (auto& [agent, r] : agents_.call_all(reqs, call_timeout_ms)) {
       const auto* ok = r ? r->tuple_of(2) : nullptr;
       if (ok == nullptr || !(*ok)[0].is_atom("ok")) failed[agent] = r ? ei::to_string(*r) : r.error().message;
       // A refusal arms nothing there, and the id may be another owner's (duplicate_id): that
@@ -260,7 +259,7 @@ class Runner {
     std::vector<std::pair<std::string, ei::Term>> reqs;
     for (const auto& [id, p] : parts_)
       if (!p.refused) reqs.emplace_back(p.agent, proto::to_term(proto::Request{proto::HealRequest{id}}));
-    for (auto& [agent, r] : agents_.call_all(reqs, kCallTimeoutMs))
+    for (auto& [agent, r] : agents_.call_all(reqs, call_timeout_ms))
       if (!r) std::fprintf(stderr, "ticksplit-ctl: healing %s failed: %s\n", agent.c_str(), r.error().message.c_str());
   }
 
