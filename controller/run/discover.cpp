@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <optional>
 
+#include "common/net/resolve.hpp"
+#include "common/node_name.hpp"
 #include "common/proto/reply.hpp"
+#include "common/proto/request.hpp"
 
 namespace ticksplit::ctl {
 
 Result<ClusterInfo> discover(Agents& client, const std::vector<std::string>& agents) {
   std::vector<std::pair<std::string, ei::Term>> reqs;
-  for (const auto& a : agents) reqs.emplace_back(a, ei::atom("status"));
+  for (const auto& a : agents) reqs.emplace_back(a, proto::to_term(proto::StatusRequest{}));
   ClusterInfo c;
   std::optional<std::pair<std::string, proto::AgentStatus>> first;
   for (auto& [agent, r] : client.call_all(reqs, call_timeout_ms)) {
@@ -36,6 +39,23 @@ Result<ClusterInfo> discover(Agents& client, const std::vector<std::string>& age
   c.tick_intensity = *first->second.tick_intensity;
   std::sort(c.nodes.begin(), c.nodes.end());
   return c;
+}
+
+Result<ClusterInfo> cluster_of_schedule(const Schedule& s) {
+  ClusterInfo cluster;
+  cluster.nodes = s.nodes;
+  cluster.net_ticktime_ms = s.net_ticktime_ms.value_or(0);
+  cluster.tick_intensity = s.tick_intensity.value_or(4);
+  for (const auto& n : cluster.nodes) {  // an agent on the same host serves a node
+    const auto host = net::node_host(n);
+    for (const auto& a : s.agents)
+      if (net::node_host(a) == host) cluster.agent_of[n] = a;
+    if (cluster.agent_of.count(n)) continue;
+    auto agent = default_agent_of(n);
+    if (!agent) return Error{Domain::config, 0, "no agent for node " + n + " (name one in 'agents')"};
+    cluster.agent_of[n] = *agent;
+  }
+  return cluster;
 }
 
 }  // namespace ticksplit::ctl

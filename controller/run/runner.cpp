@@ -71,7 +71,7 @@ class Runner {
                   {"tick_intensity", cluster_.tick_intensity},
                   {"window_ms", {w.min_ms, w.max_ms}}});
     std::vector<std::pair<std::string, ei::Term>> subs;
-    for (const auto& a : agent_names_) subs.emplace_back(a, ei::tuple({ei::atom("subscribe"), agents_.self()}));
+    for (const auto& a : agent_names_) subs.emplace_back(a, proto::to_term(proto::SubscribeRequest{agents_.self()}));
     for (auto& [agent, r] : agents_.call_all(subs, call_timeout_ms))
       if (!r || !r->is_atom("ok")) return fail(agent, r ? ei::to_string(*r) : r.error().message);
     for (const auto& step : plan) {

@@ -9,9 +9,11 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "common/proto/fault_codec.hpp"
+#include "common/proto/reply.hpp"
 #include "common/proto/request.hpp"
 #include "controller/run/agents.hpp"
 
@@ -24,6 +26,8 @@ class FakeAgents final : public ctl::Agents {
   std::set<std::string> refuse;                         // refuse partitions ({exempt, ...})
   std::set<std::string> silent;                         // arm, but never report the heal
   std::map<std::string, std::int64_t> lose_at;          // the connection breaks at this time
+  std::set<std::string> unreachable;                    // no reply to any call
+  std::map<std::string, std::int64_t> held;             // faults each holds, for status and heal
   std::int64_t dropped_per_fault = 2;                   // evidence each agent reports
   std::int64_t recovery_after_us = 200'000;             // fault_recovered this long after the heal
   std::multimap<std::int64_t, ctl::AgentEvent> scheduled;
@@ -35,7 +39,10 @@ class FakeAgents final : public ctl::Agents {
     std::map<std::string, Result<ei::Term>> replies;
     for (const auto& [agent, req] : requests) {
       calls.emplace_back(agent, req);
-      replies.emplace(agent, answer(agent, req));
+      if (unreachable.count(agent))
+        replies.emplace(agent, Error{Domain::protocol, 0, "no reply within the call timeout"});
+      else
+        replies.emplace(agent, answer(agent, req));
     }
     return replies;
   }
@@ -89,7 +96,18 @@ class FakeAgents final : public ctl::Agents {
     const auto* r = std::get_if<proto::Request>(&parsed);
     if (r == nullptr) return ei::error_tuple(std::get<proto::Rejected>(parsed).reason);
     if (const auto* p = std::get_if<proto::PartitionRequest>(r)) return partition(agent, *p);
-    if (std::holds_alternative<proto::HealAllRequest>(*r)) return ei::ok_tuple(std::int64_t{0});
+    if (std::holds_alternative<proto::HealAllRequest>(*r)) return ei::ok_tuple(std::exchange(held[agent], 0));
+    if (std::holds_alternative<proto::StatusRequest>(*r)) {
+      proto::AgentStatus s;
+      s.agent = agent;
+      s.nodes = {{"app@" + agent.substr(agent.find('@') + 1), true}};
+      s.net_ticktime_ms = 2000;
+      s.tick_intensity = 4;
+      s.backend = "fake";
+      s.version = "0";
+      for (std::int64_t i = 0; i < held[agent]; ++i) s.faults.push_back(ei::binary("f" + std::to_string(i)));
+      return proto::status_reply(s);
+    }
     return ei::atom("ok");  // subscribe, unsubscribe, heal
   }
 

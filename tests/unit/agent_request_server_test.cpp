@@ -1,0 +1,363 @@
+// Serving requests against a fake of the loop: replies go to a list, engine work waits in a
+// queue until the test runs it on a real fault::Engine over the recording fake kernel, the
+// clock is the test's, and host names are resolved by a fake resolver that answers only when
+// the test lets it. What is checked: who owns a fault (the connection, never the message), what
+// a requester's faults spare, that calls wait in order for a lookup and what happens at its
+// deadline, subscriptions, and warnings instead of answers for malformed or forged calls.
+#include <doctest/doctest.h>
+
+#include <poll.h>
+
+#include <deque>
+#include <future>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agent/request_server.hpp"
+#include "common/proto/fault_codec.hpp"
+#include "common/proto/reply.hpp"
+#include "fake_kernel.hpp"
+
+using namespace ticksplit;
+using agent::Caller;
+using agent::RequestServer;
+using ei::atom;
+using ei::Term;
+
+namespace {
+
+struct FakeLoop final : RequestServer::Ports {
+  test::FakeKernel kernel;
+  agent::fault::Engine engine{kernel, agent::fault::Policy{}};
+  std::vector<std::pair<Caller, Term>> answers;
+  std::vector<std::string> warnings;  // kinds
+  std::deque<std::pair<agent::EngineThread::Work, agent::EngineThread::Done>> posted;
+  std::vector<std::string> fault_events;  // "fault_healed f1", as the engine reported them
+
+  void answer(const Caller& caller, Term reply) override { answers.emplace_back(caller, std::move(reply)); }
+  void post(agent::EngineThread::Work work, agent::EngineThread::Done done) override {
+    posted.emplace_back(std::move(work), std::move(done));
+  }
+  [[nodiscard]] proto::AgentStatus status() const override {
+    proto::AgentStatus s;
+    s.agent = "ticksplit@198.51.100.10";
+    s.backend = kernel.name();
+    return s;
+  }
+  void warn(const char* kind, const std::string&) override { warnings.emplace_back(kind); }
+
+  // What the engine's thread would do, in the order posted.
+  void run_engine() {
+    while (!posted.empty()) {
+      auto [work, done] = std::move(posted.front());
+      posted.pop_front();
+      agent::fault::Output out;
+      auto reply = work(engine, out);
+      for (const auto& e : out.events) {
+        const auto event = proto::to_event(e);
+        fault_events.push_back(event.type + " " + ei::to_string(*event.field("id")));
+      }
+      if (done) done(std::move(reply));
+    }
+  }
+  // The replies so far, taken.
+  std::vector<Term> replies() {
+    std::vector<Term> r;
+    for (auto& [caller, reply] : answers) r.push_back(std::move(reply));
+    answers.clear();
+    return r;
+  }
+};
+
+// Host names resolve only once the test releases them (on the Lookup's thread).
+struct GatedResolver {
+  std::shared_ptr<std::promise<void>> gate = std::make_shared<std::promise<void>>();
+  std::shared_future<void> opened = gate->get_future().share();
+  std::map<std::string, std::string> hosts;
+  net::Resolver resolver() const {
+    return [opened = opened, hosts = hosts](const std::string& host) -> Result<std::vector<net::Cidr>> {
+      opened.wait();
+      const auto it = hosts.find(host);
+      if (it == hosts.end()) return Error{Domain::system, 0, "no such host " + host};
+      return std::vector<net::Cidr>{*net::parse_cidr(it->second)};
+    };
+  }
+  void release() const { gate->set_value(); }
+};
+
+struct Clock {
+  clock::Monotonic::time_point now = clock::Monotonic::time_point{} + std::chrono::hours(1);
+};
+
+const net::Cidr kRequesterAddress = *net::parse_cidr("198.51.100.11");
+
+RequestServer::Seams seams(const GatedResolver& names, Clock& clock) {
+  RequestServer::Seams s;
+  s.addresses.local = [] { return Result<std::vector<net::Cidr>>(std::vector<net::Cidr>{}); };
+  s.addresses.resolve = [](const std::string& host) -> Result<std::vector<net::Cidr>> {
+    return std::vector<net::Cidr>{*net::parse_cidr(host)};  // literals only
+  };
+  s.resolve = names.resolver();
+  s.now = [&clock] { return clock.now; };
+  return s;
+}
+
+ei::Pid pid(const std::string& node, std::uint32_t n = 1) { return ei::Pid{node, n, 0, 1}; }
+
+Term call(const ei::Pid& from, proto::Request request, std::int64_t tag = 1) {
+  return proto::gen_call_term({from, Term(tag), proto::to_term(request)});
+}
+
+proto::PartitionRequest partition_of(std::vector<proto::Peer> peers, std::string id) {
+  proto::PartitionRequest r;
+  r.peers = std::move(peers);
+  r.duration_ms = 10'000;
+  r.id = std::move(id);
+  return r;
+}
+
+// Waits (poll, no sleep) until the lookup of connection `fd` is done, and hands it over.
+void finish_lookup(RequestServer& server, int fd) {
+  for (const auto& [event_fd, conn] : server.lookup_fds())
+    if (conn == fd) {
+      pollfd p{event_fd, POLLIN, 0};
+      REQUIRE(::poll(&p, 1, 5000) == 1);
+      server.on_lookup_ready(fd);
+      return;
+    }
+  FAIL("no lookup for connection " << fd);
+}
+
+// {error, Reason} or {error, {Reason, ...}}
+bool is_error(const Term& t, const char* reason) {
+  const auto* e = t.tuple_of(2);
+  if (e == nullptr || !(*e)[0].is_atom("error")) return false;
+  if ((*e)[1].is_atom(reason)) return true;
+  const auto* detail = (*e)[1].as<ei::Tuple>();
+  return detail != nullptr && !detail->items.empty() && detail->items[0].is_atom(reason);
+}
+
+}  // namespace
+
+TEST_CASE("request server: is_auth now, status once the engine has answered, unknown requests refused") {
+  FakeLoop loop;
+  agent::EventLog log(100);
+  agent::Subscribers subs;
+  GatedResolver names;
+  names.release();
+  Clock clock;
+  RequestServer server(loop, log, subs, seams(names, clock));
+  const std::string node = "app@198.51.100.11";
+  server.opened(5, node, kRequesterAddress);
+
+  const auto is_auth = proto::gen_call_term({pid(node), Term(7), ei::tuple({atom("is_auth"), atom(node)})});
+  server.on_call(5, "net_kernel", is_auth);
+  REQUIRE(loop.answers.size() == 1);
+  CHECK(loop.answers[0].first.node == node);
+  CHECK(loop.answers[0].first.tag == Term(7));
+  CHECK(loop.replies()[0].is_atom("yes"));
+
+  server.on_call(5, "ticksplit", call(pid(node), proto::StatusRequest{}));
+  CHECK(loop.answers.empty());  // the faults come from the engine's thread
+  loop.run_engine();
+  auto replies = loop.replies();
+  REQUIRE(replies.size() == 1);
+  auto status = proto::parse_status_reply(replies[0]);
+  REQUIRE(status);
+  CHECK(status->agent == "ticksplit@198.51.100.10");
+  CHECK(status->faults.empty());
+
+  server.on_call(5, "ticksplit", proto::gen_call_term({pid(node), Term(8), atom("launch_missiles")}));
+  replies = loop.replies();
+  REQUIRE(replies.size() == 1);
+  CHECK(is_error(replies[0], "unknown_request"));
+  CHECK(loop.warnings.empty());
+}
+
+TEST_CASE("request server: a fault belongs to its connection, spares the requester, heals when it closes") {
+  FakeLoop loop;
+  agent::EventLog log(100);
+  agent::Subscribers subs;
+  GatedResolver names;
+  names.release();
+  Clock clock;
+  RequestServer server(loop, log, subs, seams(names, clock));
+  const std::string node = "app@198.51.100.11";
+  server.opened(5, node, kRequesterAddress);
+
+  server.on_call(5, "ticksplit", call(pid(node), partition_of({{"198.51.100.12", false}}, "f1")));
+  CHECK(loop.answers.empty());
+  CHECK(loop.engine.size() == 0);  // not applied on the loop
+  loop.run_engine();
+  auto replies = loop.replies();
+  REQUIRE(replies.size() == 1);
+  CHECK(replies[0] == ei::ok_tuple(ei::binary("f1")));
+  REQUIRE(loop.engine.size() == 1);
+  agent::fault::Output out;
+  CHECK(loop.engine.status(out)[0].owner == node);
+
+  // The requester's own address (from the connection, not the request) is never cut.
+  server.on_call(5, "ticksplit", call(pid(node), partition_of({{"198.51.100.11", false}}, "f2")));
+  loop.run_engine();
+  replies = loop.replies();
+  REQUIRE(replies.size() == 1);
+  CHECK(is_error(replies[0], "requester_address"));
+
+  // Another node's connection cannot heal by closing; this one's closing heals its fault.
+  server.opened(6, "other@198.51.100.13", *net::parse_cidr("198.51.100.13"));
+  loop.fault_events.clear();
+  server.closed(6);
+  loop.run_engine();
+  CHECK(loop.fault_events.empty());
+  server.closed(5);
+  loop.run_engine();
+  CHECK(loop.fault_events == std::vector<std::string>{"fault_healed <<\"f1\">>"});
+  // Closed: nothing more is answered on that number until it opens again.
+  server.on_call(5, "ticksplit", call(pid(node), proto::StatusRequest{}));
+  loop.run_engine();
+  CHECK(loop.answers.empty());
+}
+
+TEST_CASE("request server: forged and malformed calls get a warning and no answer") {
+  FakeLoop loop;
+  agent::EventLog log(100);
+  agent::Subscribers subs;
+  GatedResolver names;
+  names.release();
+  Clock clock;
+  RequestServer server(loop, log, subs, seams(names, clock));
+  server.opened(5, "app@198.51.100.11", kRequesterAddress);
+
+  // A From on another node would make that node own the fault.
+  server.on_call(5, "ticksplit", call(pid("victim@198.51.100.12"), partition_of({{"198.51.100.13", false}}, "f")));
+  server.on_call(5, "ticksplit", ei::tuple({atom("$gen_call"), atom("no_from"), atom("status")}));
+  loop.run_engine();
+  CHECK(loop.answers.empty());
+  CHECK(loop.engine.size() == 0);
+  CHECK(loop.warnings == std::vector<std::string>{"forged", "bad_call"});
+}
+
+TEST_CASE("request server: subscriptions are the caller's own pids and end with its connection") {
+  FakeLoop loop;
+  agent::EventLog log(100);
+  agent::Subscribers subs;
+  GatedResolver names;
+  names.release();
+  Clock clock;
+  RequestServer server(loop, log, subs, seams(names, clock));
+  const std::string node = "app@198.51.100.11";
+  server.opened(5, node, kRequesterAddress);
+
+  server.on_call(5, "ticksplit", call(pid(node), proto::SubscribeRequest{pid("other@198.51.100.12", 9)}));
+  server.on_call(5, "ticksplit", call(pid(node), proto::SubscribeRequest{pid(node, 9)}));
+  auto replies = loop.replies();
+  REQUIRE(replies.size() == 2);
+  CHECK(is_error(replies[0], "foreign_pid"));
+  CHECK(replies[1].is_atom("ok"));
+  CHECK(subs.all() == std::vector<ei::Pid>{pid(node, 9)});
+
+  log.append({0, "nodeup", 1, {}});
+  server.on_call(5, "ticksplit", call(pid(node), proto::EventsRequest{0}));
+  replies = loop.replies();
+  REQUIRE(replies.size() == 1);
+  CHECK(replies[0].tuple_of(3) != nullptr);  // {ok, Events, NextSeq}
+
+  server.closed(5);
+  CHECK(subs.all().empty());
+}
+
+TEST_CASE("request server: calls wait in order while the requester's host is looked up") {
+  FakeLoop loop;
+  agent::EventLog log(100);
+  agent::Subscribers subs;
+  GatedResolver names;
+  names.hosts["hostb"] = "198.51.100.12";
+  Clock clock;
+  RequestServer server(loop, log, subs, seams(names, clock));
+  const std::string node = "app@hostb";
+  server.opened(7, node, *net::parse_cidr("198.51.100.12"));
+  REQUIRE(server.next_deadline() == clock.now + RequestServer::lookup_deadline);
+
+  server.on_call(7, "ticksplit", call(pid(node), proto::StatusRequest{}, 1));
+  server.on_call(7, "ticksplit", call(pid(node), partition_of({{"198.51.100.13", false}}, "f1"), 2));
+  server.on_call(7, "ticksplit", call(pid(node), proto::HealAllRequest{}, 3));
+  CHECK(loop.posted.empty());  // nothing served before the lookup: a heal_all would come before its partition
+  CHECK(loop.answers.empty());
+
+  names.release();
+  finish_lookup(server, 7);
+  CHECK_FALSE(server.next_deadline().has_value());
+  loop.run_engine();
+  REQUIRE(loop.answers.size() == 3);
+  CHECK(loop.answers[0].first.tag == Term(1));
+  CHECK(loop.answers[1].first.tag == Term(2));
+  CHECK(loop.answers[2].first.tag == Term(3));
+  CHECK(loop.answers[1].second == ei::ok_tuple(ei::binary("f1")));
+  CHECK(loop.answers[2].second == ei::ok_tuple(Term(std::int64_t{1})));  // heal_all healed it
+}
+
+TEST_CASE("request server: past the lookup deadline calls are answered and partitions refused; at most 64 wait") {
+  FakeLoop loop;
+  agent::EventLog log(100);
+  agent::Subscribers subs;
+  GatedResolver names;  // never released before the deadline
+  names.hosts["slow"] = "198.51.100.12";
+  Clock clock;
+  RequestServer server(loop, log, subs, seams(names, clock));
+  const std::string node = "app@slow";
+  server.opened(7, node, *net::parse_cidr("198.51.100.12"));
+
+  for (std::size_t i = 0; i < RequestServer::max_deferred + 1; ++i)
+    server.on_call(7, "ticksplit", call(pid(node), proto::StatusRequest{}, static_cast<std::int64_t>(i)));
+  CHECK(loop.warnings == std::vector<std::string>{"deferred"});
+
+  clock.now += RequestServer::lookup_deadline - std::chrono::milliseconds(1);
+  server.expire(clock.now);
+  CHECK(loop.posted.empty());
+  clock.now += std::chrono::milliseconds(1);
+  server.expire(clock.now);
+  CHECK(loop.warnings.back() == "lookup");
+  loop.run_engine();
+  CHECK(loop.answers.size() == RequestServer::max_deferred);
+
+  loop.answers.clear();
+  server.on_call(7, "ticksplit", call(pid(node), partition_of({{"198.51.100.13", false}}, "f")));
+  auto replies = loop.replies();
+  REQUIRE(replies.size() == 1);  // refused at once: its own address is unknown
+  CHECK(is_error(replies[0], "unresolvable_requester"));
+
+  // The lookup went on: once it answers, partitions are served.
+  names.release();
+  finish_lookup(server, 7);
+  server.on_call(7, "ticksplit", call(pid(node), partition_of({{"198.51.100.13", false}}, "f")));
+  loop.run_engine();
+  replies = loop.replies();
+  REQUIRE(replies.size() == 1);
+  CHECK(replies[0] == ei::ok_tuple(ei::binary("f")));
+}
+
+TEST_CASE("request server: a peer named by a slow host is refused at the deadline, later calls still in order") {
+  FakeLoop loop;
+  agent::EventLog log(100);
+  agent::Subscribers subs;
+  GatedResolver names;
+  names.hosts["peerhost"] = "198.51.100.14";
+  Clock clock;
+  RequestServer server(loop, log, subs, seams(names, clock));
+  const std::string node = "app@198.51.100.11";
+  server.opened(5, node, kRequesterAddress);
+
+  server.on_call(5, "ticksplit", call(pid(node), partition_of({{"peer@peerhost", true}}, "f"), 1));
+  server.on_call(5, "ticksplit", call(pid(node), proto::HealRequest{"f"}, 2));
+  CHECK(loop.posted.empty());
+  clock.now += RequestServer::lookup_deadline;
+  server.expire(clock.now);
+  loop.run_engine();
+  REQUIRE(loop.answers.size() == 2);
+  CHECK(loop.answers[0].first.tag == Term(1));
+  CHECK(is_error(loop.answers[0].second, "unresolvable_peer"));
+  CHECK(is_error(loop.answers[1].second, "not_found"));
+  names.release();  // lets the abandoned lookup's thread end
+}
