@@ -6,8 +6,9 @@ namespace ticksplit {
 
 namespace {
 
-// At most this many digits on either side of the point, so that every product below fits in
-// 64 bits: 10^9 h is far beyond any fault, and 10^-9 ms beyond any rounding.
+// At most this many digits before the point (leading zeros not counted) and after it, so that
+// every product below fits in 64 bits: 10^9 h is far beyond any fault, and 10^-9 ms beyond any
+// rounding.
 constexpr std::size_t kMaxDigits = 9;
 // The longest duration anything accepts: a year, in ms; and the longest T it scales by, a day.
 constexpr std::int64_t kMaxMs = std::int64_t{366} * 24 * 3600 * 1000;
@@ -57,8 +58,15 @@ Result<Duration> parse_duration(std::string_view text, bool ticks_allowed) {
     }
     return count > 0;
   };
+  // Leading zeros carry no value, so they do not count toward the whole part's digits.
+  const auto first = i;
+  while (i < text.size() && text[i] == '0') ++i;
+  const bool zeros = i > first;
   int whole_digits = 0;
-  if (!digits(d.whole, whole_digits)) return whole_digits > 0 ? refused(DurationError::too_large, text, "too many digits") : bad();
+  if (!digits(d.whole, whole_digits)) {
+    if (whole_digits > 0) return refused(DurationError::too_large, text, "too many digits");
+    if (!zeros) return bad();
+  }
   if (i < text.size() && text[i] == '.') {
     ++i;
     if (!digits(d.fraction, d.fraction_digits))

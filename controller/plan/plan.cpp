@@ -55,27 +55,29 @@ Grudge bridge(const std::vector<std::string>& nodes) {
   return g;
 }
 
-Result<std::vector<AgentDrop>> per_agent(const Grudge& g, const AgentOf& agent_of) {
+std::string DropConflict::message() const {
+  if (kind == Kind::same_agent)
+    return "same_agent: " + node + " and " + other + " are both served by " + agent +
+           " (one host) but would drop different nodes";
+  return "own_host: " + node + " would drop " + other + ", a node of its own host (agent " + agent + ")";
+}
+
+std::variant<std::vector<AgentDrop>, DropConflict> per_agent(const Grudge& g, const AgentOf& agent_of) {
   std::map<std::string, AgentDrop> by_agent;
-  for (const auto& [node, peers] : g) {
+  for (const auto& [node, peers] : g) {  // a Grudge is ordered: nodes come sorted
     if (peers.empty()) continue;
     const auto agent = agent_of(node);
     auto [it, fresh] = by_agent.try_emplace(agent, AgentDrop{agent, {}, peers});
     if (!fresh && it->second.peers != peers)
-      return Error{Domain::config, static_cast<int>(DropConflict::same_agent),
-                   "same_agent: " + it->second.nodes.front() + " and " + node + " are both served by " + agent +
-                       " (one host) but would drop different nodes"};
-    it->second.nodes.push_back(node);  // a Grudge is ordered: nodes come sorted
+      return DropConflict{DropConflict::Kind::same_agent, agent, it->second.nodes.front(), node};
+    it->second.nodes.push_back(node);
   }
   // Then (so that two nodes of one host on different sides are named as that): a request
   // that would cut the agent's own host.
   std::vector<AgentDrop> out;
   for (auto& [agent, d] : by_agent) {
     for (const auto& p : d.peers)
-      if (agent_of(p) == agent)
-        return Error{Domain::config, static_cast<int>(DropConflict::own_host),
-                     "own_host: " + d.nodes.front() + " would drop " + p + ", a node of its own host (agent " +
-                         agent + ")"};
+      if (agent_of(p) == agent) return DropConflict{DropConflict::Kind::own_host, agent, d.nodes.front(), p};
     out.push_back(std::move(d));
   }
   return out;
@@ -126,8 +128,8 @@ class Planner {
     f.duration_ms = ms(st.duration, st.where);
     f.window_class = classify(f.duration_ms, c_.window());
     auto drops = per_agent(f.grudge, [this](const std::string& n) { return c_.agent_of.at(n); });
-    if (!drops) throw ScheduleError(st.where, drops.error().message);
-    f.drops = std::move(*drops);
+    if (const auto* conflict = std::get_if<DropConflict>(&drops)) throw ScheduleError(st.where, conflict->message());
+    f.drops = std::get<std::vector<AgentDrop>>(std::move(drops));
     // A shape that cuts nothing (one node isolated from no one) would "land" with nothing armed.
     if (f.drops.empty()) throw ScheduleError(st.where, "this " + f.shape + " cuts no node from another");
     f.requested = st.duration.text;

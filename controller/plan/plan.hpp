@@ -44,10 +44,21 @@ struct AgentDrop {
   std::set<std::string> peers;
   bool operator==(const AgentDrop&) const = default;
 };
-enum class DropConflict { same_agent = 1, own_host };
+// Why drop sets cannot become requests, naming the agent and two nodes: same_agent, the first
+// node of the agent (in node order) and the first that drops other peers; own_host, the first
+// node of the first such agent (in name order) and the first peer (in order) of its own host.
+struct DropConflict {
+  enum class Kind { same_agent, own_host };
+  Kind kind;
+  std::string agent;
+  std::string node;
+  std::string other;  // same_agent: the second node; own_host: the peer
+  [[nodiscard]] std::string message() const;
+  bool operator==(const DropConflict&) const = default;
+};
 using AgentOf = std::function<std::string(const std::string& node)>;
-// Agents in name order; an Error whose code is a DropConflict names the agent and nodes.
-Result<std::vector<AgentDrop>> per_agent(const Grudge& g, const AgentOf& agent_of);
+// Agents in name order, their nodes and peers sorted.
+std::variant<std::vector<AgentDrop>, DropConflict> per_agent(const Grudge& g, const AgentOf& agent_of);
 
 struct PlannedFault {
   int number = 0;     // 1-based, in run order

@@ -26,9 +26,11 @@
 parse(Text, TicksAllowed) when is_binary(Text) ->
     parse(unicode:characters_to_list(Text), TicksAllowed);
 parse(Text, TicksAllowed) when is_list(Text) ->
-    case digits(Text) of
+    %% Leading zeros carry no value, so they do not count toward the whole part's digits.
+    {Zeros, Significant} = lists:splitwith(fun(C) -> C =:= $0 end, Text),
+    case digits(Significant) of
         {_, WholeDigits, _} when WholeDigits > ?MAX_DIGITS -> bad(Text, too_large);
-        {_, 0, _} -> bad(Text, syntax);
+        {_, 0, _} when Zeros =:= [] -> bad(Text, syntax);
         {Whole, _, Rest} ->
             case fraction(Rest) of
                 {ok, Fraction, FDigits, UnitText} ->

@@ -66,19 +66,22 @@ with_checked(Nodes, Fun) ->
         Error -> Error
     end.
 
-%% @doc Merges drop sets per agent: one request per agent, peers in a stable order.
-%% Errors: `{same_agent, Agent, [NodeA, NodeB]}' when two nodes of one agent would drop
-%% different peers (they are in different groups); `{own_host, Agent, [Node, Peer]}' when a
-%% node would drop a node of its own agent (its own host).
+%% @doc Merges drop sets per agent: one request per agent, agents in name order, nodes and peers
+%% sorted (as ticksplit-ctl). Errors, taking drop sets in node order:
+%% `{same_agent, Agent, [NodeA, NodeB]}' when two nodes of one agent would drop different peers
+%% (they are in different groups): the agent's first node and the first that disagrees;
+%% `{own_host, Agent, [Node, Peer]}' when a node would drop a node of its own agent (its own
+%% host): the first node of the first such agent and its first such peer
+%% (tests/data/golden/requests.txt).
 -spec by_agent([{node(), [node()]}], fun((node()) -> node())) ->
           {ok, [{node(), [node()], [node()]}]} | {error, term()}.
 by_agent(DropSets, AgentOf) ->
-    merge(DropSets, AgentOf, []).
+    merge(lists:keysort(1, DropSets), AgentOf, []).
 
 %% Merged first, so that two nodes of one host on different sides are named as that; then a
 %% request that would cut its agent's own host.
 merge([], AgentOf, Acc) ->
-    PerAgent = lists:reverse(Acc),
+    PerAgent = lists:keysort(1, [{A, Nodes, lists:usort(Peers)} || {A, Nodes, Peers} <- Acc]),
     case [{A, [N, P]} || {A, [N | _], Peers} <- PerAgent, P <- Peers, AgentOf(P) =:= A] of
         [] -> {ok, PerAgent};
         [{Agent, Pair} | _] -> {error, {own_host, Agent, Pair}}
@@ -89,19 +92,13 @@ merge([{Node, Peers} | Rest], AgentOf, Acc) ->
     Agent = AgentOf(Node),
     case lists:keyfind(Agent, 1, Acc) of
         false ->
-            merge(Rest, AgentOf, [{Agent, [Node], dedup(Peers)} | Acc]);
+            merge(Rest, AgentOf, [{Agent, [Node], Peers} | Acc]);
         {Agent, Nodes, Same} ->
             case lists:usort(Same) =:= lists:usort(Peers) of   % as sets, as ticksplit-ctl
                 true -> merge(Rest, AgentOf, lists:keyreplace(Agent, 1, Acc, {Agent, Nodes ++ [Node], Same}));
                 false -> {error, {same_agent, Agent, [hd(Nodes), Node]}}
             end
     end.
-
-%% Each peer once, in the order first named.
-dedup(Peers) -> dedup(Peers, #{}).
-dedup([], _) -> [];
-dedup([P | Rest], Seen) when is_map_key(P, Seen) -> dedup(Rest, Seen);
-dedup([P | Rest], Seen) -> [P | dedup(Rest, Seen#{P => true})].
 
 check_nodes([], _) -> ok;
 check_nodes([N | Rest], Seen) ->

@@ -84,7 +84,8 @@ requests_golden_vectors_test() ->
                        lists:join(";", [[atom_to_list(A), "=", join(lists:sort(Ns), "+"), ">",
                                          join(lists:sort(Ps), "+")]
                                         || {A, Ns, Ps} <- lists:sort(PerAgent)]);
-                   {error, {Why, _, _}} -> ["error:", atom_to_list(Why)]
+                   {error, {Why, _, [Node, Other]}} ->
+                       ["error:", atom_to_list(Why), ":", atom_to_list(Node), ",", atom_to_list(Other)]
                end,
          ?assertEqual({DropText, Want}, {DropText, lists:flatten(Got)})
      end || [DropText, Want] <- Rows].

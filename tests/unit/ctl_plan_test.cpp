@@ -195,10 +195,11 @@ TEST_CASE("drop sets to per-agent requests: the golden vectors shared with the E
   for (const auto& r : rows) {
     auto got = per_agent(grudge_from(r.at(0)), [](const std::string& n) { return *ticksplit::default_agent_of(n); });
     std::string text;
-    if (!got) {
-      text = std::string("error:") + (got.error().code == static_cast<int>(DropConflict::same_agent) ? "same_agent" : "own_host");
+    if (const auto* conflict = std::get_if<DropConflict>(&got)) {
+      text = std::string("error:") + (conflict->kind == DropConflict::Kind::same_agent ? "same_agent" : "own_host") +
+             ":" + conflict->node + "," + conflict->other;
     } else {
-      for (const auto& d : *got) {
+      for (const auto& d : std::get<std::vector<AgentDrop>>(got)) {
         text += (text.empty() ? "" : ";") + d.agent + "=";
         for (std::size_t i = 0; i < d.nodes.size(); ++i) text += (i ? "+" : "") + d.nodes[i];
         text += ">";
