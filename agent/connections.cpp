@@ -171,7 +171,8 @@ void Agent::on_message(cnode::Stream& conn, const cnode::Message& msg) {
   }
   const std::string& to = msg.to_name;
   if (to == agent_registered_name && watcher::is_watcher_message(*term)) {
-    // Only a joined local node's own watcher may report what that node saw.
+    // Only a local node's own watcher, on that node's connection (installing or joined), may
+    // report what that node saw.
     auto e = watcher::to_event(*term);
     const auto* n = joiner_.node_on(conn.fd());
     if (e && n != nullptr && e->field("observer")->is_atom(n->name)) return record(std::move(e).value());

@@ -41,7 +41,8 @@ class NodeJoiner {
     // Starts connecting to `node`; throws when no attempt can start (no thread, no eventfd).
     virtual std::unique_ptr<Dial> dial(const std::string& node) = 0;
     // A socket a Dial made: the loop makes it a connection and calls opened() for it. Or one
-    // nobody wants any more (the node reached us first): the loop closes it.
+    // nobody wants (a dial that finished for a node no longer connecting; opened() and
+    // expire() destroy the dial first, so this is a guard): the loop closes it.
     virtual void connected(int fd, const std::string& node) = 0;
     virtual void discard(int fd) = 0;
     // Sends `call` to the node's rex on connection `fd`; the reply comes to on_rex(). May drop

@@ -21,8 +21,12 @@ RequestServer::RequestServer(Ports& ports, EventLog& log, Subscribers& subscribe
 // looked up on a thread, and the calls that arrive meanwhile wait (in order, at most
 // max_deferred) instead of the loop.
 void RequestServer::opened(int fd, const std::string& node, const std::optional<net::Cidr>& peer) {
-  closed(fd);  // a number reused: nothing of the connection that had it carries over
+  // Every connection leaves through closed(), so a number is never still in use here; were it,
+  // nothing of the old connection (its waiting calls, its lookup) would carry over.
+  lookups_.erase(fd);
+  deferred_.erase(fd);
   auto& conn = connections_[fd];
+  conn = Connection{};
   conn.node = node;
   conn.peer = peer;
   const auto host = net::node_host(node);

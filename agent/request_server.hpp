@@ -7,8 +7,8 @@
 // subscriptions, and turns requests into work for the fault engine. Faults are owned like
 // links: when a connection closes, its node's faults heal.
 //
-// It holds no socket, thread or engine. The loop hands it calls and connection changes, and it
-// reaches the loop through Ports (answer a caller, post work to the engine, the agent's status,
+// It holds no socket or engine, and no thread but its lookups' (net::Lookup). The loop hands it
+// calls and connection changes, and it reaches the loop through Ports (answer a caller, post work to the engine, the agent's status,
 // rate-limited warnings), so it is unit-tested with fakes
 // (tests/unit/agent_request_server_test.cpp). Host names are looked up by net::Lookup threads
 // whose resolver is a seam too.

@@ -1,5 +1,6 @@
 // status and heal: the agents named on the command line (or a schedule's), connected one by
 // one so an unreachable agent does not hide the others, then asked together.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -20,7 +21,10 @@ std::vector<std::string> agents_of(const po::variables_map& vm, std::optional<Sc
     agents.insert(agents.end(), s->agents.begin(), s->agents.end());
   }
   if (agents.empty()) throw Usage("name the agents with --agent NODE (repeatable) or --schedule FILE");
-  return agents;
+  std::vector<std::string> once;  // each agent asked once, in the order first named
+  for (const auto& a : agents)
+    if (std::find(once.begin(), once.end(), a) == once.end()) once.push_back(a);
+  return once;
 }
 
 }  // namespace

@@ -132,6 +132,8 @@ class Planner {
     f.drops = std::get<std::vector<AgentDrop>>(std::move(drops));
     // A shape that cuts nothing (one node isolated from no one) would "land" with nothing armed.
     if (f.drops.empty()) throw ScheduleError(st.where, "this " + f.shape + " cuts no node from another");
+    f.topology = effective_topology(c_.nodes, f.grudge);
+    f.warnings = topology_warnings(f.shape, c_.nodes, f.topology);
     f.requested = st.duration.text;
     f.line = st.where.line;
     out_.emplace_back(std::move(f));

@@ -14,12 +14,11 @@
 
 #include "common/error.hpp"
 #include "common/tick_window.hpp"
+#include "controller/plan/drop_sets.hpp"
+#include "controller/plan/topology.hpp"
 #include "controller/schedule/schedule.hpp"
 
 namespace ticksplit::ctl {
-
-using Groups = std::vector<std::vector<std::string>>;
-using Grudge = std::map<std::string, std::set<std::string>>;
 
 struct ClusterInfo {
   std::vector<std::string> nodes;               // app nodes, in a stable order
@@ -66,6 +65,8 @@ struct PlannedFault {
   Groups groups;      // empty for non-transitive shapes
   Grudge grudge;
   std::vector<AgentDrop> drops;  // the requests: one per agent
+  Topology topology;             // what the drops do to distribution's links (topology.hpp)
+  std::vector<std::string> warnings;  // where that is not what the shape promises
   std::int64_t duration_ms = 0;
   WindowClass window_class = WindowClass::in_window;
   std::string requested;     // the `for` as written

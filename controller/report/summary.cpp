@@ -1,43 +1,121 @@
 #include "controller/report/summary.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 namespace ticksplit::ctl {
 
+namespace {
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string seconds(std::int64_t us) { return fixed(static_cast<double>(us) / 1e6, 3) + " s"; }
+
+// Columns as wide as their widest cell, two spaces apart.
+std::string table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width;
+  for (const auto& r : rows)
+    for (std::size_t c = 0; c < r.size(); ++c) {
+      if (width.size() <= c) width.push_back(0);
+      width[c] = std::max(width[c], r[c].size());
+    }
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < r.size(); ++c)
+      line += r[c] + (c + 1 < r.size() ? std::string(width[c] - r[c].size() + 2, ' ') : "");
+    out += line + "\n";
+  }
+  return out;
+}
+
+Link link_of(const std::string& a, const std::string& b) { return a < b ? Link{a, b} : Link{b, a}; }
+
+}  // namespace
+
+std::vector<LinkReport> link_reports(const FaultOutcome& f) {
+  std::map<Link, LinkReport> links;
+  for (const auto& l : f.fault.topology.cut) {
+    LinkReport r;
+    r.link = l;
+    r.cut = true;
+    r.one_way = std::binary_search(f.fault.topology.one_way.begin(), f.fault.topology.one_way.end(), l);
+    links.emplace(l, r);
+  }
+  for (const auto& d : f.nodedowns) {
+    if (d.hidden) continue;
+    auto& r = links.try_emplace(link_of(d.observer, d.peer), LinkReport{link_of(d.observer, d.peer)}).first->second;
+    if (!r.first_down || d.after_us < r.first_down->after_us) r.first_down = d;
+  }
+  for (const auto& u : f.nodeups) {
+    const auto it = links.find(link_of(u.observer, u.peer));
+    if (it == links.end() || !it->second.first_down) continue;  // a link that never went down
+    if (!it->second.up_after_heal_us || u.after_heal_us < *it->second.up_after_heal_us)
+      it->second.up_after_heal_us = u.after_heal_us;
+  }
+  std::vector<LinkReport> out;
+  for (auto& [l, r] : links) out.push_back(std::move(r));
+  return out;
+}
+
 std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& cluster) {
   std::ostringstream os;
   const auto w = cluster.window();
-  char line[512];
-  std::snprintf(line, sizeof line, "net_ticktime %lld ms, detection window %lld-%lld ms\n",
-                static_cast<long long>(cluster.net_ticktime_ms), static_cast<long long>(w.min_ms),
-                static_cast<long long>(w.max_ms));
-  os << line;
-  std::snprintf(line, sizeof line, "%-4s %-16s %-16s %-12s %-10s %-8s %s\n", "#", "shape", "requested", "class",
-                "outage", "dropped", "nodedown (observer <- peer, after window start)");
-  os << line;
+  os << "net_ticktime " << cluster.net_ticktime_ms << " ms, detection window " << w.min_ms << "-" << w.max_ms
+     << " ms\n";
+  std::vector<std::vector<std::string>> rows{{"#", "shape", "requested", "class", "outage", "dropped", "links cut",
+                                              "went down", "cut, no nodedown", "cascades", "hidden peers"}};
+  std::string details;
   for (const auto& f : faults) {
-    char outage[32];
-    if (f.effective_outage_us >= 0)
-      std::snprintf(outage, sizeof outage, "%.3f s", static_cast<double>(f.effective_outage_us) / 1e6);
-    else
-      std::snprintf(outage, sizeof outage, "n/a");
-    const std::string req = f.fault.requested + " = " + std::to_string(f.fault.duration_ms) + "ms";
-    std::snprintf(line, sizeof line, "%-4d %-16s %-16s %-12s %-10s %-8lld ", f.fault.number, f.fault.shape.c_str(),
-                  req.c_str(), window_class_name(f.fault.window_class), outage, static_cast<long long>(f.dropped_packets));
-    os << line;
-    if (f.nodedowns.empty()) os << "none";
-    bool firstd = true;
-    for (const auto& d : f.nodedowns) {
-      char item[256];
-      std::snprintf(item, sizeof item, "%s%s <- %s %.2f s (%s)%s", firstd ? "" : "; ", d.observer.c_str(),
-                    d.peer.c_str(), static_cast<double>(d.after_us) / 1e6, d.reason.c_str(),
-                    d.cascade ? " [cascade: link not cut]" : "");
-      os << item;
-      firstd = false;
+    const auto links = link_reports(f);
+    std::size_t down = 0, silent = 0, cascades = 0, hidden = 0;
+    for (const auto& l : links) {
+      if (l.cut && l.first_down) ++down;
+      if (l.cut && !l.first_down) ++silent;
+      if (!l.cut) ++cascades;
     }
-    os << "\n";
+    for (const auto& d : f.nodedowns) hidden += d.hidden ? 1 : 0;
+    const auto& t = f.fault.topology;
+    rows.push_back({std::to_string(f.fault.number), f.fault.shape,
+                    f.fault.requested + " = " + std::to_string(f.fault.duration_ms) + "ms",
+                    window_class_name(f.fault.window_class),
+                    !f.landed ? "not landed" : f.effective_outage_us >= 0 ? seconds(f.effective_outage_us) : "n/a",
+                    std::to_string(f.dropped_packets),
+                    std::to_string(t.cut.size()) + (t.one_way.empty() ? "" : " (" + std::to_string(t.one_way.size()) + " one way)"),
+                    std::to_string(down), std::to_string(silent), std::to_string(cascades), std::to_string(hidden)});
+    // Per link: intended (cut or not) against observed (first nodedown, reconnection).
+    details += "fault " + std::to_string(f.fault.number) + " (" + f.fault.shape + "), after the window's start:\n";
+    std::vector<std::vector<std::string>> lines;
+    for (const auto& l : links) {
+      std::vector<std::string> line{"  " + link_text(l.link), l.cut ? (l.one_way ? "cut one way" : "cut") : "not cut"};
+      if (l.first_down) {
+        const auto& d = *l.first_down;
+        line.push_back("down at " + seconds(d.after_us) + " (" + d.observer + " saw " + d.reason + ")" +
+                       (d.after_window ? " after the window closed" : ""));
+      } else {
+        line.push_back("no nodedown");
+      }
+      if (!l.cut) line.back() += "  [cascade]";
+      if (l.up_after_heal_us)
+        line.push_back("up again " + seconds(*l.up_after_heal_us) + " after the window closed");
+      else if (l.first_down)
+        line.push_back("no nodeup seen by " + seconds(std::max<std::int64_t>(0, f.followed_until_us - f.end_us)) +
+                       " after the window closed");
+      lines.push_back(std::move(line));
+    }
+    for (const auto& d : f.nodedowns)
+      if (d.hidden)
+        lines.push_back({"  " + d.observer + " <- " + d.peer, "hidden peer",
+                         "down at " + seconds(d.after_us) + " (" + d.reason + "), not a cascade"});
+    details += table(lines);
   }
+  os << table(rows) << details;
   return os.str();
 }
 
@@ -71,6 +149,16 @@ std::string describe_plan(const std::vector<PlannedStep>& plan, const ClusterInf
       for (const auto& d : drops) os << " " << d;
       os << "\n";
     }
+    const auto& t = f.topology;
+    os << "    on distribution's TCP links: " << t.cut.size() << " of " << t.cut.size() + t.up.size()
+       << " cut; who still reaches whom:";
+    for (const auto& g : t.groups) {
+      os << " [";
+      for (std::size_t i = 0; i < g.size(); ++i) os << (i ? " " : "") << g[i];
+      os << "]";
+    }
+    os << "\n";
+    for (const auto& w : f.warnings) os << "    WARNING: " << w << "\n";
   }
   return os.str();
 }

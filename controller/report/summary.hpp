@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,7 +12,19 @@
 
 namespace ticksplit::ctl {
 
-// The table printed at the end of a run.
+// One link of the mesh during a fault: intended (cut, one way) against observed (the first
+// nodedown either end saw, and the first nodeup after the window closed). Cut links, then any
+// link not cut that went down (a cascade); hidden peers are not links of the mesh.
+struct LinkReport {
+  Link link;
+  bool cut = false, one_way = false;
+  std::optional<NodeDown> first_down;
+  std::optional<std::int64_t> up_after_heal_us;
+};
+std::vector<LinkReport> link_reports(const FaultOutcome& f);
+
+// The table printed at the end of a run (columns as wide as their content), then each fault's
+// links.
 std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& cluster);
 
 // Human-readable plan (ticksplit-ctl plan).

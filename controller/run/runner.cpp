@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <sstream>
 
 #include "common/clock.hpp"
@@ -27,18 +28,16 @@ std::string text(const ei::Term& t) {
   return ei::to_string(t);
 }
 
+json links_json(const std::vector<Link>& links) {
+  json j = json::array();
+  for (const auto& [a, b] : links) j.push_back({a, b});
+  return j;
+}
+
 json grudge_json(const Grudge& g) {
   json j = json::object();
   for (const auto& [node, drops] : g) j[node] = std::vector<std::string>(drops.begin(), drops.end());
   return j;
-}
-
-bool cut_between(const Grudge& g, const std::string& a, const std::string& b) {
-  const auto has = [&](const std::string& x, const std::string& y) {
-    auto it = g.find(x);
-    return it != g.end() && it->second.count(y) > 0;
-  };
-  return has(a, b) || has(b, a);
 }
 
 // A signal read from the signalfd, or 0.
@@ -138,25 +137,32 @@ class Runner {
                {"window_class", window_class_name(f.window_class)},
                {"arm_ms", out.arm_ms}};
     if (!f.groups.empty()) start["groups"] = f.groups;
+    // What the drops do to distribution's links (controller/plan/topology.hpp).
+    start["effective_groups"] = f.topology.groups;
+    start["links_cut"] = links_json(f.topology.cut);
+    start["links_one_way"] = links_json(f.topology.one_way);
+    start["links_up"] = links_json(f.topology.up);
+    if (!f.warnings.empty()) start["warnings"] = f.warnings;
     history_.add(start);
+    // Node events belong to this fault from now until the next one starts.
+    result_.faults.push_back(out);
+    attributed_ = result_.faults.size() - 1;
     if (!failed.empty()) {
       heal_parts();  // this fault's own ids only: other owners' faults on those agents stay
       history_.add({{"time_us", agents_.now_us()}, {"kind", "fault_end"}, {"fault", out.id}, {"landed", false}});
-      result_.faults.push_back(out);
+      result_.faults.back().landed = false;
       std::string why;
       for (const auto& [a, m] : failed) why += (why.empty() ? "" : "; ") + a + ": " + m;
       fail_message_ = "fault " + std::to_string(f.number) + " did not land: " + why;
       result_.exit_code = 1;
       return false;
     }
-    current_ = &out;
     last_heal_us_ = 0;
     // Until every part is healed and recovered (the agents bound recovery by 2T).
     const std::int64_t limit = out.end_us + 2 * cluster_.net_ticktime_ms * 1000 + 2'000'000;
     const bool ok = follow_until(limit, [&] {
       return std::all_of(parts_.begin(), parts_.end(), [](auto& p) { return p.second.healed && p.second.recovered; });
     });
-    current_ = nullptr;
     // An agent that never reported the heal is not answering: the run cannot go on.
     std::string silent;
     for (const auto& [id, p] : parts_)
@@ -168,13 +174,14 @@ class Runner {
       result_.exit_code = 1;
       heal_parts();
     }
+    auto& outcome = result_.faults.back();
     json per_agent = json::object();
     for (auto& [id, p] : parts_) {
       per_agent[p.agent] = p.evidence;
-      out.dropped_packets += p.evidence.value("dropped_packets", std::int64_t{0});
+      outcome.dropped_packets += p.evidence.value("dropped_packets", std::int64_t{0});
       if (p.evidence.contains("effective_outage_us") && p.evidence["effective_outage_us"].is_number())
-        out.effective_outage_us =
-            std::max(out.effective_outage_us, p.evidence["effective_outage_us"].get<std::int64_t>());
+        outcome.effective_outage_us =
+            std::max(outcome.effective_outage_us, p.evidence["effective_outage_us"].get<std::int64_t>());
     }
     // when the last agent reported the heal (a stopped run: now)
     const std::int64_t ended = !ok || !healed_everywhere ? agents_.now_us()
@@ -183,12 +190,12 @@ class Runner {
     json end{{"time_us", ended},
              {"kind", "fault_end"},
              {"fault", out.id},
-             {"dropped_packets", out.dropped_packets},
-             {"effective_outage_us", out.effective_outage_us < 0 ? json(nullptr) : json(out.effective_outage_us)},
+             {"dropped_packets", outcome.dropped_packets},
+             {"effective_outage_us",
+              outcome.effective_outage_us < 0 ? json(nullptr) : json(outcome.effective_outage_us)},
              {"agents", per_agent}};
     if (!ok || !healed_everywhere) end["stopped"] = fail_message_;
     history_.add(end);
-    result_.faults.push_back(std::move(out));
     return ok && healed_everywhere;
   }
 
@@ -216,18 +223,17 @@ class Runner {
     const auto& e = ae.event;
     if (e.type == "nodeup" || e.type == "nodedown") {
       json j{{"time_us", e.time_us}, {"kind", e.type}, {"agent", ae.agent}};
-      for (const char* f : {"observer", "peer", "reason"})
+      for (const char* f : {"observer", "peer", "reason", "node_type"})
         if (const auto* t = e.field(f)) j[f] = text(*t);
       history_.add(j);
-      if (e.type == "nodedown" && current_ != nullptr) {
-        NodeDown d;
-        d.observer = j.value("observer", "");
-        d.peer = j.value("peer", "");
-        d.reason = j.value("reason", "");
-        d.after_us = e.time_us - current_->start_us;
-        d.cascade = !cut_between(current_->fault.grudge, d.observer, d.peer);
-        current_->nodedowns.push_back(d);
-      }
+      if (attributed_) attribute(j, e.time_us);
+      return;
+    }
+    if (e.type == "node_joined" || e.type == "node_lost") {  // the agent's own link to its node
+      json j{{"time_us", e.time_us}, {"kind", e.type}, {"agent", ae.agent}};
+      for (const char* f : {"node", "reason", "net_ticktime_ms", "tick_intensity"})
+        if (const auto* t = e.field(f)) j[f] = t->as<std::int64_t>() != nullptr ? json(*t->as<std::int64_t>()) : json(text(*t));
+      history_.add(j);
       return;
     }
     auto typed = proto::fault_event_from(e);  // read in one place: common/proto/fault_codec
@@ -250,6 +256,27 @@ class Runner {
       p.evidence["effective_outage_us"] = maybe(r->effective_outage_us);
       p.evidence["recovered"] = r->recovered;
     }
+  }
+
+  // A node event, to the fault it happened under (or after: a late nodedown, a reconnection).
+  void attribute(const json& j, std::int64_t time_us) {
+    auto& f = result_.faults[*attributed_];
+    f.followed_until_us = std::max(f.followed_until_us, time_us);
+    const std::string observer = j.value("observer", ""), peer = j.value("peer", ""), type = j.value("node_type", "");
+    if (j["kind"] == "nodeup") {
+      if (time_us >= f.end_us) f.nodeups.push_back({observer, peer, type, time_us - f.end_us});
+      return;
+    }
+    NodeDown d;
+    d.observer = observer;
+    d.peer = peer;
+    d.reason = j.value("reason", "");
+    d.node_type = type;
+    d.after_us = time_us - f.start_us;
+    d.hidden = type == "hidden";
+    d.cascade = !d.hidden && !is_cut(f.fault.topology, observer, peer);
+    d.after_window = time_us >= f.end_us;
+    f.nodedowns.push_back(d);
   }
 
   // Heals the current (or last) fault's parts by id: the only faults this run owns (it arms
@@ -294,7 +321,7 @@ class Runner {
   std::string run_id_;
   std::vector<std::string> agent_names_;
   std::map<std::string, Part> parts_;
-  FaultOutcome* current_ = nullptr;
+  std::optional<std::size_t> attributed_;  // the fault node events belong to: the last started
   std::int64_t last_heal_us_ = 0;
   std::string fail_message_;
   RunResult result_;

@@ -14,20 +14,30 @@
 
 namespace ticksplit::ctl {
 
-// What the run learned about one fault, for the summary.
+// What the run learned about one fault, for the summary: every node event from the window's
+// start until the next fault starts (or the run ends).
 struct NodeDown {
-  std::string observer, peer, reason;
+  std::string observer, peer, reason, node_type;
   std::int64_t after_us = 0;  // since the fault's window started
-  bool cascade = false;       // the observer and the peer were not cut from each other
+  bool hidden = false;        // the peer is a hidden node (a shell, a controller): never a cascade
+  bool cascade = false;       // a visible peer whose link the fault did not cut
+  bool after_window = false;  // seen once the window had closed (at or after its planned end)
+};
+struct NodeUp {
+  std::string observer, peer, node_type;
+  std::int64_t after_heal_us = 0;  // since the window closed
 };
 struct FaultOutcome {
   PlannedFault fault;
   std::string id;
   std::int64_t start_us = 0, end_us = 0;
   double arm_ms = 0;  // from deciding the fault to every agent's reply
+  bool landed = true;
   std::int64_t dropped_packets = 0;
   std::int64_t effective_outage_us = -1;  // -1: no agent saw traffic come back
   std::vector<NodeDown> nodedowns;
+  std::vector<NodeUp> nodeups;  // after the window closed: reconnections
+  std::int64_t followed_until_us = 0;  // node events were attributed to it until then
 };
 
 struct RunResult {

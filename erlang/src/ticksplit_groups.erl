@@ -4,11 +4,11 @@
 %% outside its group. Jepsen's other shapes (halves, majorities_ring, bridge) are drop sets
 %% over nodes in a given order. An agent drops by address, so nodes that share an agent (a
 %% host) can only be cut together: two of them in different groups is an error, not a silent
-%% no-op. These are ticksplit-ctl's rules (controller/plan.cpp); tests/data/golden/shapes.txt
-%% and requests.txt pin both.
+%% no-op. These are ticksplit-ctl's rules (controller/plan/plan.cpp, topology.cpp);
+%% tests/data/golden/shapes.txt, requests.txt and topology.txt pin both.
 -module(ticksplit_groups).
 
--export([drop_sets/1, shape/2, by_agent/2]).
+-export([drop_sets/1, shape/2, by_agent/2, effective/2]).
 
 -type drop_sets() :: [{node(), [node()]}].
 -export_type([drop_sets/0]).
@@ -98,6 +98,41 @@ merge([{Node, Peers} | Rest], AgentOf, Acc) ->
                 true -> merge(Rest, AgentOf, lists:keyreplace(Agent, 1, Acc, {Agent, Nodes ++ [Node], Same}));
                 false -> {error, {same_agent, Agent, [hd(Nodes), Node]}}
             end
+    end.
+
+%% @doc What the drop sets really do to distribution, which runs over one TCP connection per
+%% pair of nodes: a link stays up only if neither end drops the other (one direction dropped
+%% starves the other through retransmission backoff, and both ends time out). `cut' and `up'
+%% are the links (`{A, B}' with A before B, sorted), `one_way' the cut ones only one end drops, `groups'
+%% the nodes that still reach each other (each sorted, ordered by their first node). So
+%% majorities_ring on 3 nodes leaves every node alone. ticksplit-ctl computes the same
+%% (controller/plan/topology.cpp; tests/data/golden/topology.txt).
+-spec effective([node()], [{node(), [node()]}]) ->
+          #{cut := [{node(), node()}], one_way := [{node(), node()}], up := [{node(), node()}],
+            groups := [[node()]]}.
+effective(Nodes, DropSets) ->
+    Sorted = lists:usort(Nodes),
+    Drops = fun(Who, Whom) -> lists:member(Whom, proplists:get_value(Who, DropSets, [])) end,
+    Pairs = [{A, B, Drops(A, B), Drops(B, A)} || A <- Sorted, B <- Sorted, A < B],
+    Up = [{A, B} || {A, B, false, false} <- Pairs],
+    #{cut => [{A, B} || {A, B, AB, BA} <- Pairs, AB orelse BA],
+      one_way => [{A, B} || {A, B, AB, BA} <- Pairs, AB =/= BA],
+      up => Up,
+      groups => lists:sort(components(Sorted, Up))}.
+
+%% Connected components over the links, each sorted.
+components([], _) -> [];
+components([N | _] = Nodes, Links) ->
+    Component = lists:sort(reach([N], Links, [])),
+    [Component | components(Nodes -- Component, Links)].
+
+reach([], _, Seen) -> Seen;
+reach([N | Rest], Links, Seen) ->
+    case lists:member(N, Seen) of
+        true -> reach(Rest, Links, Seen);
+        false ->
+            Next = [B || {A, B} <- Links, A =:= N] ++ [A || {A, B} <- Links, B =:= N],
+            reach(Next ++ Rest, Links, [N | Seen])
     end.
 
 check_nodes([], _) -> ok;

@@ -90,6 +90,26 @@ requests_golden_vectors_test() ->
          ?assertEqual({DropText, Want}, {DropText, lists:flatten(Got)})
      end || [DropText, Want] <- Rows].
 
+topology_golden_vectors_test() ->
+    Rows = ticksplit_golden:rows("topology.txt"),
+    ?assert(length(Rows) >= 25),
+    [begin
+         Drops = case DropText of
+                     "-" -> [];
+                     _ -> [begin
+                               [N, Ps] = string:split(Entry, "="),
+                               {list_to_atom(N), [list_to_atom(P) || P <- string:split(Ps, "+", all)]}
+                           end || Entry <- string:split(DropText, ";", all)]
+                 end,
+         #{cut := Cut, one_way := OneWay, groups := Groups} = ticksplit_groups:effective(atoms(NodesText), Drops),
+         Got = {links_text(Cut), links_text(OneWay),
+                lists:flatten(lists:join("|", [join(G, ",") || G <- Groups]))},
+         ?assertEqual({DropText, {CutText, OneWayText, GroupsText}}, {DropText, Got})
+     end || [NodesText, DropText, CutText, OneWayText, GroupsText] <- Rows].
+
+links_text([]) -> "-";
+links_text(Links) -> lists:flatten(lists:join(",", [[atom_to_list(A), "/", atom_to_list(B)] || {A, B} <- Links])).
+
 atoms(Text) -> [list_to_atom(N) || N <- string:split(Text, ",", all)].
 
 join(Atoms, Sep) -> lists:join(Sep, [atom_to_list(A) || A <- Atoms]).

@@ -2,7 +2,8 @@
 // test), the connections are the fake's (it calls back opened()/lost() as the loop does), the
 // clock is the test's. What is checked: the install sequence and what joining reports, the
 // backoff that doubles and resets, the deadlines of a dial and of an install step, a node
-// that reaches the agent first, and that only a joined node's connection speaks for it.
+// that reaches the agent first, and that only a local node's own connection (installing or
+// joined) speaks for it.
 #include <doctest/doctest.h>
 
 #include <cerrno>
@@ -99,7 +100,7 @@ TEST_CASE("node joiner: dial, install the watcher step by step, joined with the 
   f.dial_answers(42);
   CHECK(f.joiner.dial_fds().empty());
   CHECK(f.node().state == LocalNode::State::installing);
-  CHECK(f.joiner.node_on(42) != nullptr);  // its watcher may speak once it is installed
+  CHECK(f.joiner.node_on(42) != nullptr);  // its watcher may speak from the start step on
   CHECK(f.joiner.node_on(43) == nullptr);
   REQUIRE(f.joiner.next_deadline() == f.now + LocalNode::rpc_timeout);
 
@@ -115,7 +116,10 @@ TEST_CASE("node joiner: dial, install the watcher step by step, joined with the 
   CHECK(f.loop.events[0].type == "node_joined");
   CHECK(*f.loop.events[0].field("net_ticktime_ms") == Term(2000));
   CHECK_FALSE(f.joiner.next_deadline().has_value());  // nothing to retry or wait for
-  CHECK(f.joiner.on_rex(42, atom("late")));           // its own, ignored once ready
+  CHECK(f.joiner.on_rex(42, atom("late")));           // its own, ignored once ready: no step, no drop
+  CHECK(f.loop.rpcs.size() == 4);
+  CHECK(f.loop.dropped.empty());
+  CHECK(f.node().state == LocalNode::State::ready);
 }
 
 TEST_CASE("node joiner: a failed dial backs off, doubling, and a join resets it") {
@@ -186,7 +190,6 @@ TEST_CASE("node joiner: a node that connects first is joined over its connection
   CHECK(f.loop.rpcs[0].first == 50);
   f.joiner.opened(51, "app@198.51.100.11");  // a second connection while installing: not restarted
   CHECK(f.loop.rpcs.size() == 1);
-  CHECK(f.loop.discarded.empty());
 }
 
 TEST_CASE("node joiner: a joined node lost reports node_lost and rejoins after the backoff") {

@@ -9,6 +9,7 @@
 #include <poll.h>
 
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <string>
@@ -35,8 +36,12 @@ struct FakeLoop final : RequestServer::Ports {
   std::vector<std::string> warnings;  // kinds
   std::deque<std::pair<agent::EngineThread::Work, agent::EngineThread::Done>> posted;
   std::vector<std::string> fault_events;  // "fault_healed f1", as the engine reported them
+  std::function<void(const Caller&)> on_answer;  // e.g. the loop dropping the connection
 
-  void answer(const Caller& caller, Term reply) override { answers.emplace_back(caller, std::move(reply)); }
+  void answer(const Caller& caller, Term reply) override {
+    answers.emplace_back(caller, std::move(reply));
+    if (on_answer) on_answer(caller);
+  }
   void post(agent::EngineThread::Work work, agent::EngineThread::Done done) override {
     posted.emplace_back(std::move(work), std::move(done));
   }
@@ -91,7 +96,9 @@ struct Clock {
   clock::Monotonic::time_point now = clock::Monotonic::time_point{} + std::chrono::hours(1);
 };
 
-const net::Cidr kRequesterAddress = *net::parse_cidr("198.51.100.11");
+// The address a requester's connection comes from (getpeername): not its host's, so that what
+// is spared is seen to include it.
+const net::Cidr kRequesterAddress = *net::parse_cidr("198.51.100.21");
 
 RequestServer::Seams seams(const GatedResolver& names, Clock& clock) {
   RequestServer::Seams s;
@@ -198,12 +205,15 @@ TEST_CASE("request server: a fault belongs to its connection, spares the request
   agent::fault::Output out;
   CHECK(loop.engine.status(out)[0].owner == node);
 
-  // The requester's own address (from the connection, not the request) is never cut.
+  // The requester's own addresses (its host's, and the one its connection comes from) are
+  // never cut.
   server.on_call(5, "ticksplit", call(pid(node), partition_of({{"198.51.100.11", false}}, "f2")));
+  server.on_call(5, "ticksplit", call(pid(node), partition_of({{"198.51.100.21", false}}, "f3")));
   loop.run_engine();
   replies = loop.replies();
-  REQUIRE(replies.size() == 1);
+  REQUIRE(replies.size() == 2);
   CHECK(is_error(replies[0], "requester_address"));
+  CHECK(is_error(replies[1], "requester_address"));
 
   // Another node's connection cannot heal by closing; this one's closing heals its fault.
   server.opened(6, "other@198.51.100.13", *net::parse_cidr("198.51.100.13"));
@@ -360,4 +370,29 @@ TEST_CASE("request server: a peer named by a slow host is refused at the deadlin
   CHECK(is_error(loop.answers[0].second, "unresolvable_peer"));
   CHECK(is_error(loop.answers[1].second, "not_found"));
   names.release();  // lets the abandoned lookup's thread end
+}
+
+TEST_CASE("request server: a reply that drops its connection stops the replay of the calls behind it") {
+  FakeLoop loop;
+  agent::EventLog log(100);
+  agent::Subscribers subs;
+  GatedResolver names;
+  names.hosts["hostb"] = "198.51.100.12";
+  Clock clock;
+  RequestServer server(loop, log, subs, seams(names, clock));
+  const std::string node = "app@hostb";
+  server.opened(7, node, *net::parse_cidr("198.51.100.12"));
+  for (std::int64_t tag = 1; tag <= 3; ++tag)
+    server.on_call(7, "net_kernel", proto::gen_call_term({pid(node), Term(tag), ei::tuple({atom("is_auth"), atom(node)})}));
+  // The first reply cannot be sent: the loop drops the connection, as Agent::answer does.
+  loop.on_answer = [&](const Caller&) {
+    loop.on_answer = nullptr;
+    server.closed(7);
+  };
+  names.release();
+  finish_lookup(server, 7);
+  CHECK(loop.answers.size() == 1);  // the other two went with the connection
+  CHECK(server.lookup_fds().empty());
+  loop.run_engine();  // the heal of its faults, posted by closed()
+  CHECK(loop.posted.empty());
 }

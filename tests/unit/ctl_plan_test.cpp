@@ -132,29 +132,6 @@ steps:
 }
 
 namespace {
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == sep) {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
-// "a=b+c;d=e" -> {a: {b, c}, d: {e}}
-Grudge grudge_from(const std::string& text) {
-  Grudge g;
-  for (const auto& entry : split(text, ';')) {
-    const auto eq = entry.find('=');
-    for (const auto& p : split(entry.substr(eq + 1), '+')) g[entry.substr(0, eq)].insert(p);
-  }
-  return g;
-}
 std::string grudge_text(const Grudge& g) {
   std::string out;
   for (const auto& [node, peers] : g) {
@@ -176,10 +153,10 @@ TEST_CASE("shapes: the golden vectors shared with the Erlang library") {
     Grudge got;
     if (shape == "groups") {
       Groups groups;
-      for (const auto& g : split(r.at(1), '|')) groups.push_back(split(g, ','));
+      for (const auto& g : golden_split(r.at(1), '|')) groups.push_back(golden_split(g, ','));
       got = complete_grudge(groups);
     } else {
-      const auto nodes = split(r.at(1), ',');
+      const auto nodes = golden_split(r.at(1), ',');
       if (shape == "isolate") got = complete_grudge({{nodes.front()}, {nodes.begin() + 1, nodes.end()}});
       if (shape == "halves") got = complete_grudge(halves(nodes));
       if (shape == "majorities_ring") got = majorities_ring(nodes);
@@ -193,7 +170,7 @@ TEST_CASE("drop sets to per-agent requests: the golden vectors shared with the E
   const auto rows = golden_rows("requests.txt");
   REQUIRE(rows.size() >= 8);
   for (const auto& r : rows) {
-    auto got = per_agent(grudge_from(r.at(0)), [](const std::string& n) { return *ticksplit::default_agent_of(n); });
+    auto got = per_agent(golden_drop_sets(r.at(0)), [](const std::string& n) { return *ticksplit::default_agent_of(n); });
     std::string text;
     if (const auto* conflict = std::get_if<DropConflict>(&got)) {
       text = std::string("error:") + (conflict->kind == DropConflict::Kind::same_agent ? "same_agent" : "own_host") +

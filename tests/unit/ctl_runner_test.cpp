@@ -14,6 +14,7 @@
 
 #include "common/node_name.hpp"
 #include "controller/plan/plan.hpp"
+#include "controller/report/summary.hpp"
 #include "controller/run/runner.hpp"
 #include "controller/schedule/schedule.hpp"
 #include "fake_agents.hpp"
@@ -164,4 +165,83 @@ TEST_CASE("runner: SIGINT during a fault heals it and exits 130 with the history
   CHECK(agents.requests<proto::HealRequest>().size() == 3);
   CHECK(r.of("fault_end").size() == 1);
   CHECK(r.of("run_end")[0].at("error").get<std::string>().find("interrupted") != std::string::npos);
+}
+
+TEST_CASE("runner: node events belong to the last fault started: hidden peers apart, late nodedowns, reconnections") {
+  test::FakeAgents agents;
+  const auto start = agents.now + start_lead_ms * 1000, end = start + 2'000'000;
+  const std::string a2 = "ticksplit@198.51.100.12", a3 = "ticksplit@198.51.100.13";
+  agents.nodedown(start + 1'000'000, a2, "n2@198.51.100.12", "ctl@198.51.100.1", "hidden");
+  agents.nodedown(start + 1'800'000, a2, "n2@198.51.100.12", "n1@198.51.100.11");
+  agents.nodedown(end + 140'000, a3, "n3@198.51.100.13", "n1@198.51.100.11");  // after the heal
+  agents.nodeup(end + 150'000, a2, "n2@198.51.100.12", "n1@198.51.100.11");
+  agents.nodeup(end + 2'500'000, a3, "n3@198.51.100.13", "n1@198.51.100.11");  // during the wait
+  agents.node_lost(end + 2'600'000, a3, "n3@198.51.100.13");
+  const auto r = run(agents, plan("  - isolate: n1@198.51.100.11\n    for: 2s\n  - wait: 3s\n"));
+  REQUIRE(r.result.exit_code == 0);
+  REQUIRE(r.result.faults.size() == 1);
+  const auto& f = r.result.faults[0];
+
+  REQUIRE(f.nodedowns.size() == 3);
+  CHECK(f.nodedowns[0].hidden);
+  CHECK_FALSE(f.nodedowns[0].cascade);  // a hidden peer's nodedown is never a cascade
+  CHECK_FALSE(f.nodedowns[1].hidden);
+  CHECK_FALSE(f.nodedowns[1].after_window);
+  CHECK(f.nodedowns[2].after_window);
+  REQUIRE(f.nodeups.size() == 2);
+  CHECK(f.nodeups[0].after_heal_us == 150'000);
+  CHECK(f.nodeups[1].after_heal_us == 2'500'000);
+
+  const auto links = link_reports(f);
+  REQUIRE(links.size() == 2);  // the two cut links; the hidden peer is not a link of the mesh
+  CHECK(links[0].link == Link{"n1@198.51.100.11", "n2@198.51.100.12"});
+  CHECK(links[0].first_down->after_us == 1'800'000);
+  CHECK(links[0].up_after_heal_us == 150'000);
+  CHECK(links[1].first_down->after_window);
+  CHECK(links[1].up_after_heal_us == 2'500'000);
+  const auto text = summary(r.result.faults, cluster());
+  const auto line_of = [&text](const std::string& start) {
+    const auto at = text.find(start);
+    return at == std::string::npos ? std::string() : text.substr(at, text.find('\n', at) - at);
+  };
+  const auto late = line_of("  n1@198.51.100.11 - n3@198.51.100.13");
+  CHECK(late.find("down at 2.140 s (n3@198.51.100.13 saw net_tick_timeout) after the window closed") != std::string::npos);
+  CHECK(late.find("up again 2.500 s after the window closed") != std::string::npos);
+  CHECK(line_of("  n1@198.51.100.11 - n2@198.51.100.12").find("after the window closed  ") == std::string::npos);
+  CHECK(line_of("  n2@198.51.100.12 <- ctl@198.51.100.1").find("hidden peer  down at 1.000 s") != std::string::npos);
+
+  // The history keeps node_type, the agents' own links, and the fault's effective topology.
+  const auto downs = r.of("nodedown");
+  REQUIRE(downs.size() == 3);
+  CHECK(downs[0].at("node_type") == "hidden");
+  REQUIRE(r.of("node_lost").size() == 1);
+  CHECK(r.of("node_lost")[0].at("node") == "n3@198.51.100.13");
+  const auto fs = r.of("fault_start").at(0);
+  CHECK(fs.at("effective_groups") == json::parse(R"([["n1@198.51.100.11"],["n2@198.51.100.12","n3@198.51.100.13"]])"));
+  CHECK(fs.at("links_cut") ==
+        json::parse(R"([["n1@198.51.100.11","n2@198.51.100.12"],["n1@198.51.100.11","n3@198.51.100.13"]])"));
+  CHECK(fs.at("links_one_way").empty());
+  CHECK_FALSE(fs.contains("warnings"));
+}
+
+TEST_CASE("summary: columns as wide as their content") {
+  test::FakeAgents agents;
+  const auto r = run(agents, plan("  - isolate: n1@198.51.100.11\n    for: 1s\n"));
+  const auto text = summary(r.result.faults, cluster());
+  std::vector<std::string> lines;
+  std::string line;
+  for (char c : text) {
+    if (c == '\n') {
+      lines.push_back(line);
+      line.clear();
+    } else {
+      line += c;
+    }
+  }
+  REQUIRE(lines.size() >= 3);
+  // The header and the row: every column starts at the same place in both.
+  const auto col = [](const std::string& l, const std::string& what) { return l.find(what); };
+  CHECK(col(lines[1], "class") == col(lines[2], "below_window"));
+  CHECK(col(lines[1], "outage") == col(lines[2], "1.200 s"));
+  CHECK(lines[2].find("1s = 1000ms  ") != std::string::npos);  // never run together with the next column
 }

@@ -17,6 +17,7 @@ TEST_CASE("status: each agent's report in the order named; a silent one is an er
   const auto replies = ctl::ask_status(agents, names);
   REQUIRE(replies.size() == 3);
   CHECK(agents.calls.size() == 3);
+  CHECK(agents.rounds == 1);  // every agent asked before any reply is awaited
   for (const auto& [agent, request] : agents.calls) CHECK(request.is_atom("status"));
   CHECK(replies[0].agent == names[0]);
   REQUIRE(replies[0].status.has_value());

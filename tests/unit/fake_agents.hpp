@@ -23,6 +23,7 @@ class FakeAgents final : public ctl::Agents {
  public:
   std::int64_t now = 1'700'000'000'000'000;
   std::vector<std::pair<std::string, ei::Term>> calls;  // every request, in order
+  int rounds = 0;                                       // call_all calls
   std::set<std::string> refuse;                         // refuse partitions ({exempt, ...})
   std::set<std::string> silent;                         // arm, but never report the heal
   std::map<std::string, std::int64_t> lose_at;          // the connection breaks at this time
@@ -37,6 +38,7 @@ class FakeAgents final : public ctl::Agents {
   std::map<std::string, Result<ei::Term>> call_all(const std::vector<std::pair<std::string, ei::Term>>& requests,
                                                    unsigned /*timeout_ms*/) override {
     std::map<std::string, Result<ei::Term>> replies;
+    ++rounds;
     for (const auto& [agent, req] : requests) {
       calls.emplace_back(agent, req);
       if (unreachable.count(agent))
@@ -72,10 +74,22 @@ class FakeAgents final : public ctl::Agents {
   std::int64_t now_us() override { return now; }
 
   // A node event at `at`, as a watcher relays it through its agent.
-  void nodedown(std::int64_t at, const std::string& agent, const std::string& observer, const std::string& peer) {
+  void nodedown(std::int64_t at, const std::string& agent, const std::string& observer, const std::string& peer,
+                const std::string& node_type = "visible") {
     proto::Event e{0, "nodedown", at, {}};
-    e.fields = {{"observer", ei::atom(observer)}, {"peer", ei::atom(peer)}, {"reason", ei::atom("net_tick_timeout")}};
+    e.fields = {{"observer", ei::atom(observer)}, {"peer", ei::atom(peer)}, {"reason", ei::atom("net_tick_timeout")},
+                {"node_type", ei::atom(node_type)}};
     scheduled.emplace(at, ctl::AgentEvent{agent, std::move(e)});
+  }
+  void nodeup(std::int64_t at, const std::string& agent, const std::string& observer, const std::string& peer) {
+    proto::Event e{0, "nodeup", at, {}};
+    e.fields = {{"observer", ei::atom(observer)}, {"peer", ei::atom(peer)}, {"node_type", ei::atom("visible")}};
+    scheduled.emplace(at, ctl::AgentEvent{agent, std::move(e)});
+  }
+  // The agent's own link to its node, as node_joined / node_lost report it.
+  void node_lost(std::int64_t at, const std::string& agent, const std::string& node) {
+    scheduled.emplace(at, ctl::AgentEvent{agent, {0, "node_lost", at, {{"node", ei::atom(node)},
+                                                                        {"reason", ei::binary("connection closed")}}}});
   }
 
   // Every request of a kind that reached an agent, in order.

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -30,4 +32,31 @@ inline std::vector<std::vector<std::string>> golden_rows(const std::string& name
     if (!row.empty()) rows.push_back(std::move(row));
   }
   return rows;
+}
+
+// "a,b,c" -> {a, b, c}
+inline std::vector<std::string> golden_split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+// Drop sets as the vectors write them: "a=b+c;d=e" -> {a: {b, c}, d: {e}}; "-" is none.
+inline std::map<std::string, std::set<std::string>> golden_drop_sets(const std::string& text) {
+  std::map<std::string, std::set<std::string>> g;
+  if (text == "-") return g;
+  for (const auto& entry : golden_split(text, ';')) {
+    const auto eq = entry.find('=');
+    for (const auto& p : golden_split(entry.substr(eq + 1), '+')) g[entry.substr(0, eq)].insert(p);
+  }
+  return g;
 }
