@@ -16,7 +16,9 @@
 %% (default 5000), the fault is healed by request, `fault_end' is written at the planned end
 %% with `"heal_observed":false', and a note says so. Faults therefore never overlap.
 %% `window_class' is the duration's class in the first node's detection window (`""' if the
-%% agent could not say); `groups' is absent for one_way.
+%% agent could not say); `groups' is absent for one_way. `effective_groups', `links_cut',
+%% `links_one_way' and `links_up' are the effective topology over the workload's nodes and those
+%% the fault names (ticksplit_groups:effective/2).
 %%
 %% While subscribed, every `nodeup'/`nodedown' an agent reports becomes a line (`reason' on
 %% nodedowns), until the workload stops the nemesis.
@@ -190,9 +192,16 @@ unobserved(Api, Fault, Silent, Rec) ->
 
 start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := Drops}, N, S) ->
     DropSets = maps:from_list([{Node, Peers} || {_Agent, Nodes, Peers} <- Drops, Node <- Nodes]),
+    %% What the drops do to distribution's links, as ticksplit-ctl records it.
+    Involved = lists:append([[Node | Peers] || {Node, Peers} <- maps:to_list(DropSets)]),
+    #{groups := Effective, cut := Cut, one_way := OneWay, up := Up} =
+        ticksplit_groups:effective(lists:usort(maps:get(nodes, S) ++ Involved), maps:to_list(DropSets)),
+    Pairs = fun(Links) -> [[A, B] || {A, B} <- Links] end,
     Line = #{kind => fault_start, time_us => Start, fault => Id, number => N,
              shape => shape(Step), drop_sets => DropSets, requested_ms => Ms,
-             requested => requested(Step, Ms), window_class => class(Ms, S)},
+             requested => requested(Step, Ms), window_class => class(Ms, S),
+             effective_groups => Effective, links_cut => Pairs(Cut), links_one_way => Pairs(OneWay),
+             links_up => Pairs(Up)},
     case groups(Step, DropSets) of
         none -> Line;
         Groups -> Line#{groups => Groups}

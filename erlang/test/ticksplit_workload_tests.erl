@@ -235,7 +235,11 @@ nemesis_records_faults_and_events_test() ->
                        <<"window_class">> := <<"below_window">>,
                        <<"groups">> := [[<<"n1@h1">>, <<"n2@h2">>], [<<"n3@h3">>]]}, S2),
         ?assertMatch(#{<<"number">> := 3, <<"shape">> := <<"one_way">>,
-                       <<"drop_sets">> := #{<<"n2@h2">> := [<<"n1@h1">>]}}, S3),
+                       <<"drop_sets">> := #{<<"n2@h2">> := [<<"n1@h1">>]},
+                       <<"links_one_way">> := [[<<"n1@h1">>, <<"n2@h2">>]],
+                       <<"links_cut">> := [[<<"n1@h1">>, <<"n2@h2">>]]}, S3),
+        ?assertMatch(#{<<"links_one_way">> := [],
+                       <<"links_cut">> := [[<<"n1@h1">>, <<"n3@h3">>], [<<"n2@h2">>, <<"n3@h3">>]]}, S2),
         ?assertNot(is_map_key(<<"groups">>, S3)),
         [begin
              #{<<"fault">> := Id, <<"time_us">> := Start, <<"requested_ms">> := Ms} = S,

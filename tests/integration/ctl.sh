@@ -54,6 +54,43 @@ case "$case" in
     echo "PASS run (3 faults, each with dropped packets, every other node saw app5 go, history ordered)"
     ;;
 
+  # A one-way cut on distribution's TCP link goes down both ways: plan warns, and the run's
+  # summary and history show the link down, seen from both ends.
+  topology)
+    "$cluster" escript "$root/tests/integration/partition_cases.escript" keep_mesh >"$work/mesh" ||
+      { cat "$work/mesh"; fail "cannot start the mesh keepers"; }
+    cat >"$work/one_way.yaml" <<YAML
+agents: [ticksplit@198.51.100.11, ticksplit@198.51.100.12, ticksplit@198.51.100.13,
+         ticksplit@198.51.100.14, ticksplit@198.51.100.15]
+steps:
+  - one_way: {from: app@198.51.100.11, to: app@198.51.100.12}
+    for: 3.5s
+YAML
+    in_ctl "$ctl" plan "$work/one_way.yaml" --cookie-file "$state/cookie" >"$work/plan" 2>&1 ||
+      { cat "$work/plan"; fail "plan failed"; }
+    cat "$work/plan"
+    grep -q "WARNING: one_way: 1 link(s) cut one way only (app@198.51.100.11 - app@198.51.100.12)" "$work/plan" ||
+      fail "plan does not warn that the one-way cut is a two-way outage"
+    grep -q "on distribution's TCP links: 1 of 10 cut" "$work/plan" || fail "plan does not show the links cut"
+    rc=0
+    (cd "$work" && ctl_run "$work/one_way.yaml" --history "$work/h.jsonl") >"$work/out" 2>&1 || rc=$?
+    cat "$work/out"
+    [ "$rc" -eq 0 ] || fail "exit status $rc"
+    h=$work/h.jsonl
+    jq -s -e '.[] | select(.kind == "fault_start") | .links_one_way == [["app@198.51.100.11", "app@198.51.100.12"]]' \
+      "$h" >/dev/null || fail "fault_start does not record the one-way link"
+    for pair in "app@198.51.100.11 app@198.51.100.12" "app@198.51.100.12 app@198.51.100.11"; do
+      set -- $pair
+      jq -s -e --arg o "$1" --arg p "$2" '
+        (map(select(.kind == "fault_start"))[0].time_us) as $s |
+        any(.[]; .kind == "nodedown" and .observer == $o and .peer == $p and .time_us >= $s)' "$h" >/dev/null ||
+        fail "$1 did not see $2 go: the cut is not two-way"
+    done
+    line=$(grep "^  app@198.51.100.11 - app@198.51.100.12 " "$work/out") || fail "the summary has no line for the link"
+    grep -q "cut one way.*down at" <<<"$line" || fail "the summary does not show the link down: $line"
+    echo "PASS topology (plan warns; both ends saw the one-way cut go down; the summary shows it)"
+    ;;
+
   bad_schedule)
     rc=0
     err=$(ctl_run "$root/tests/data/schedules/bad_line7.yaml" 2>&1) || rc=$?
