@@ -93,7 +93,7 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   Subscribers subscribers_;
   EventFanout fanout_{opts_.name, log_, subscribers_};  // after the log and subscribers it uses
   RequestServer requests_{*this, log_, subscribers_};
-  NodeJoiner joiner_{*this, opts_.nodes, opts_.name};
+  NodeJoiner joiner_{*this, opts_.nodes, opts_.name, opts_.forward_logs};
   Throttle handshake_warnings_{std::chrono::seconds(10)};
   std::map<std::string, Throttle> peer_warnings_;  // by kind
   Fd timer_;

@@ -175,7 +175,7 @@ void Agent::on_message(cnode::Stream& conn, const cnode::Message& msg) {
     // report what that node saw.
     auto e = watcher::to_event(*term);
     const auto* n = joiner_.node_on(conn.fd());
-    if (e && n != nullptr && e->field("observer")->is_atom(n->name)) return record(std::move(e).value());
+    if (e && n != nullptr && watcher::observer_of(*term) == n->name) return record(std::move(e).value());
     warn("watcher", "bad watcher message from " + conn.node() + ": " + ei::log_text(*term) + ", dropping");
     return;
   }

@@ -9,8 +9,9 @@
 
 namespace ticksplit::agent {
 
-NodeJoiner::NodeJoiner(Ports& ports, const std::vector<std::string>& nodes, std::string agent_node, Clock now)
-    : ports_(ports), agent_node_(std::move(agent_node)), now_(std::move(now)) {
+NodeJoiner::NodeJoiner(Ports& ports, const std::vector<std::string>& nodes, std::string agent_node,
+                       std::string forward_logs, Clock now)
+    : ports_(ports), agent_node_(std::move(agent_node)), forward_logs_(std::move(forward_logs)), now_(std::move(now)) {
   for (const auto& n : nodes) nodes_.emplace_back(n);
 }
 
@@ -100,7 +101,7 @@ void NodeJoiner::start_install(LocalNode& n) {
 
 void NodeJoiner::send_step(LocalNode& n) {
   n.deadline = now_() + LocalNode::rpc_timeout;
-  ports_.rpc(n.fd, watcher::call_for(n.step, agent_node_, agent_registered_name));
+  ports_.rpc(n.fd, watcher::call_for(n.step, agent_node_, agent_registered_name, forward_logs_));
 }
 
 bool NodeJoiner::on_rex(int fd, const ei::Term& reply) {

@@ -57,8 +57,9 @@ class NodeJoiner {
   };
 
   using Clock = std::function<clock::Monotonic::time_point()>;
-  // `agent_node`: this agent's node name, which each watcher reports to.
-  NodeJoiner(Ports& ports, const std::vector<std::string>& nodes, std::string agent_node,
+  // `agent_node`: this agent's node name, which each watcher reports to; `forward_logs`: the
+  // level its logger handler forwards at ("none": no handler).
+  NodeJoiner(Ports& ports, const std::vector<std::string>& nodes, std::string agent_node, std::string forward_logs,
              Clock now = [] { return clock::Monotonic::now(); });
 
   // The first attempt at every node.
@@ -96,6 +97,7 @@ class NodeJoiner {
   Ports& ports_;
   std::vector<LocalNode> nodes_;
   std::string agent_node_;
+  std::string forward_logs_;
   Clock now_;
   std::vector<std::pair<std::string, std::unique_ptr<Dial>>> dials_;  // by local node
 };

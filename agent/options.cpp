@@ -5,6 +5,7 @@
 
 #include "common/cookie.hpp"
 #include "agent/version.hpp"
+#include "agent/watcher.hpp"
 #include "common/duration.hpp"
 #include "common/error.hpp"
 #include "common/net/resolve.hpp"
@@ -32,7 +33,10 @@ po::options_description describe() {
       "event-log-size", po::value<std::size_t>()->default_value(10000), "events kept in memory for {events, Seq}")(
       "state-dir", po::value<std::string>()->default_value("/run/ticksplit"),
       "where the fault ledger is kept, so that a restarted agent reports what a killed one left")(
-      "log-level", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error or off");
+      "log-level", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error or off")(
+      "forward-logs", po::value<std::string>()->default_value("notice"),
+      "forward each node's log events at or above this OTP logger level as `log` events (emergency, alert, "
+      "critical, error, warning, notice, info, debug), or none");
   return d;
 }
 
@@ -99,6 +103,11 @@ Parsed parse_options(int argc, const char* const argv[]) {
   static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(std::begin(levels), std::end(levels), o.log_level) == std::end(levels))
     throw ConfigError("--log-level must be one of trace, debug, info, warn, error, off");
+
+  o.forward_logs = vm["forward-logs"].as<std::string>();
+  if (o.forward_logs != "none" && !watcher::is_logger_level(o.forward_logs))
+    throw ConfigError("--forward-logs must be an OTP logger level (emergency, alert, critical, error, warning, "
+                      "notice, info, debug) or none");
 
   o.cookie_file = vm.count("cookie-file") ? vm["cookie-file"].as<std::string>() : default_cookie_path();
   o.cookie = read_cookie_file(o.cookie_file);

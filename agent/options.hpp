@@ -18,7 +18,8 @@ struct Options {
   std::vector<net::Cidr> exempt;
   std::vector<std::string> interfaces;  // empty: every non-loopback interface
   std::int64_t max_fault_ms = std::int64_t{10} * 60 * 1000;
-  std::string log_level = "info";
+  std::string log_level = "info";      // this agent's own log
+  std::string forward_logs = "notice";  // the nodes' log events forwarded (a logger level, or none)
   std::size_t event_log_size = 10000;
   std::string state_dir = "/run/ticksplit";  // the ledger of faults (agent/ledger.hpp); "" for none
 };

@@ -21,12 +21,39 @@ const Term* prop(const Term& list, std::string_view key) {
     if (const auto* kv = item.tuple_of(2); kv != nullptr && (*kv)[0].is_atom(key)) return &(*kv)[1];
   return nullptr;
 }
+// {ticksplit_watcher, Node, log, Level, [{time_us, T}, {text, Text}, {dropped, N}]}: a node's
+// own log line, checked as any input (the text cut again, here, at a character boundary).
+Result<proto::Event> log_event(const Term& node, const Term& level, const Term& info, const Term& msg) {
+  const auto* time = prop(info, "time_us") != nullptr ? prop(info, "time_us")->as<std::int64_t>() : nullptr;
+  const auto* text = prop(info, "text") != nullptr ? prop(info, "text")->as<ei::Binary>() : nullptr;
+  const auto* dropped = prop(info, "dropped") != nullptr ? prop(info, "dropped")->as<std::int64_t>() : nullptr;
+  const auto* lv = level.as<ei::Atom>();
+  if (!node.is<ei::Atom>() || lv == nullptr || !is_logger_level(lv->name) || time == nullptr || *time <= 0 ||
+      text == nullptr || dropped == nullptr || *dropped < 0)
+    return Error{Domain::protocol, 0, "malformed watcher log message: " + ei::log_text(msg)};
+  std::string cut = text->bytes.substr(0, max_log_text);
+  // Not in the middle of a UTF-8 sequence: drop continuation bytes, then an unfinished lead.
+  if (cut.size() < text->bytes.size()) {
+    std::size_t end = cut.size();
+    std::size_t start = end;
+    while (start > 0 && (static_cast<unsigned char>(cut[start - 1]) & 0xC0) == 0x80) --start;
+    if (start > 0) {
+      const auto lead = static_cast<unsigned char>(cut[start - 1]);
+      const std::size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+      if (lead >= 0xC0 && end - (start - 1) < need) cut.resize(start - 1);
+    }
+  }
+  proto::Event e{0, "log", *time, {}};
+  e.fields = {{"node", node}, {"level", level}, {"message", ei::binary(std::move(cut))}, {"dropped", *dropped}};
+  return e;
+}
+
 }  // namespace
 
 std::span<const std::uint8_t> beam() { return {ticksplit_watcher_beam, ticksplit_watcher_beam_size}; }
 std::span<const std::uint8_t> beam_md5() { return {ticksplit_watcher_md5, ticksplit_watcher_md5_size}; }
 
-Call call_for(Step step, const std::string& agent_node, const std::string& agent_name) {
+Call call_for(Step step, const std::string& agent_node, const std::string& agent_name, const std::string& forward_logs) {
   switch (step) {
     case Step::check_loaded:
       return {"erlang", "get_module_info", ei::list({atom(kModule), atom("md5")})};
@@ -43,7 +70,7 @@ Call call_for(Step step, const std::string& agent_node, const std::string& agent
     case Step::start:
       break;
   }
-  return {kModule, "start", ei::list({atom(agent_node), atom(agent_name)})};
+  return {kModule, "start", ei::list({atom(agent_node), atom(agent_name), atom(forward_logs)})};
 }
 
 Result<Next> on_reply(Step step, const Term& reply) {
@@ -79,6 +106,19 @@ Result<Next> on_reply(Step step, const Term& reply) {
   return failed("unknown step");
 }
 
+bool is_logger_level(std::string_view level) noexcept {
+  for (const char* l : {"emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"})
+    if (level == l) return true;
+  return false;
+}
+
+std::optional<std::string> observer_of(const Term& msg) {
+  const auto* t = msg.tuple_of(5);
+  if (t == nullptr) return std::nullopt;
+  if (const auto* a = (*t)[1].as<ei::Atom>()) return a->name;
+  return std::nullopt;
+}
+
 bool is_watcher_message(const Term& msg) noexcept {
   const auto* t = msg.tuple_of(5);
   return t != nullptr && (*t)[0].is_atom(kModule);
@@ -89,6 +129,7 @@ Result<proto::Event> to_event(const Term& msg) {
   if (t == nullptr || !(*t)[0].is_atom(kModule)) return protocol_error("not a watcher message");
   const auto& [tag, observer, type, peer, info] = std::tie((*t)[0], (*t)[1], (*t)[2], (*t)[3], (*t)[4]);
   (void)tag;
+  if (type.is_atom("log")) return log_event(observer, peer, info, msg);
   if (!observer.is<ei::Atom>() || !peer.is<ei::Atom>() || !(type.is_atom("nodeup") || type.is_atom("nodedown")))
     return protocol_error("malformed watcher message: " + ei::log_text(msg));
   proto::Event e;

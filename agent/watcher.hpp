@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "common/ei/term.hpp"
 #include "common/error.hpp"
@@ -27,7 +28,14 @@ struct Call {
   const char* fun;
   ei::Term args;
 };
-Call call_for(Step step, const std::string& agent_node, const std::string& agent_name);
+// `forward_logs`: the level the watcher's logger handler forwards at, or "none".
+Call call_for(Step step, const std::string& agent_node, const std::string& agent_name,
+              const std::string& forward_logs = "none");
+
+// OTP logger's levels, most severe first (what a forwarded log event may carry).
+bool is_logger_level(std::string_view level) noexcept;
+// A forwarded log event's text is cut to this many bytes (the watcher cuts it too).
+inline constexpr std::size_t max_log_text = 1024;
 
 struct Started {
   std::int64_t net_ticktime_ms;
@@ -40,9 +48,13 @@ struct Next {
 };
 Result<Next> on_reply(Step step, const ei::Term& reply);
 
-// {ticksplit_watcher, Observer, nodeup | nodedown, Peer, Info}
+// {ticksplit_watcher, Observer, nodeup | nodedown, Peer, Info}, or
+// {ticksplit_watcher, Observer, log, Level, [{time_us, T}, {text, Text}, {dropped, N}]}
 bool is_watcher_message(const ei::Term& msg) noexcept;
-// A nodeup/nodedown event with observer, peer, node_type and (nodedown) reason.
+// The node the watcher runs on (its Observer), if the message has one.
+std::optional<std::string> observer_of(const ei::Term& msg);
+// A nodeup/nodedown event with observer, peer, node_type and (nodedown) reason; or a log
+// event: node, level, message (cut to max_log_text bytes), dropped, at the log event's time_us.
 Result<proto::Event> to_event(const ei::Term& msg);
 
 }  // namespace ticksplit::agent::watcher

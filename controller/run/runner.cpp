@@ -229,6 +229,15 @@ class Runner {
       if (attributed_) attribute(j, e.time_us);
       return;
     }
+    if (e.type == "log") {  // a node's own log line, at the log event's time
+      json j{{"time_us", e.time_us}, {"kind", "log"}, {"agent", ae.agent}};
+      for (const char* f : {"node", "level", "message"})
+        if (const auto* t = e.field(f)) j[f] = text(*t);
+      if (const auto* d = e.field("dropped"); d != nullptr && d->as<std::int64_t>() != nullptr)
+        j["dropped"] = *d->as<std::int64_t>();
+      history_.add(j);
+      return;
+    }
     if (e.type == "node_joined" || e.type == "node_lost") {  // the agent's own link to its node
       json j{{"time_us", e.time_us}, {"kind", e.type}, {"agent", ae.agent}};
       for (const char* f : {"node", "reason", "net_ticktime_ms", "tick_intensity"})

@@ -15,7 +15,7 @@ epmd_names() { "$cluster" exec "$1" epmd -names; }
 
 case=${1:?usage: agent.sh CASE}
 case "$case" in
-  hidden | status | events | idle | many_addresses | unresolvable_requester)
+  hidden | status | events | logs | idle | many_addresses | unresolvable_requester)
     escript_case "$case"
     ;;
 

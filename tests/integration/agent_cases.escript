@@ -79,6 +79,30 @@ run(events, []) ->
     receive {ticksplit_event, _, E} -> error({event_after_unsubscribe, E}) after 0 -> ok end,
     restore_mesh();
 
+%% The node's own log lines at or above notice (the agent's default --forward-logs) arrive as
+%% `log` events with the node's name and the log event's time; an info line does not. Lines
+%% from one process reach the agent in order, so the warning after it proves it was filtered.
+run(logs, []) ->
+    ok = call(?A1, {subscribe, self()}),
+    Marker = integer_to_list(erlang:unique_integer([positive])),
+    Before = os:system_time(microsecond),
+    ok = rpc:call(?APP1, logger, info, ["ticksplit-test info ~s", [Marker]]),
+    ok = rpc:call(?APP1, logger, warning, ["ticksplit-test warning ~s", [Marker]]),
+    After = os:system_time(microsecond),
+    IsOurs = fun(#{type := log, message := M}) -> string:find(M, Marker) =/= nomatch;
+                (_) -> false
+             end,
+    #{node := ?APP1, level := Level, message := Text, time_us := T, dropped := _} = E = await_event(IsOurs),
+    expect(Level =:= warning, {first_forwarded_line_not_the_warning, E}),
+    expect(Text =:= list_to_binary("ticksplit-test warning " ++ Marker), {text, Text}),
+    expect(T >= Before andalso T =< After, {time_us_not_the_log_events, Before, T, After}),
+    ok = call(?A1, {unsubscribe, self()}),
+    ok;
+
+%% Not a test: app 1 logs a warning (for ctl.sh, which looks for it in a run's history).
+run(log_warning, [Text]) ->
+    ok = rpc:call(?APP1, logger, warning, ["~s", [Text]]);
+
 run(restore_mesh, []) ->
     restore_mesh();
 
@@ -334,7 +358,11 @@ run(unresolvable_requester, []) ->
     ok;
 
 run(joined, [Agent]) ->
-    await(fun() -> agent_joined(list_to_atom(Agent)) end, {agent_joined, Agent});
+    await(fun() -> agent_joined(list_to_atom(Agent)) end, {agent_joined, Agent}),
+    %% with the default --forward-logs, its watcher's logger handler is on the node
+    App = list_to_atom("app@" ++ lists:last(string:split(Agent, "@"))),
+    Handlers = rpc:call(App, logger, get_handler_ids, []),
+    expect(lists:member(watcher_name(list_to_atom(Agent)), Handlers), {no_log_handler, Handlers});
 
 %% A fault owned by app3, which stays connected, so only the agent's exit can end it.
 run(partition_for_a_minute, [Agent]) ->
@@ -347,9 +375,11 @@ run(gone, [Agent, App]) ->
     A = list_to_atom(Agent),
     await(fun() -> not lists:member(A, rpc:call(list_to_atom(App), erlang, nodes, [hidden])) end,
           {agent_still_connected, A}),
-    %% its watcher exits when the agent disconnects
+    %% its watcher exits when the agent disconnects, and removes its logger handler
     await(fun() -> rpc:call(list_to_atom(App), erlang, whereis, [watcher_name(A)]) =:= undefined end,
-          {watcher_left_running, A});
+          {watcher_left_running, A}),
+    await(fun() -> not lists:member(watcher_name(A), rpc:call(list_to_atom(App), logger, get_handler_ids, [])) end,
+          {log_handler_left, A});
 
 run(bench, [N]) ->
     Calls = list_to_integer(N),

@@ -72,11 +72,24 @@ YAML
     grep -q "WARNING: one_way: 1 link(s) cut one way only (app@198.51.100.11 - app@198.51.100.12)" "$work/plan" ||
       fail "plan does not warn that the one-way cut is a two-way outage"
     grep -q "on distribution's TCP links: 1 of 10 cut" "$work/plan" || fail "plan does not show the links cut"
+    # During the fault app 1 logs a warning: the line reaches the history with the node's name.
+    ctl_background "$work/one_way.yaml"
+    pid=$!
+    h=$work/h.jsonl
+    for _ in $(seq 100); do grep -q '"kind":"fault_start"' "$h" 2>/dev/null && break; sleep 0.05; done
+    grep -q '"kind":"fault_start"' "$h" || { kill "$pid"; fail "no fault_start in the history within 5 s"; }
+    marker="ticksplit-ctl-topology-$$"
+    "$cluster" escript "$root/tests/integration/agent_cases.escript" log_warning "$marker" >/dev/null ||
+      { kill "$pid"; fail "app 1 could not log"; }
     rc=0
-    (cd "$work" && ctl_run "$work/one_way.yaml" --history "$work/h.jsonl") >"$work/out" 2>&1 || rc=$?
+    wait "$pid" || rc=$?
     cat "$work/out"
     [ "$rc" -eq 0 ] || fail "exit status $rc"
-    h=$work/h.jsonl
+    jq -s -e --arg m "$marker" '
+      (map(select(.kind == "fault_start"))[0].time_us) as $s | (map(select(.kind == "fault_end"))[0].time_us) as $e |
+      any(.[]; .kind == "log" and .node == "app@198.51.100.11" and .level == "warning" and .message == $m
+               and .time_us >= $s and .time_us <= $e)' "$h" >/dev/null ||
+      fail "app 1's warning during the fault is not in the history"
     jq -s -e '.[] | select(.kind == "fault_start") | .links_one_way == [["app@198.51.100.11", "app@198.51.100.12"]]' \
       "$h" >/dev/null || fail "fault_start does not record the one-way link"
     for pair in "app@198.51.100.11 app@198.51.100.12" "app@198.51.100.12 app@198.51.100.11"; do
@@ -88,7 +101,7 @@ YAML
     done
     line=$(grep "^  app@198.51.100.11 - app@198.51.100.12 " "$work/out") || fail "the summary has no line for the link"
     grep -q "cut one way.*down at" <<<"$line" || fail "the summary does not show the link down: $line"
-    echo "PASS topology (plan warns; both ends saw the one-way cut go down; the summary shows it)"
+    echo "PASS topology (plan warns; both ends saw the one-way cut go down; the summary shows it; app 1's warning in the history)"
     ;;
 
   bad_schedule)

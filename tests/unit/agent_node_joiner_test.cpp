@@ -67,7 +67,7 @@ struct FakeLoop final : NodeJoiner::Ports {
 struct Fixture {
   clock::Monotonic::time_point now = clock::Monotonic::time_point{} + std::chrono::hours(1);
   FakeLoop loop;
-  NodeJoiner joiner{loop, {"app@198.51.100.11"}, "ticksplit@198.51.100.11", [this] { return now; }};
+  NodeJoiner joiner{loop, {"app@198.51.100.11"}, "ticksplit@198.51.100.11", "notice", [this] { return now; }};
   Fixture() { loop.joiner = &joiner; }
 
   const LocalNode& node() const { return joiner.nodes().at(0); }

@@ -58,6 +58,9 @@ TEST_CASE("a full command line parses, the name defaults from the first node") {
   CHECK(p.options->cookie == "secret");  // trailing newline is not part of it
   CHECK(p.options->exempt.size() == 2);
   CHECK(p.options->max_fault_ms == 90000);
+  CHECK(p.options->forward_logs == "notice");  // the default
+  CHECK(parse({"--node", "a@h", "--cookie-file", c.path, "--forward-logs", "none"}).options->forward_logs == "none");
+  CHECK(parse({"--node", "a@h", "--cookie-file", c.path, "--forward-logs", "debug"}).options->forward_logs == "debug");
 }
 
 TEST_CASE("help and version need no cookie") {
@@ -83,6 +86,8 @@ TEST_CASE("configuration mistakes are clear errors") {
         std::string::npos);
   CHECK(error_of({"--node", "a@h", "--cookie-file", c.path, "--log-level", "loud"}).find("--log-level") !=
         std::string::npos);
+  CHECK(error_of({"--node", "a@h", "--cookie-file", c.path, "--forward-logs", "warn"}).find("--forward-logs") !=
+        std::string::npos);  // OTP's names, not spdlog's
   CHECK(error_of({"--node", "a@h", "--bogus"}).find("bogus") != std::string::npos);
   CHECK(error_of({"--node", "a@h", "--name", "a@h", "--cookie-file", c.path}).find("also given") != std::string::npos);
   TempCookie empty("\n", 0600);

@@ -40,9 +40,9 @@ TEST_CASE("install replies are checked step by step") {
 }
 
 TEST_CASE("the start call names this agent so its watcher is its own") {
-  const auto call = watcher::call_for(watcher::Step::start, "ticksplit@198.51.100.11", "ticksplit");
+  const auto call = watcher::call_for(watcher::Step::start, "ticksplit@198.51.100.11", "ticksplit", "warning");
   CHECK(std::string(call.fun) == "start");
-  CHECK(call.args == list({atom("ticksplit@198.51.100.11"), atom("ticksplit")}));
+  CHECK(call.args == list({atom("ticksplit@198.51.100.11"), atom("ticksplit"), atom("warning")}));
 }
 
 TEST_CASE("watcher messages become nodeup/nodedown events with the reason") {
@@ -66,4 +66,39 @@ TEST_CASE("watcher messages become nodeup/nodedown events with the reason") {
   CHECK_FALSE(
       watcher::to_event(tuple({atom("ticksplit_watcher"), atom("a@h"), atom("exploded"), atom("b@h"), list({})})).ok());
   CHECK_FALSE(watcher::to_event(tuple({atom("ticksplit_watcher"), 1, atom("nodeup"), atom("b@h"), list({})})).ok());
+}
+
+TEST_CASE("forwarded log lines become log events at the log event's time; malformed ones are refused") {
+  const auto msg = [](Term level, Term info) {
+    return tuple({atom("ticksplit_watcher"), atom("app@h1"), atom("log"), std::move(level), std::move(info)});
+  };
+  const Term good = msg(atom("warning"), list({tuple({atom("time_us"), std::int64_t{1'700'000'000'123'456}}),
+                                               tuple({atom("text"), binary("disk almost full")}),
+                                               tuple({atom("dropped"), std::int64_t{3}})}));
+  REQUIRE(watcher::is_watcher_message(good));
+  CHECK(watcher::observer_of(good) == "app@h1");
+  auto e = watcher::to_event(good);
+  REQUIRE(e.ok());
+  CHECK(e->type == "log");
+  CHECK(e->time_us == 1'700'000'000'123'456);
+  CHECK(e->field("node")->is_atom("app@h1"));
+  CHECK(e->field("level")->is_atom("warning"));
+  CHECK(*e->field("message") == binary("disk almost full"));
+  CHECK(*e->field("dropped") == Term(3));
+
+  const auto info = [](Term text) {
+    return list({tuple({atom("time_us"), std::int64_t{1}}), tuple({atom("text"), std::move(text)}),
+                 tuple({atom("dropped"), std::int64_t{0}})});
+  };
+  CHECK_FALSE(watcher::to_event(msg(atom("loud"), info(binary("x")))).ok());       // not a logger level
+  CHECK_FALSE(watcher::to_event(msg(atom("error"), info(atom("x")))).ok());        // text not a binary
+  CHECK_FALSE(watcher::to_event(msg(atom("error"), list({}))).ok());               // nothing in it
+  // Cut to max_log_text bytes, never inside a UTF-8 sequence ("é" is 2 bytes).
+  const std::string long_text = std::string(watcher::max_log_text - 1, 'a') + "\xc3\xa9" + "tail";
+  auto cut = watcher::to_event(msg(atom("error"), info(binary(long_text))));
+  REQUIRE(cut.ok());
+  CHECK(cut->field("message")->as<ei::Binary>()->bytes == std::string(watcher::max_log_text - 1, 'a'));
+  const std::string exact = std::string(watcher::max_log_text - 2, 'a') + "\xc3\xa9" + "tail";
+  CHECK(watcher::to_event(msg(atom("error"), info(binary(exact))))->field("message")->as<ei::Binary>()->bytes ==
+        exact.substr(0, watcher::max_log_text));
 }
