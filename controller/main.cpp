@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     if (cmd == "run" || cmd == "plan") return cli::plan_or_run(cmd, args);
     if (cmd == "status" || cmd == "heal") return cli::status_or_heal(cmd, args);
     if (cmd == "check") return cli::check(args);
+    if (cmd == "report") return cli::report(args);
     throw cli::Usage("unknown command '" + cmd + "'\n" + cli::usage);
   } catch (const ScheduleError& e) {
     std::fprintf(stderr, "ticksplit-ctl: %s\n", e.what());

@@ -15,6 +15,10 @@ namespace ticksplit::ctl::cli {
 int plan_or_run(const std::string& cmd, const std::vector<std::string>& args);
 // status | heal [--agent NODE ... | --schedule FILE]
 int status_or_heal(const std::string& cmd, const std::vector<std::string>& args);
+// report HISTORY... -o FILE [--format html|edn]: a self-contained HTML report or Jepsen EDN.
+int report(const std::vector<std::string>& args);
+// What report and run --report write (throws ConfigError if a file cannot be read or written).
+void write_report(const std::vector<std::string>& histories, const std::string& out, const std::string& format);
 // check HISTORY... --model MODEL [--json] [--max-ms N] [--max-mb N] [--independent] [--window-ms N]
 int check(const std::vector<std::string>& args);
 

@@ -16,6 +16,8 @@ const char* const usage =
     "  plan SCHEDULE.yaml    print every resolved step; apply nothing\n"
     "  status                show what each agent reports\n"
     "  heal                  heal every fault on the agents\n"
+    "  report HISTORY... -o REPORT.html [--format html|edn]\n"
+    "                        draw a run (an HTML timeline) or write it as a Jepsen EDN history\n"
     "  check HISTORY... --model MODEL\n"
     "                        check a history of client operations (linearizability, set, queue,\n"
     "                        counter) and attribute anomalies to faults; talks to no agent\n";

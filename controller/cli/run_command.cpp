@@ -45,7 +45,8 @@ int plan_or_run(const std::string& cmd, const std::vector<std::string>& args) {
   d.add_options()("schedule", po::value<std::string>(), "the schedule (YAML)")(
       "seed", po::value<std::uint64_t>(), "seed for random shapes and window classes (overrides the schedule's)");
   if (cmd == "run")
-    d.add_options()("history", po::value<std::string>(), "history file (default ticksplit-history.jsonl)");
+    d.add_options()("history", po::value<std::string>(), "history file (default ticksplit-history.jsonl)")(
+        "report", po::value<std::string>(), "write the HTML report of the run here when it ends (also after Ctrl-C)");
   add_connection_options(d);
   po::positional_options_description pos;
   pos.add("schedule", 1);
@@ -85,7 +86,8 @@ int plan_or_run(const std::string& cmd, const std::vector<std::string>& args) {
   History history(vm.count("history") ? vm["history"].as<std::string>() : "ticksplit-history.jsonl");
   std::cout << describe_plan(plan, cluster, seed) << std::flush;
   auto result = run_plan(*client, cluster, plan, seed, history, signals.get());
-  std::cout << "\n" << summary(result.faults, cluster) << "\nhistory: " << history.path() << "\n";
+  std::cout << "\n" << summary(result.faults, cluster) << "\nhistory: " << history.path() << "\n" << std::flush;
+  if (vm.count("report")) write_report({history.path()}, vm["report"].as<std::string>(), "html");
   return result.exit_code;
 }
 

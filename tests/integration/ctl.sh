@@ -101,6 +101,8 @@ YAML
     done
     line=$(grep "^  app@198.51.100.11 - app@198.51.100.12 " "$work/out") || fail "the summary has no line for the link"
     grep -q "cut one way.*down at" <<<"$line" || fail "the summary does not show the link down: $line"
+    # tests/data/report/one_way_cascades.jsonl was recorded so (TICKSPLIT_KEEP_HISTORY=FILE).
+    [ -z "${TICKSPLIT_KEEP_HISTORY:-}" ] || cp "$h" "$TICKSPLIT_KEEP_HISTORY"
     echo "PASS topology (plan warns; both ends saw the one-way cut go down; the summary shows it; app 1's warning in the history)"
     ;;
 

@@ -1,0 +1,208 @@
+// The report on recorded histories (tests/data/report/: the demo's run and its clients'
+// operations; a one-way fault on the 5-host cluster with global's cascades, a node's warning and
+// a hidden node; that history cut short by a crash), on one generated at the documented scale,
+// and the EDN export read back with an EDN reader. Expected counts come from the input lines.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "controller/check/edn.hpp"
+#include "controller/report/edn.hpp"
+#include "controller/report/history_lines.hpp"
+#include "controller/report/html.hpp"
+#include "controller/report/model.hpp"
+
+using namespace ticksplit;
+using namespace ticksplit::ctl;
+using nlohmann::json;
+
+namespace {
+
+std::string data(const std::string& name) { return std::string(TICKSPLIT_TEST_DATA) + "/report/" + name; }
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream o;
+  o << in.rdbuf();
+  return o.str();
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+std::size_t lines_of(const HistoryLines& h, const std::string& kind) {
+  return static_cast<std::size_t>(std::count_if(h.lines.begin(), h.lines.end(), [&](const json& l) { return l["kind"] == kind; }));
+}
+
+}  // namespace
+
+TEST_CASE("report model: the demo's run and its clients' operations") {
+  const auto h = read_history_lines({data("demo_run.jsonl"), data("demo_ops.jsonl")});
+  CHECK(h.problems.empty());
+  const auto m = build_model(h);
+  CHECK(m.lanes == std::vector<std::string>{"app@198.51.100.11", "app@198.51.100.12", "app@198.51.100.13"});
+  REQUIRE(m.faults.size() == lines_of(h, "fault_start"));
+  REQUIRE(m.window.has_value());
+  CHECK(m.window->min_ms == 1500);
+  std::size_t detection = 0, drop = 0;
+  for (const auto& b : m.bands) {
+    const auto& f = m.faults.at(static_cast<std::size_t>(b.fault - 1));
+    if (b.kind == ReportModel::Band::Kind::detection) {
+      ++detection;
+      CHECK(b.from_us == f.start_us + 1'500'000);
+      CHECK(b.to_us == f.start_us + 2'500'000);
+      CHECK(b.lane.empty());
+    } else if (b.kind == ReportModel::Band::Kind::drop) {
+      ++drop;
+      CHECK(b.from_us == f.start_us);
+      CHECK(b.to_us == f.start_us + f.fault.duration_ms * 1000);
+    }
+  }
+  CHECK(detection == m.faults.size());
+  CHECK(drop == 3 * m.faults.size());  // [11] against [12, 13]: every node is cut
+  const auto node_marks = std::count_if(m.marks.begin(), m.marks.end(), [](const auto& k) { return k.kind != "log"; });
+  CHECK(static_cast<std::size_t>(node_marks) == lines_of(h, "nodeup") + lines_of(h, "nodedown"));
+  // Every invoke is one operation, completed or not.
+  std::size_t invokes = 0;
+  std::set<std::int64_t> processes;
+  for (const auto& l : h.lines)
+    if (l["kind"] == "op") {
+      invokes += l["type"] == "invoke" ? 1 : 0;
+      processes.insert(l["process"].get<std::int64_t>());
+    }
+  CHECK(m.ops.size() == invokes);
+  CHECK(m.processes.size() == processes.size());
+  for (const auto& op : m.ops) CHECK(op.from_us <= op.to_us);
+
+  const auto html = report_html(m, "demo");
+  CHECK(count(html, "<g class=\"fault\"") == m.faults.size());
+  CHECK(count(html, "class=\"summary-row\"") == m.faults.size());
+  CHECK(count(html, "<g class=\"op-lane\"") == m.processes.size());
+  CHECK(count(html, "class=\"mark node-event") == static_cast<std::size_t>(node_marks));
+  CHECK(count(html, "<rect class=\"op ") == m.ops.size());  // drawn one by one at this size
+  CHECK(html.find("http://") == html.find("http://www.w3.org/2000/svg"));  // nothing fetched: only the SVG namespace
+  CHECK(html.find("<script") == std::string::npos);
+}
+
+TEST_CASE("report model: cascades, a hidden node and a log line are told apart") {
+  const auto h = read_history_lines({data("one_way_cascades.jsonl")});
+  const auto m = build_model(h);
+  REQUIRE(m.faults.size() == 1);
+  const auto& f = m.faults[0];
+  CHECK(f.fault.topology.one_way.size() == 1);
+  std::size_t cascades = 0, hidden = 0;
+  for (const auto& d : f.nodedowns) {
+    cascades += d.cascade ? 1 : 0;
+    hidden += d.hidden ? 1 : 0;
+    CHECK_FALSE((d.cascade && d.hidden));
+  }
+  CHECK(cascades > 0);  // global cut the other links of the node (prevent_overlapping_partitions)
+  CHECK(hidden > 0);    // the escript that made app 1 log
+  const auto cascade_marks = std::count_if(m.marks.begin(), m.marks.end(), [](const auto& k) {
+    return k.css.find("cascade") != std::string::npos;
+  });
+  CHECK(static_cast<std::size_t>(cascade_marks) == cascades);
+  const auto logs = std::count_if(m.marks.begin(), m.marks.end(), [](const auto& k) { return k.kind == "log"; });
+  CHECK(static_cast<std::size_t>(logs) == lines_of(h, "log"));
+  CHECK(logs > 0);
+  // The node's own words for the cascades: global disconnecting to prevent overlapping partitions.
+  std::size_t from_global = 0;
+  for (const auto& k : m.marks)
+    if (k.kind == "log") {
+      CHECK((k.css == "level-warning" || k.css == "level-error"));
+      from_global += k.title.find("in order to prevent overlapping partitions") != std::string::npos ? 1 : 0;
+    }
+  CHECK(from_global > 0);
+  // Hidden nodes get no lane of their own.
+  for (const auto& lane : m.lanes) CHECK(lane.rfind("app@", 0) == 0);
+}
+
+TEST_CASE("report model: a history cut short by a crash is read as the prefix it is") {
+  const auto h = read_history_lines({data("cut_short.jsonl")});
+  REQUIRE(h.problems.size() == 1);
+  CHECK(h.problems[0].find("cut short") != std::string::npos);
+  const auto m = build_model(h);
+  REQUIRE(m.faults.size() == 1);
+  CHECK(lines_of(h, "fault_end") == 0);
+  CHECK(std::any_of(m.notes.begin(), m.notes.end(), [](const auto& n) { return n.find("no fault_end") != std::string::npos; }));
+  const auto& f = m.faults[0];
+  CHECK(f.end_us == f.start_us + f.fault.duration_ms * 1000);  // drawn to its planned end
+  CHECK(report_html(m, "cut").find("no fault_end") != std::string::npos);
+  // A malformed line before the last is not a crash: refused.
+  CHECK_THROWS_AS(parse_history_lines("{\"kind\":\"note\",\"time_us\":1}\n{oops\n{\"kind\":\"note\",\"time_us\":2}\n", "x"),
+                  ConfigError);
+}
+
+TEST_CASE("report: 100 faults, 7 nodes, 20 clients and 100k operations stay under the documented size") {
+  HistoryLines h;
+  const std::int64_t t0 = 1'700'000'000'000'000;
+  std::vector<std::string> nodes;
+  for (int i = 1; i <= 7; ++i) nodes.push_back("n" + std::to_string(i) + "@198.51.100." + std::to_string(10 + i));
+  h.lines.push_back({{"kind", "run_start"}, {"time_us", t0}, {"nodes", nodes}, {"net_ticktime_ms", 2000}, {"tick_intensity", 4}});
+  for (int k = 0; k < 100; ++k) {
+    const std::int64_t s = t0 + 1'000'000 + k * 5'000'000;
+    h.lines.push_back({{"kind", "fault_start"}, {"time_us", s}, {"fault", "f" + std::to_string(k)}, {"number", k + 1},
+                       {"shape", "isolate"}, {"requested_ms", 3000}, {"window_class", "above_window"},
+                       {"drop_sets", {{nodes[0], std::vector<std::string>(nodes.begin() + 1, nodes.end())}}}});
+    for (int i = 1; i < 7; ++i)
+      h.lines.push_back({{"kind", "nodedown"}, {"time_us", s + 2'000'000 + i}, {"observer", nodes[static_cast<std::size_t>(i)]},
+                         {"peer", nodes[0]}, {"reason", "net_tick_timeout"}, {"node_type", "visible"}});
+    h.lines.push_back({{"kind", "fault_end"}, {"time_us", s + 3'000'000}, {"fault", "f" + std::to_string(k)},
+                       {"dropped_packets", 10}, {"effective_outage_us", 3'200'000}});
+  }
+  for (int i = 0; i < 100'000; ++i) {
+    const std::int64_t t = t0 + i * 5000;
+    const json base{{"kind", "op"}, {"process", i % 20}, {"f", "write"}, {"value", i}};
+    json inv = base, ok = base;
+    inv["type"] = "invoke";
+    inv["time_us"] = t;
+    ok["type"] = i % 97 == 0 ? "info" : "ok";
+    ok["time_us"] = t + 1000 + (i % 7) * 300;
+    h.lines.push_back(inv);
+    h.lines.push_back(ok);
+  }
+  std::stable_sort(h.lines.begin(), h.lines.end(), [](const json& a, const json& b) {
+    return a["time_us"].get<std::int64_t>() < b["time_us"].get<std::int64_t>();
+  });
+  const auto m = build_model(h);
+  CHECK(m.ops.size() == 100'000);
+  const auto html = report_html(m, "scale");
+  MESSAGE("report of 100 faults, 7 nodes, 20 clients, 100k operations: " << html.size() << " bytes");
+  CHECK(html.size() < max_report_bytes);
+  CHECK(count(html, "<g class=\"fault\"") == 100);
+  CHECK(count(html, "<rect class=\"op agg") > 0);  // aggregated, not 100k rects
+  CHECK(count(html, "<rect class=\"op agg") <= 20 * report_buckets);
+}
+
+TEST_CASE("EDN export: Jepsen's shape, read back by an EDN reader") {
+  const auto h = read_history_lines({data("demo_run.jsonl"), data("demo_ops.jsonl")});
+  const auto forms = check::edn::read_top_level(history_edn(h), "demo.edn");
+  std::size_t starts = 0, stops = 0, client = 0;
+  std::int64_t last_time = -1;
+  for (std::size_t i = 0; i < forms.size(); ++i) {
+    const auto& op = forms[i].value;
+    REQUIRE(op.is_object());
+    CHECK(op.at("index") == i);  // dense, from 0
+    const auto t = op.at("time").get<std::int64_t>();
+    CHECK(t >= last_time);
+    last_time = t;
+    if (op.at("process") == "nemesis") {
+      CHECK(op.at("type") == "info");
+      starts += op.at("f") == "start-partition" ? 1 : 0;
+      stops += op.at("f") == "stop-partition" ? 1 : 0;
+    } else {
+      ++client;
+      CHECK(op.at("process").is_number_integer());
+    }
+  }
+  CHECK(starts == 2 * lines_of(h, "fault_start"));  // an :info invoke and an :info completion each
+  CHECK(stops == 2 * lines_of(h, "fault_end"));
+  CHECK(client == lines_of(h, "op"));
+  CHECK(last_time >= 0);
+}
