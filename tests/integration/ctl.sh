@@ -17,7 +17,7 @@ now_ms() { date +%s%3N; }
 # A run in the background, exec'd all the way down so that $! is ticksplit-ctl itself.
 ctl_background() {
   (cd "$work" && exec ip netns exec "$prefix-ctl" "$ctl" run "$1" --cookie-file "$state/cookie" \
-    --history "$work/h.jsonl" >"$work/out" 2>&1) &
+    --history "$work/h.jsonl" --report "$work/report.html" >"$work/out" 2>&1) &
 }
 agents() { for i in $(seq "$1"); do printf -- '--agent ticksplit@198.51.100.%d ' $((10 + i)); done; }
 
@@ -27,7 +27,8 @@ case "$case" in
     "$cluster" escript "$root/tests/integration/partition_cases.escript" keep_mesh >"$work/mesh" ||
       { cat "$work/mesh"; fail "cannot start the mesh keepers"; }
     rc=0
-    (cd "$work" && ctl_run "$root/tests/data/schedules/five.yaml" --history "$work/h.jsonl") >"$work/out" 2>&1 || rc=$?
+    (cd "$work" && ctl_run "$root/tests/data/schedules/five.yaml" --history "$work/h.jsonl" \
+      --report "$work/report.html") >"$work/out" 2>&1 || rc=$?
     cat "$work/out"
     [ "$rc" -eq 0 ] || fail "exit status $rc"
     h=$work/h.jsonl
@@ -50,7 +51,9 @@ case "$case" in
                  and .time_us >= $s and .time_us <= $e)' "$h" >/dev/null ||
         fail "app@198.51.100.1$i did not report nodedown of app5 during the isolate"
     done
-    grep -q "nodedown" "$work/out" || fail "the summary does not mention nodedowns"
+    grep -q "down at" "$work/out" || fail "the summary does not mention nodedowns"
+    grep -q "^report: $work/report.html" "$work/out" || fail "run --report did not say it wrote the report"
+    [ "$(grep -o '<g class="fault"' "$work/report.html" | wc -l)" -eq 3 ] || fail "the report does not draw the 3 faults"
     echo "PASS run (3 faults, each with dropped packets, every other node saw app5 go, history ordered)"
     ;;
 
@@ -142,6 +145,7 @@ YAML
     [ "$elapsed" -le 500 ] || fail "took ${elapsed} ms to heal and exit"
     jq -s -e 'any(.[]; .kind == "fault_end") and .[-1].kind == "run_end"' "$work/h.jsonl" >/dev/null ||
       fail "no fault_end/run_end after SIGINT"
+    [ "$(grep -o '<g class="fault"' "$work/report.html" | wc -l)" -eq 1 ] || fail "no report of the interrupted run"
     echo "PASS sigint (healed every agent and exited 130 within ${elapsed} ms)"
     ;;
 
