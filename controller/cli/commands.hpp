@@ -5,8 +5,11 @@
 // nothing: 0 valid, 1 invalid, 3 unknown, 2 usage or a malformed history.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "controller/check/read.hpp"
 
 namespace ticksplit::ctl::cli {
 
@@ -18,7 +21,9 @@ int status_or_heal(const std::string& cmd, const std::vector<std::string>& args)
 // report HISTORY... -o FILE [--format html|edn]: a self-contained HTML report or Jepsen EDN.
 int report(const std::vector<std::string>& args);
 // What report and run --report write (throws ConfigError if a file cannot be read or written).
-void write_report(const std::vector<std::string>& histories, const std::string& out, const std::string& format);
+// With `checked`, the operations are checked too and the anomalies marked.
+void write_report(const std::vector<std::string>& histories, const std::string& out, const std::string& format,
+                  const std::optional<check::PairOptions>& checked = std::nullopt);
 // check HISTORY... --model MODEL [--json] [--max-ms N] [--max-mb N] [--independent] [--window-ms N]
 int check(const std::vector<std::string>& args);
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "controller/report/summary.hpp"
@@ -74,6 +75,7 @@ pre{background:#f6f6f6;padding:8px;overflow-x:auto}
 .nodedown.cascade{stroke:#e7298a;stroke-dasharray:2 1}.nodedown.hidden{stroke:#999;stroke-dasharray:1 2}
 .nodeup{stroke:#1b9e77}.log{fill:#e6ab02;stroke:none}.log.level-error,.log.level-critical,.log.level-alert,
 .log.level-emergency{fill:#c00}
+.anomaly{fill:none;stroke:#c00;stroke-width:2}.fault.named .drop-window{stroke:#c00;stroke-width:1.5}
 .op.ok{fill:#66a61e}.op.fail{fill:#d95f02}.op.info{fill:#7570b3}
 .lat.ok{fill:#66a61e}.lat.fail{fill:#d95f02}.lat.info{fill:#7570b3}
 .legend span{display:inline-block;margin-right:12px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px}
@@ -136,8 +138,11 @@ std::string report_html(const ReportModel& m, const std::string& title) {
   std::map<int, std::vector<const ReportModel::Band*>> by_fault;
   for (const auto& b : m.bands)
     if (b.kind != ReportModel::Band::Kind::detection) by_fault[b.fault].push_back(&b);
+  std::set<int> named;  // faults an anomaly names
+  for (const auto& a : m.anomalies) named.insert(a.faults.begin(), a.faults.end());
   for (const auto& f : m.faults) {
-    o << "<g class=\"fault\" data-fault=\"" << f.fault.number << "\">";
+    o << "<g class=\"fault" << (named.count(f.fault.number) ? " named" : "") << "\" data-fault=\"" << f.fault.number
+      << "\">";
     for (const auto* b : by_fault[f.fault.number]) {
       const auto it = lane_y.find(b->lane);
       if (it == lane_y.end()) continue;
@@ -197,7 +202,21 @@ std::string report_html(const ReportModel& m, const std::string& title) {
         << key.first << ": " << c.ok << " ok, " << c.fail << " fail, " << c.info << " info</title></rect>";
     }
   }
+  for (const auto& a : m.anomalies) {
+    const auto it = op_y.find(a.process);
+    if (it == op_y.end()) continue;
+    std::string faults;
+    for (int n : a.faults) faults += (faults.empty() ? "" : " ") + std::to_string(n);
+    o << "<rect class=\"anomaly\" data-faults=\"" << faults << "\" x=\"" << f1(s.x(a.from_us) - 2) << "\" y=\""
+      << f1(it->second - 1) << "\" width=\"" << f1(std::max(1.0, s.x(a.to_us) - s.x(a.from_us)) + 4) << "\" height=\""
+      << kOpLane << "\"><title>" << esc(a.title) << "</title></rect>";
+  }
   o << "</svg>\n";
+  if (!m.anomalies.empty()) {
+    o << "<h2>Anomalies</h2>\n<ul class=\"anomalies\">";
+    for (const auto& a : m.anomalies) o << "<li>process " << a.process << ": " << esc(a.title) << "</li>";
+    o << "</ul>\n";
+  }
 
   // Latency over time, faults shaded (Jepsen's perf plot): every operation, or past
   // max_drawn_ops the slowest of each type per time bucket.

@@ -55,6 +55,15 @@ struct ReportModel {
   std::vector<Op> ops;
   std::vector<std::int64_t> processes;  // the client lanes, in order
 
+  // What `ticksplit-ctl check` found, when the report was asked for a model (anomalies.hpp).
+  struct Anomaly {
+    std::int64_t process = 0;
+    std::int64_t from_us = 0, to_us = 0;  // the operation it is about
+    std::vector<int> faults;              // the faults it names, by number
+    std::string title;
+  };
+  std::vector<Anomaly> anomalies;
+
   std::vector<std::string> notes;  // what the reader left out, faults without an end
 };
 

@@ -96,6 +96,16 @@ run(logs, []) ->
     expect(Level =:= warning, {first_forwarded_line_not_the_warning, E}),
     expect(Text =:= list_to_binary("ticksplit-test warning " ++ Marker), {text, Text}),
     expect(T >= Before andalso T =< After, {time_us_not_the_log_events, Before, T, After}),
+    %% The rate limit: a burst of 120 lines passes at most 50 a second (100 if it straddles a
+    %% second), and the first line through after it counts what was held back: every line
+    %% logged is either forwarded or counted.
+    Burst = "ticksplit-burst-" ++ Marker,
+    [ok = rpc:call(?APP1, logger, warning, ["~s ~b", [Burst, I]]) || I <- lists:seq(1, 120)],
+    {Forwarded, Dropped, Logged} = drain_burst(Burst, 120, 0, 0, 0),
+    io:format("  burst of 120 warnings: ~b forwarded, ~b counted as dropped, ~b logged in all~n",
+              [Forwarded, Dropped, Logged]),
+    expect(Forwarded + Dropped =:= Logged, {lines_lost, Forwarded, Dropped, Logged}),
+    expect(Dropped > 0, no_line_held_back),
     ok = call(?A1, {unsubscribe, self()}),
     ok;
 
@@ -404,6 +414,28 @@ run(bench, [N]) ->
 
 is(#{type := T, peer := P}, T, P) -> true;
 is(_, _, _) -> false.
+
+%% Receives the burst's lines; once none arrive for 300 ms, logs another line (until one of
+%% those arrives, with the count of lines held back). Returns {forwarded, dropped, logged}.
+drain_burst(Tag, Logged, Forwarded, Dropped, After) ->
+    receive
+        {ticksplit_event, ?A1, #{type := log, message := M, dropped := D}} ->
+            case string:find(M, Tag) of
+                nomatch -> drain_burst(Tag, Logged, Forwarded, Dropped, After);
+                _ ->
+                    IsAfter = string:find(M, Tag ++ " after") =/= nomatch,
+                    case IsAfter of
+                        true -> {Forwarded + 1, Dropped + D, Logged};
+                        false -> drain_burst(Tag, Logged, Forwarded + 1, Dropped + D, After)
+                    end
+            end;
+        {ticksplit_event, ?A1, _} ->
+            drain_burst(Tag, Logged, Forwarded, Dropped, After)
+    after 300 ->
+        expect(After < 50, burst_never_drained),
+        ok = rpc:call(?APP1, logger, warning, ["~s after ~b", [Tag, After]]),
+        drain_burst(Tag, Logged + 1, Forwarded, Dropped, After + 1)
+    end.
 
 await_event(Pred) -> await_event(Pred, 10000).
 await_event(Pred, Timeout) ->

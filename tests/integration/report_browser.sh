@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL report_browser: $*"; exit 1; }
 command -v chromium >/dev/null || fail "chromium is not installed (scripts/deps installs it)"
 
-"$ctl" report "$run" "$ops" -o "$work/report.html" >/dev/null
+"$ctl" report "$run" "$ops" --model register -o "$work/report.html" >/dev/null
 browse() {
   # A fresh profile each time; nothing in the page is fetched, and Chromium's own background
   # traffic is turned off (the test hosts have no route out anyway).
@@ -29,15 +29,18 @@ faults=$(jq -s '[.[] | select(.kind == "fault_start")] | length' "$run" "$ops")
 node_events=$(jq -s '[.[] | select(.kind == "nodeup" or .kind == "nodedown")] | length' "$run" "$ops")
 processes=$(jq -s '[.[] | select(.kind == "op") | .process] | unique | length' "$run" "$ops")
 [ "$faults" -gt 0 ] && [ "$node_events" -gt 0 ] && [ "$processes" -gt 0 ] || fail "the recorded histories are empty"
-[ "$(count '<g class="fault"')" -eq "$faults" ] || fail "$(count '<g class="fault"') fault windows rendered, $faults faults"
+[ "$(count '<g class="fault[ "]')" -eq "$faults" ] || fail "$(count '<g class="fault[ "]') fault windows rendered, $faults faults"
 [ "$(count 'class="mark node-event')" -eq "$node_events" ] ||
   fail "$(count 'class="mark node-event') node event marks rendered, $node_events node events"
 [ "$(count 'class="summary-row"')" -eq "$faults" ] || fail "$(count 'class="summary-row"') summary rows, $faults faults"
 [ "$(count '<g class="op-lane"')" -eq "$processes" ] || fail "$(count '<g class="op-lane"') operation lanes, $processes processes"
 [ "$(count '<title>')" -gt "$node_events" ] || fail "marks without hover text"
+anomalies=$("$ctl" check "$run" "$ops" --model register --json | jq '[.keys[].anomalies[]] | length' || true)
+[ "$anomalies" -gt 0 ] || fail "the recorded run should have anomalies"
+[ "$(count '<rect class="anomaly"')" -eq "$anomalies" ] || fail "$(count '<rect class="anomaly"') anomalies drawn, check found $anomalies"
 mkdir -p "$artifacts"
 browse --window-size=1450,1600 --screenshot="$artifacts/report.png" >/dev/null ||
   { cat "$work/chromium.log"; fail "no screenshot"; }
 [ -s "$artifacts/report.png" ] || fail "empty screenshot"
 echo "PASS report_browser ($faults fault windows, $node_events node event marks, $faults summary rows," \
-  "$processes operation lanes rendered; screenshot $artifacts/report.png)"
+  "$processes operation lanes, $anomalies anomalies rendered; screenshot $artifacts/report.png)"

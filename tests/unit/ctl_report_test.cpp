@@ -9,7 +9,10 @@
 #include <set>
 #include <sstream>
 
+#include "controller/check/check.hpp"
 #include "controller/check/edn.hpp"
+#include "controller/check/read.hpp"
+#include "controller/report/anomalies.hpp"
 #include "controller/report/edn.hpp"
 #include "controller/report/history_lines.hpp"
 #include "controller/report/html.hpp"
@@ -205,4 +208,29 @@ TEST_CASE("EDN export: Jepsen's shape, read back by an EDN reader") {
   CHECK(stops == 2 * lines_of(h, "fault_end"));
   CHECK(client == lines_of(h, "op"));
   CHECK(last_time >= 0);
+}
+
+TEST_CASE("report: the anomalies ticksplit-ctl check finds, on their operations' lanes, with the faults they name") {
+  const std::vector<std::string> files{data("demo_run.jsonl"), data("demo_ops.jsonl")};
+  auto m = build_model(read_history_lines(files));
+  const auto ops = check::read_history(files, {check::Model::register_, false});
+  check::CheckOptions o;
+  const auto r = check::check(ops, o);
+  REQUIRE(r.verdict == check::Verdict::invalid);  // the demo's register loses writes across the partitions
+  std::size_t anomalies = 0;
+  for (const auto& k : r.keys) anomalies += k.result.anomalies.size();
+  add_anomalies(m, r, ops);
+  REQUIRE(m.anomalies.size() == anomalies);
+  std::set<int> named;
+  for (const auto& a : m.anomalies) {
+    CHECK(std::find(m.processes.begin(), m.processes.end(), a.process) != m.processes.end());
+    CHECK_FALSE(a.faults.empty());  // each lies within a fault or its detection window after
+    for (int f : a.faults) {
+      CHECK(a.title.find("fault " + std::to_string(f)) != std::string::npos);
+      named.insert(f);
+    }
+  }
+  const auto html = report_html(m, "demo");
+  CHECK(count(html, "<rect class=\"anomaly\"") == anomalies);
+  CHECK(count(html, "<g class=\"fault named\"") == named.size());
 }
