@@ -11,6 +11,7 @@
 #include <csignal>
 
 #include "agent/safety.hpp"
+#include "common/signal_fd.hpp"
 #include "common/net/resolve.hpp"
 
 namespace ticksplit::agent {
@@ -18,17 +19,6 @@ namespace ticksplit::agent {
 namespace {
 
 constexpr auto kRepublishDelay = std::chrono::seconds(1);
-
-Fd make_signalfd() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) throw ConfigError(system_error("sigprocmask", errno).message);
-  Fd fd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!fd.valid()) throw ConfigError(system_error("signalfd", errno).message);
-  return fd;
-}
 
 Fd make_timerfd() {
   Fd fd(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
@@ -55,7 +45,7 @@ Agent::Agent(Options options)
                                              ledger_)),
       cnode_(opts_.name, opts_.cookie),
       timer_(make_timerfd()),
-      signals_(make_signalfd()) {
+      signals_(termination_signal_fd()) {
   // The handshake's digests: a libcrypto that refuses MD5 (FIPS) would make every handshake
   // fail, or worse if unchecked; say so now.
   if (!cnode::handshake_digest("", 0))

@@ -23,6 +23,7 @@
 #include "agent/instance_lock.hpp"
 #include "agent/ledger.hpp"
 #include "agent/local_node.hpp"
+#include "agent/log_limit.hpp"
 #include "agent/node_joiner.hpp"
 #include "agent/options.hpp"
 #include "agent/request_server.hpp"
@@ -96,6 +97,7 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   NodeJoiner joiner_{*this, opts_.nodes, opts_.name, opts_.forward_logs};
   Throttle handshake_warnings_{std::chrono::seconds(10)};
   std::map<std::string, Throttle> peer_warnings_;  // by kind
+  LogLimit log_limit_{100};  // forwarded log lines per node and second (the handler sends at most 50)
   Fd timer_;
   Fd signals_;
   clock::Monotonic::time_point republish_at_{};

@@ -175,7 +175,16 @@ void Agent::on_message(cnode::Stream& conn, const cnode::Message& msg) {
     // report what that node saw.
     auto e = watcher::to_event(*term);
     const auto* n = joiner_.node_on(conn.fd());
-    if (e && n != nullptr && watcher::observer_of(*term) == n->name) return record(std::move(e).value());
+    if (e && n != nullptr && watcher::observer_of(*term) == n->name) {
+      if (e->type == "log") {
+        auto* dropped = e->field("dropped");
+        std::int64_t count = dropped != nullptr && dropped->as<std::int64_t>() != nullptr ? *dropped->as<std::int64_t>() : 0;
+        if (!log_limit_.admit(n->name, clock::Monotonic::now(), count)) return;
+        for (auto& [k, v] : e->fields)
+          if (k == "dropped") v = ei::Term(count);
+      }
+      return record(std::move(e).value());
+    }
     warn("watcher", "bad watcher message from " + conn.node() + ": " + ei::log_text(*term) + ", dropping");
     return;
   }

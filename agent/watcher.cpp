@@ -21,8 +21,38 @@ const Term* prop(const Term& list, std::string_view key) {
     if (const auto* kv = item.tuple_of(2); kv != nullptr && (*kv)[0].is_atom(key)) return &(*kv)[1];
   return nullptr;
 }
+// `bytes` with every byte that does not start a well-formed UTF-8 sequence (RFC 3629: no
+// overlong forms, no surrogates, nothing past U+10FFFF) replaced by '?'.
+std::string valid_utf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  const auto at = [&bytes](std::size_t i) { return i < bytes.size() ? static_cast<unsigned char>(bytes[i]) : 0u; };
+  const auto cont = [](unsigned c, unsigned lo = 0x80, unsigned hi = 0xBF) { return c >= lo && c <= hi; };
+  for (std::size_t i = 0; i < bytes.size();) {
+    const unsigned c = at(i);
+    std::size_t n = 0;
+    if (c < 0x80) n = 1;
+    else if (c >= 0xC2 && c <= 0xDF && cont(at(i + 1))) n = 2;
+    else if (c == 0xE0 && cont(at(i + 1), 0xA0) && cont(at(i + 2))) n = 3;
+    else if (((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) && cont(at(i + 1)) && cont(at(i + 2))) n = 3;
+    else if (c == 0xED && cont(at(i + 1), 0x80, 0x9F) && cont(at(i + 2))) n = 3;
+    else if (c == 0xF0 && cont(at(i + 1), 0x90) && cont(at(i + 2)) && cont(at(i + 3))) n = 4;
+    else if (c >= 0xF1 && c <= 0xF3 && cont(at(i + 1)) && cont(at(i + 2)) && cont(at(i + 3))) n = 4;
+    else if (c == 0xF4 && cont(at(i + 1), 0x80, 0x8F) && cont(at(i + 2)) && cont(at(i + 3))) n = 4;
+    if (n == 0) {
+      out += '?';
+      ++i;
+    } else {
+      out.append(bytes.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 // {ticksplit_watcher, Node, log, Level, [{time_us, T}, {text, Text}, {dropped, N}]}: a node's
-// own log line, checked as any input (the text cut again, here, at a character boundary).
+// own log line, checked as any input (the text made valid UTF-8 and cut again at a character
+// boundary, here).
 Result<proto::Event> log_event(const Term& node, const Term& level, const Term& info, const Term& msg) {
   const auto* time = prop(info, "time_us") != nullptr ? prop(info, "time_us")->as<std::int64_t>() : nullptr;
   const auto* text = prop(info, "text") != nullptr ? prop(info, "text")->as<ei::Binary>() : nullptr;
@@ -31,17 +61,12 @@ Result<proto::Event> log_event(const Term& node, const Term& level, const Term& 
   if (!node.is<ei::Atom>() || lv == nullptr || !is_logger_level(lv->name) || time == nullptr || *time <= 0 ||
       text == nullptr || dropped == nullptr || *dropped < 0)
     return Error{Domain::protocol, 0, "malformed watcher log message: " + ei::log_text(msg)};
-  std::string cut = text->bytes.substr(0, max_log_text);
-  // Not in the middle of a UTF-8 sequence: drop continuation bytes, then an unfinished lead.
-  if (cut.size() < text->bytes.size()) {
-    std::size_t end = cut.size();
-    std::size_t start = end;
-    while (start > 0 && (static_cast<unsigned char>(cut[start - 1]) & 0xC0) == 0x80) --start;
-    if (start > 0) {
-      const auto lead = static_cast<unsigned char>(cut[start - 1]);
-      const std::size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-      if (lead >= 0xC0 && end - (start - 1) < need) cut.resize(start - 1);
-    }
+  // Valid UTF-8 (what the node sent may not be), then cut at a character boundary.
+  std::string cut = valid_utf8(text->bytes.substr(0, max_log_text + 4));
+  if (cut.size() > max_log_text) {
+    std::size_t end = max_log_text;
+    while (end > 0 && (static_cast<unsigned char>(cut[end]) & 0xC0) == 0x80) --end;
+    cut.resize(end);
   }
   proto::Event e{0, "log", *time, {}};
   e.fields = {{"node", node}, {"level", level}, {"message", ei::binary(std::move(cut))}, {"dropped", *dropped}};

@@ -1,13 +1,10 @@
 // plan and run: schedule → cluster (the agents', or the schedule's own for an offline plan) →
 // plan → (run) arm, follow, heal, with the history and the summary.
-#include <sys/signalfd.h>
-
-#include <cerrno>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 
 #include "common/clock.hpp"
+#include "common/signal_fd.hpp"
 #include "controller/cli/commands.hpp"
 #include "controller/cli/options.hpp"
 #include "controller/history/history.hpp"
@@ -23,19 +20,6 @@ std::uint64_t seed_of(const po::variables_map& vm, const Schedule& s) {
   if (vm.count("seed")) return vm["seed"].as<std::uint64_t>();
   if (s.seed) return *s.seed;
   return static_cast<std::uint64_t>(ticksplit::clock::unix_us());
-}
-
-Fd block_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  // Without these a Ctrl-C would kill the run with faults still armed, unhealed and unrecorded:
-  // refuse to start instead.
-  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) throw ConfigError(system_error("sigprocmask", errno).message);
-  Fd fd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!fd.valid()) throw ConfigError(system_error("signalfd", errno).message);
-  return fd;
 }
 
 }  // namespace
@@ -82,7 +66,9 @@ int plan_or_run(const std::string& cmd, const std::vector<std::string>& args) {
     std::cout << describe_plan(plan, cluster, seed);
     return 0;
   }
-  auto signals = block_signals();
+  // Without the signalfd a Ctrl-C would kill the run with faults still armed, unhealed and
+  // unrecorded: no run starts without it.
+  auto signals = termination_signal_fd();
   History history(vm.count("history") ? vm["history"].as<std::string>() : "ticksplit-history.jsonl");
   std::cout << describe_plan(plan, cluster, seed) << std::flush;
   auto result = run_plan(*client, cluster, plan, seed, history, signals.get());

@@ -13,7 +13,8 @@ History::History(const std::string& path) : path_(path), file_(std::fopen(path.c
 
 void History::add(nlohmann::json line) {
   const auto t = line.at("time_us").get<std::int64_t>();
-  pending_.emplace(t, line.dump());
+  // Text from the nodes (log lines, reasons) may not be UTF-8: replaced, never a throw mid-run.
+  pending_.emplace(t, line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void History::flush_before(std::int64_t time_us) {

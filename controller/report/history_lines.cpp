@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "controller/check/read.hpp"
 
 namespace ticksplit::ctl {
 
@@ -23,12 +24,22 @@ void parse_into(const std::string& text, const std::string& name, HistoryLines& 
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = name + ":" + std::to_string(i + 1);
     const bool last = i + 1 == raw.size();
-    json j = json::parse(line, nullptr, false);
+    // Bounded nesting: the JSON library's copies and dumps recurse (as `check`'s reader does).
+    bool too_deep = false;
+    const json::parser_callback_t depth = [&too_deep](int d, json::parse_event_t, json&) {
+      too_deep = too_deep || d > check::kMaxNesting;
+      return !too_deep;
+    };
+    json j = json::parse(line, depth, false);
     std::string why;
-    if (j.is_discarded() || !j.is_object())
+    if (too_deep)
+      why = "nested deeper than " + std::to_string(check::kMaxNesting);
+    else if (j.is_discarded() || !j.is_object())
       why = "not a JSON object";
     else if (!j.contains("time_us") || !j["time_us"].is_number_integer())
       why = "no integer time_us";
+    else if (j["time_us"].get<std::int64_t>() < 0 || j["time_us"].get<std::int64_t>() > max_time_us)
+      why = "time_us outside 1970..2096";
     else if (!j.contains("kind") || !j["kind"].is_string())
       why = "no kind";
     if (why.empty()) {

@@ -1,7 +1,7 @@
 // Reading ticksplit histories back for `ticksplit-ctl report` (and `run --report`): JSON Lines
 // files (docs/history.md) merged into one time-ordered list. A history a crash cut short is read
 // as the valid prefix it is: an unparseable last line is left out and said so, as is a line
-// without an integer time_us or a kind.
+// without an integer time_us (1970..2096) or a kind, or nested deeper than check's readers allow.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,9 @@
 #include <vector>
 
 namespace ticksplit::ctl {
+
+// Unix µs up to 2096: every time difference, in µs or ns, then fits in 64 bits.
+inline constexpr std::int64_t max_time_us = 4'000'000'000'000'000;
 
 struct HistoryLines {
   std::vector<nlohmann::json> lines;  // stable-sorted by time_us: ties keep file, then line, order

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 #include "controller/report/summary.hpp"
@@ -47,12 +48,9 @@ struct Scale {
 std::string axis(const Scale& s, double y, double height) {
   std::ostringstream o;
   const double span_s = static_cast<double>(s.to - s.from) / 1e6;
-  double step = 1;
-  for (double c : {0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0})
-    if (span_s / c <= 12) {
-      step = c;
-      break;
-    }
+  // The smallest of 1, 2, 5 × 10^k s (k from -1) that makes at most 12 ticks.
+  double step = 0.1;
+  for (int i = 0; span_s / step > 12; ++i) step *= i % 3 == 1 ? 2.5 : 2;  // 0.1 0.2 0.5 1 2 5 10 ...
   for (double t = 0; t <= span_s + 1e-9; t += step) {
     const double x = s.x(s.from + static_cast<std::int64_t>(t * 1e6));
     o << "<line class=\"grid\" x1=\"" << f1(x) << "\" x2=\"" << f1(x) << "\" y1=\"" << f1(y) << "\" y2=\""
@@ -75,6 +73,7 @@ pre{background:#f6f6f6;padding:8px;overflow-x:auto}
 .nodedown.cascade{stroke:#e7298a;stroke-dasharray:2 1}.nodedown.hidden{stroke:#999;stroke-dasharray:1 2}
 .nodeup{stroke:#1b9e77}.log{fill:#e6ab02;stroke:none}.log.level-error,.log.level-critical,.log.level-alert,
 .log.level-emergency{fill:#c00}
+.mark.agg.log{fill:#e6ab02}.mark.agg.node-event{fill:#a00}
 .anomaly{fill:none;stroke:#c00;stroke-width:2}.fault.named .drop-window{stroke:#c00;stroke-width:1.5}
 .op.ok{fill:#66a61e}.op.fail{fill:#d95f02}.op.info{fill:#7570b3}
 .lat.ok{fill:#66a61e}.lat.fail{fill:#d95f02}.lat.info{fill:#7570b3}
@@ -135,15 +134,16 @@ std::string report_html(const ReportModel& m, const std::string& title) {
       o << "<rect class=\"detect-band\" x=\"" << f1(s.x(b.from_us)) << "\" y=\"" << kAxis << "\" width=\""
         << f1(std::max(1.0, s.x(b.to_us) - s.x(b.from_us))) << "\" height=\"" << f1(nodes_h) << "\"><title>"
         << esc(b.title) << "</title></rect>";
-  std::map<int, std::vector<const ReportModel::Band*>> by_fault;
+  std::map<std::size_t, std::vector<const ReportModel::Band*>> by_fault;
   for (const auto& b : m.bands)
     if (b.kind != ReportModel::Band::Kind::detection) by_fault[b.fault].push_back(&b);
   std::set<int> named;  // faults an anomaly names
   for (const auto& a : m.anomalies) named.insert(a.faults.begin(), a.faults.end());
-  for (const auto& f : m.faults) {
+  for (std::size_t k = 0; k < m.faults.size(); ++k) {
+    const auto& f = m.faults[k];
     o << "<g class=\"fault" << (named.count(f.fault.number) ? " named" : "") << "\" data-fault=\"" << f.fault.number
       << "\">";
-    for (const auto* b : by_fault[f.fault.number]) {
+    for (const auto* b : by_fault[k]) {
       const auto it = lane_y.find(b->lane);
       if (it == lane_y.end()) continue;
       o << "<rect class=\"" << (b->kind == ReportModel::Band::Kind::drop ? "drop-window" : "outage") << "\" x=\""
@@ -153,17 +153,44 @@ std::string report_html(const ReportModel& m, const std::string& title) {
     }
     o << "</g>";
   }
+  // Marks one by one, or past max_drawn_marks of a kind (node events, log lines), one per lane
+  // and time bucket with how many it holds.
+  const auto bucket_of = [&s](std::int64_t us) {
+    const auto span = std::max<std::int64_t>(1, s.to - s.from);
+    return static_cast<std::size_t>(std::clamp<std::int64_t>((us - s.from) * static_cast<std::int64_t>(report_buckets) / span, 0,
+                                                             static_cast<std::int64_t>(report_buckets) - 1));
+  };
+  std::size_t logs = 0;
+  for (const auto& mk : m.marks) logs += mk.kind == "log" ? 1 : 0;
+  const bool bucket_logs = logs > max_drawn_marks, bucket_events = m.marks.size() - logs > max_drawn_marks;
+  std::map<std::tuple<std::string, std::string, std::size_t>, std::pair<std::size_t, const ReportModel::Mark*>> mark_buckets;
   for (const auto& mk : m.marks) {
     const auto it = lane_y.find(mk.lane);
     if (it == lane_y.end()) continue;
+    const bool log = mk.kind == "log";
+    if (log ? bucket_logs : bucket_events) {
+      auto& b = mark_buckets[{mk.lane, log ? "log" : "node-event", bucket_of(mk.time_us)}];
+      ++b.first;
+      if (b.second == nullptr) b.second = &mk;
+      continue;
+    }
     const double x = s.x(mk.time_us), y = it->second;
-    if (mk.kind == "log")
+    if (log)
       o << "<circle class=\"mark log " << esc(mk.css) << "\" cx=\"" << f1(x) << "\" cy=\"" << f1(y + kNodeLane - 5)
         << "\" r=\"3\"><title>" << esc(mk.title) << "</title></circle>";
     else
       o << "<line class=\"mark node-event " << esc(mk.kind) << " " << esc(mk.css) << "\" x1=\"" << f1(x) << "\" x2=\""
         << f1(x) << "\" y1=\"" << f1(y + 2) << "\" y2=\"" << f1(y + kNodeLane - 2) << "\"><title>" << esc(mk.title)
         << "</title></line>";
+  }
+  const double bw = (kWidth - kLeft - kRight) / static_cast<double>(report_buckets);
+  for (const auto& [key, b] : mark_buckets) {
+    const auto& [lane, kind, bucket] = key;
+    const double x = kLeft + bw * static_cast<double>(bucket), y = lane_y[lane];
+    o << "<rect class=\"mark agg " << kind << "\" x=\"" << f1(x) << "\" y=\"" << f1(kind == "log" ? y + kNodeLane - 7 : y + 2)
+      << "\" width=\"" << f1(bw) << "\" height=\"" << (kind == "log" ? 4 : 3) << "\"><title>" << b.first << " "
+      << (kind == "log" ? "log lines" : "node events") << ", the first: " << esc(b.second->title.substr(0, 120))
+      << "</title></rect>";
   }
   // Client lanes: each operation from invoke to completion, or time buckets past max_drawn_ops.
   std::map<std::int64_t, double> op_y;
@@ -175,11 +202,6 @@ std::string report_html(const ReportModel& m, const std::string& title) {
       << "\"/><text class=\"lane-label\" x=\"" << kLeft - 6 << "\" y=\"" << f1(y + kOpLane - 3) << "\">process "
       << m.processes[i] << "</text></g>";
   }
-  const auto bucket_of = [&s](std::int64_t us) {
-    const auto span = std::max<std::int64_t>(1, s.to - s.from);
-    return static_cast<std::size_t>(std::clamp<std::int64_t>((us - s.from) * static_cast<std::int64_t>(report_buckets) / span, 0,
-                                                             static_cast<std::int64_t>(report_buckets) - 1));
-  };
   if (!aggregate) {
     for (const auto& op : m.ops)
       o << "<rect class=\"op " << op.type << "\" x=\"" << f1(s.x(op.from_us)) << "\" y=\"" << f1(op_y[op.process])
@@ -194,7 +216,6 @@ std::string report_html(const ReportModel& m, const std::string& title) {
       auto& c = buckets[{op.process, bucket_of(op.from_us)}];
       (op.type == "ok" ? c.ok : op.type == "fail" ? c.fail : c.info)++;
     }
-    const double bw = (kWidth - kLeft - kRight) / static_cast<double>(report_buckets);
     for (const auto& [key, c] : buckets) {
       const char* worst = c.info > 0 ? "info" : c.fail > 0 ? "fail" : "ok";
       o << "<rect class=\"op agg " << worst << "\" x=\"" << f1(kLeft + bw * static_cast<double>(key.second)) << "\" y=\""

@@ -14,6 +14,8 @@ using nlohmann::json;
 
 namespace {
 
+constexpr std::int64_t kMaxMs = std::int64_t{366} * 24 * 3600 * 1000;  // what a fault or an outage may claim
+
 std::string str(const json& j, const char* key) {
   const auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -49,7 +51,7 @@ FaultOutcome fault_of(const json& l, const std::vector<std::string>& nodes) {
   f.id = str(l, "fault");
   f.fault.number = static_cast<int>(num(l, "number"));
   f.fault.shape = str(l, "shape");
-  f.fault.duration_ms = num(l, "requested_ms");
+  f.fault.duration_ms = std::clamp<std::int64_t>(num(l, "requested_ms"), 0, kMaxMs);
   f.fault.requested = l.contains("requested") && l["requested"].is_string() ? str(l, "requested")
                                                                            : std::to_string(f.fault.duration_ms) + "ms";
   f.fault.window_class = window_class_from(str(l, "window_class")).value_or(WindowClass::in_window);
@@ -68,6 +70,17 @@ FaultOutcome fault_of(const json& l, const std::vector<std::string>& nodes) {
   f.start_us = num(l, "time_us");
   f.end_us = f.start_us + f.fault.duration_ms * 1000;
   return f;
+}
+
+// Hover text of a log line: its first kMaxTitle bytes (a whole line is in the history).
+constexpr std::size_t kMaxTitle = 300;
+
+std::string cut_text(std::string s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;  // a character boundary
+  s.resize(end);
+  return s + "...";
 }
 
 std::string reason_css(const std::string& reason) {
@@ -135,7 +148,7 @@ ReportModel build_model(const HistoryLines& history) {
       auto& f = m.faults[it->second];
       f.landed = !(l.contains("landed") && l["landed"] == false);
       f.dropped_packets = num(l, "dropped_packets");
-      f.effective_outage_us = num(l, "effective_outage_us", -1);
+      f.effective_outage_us = std::clamp<std::int64_t>(num(l, "effective_outage_us", -1), -1, kMaxMs * 1000);
       f.end_us = std::min(f.end_us, t);  // healed early (a stopped run), else the planned end
     } else if (kind == "nodeup" || kind == "nodedown") {
       ReportModel::Mark mark{t, str(l, "observer"), kind, "", ""};
@@ -163,7 +176,7 @@ ReportModel build_model(const HistoryLines& history) {
     } else if (kind == "log") {
       const auto level = str(l, "level");
       m.marks.push_back({t, str(l, "node"), "log", "level-" + level,
-                         seconds_text(t - m.from_us) + ": [" + level + "] " + str(l, "message")});
+                         seconds_text(t - m.from_us) + ": [" + level + "] " + cut_text(str(l, "message"), kMaxTitle)});
     } else if (kind == "op" && l.contains("process") && l["process"].is_number_integer()) {
       const auto p = l["process"].get<std::int64_t>();
       processes.emplace(p, processes.size());
@@ -173,7 +186,8 @@ ReportModel build_model(const HistoryLines& history) {
       } else if (!open.empty()) {
         const json& inv = *open.front();
         const auto from = num(inv, "time_us");
-        const auto type = str(l, "type");
+        auto type = str(l, "type");
+        if (type != "ok" && type != "fail") type = "info";  // anything else is indeterminate
         const auto value = (type == "ok" ? l : inv).value("value", json());
         m.ops.push_back({p, from, t, type,
                          "process " + std::to_string(p) + ": " + str(inv, "f") + " " + value.dump() + " → " + type +
@@ -196,11 +210,12 @@ ReportModel build_model(const HistoryLines& history) {
   // The bands: each fault's drop window on the nodes it cut, the outage beyond it, the
   // detection window after its start.
   const auto& w = m.window;
-  for (const auto& f : m.faults) {
+  for (std::size_t k = 0; k < m.faults.size(); ++k) {
+    const auto& f = m.faults[k];
     std::set<std::string> cut_nodes;
     for (const auto& [a, b] : f.fault.topology.cut) cut_nodes.insert({a, b});
-    const auto n = f.fault.number;
-    const auto what = "fault " + std::to_string(n) + " (" + f.fault.shape + ", " + f.fault.requested + " = " +
+    const auto n = k;
+    const auto what = "fault " + std::to_string(f.fault.number) + " (" + f.fault.shape + ", " + f.fault.requested + " = " +
                       std::to_string(f.fault.duration_ms) + " ms, " + window_class_name(f.fault.window_class) + ")";
     for (const auto& node : cut_nodes) {
       m.bands.push_back({ReportModel::Band::Kind::drop, n, node, f.start_us, f.end_us, what + ": drop window"});

@@ -30,7 +30,7 @@ struct ReportModel {
   struct Band {
     enum class Kind { drop, outage, detection };
     Kind kind = Kind::drop;
-    int fault = 0;     // its number
+    std::size_t fault = 0;  // index in faults (numbers repeat when histories of several runs merge)
     std::string lane;  // "" for every lane (the detection window)
     std::int64_t from_us = 0, to_us = 0;
     std::string title;

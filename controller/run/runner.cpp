@@ -13,6 +13,7 @@
 #include "common/proto/fault_codec.hpp"
 #include "common/proto/reply.hpp"
 #include "common/proto/request.hpp"
+#include "controller/report/summary.hpp"
 
 namespace ticksplit::ctl {
 
@@ -80,6 +81,7 @@ class Runner {
         return stopped();
       }
     }
+    end_following();
     history_.add({{"time_us", agents_.now_us()}, {"kind", "run_end"}, {"faults", result_.faults.size()}});
     history_.flush_all();
     return std::move(result_);
@@ -144,7 +146,8 @@ class Runner {
     start["links_up"] = links_json(f.topology.up);
     if (!f.warnings.empty()) start["warnings"] = f.warnings;
     history_.add(start);
-    // Node events belong to this fault from now until the next one starts.
+    // Node events belong to this fault from its start until the next one starts.
+    if (!result_.faults.empty()) result_.faults.back().followed_until_us = out.start_us;
     result_.faults.push_back(out);
     attributed_ = result_.faults.size() - 1;
     if (!failed.empty()) {
@@ -195,6 +198,19 @@ class Runner {
               outcome.effective_outage_us < 0 ? json(nullptr) : json(outcome.effective_outage_us)},
              {"agents", per_agent}};
     if (!ok || !healed_everywhere) end["stopped"] = fail_message_;
+    // Intended against observed, per link, as far as seen by the fault's end (reconnections
+    // come later: the nodeup lines carry them, with after_heal_us).
+    json links = json::array();
+    for (const auto& l : link_reports(outcome)) {
+      json x{{"link", {l.link.first, l.link.second}}, {"cut", l.cut}, {"one_way", l.one_way}};
+      if (l.first_down)
+        x.update({{"down_after_us", l.first_down->after_us},
+                  {"observer", l.first_down->observer},
+                  {"reason", l.first_down->reason},
+                  {"after_window", l.first_down->after_window}});
+      links.push_back(std::move(x));
+    }
+    end["links"] = std::move(links);
     history_.add(end);
     return ok && healed_everywhere;
   }
@@ -225,8 +241,8 @@ class Runner {
       json j{{"time_us", e.time_us}, {"kind", e.type}, {"agent", ae.agent}};
       for (const char* f : {"observer", "peer", "reason", "node_type"})
         if (const auto* t = e.field(f)) j[f] = text(*t);
-      history_.add(j);
       if (attributed_) attribute(j, e.time_us);
+      history_.add(j);
       return;
     }
     if (e.type == "log") {  // a node's own log line, at the log event's time
@@ -268,12 +284,22 @@ class Runner {
   }
 
   // A node event, to the fault it happened under (or after: a late nodedown, a reconnection).
-  void attribute(const json& j, std::int64_t time_us) {
-    auto& f = result_.faults[*attributed_];
-    f.followed_until_us = std::max(f.followed_until_us, time_us);
+  // The fault's number and what the event means for it are added to the line itself, so the
+  // history says what the summary says. The fault is the last one started by the event's time
+  // (an event of the 100 ms lead before a fault's start, or late through the reorder buffer,
+  // still belongs to the one before).
+  void attribute(json& j, std::int64_t time_us) {
+    std::size_t k = *attributed_;
+    while (k > 0 && result_.faults[k].start_us > time_us) --k;
+    if (result_.faults[k].start_us > time_us) return;  // before the first fault
+    auto& f = result_.faults[k];
+    j["fault"] = f.fault.number;
     const std::string observer = j.value("observer", ""), peer = j.value("peer", ""), type = j.value("node_type", "");
     if (j["kind"] == "nodeup") {
-      if (time_us >= f.end_us) f.nodeups.push_back({observer, peer, type, time_us - f.end_us});
+      if (time_us >= f.end_us) {
+        f.nodeups.push_back({observer, peer, type, time_us - f.end_us});
+        j["after_heal_us"] = time_us - f.end_us;
+      }
       return;
     }
     NodeDown d;
@@ -286,6 +312,9 @@ class Runner {
     d.cascade = !d.hidden && !is_cut(f.fault.topology, observer, peer);
     d.after_window = time_us >= f.end_us;
     f.nodedowns.push_back(d);
+    j["after_start_us"] = d.after_us;
+    j["cascade"] = d.cascade;
+    j["after_window"] = d.after_window;
   }
 
   // Heals the current (or last) fault's parts by id: the only faults this run owns (it arms
@@ -308,7 +337,13 @@ class Runner {
     return false;
   }
 
+  // The last fault's node events were followed until now.
+  void end_following() {
+    if (!result_.faults.empty()) result_.faults.back().followed_until_us = agents_.now_us();
+  }
+
   RunResult stopped() {
+    end_following();
     std::fprintf(stderr, "ticksplit-ctl: %s\n", fail_message_.c_str());
     history_.add({{"time_us", agents_.now_us()}, {"kind", "run_end"}, {"error", fail_message_}});
     history_.flush_all();

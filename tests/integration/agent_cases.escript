@@ -85,10 +85,15 @@ run(events, []) ->
 run(logs, []) ->
     ok = call(?A1, {subscribe, self()}),
     Marker = integer_to_list(erlang:unique_integer([positive])),
+    %% The node's primary level lets info through for this, so that the handler's own level
+    %% (notice) is what filters it.
+    #{level := Primary} = rpc:call(?APP1, logger, get_primary_config, []),
+    ok = rpc:call(?APP1, logger, set_primary_config, [level, info]),
     Before = os:system_time(microsecond),
     ok = rpc:call(?APP1, logger, info, ["ticksplit-test info ~s", [Marker]]),
     ok = rpc:call(?APP1, logger, warning, ["ticksplit-test warning ~s", [Marker]]),
     After = os:system_time(microsecond),
+    ok = rpc:call(?APP1, logger, set_primary_config, [level, Primary]),
     IsOurs = fun(#{type := log, message := M}) -> string:find(M, Marker) =/= nomatch;
                 (_) -> false
              end,
@@ -96,16 +101,21 @@ run(logs, []) ->
     expect(Level =:= warning, {first_forwarded_line_not_the_warning, E}),
     expect(Text =:= list_to_binary("ticksplit-test warning " ++ Marker), {text, Text}),
     expect(T >= Before andalso T =< After, {time_us_not_the_log_events, Before, T, After}),
-    %% The rate limit: a burst of 120 lines passes at most 50 a second (100 if it straddles a
-    %% second), and the first line through after it counts what was held back: every line
-    %% logged is either forwarded or counted.
+    %% The rate limit: a burst of 120 lines from one process (evaluated on the node, so in
+    %% milliseconds) passes at most 50 a second (100 if it straddles a second), and the first
+    %% line through after it counts what was held back: every line logged is forwarded or
+    %% counted (other lines the node logged meanwhile can only add to the count).
     Burst = "ticksplit-burst-" ++ Marker,
-    [ok = rpc:call(?APP1, logger, warning, ["~s ~b", [Burst, I]]) || I <- lists:seq(1, 120)],
+    {ok, Tokens, _} = erl_scan:string("[logger:warning(\"~s ~b\", [\"" ++ Burst ++ "\", I]) "
+                                      "|| I <- lists:seq(1, 120)], ok."),
+    {ok, Exprs} = erl_parse:parse_exprs(Tokens),
+    {value, ok, _} = rpc:call(?APP1, erl_eval, exprs, [Exprs, []]),
     {Forwarded, Dropped, Logged} = drain_burst(Burst, 120, 0, 0, 0),
     io:format("  burst of 120 warnings: ~b forwarded, ~b counted as dropped, ~b logged in all~n",
               [Forwarded, Dropped, Logged]),
-    expect(Forwarded + Dropped =:= Logged, {lines_lost, Forwarded, Dropped, Logged}),
-    expect(Dropped > 0, no_line_held_back),
+    expect(Forwarded + Dropped >= Logged, {lines_lost, Forwarded, Dropped, Logged}),
+    expect(Forwarded - (Logged - 120) =< 100, {burst_not_limited, Forwarded}),
+    expect(Dropped >= 20, {too_few_held_back, Dropped}),
     ok = call(?A1, {unsubscribe, self()}),
     ok;
 

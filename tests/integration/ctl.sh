@@ -67,7 +67,7 @@ agents: [ticksplit@198.51.100.11, ticksplit@198.51.100.12, ticksplit@198.51.100.
          ticksplit@198.51.100.14, ticksplit@198.51.100.15]
 steps:
   - one_way: {from: app@198.51.100.11, to: app@198.51.100.12}
-    for: 3.5s
+    for: 6s                   # long enough for the fault_start line (1 s reorder buffer) and the warning
 YAML
     in_ctl "$ctl" plan "$work/one_way.yaml" --cookie-file "$state/cookie" >"$work/plan" 2>&1 ||
       { cat "$work/plan"; fail "plan failed"; }
@@ -75,6 +75,7 @@ YAML
     grep -q "WARNING: one_way: 1 link(s) cut one way only (app@198.51.100.11 - app@198.51.100.12)" "$work/plan" ||
       fail "plan does not warn that the one-way cut is a two-way outage"
     grep -q "on distribution's TCP links: 1 of 10 cut" "$work/plan" || fail "plan does not show the links cut"
+    grep -q "one_way, 6000 ms" "$work/plan" || fail "plan does not show the fault"
     # During the fault app 1 logs a warning: the line reaches the history with the node's name.
     ctl_background "$work/one_way.yaml"
     pid=$!

@@ -45,7 +45,8 @@ case "$case" in
       fail "fewer than 100 operation events in the clients' history"
     grep -q "== the history: $work/history.jsonl" "$work/out" || fail "the demo does not say where the history is"
     grep -q "== the report: $work/history.html" "$work/out" || fail "the demo does not say where the report is"
-    [ "$(grep -o '<g class="fault"' "$work/history.html" | wc -l)" -eq 3 ] || fail "the report does not draw the 3 faults"
+    [ "$(grep -o '<g class="fault[ "]' "$work/history.html" | wc -l)" -eq 3 ] || fail "the report does not draw the 3 faults"
+    grep -q '<rect class="anomaly"' "$work/history.html" || fail "the report does not show the checker's anomalies"
     [ "$(jq -s '[.[] | select(.kind == "nodedown")] | length' "$work/history.jsonl")" -gt 0 ] ||
       fail "no nodedown in the history"
     [ "$(jq -s '[.[] | select(.kind == "fault_end")] | length' "$work/history.jsonl")" -eq 3 ] ||

@@ -81,6 +81,7 @@ struct GatedResolver {
   std::shared_ptr<std::promise<void>> gate = std::make_shared<std::promise<void>>();
   std::shared_future<void> opened = gate->get_future().share();
   std::map<std::string, std::string> hosts;
+  bool released = false;
   net::Resolver resolver() const {
     return [opened = opened, hosts = hosts](const std::string& host) -> Result<std::vector<net::Cidr>> {
       opened.wait();
@@ -89,7 +90,9 @@ struct GatedResolver {
       return std::vector<net::Cidr>{*net::parse_cidr(it->second)};
     };
   }
-  void release() const { gate->set_value(); }
+  void release() {
+    if (!std::exchange(released, true)) gate->set_value();
+  }
 };
 
 struct Clock {
@@ -110,6 +113,32 @@ RequestServer::Seams seams(const GatedResolver& names, Clock& clock) {
   s.now = [&clock] { return clock.now; };
   return s;
 }
+
+// A server on the fake loop. Host names in `hosts` resolve once the test releases them, or at
+// once when `released`; whatever is still held is released at the end, so no lookup thread is
+// left waiting.
+struct Served {
+  FakeLoop loop;
+  agent::EventLog log{100};
+  agent::Subscribers subs;
+  GatedResolver names;
+  Clock clock;
+  RequestServer server;
+  explicit Served(std::map<std::string, std::string> hosts = {}, bool released = true)
+      : names(gated(std::move(hosts))), server(loop, log, subs, seams(names, clock)) {
+    if (released) names.release();
+  }
+  ~Served() { names.release(); }
+  Served(const Served&) = delete;
+  Served& operator=(const Served&) = delete;
+
+ private:
+  static GatedResolver gated(std::map<std::string, std::string> hosts) {
+    GatedResolver g;
+    g.hosts = std::move(hosts);
+    return g;
+  }
+};
 
 ei::Pid pid(const std::string& node, std::uint32_t n = 1) { return ei::Pid{node, n, 0, 1}; }
 
@@ -149,250 +178,201 @@ bool is_error(const Term& t, const char* reason) {
 }  // namespace
 
 TEST_CASE("request server: is_auth now, status once the engine has answered, unknown requests refused") {
-  FakeLoop loop;
-  agent::EventLog log(100);
-  agent::Subscribers subs;
-  GatedResolver names;
-  names.release();
-  Clock clock;
-  RequestServer server(loop, log, subs, seams(names, clock));
+  Served t;
   const std::string node = "app@198.51.100.11";
-  server.opened(5, node, kRequesterAddress);
+  t.server.opened(5, node, kRequesterAddress);
 
   const auto is_auth = proto::gen_call_term({pid(node), Term(7), ei::tuple({atom("is_auth"), atom(node)})});
-  server.on_call(5, "net_kernel", is_auth);
-  REQUIRE(loop.answers.size() == 1);
-  CHECK(loop.answers[0].first.node == node);
-  CHECK(loop.answers[0].first.tag == Term(7));
-  CHECK(loop.replies()[0].is_atom("yes"));
+  t.server.on_call(5, "net_kernel", is_auth);
+  REQUIRE(t.loop.answers.size() == 1);
+  CHECK(t.loop.answers[0].first.node == node);
+  CHECK(t.loop.answers[0].first.tag == Term(7));
+  CHECK(t.loop.replies()[0].is_atom("yes"));
 
-  server.on_call(5, "ticksplit", call(pid(node), proto::StatusRequest{}));
-  CHECK(loop.answers.empty());  // the faults come from the engine's thread
-  loop.run_engine();
-  auto replies = loop.replies();
+  t.server.on_call(5, "ticksplit", call(pid(node), proto::StatusRequest{}));
+  CHECK(t.loop.answers.empty());  // the faults come from the engine's thread
+  t.loop.run_engine();
+  auto replies = t.loop.replies();
   REQUIRE(replies.size() == 1);
   auto status = proto::parse_status_reply(replies[0]);
   REQUIRE(status);
   CHECK(status->agent == "ticksplit@198.51.100.10");
   CHECK(status->faults.empty());
 
-  server.on_call(5, "ticksplit", proto::gen_call_term({pid(node), Term(8), atom("launch_missiles")}));
-  replies = loop.replies();
+  t.server.on_call(5, "ticksplit", proto::gen_call_term({pid(node), Term(8), atom("launch_missiles")}));
+  replies = t.loop.replies();
   REQUIRE(replies.size() == 1);
   CHECK(is_error(replies[0], "unknown_request"));
-  CHECK(loop.warnings.empty());
+  CHECK(t.loop.warnings.empty());
 }
 
 TEST_CASE("request server: a fault belongs to its connection, spares the requester, heals when it closes") {
-  FakeLoop loop;
-  agent::EventLog log(100);
-  agent::Subscribers subs;
-  GatedResolver names;
-  names.release();
-  Clock clock;
-  RequestServer server(loop, log, subs, seams(names, clock));
+  Served t;
   const std::string node = "app@198.51.100.11";
-  server.opened(5, node, kRequesterAddress);
+  t.server.opened(5, node, kRequesterAddress);
 
-  server.on_call(5, "ticksplit", call(pid(node), partition_of({{"198.51.100.12", false}}, "f1")));
-  CHECK(loop.answers.empty());
-  CHECK(loop.engine.size() == 0);  // not applied on the loop
-  loop.run_engine();
-  auto replies = loop.replies();
+  t.server.on_call(5, "ticksplit", call(pid(node), partition_of({{"198.51.100.12", false}}, "f1")));
+  CHECK(t.loop.answers.empty());
+  CHECK(t.loop.engine.size() == 0);  // not applied on the loop
+  t.loop.run_engine();
+  auto replies = t.loop.replies();
   REQUIRE(replies.size() == 1);
   CHECK(replies[0] == ei::ok_tuple(ei::binary("f1")));
-  REQUIRE(loop.engine.size() == 1);
+  REQUIRE(t.loop.engine.size() == 1);
   agent::fault::Output out;
-  CHECK(loop.engine.status(out)[0].owner == node);
+  CHECK(t.loop.engine.status(out)[0].owner == node);
 
   // The requester's own addresses (its host's, and the one its connection comes from) are
   // never cut.
-  server.on_call(5, "ticksplit", call(pid(node), partition_of({{"198.51.100.11", false}}, "f2")));
-  server.on_call(5, "ticksplit", call(pid(node), partition_of({{"198.51.100.21", false}}, "f3")));
-  loop.run_engine();
-  replies = loop.replies();
+  t.server.on_call(5, "ticksplit", call(pid(node), partition_of({{"198.51.100.11", false}}, "f2")));
+  t.server.on_call(5, "ticksplit", call(pid(node), partition_of({{"198.51.100.21", false}}, "f3")));
+  t.loop.run_engine();
+  replies = t.loop.replies();
   REQUIRE(replies.size() == 2);
   CHECK(is_error(replies[0], "requester_address"));
   CHECK(is_error(replies[1], "requester_address"));
 
   // Another node's connection cannot heal by closing; this one's closing heals its fault.
-  server.opened(6, "other@198.51.100.13", *net::parse_cidr("198.51.100.13"));
-  loop.fault_events.clear();
-  server.closed(6);
-  loop.run_engine();
-  CHECK(loop.fault_events.empty());
-  server.closed(5);
-  loop.run_engine();
-  CHECK(loop.fault_events == std::vector<std::string>{"fault_healed <<\"f1\">>"});
+  t.server.opened(6, "other@198.51.100.13", *net::parse_cidr("198.51.100.13"));
+  t.loop.fault_events.clear();
+  t.server.closed(6);
+  t.loop.run_engine();
+  CHECK(t.loop.fault_events.empty());
+  t.server.closed(5);
+  t.loop.run_engine();
+  CHECK(t.loop.fault_events == std::vector<std::string>{"fault_healed <<\"f1\">>"});
   // Closed: nothing more is answered on that number until it opens again.
-  server.on_call(5, "ticksplit", call(pid(node), proto::StatusRequest{}));
-  loop.run_engine();
-  CHECK(loop.answers.empty());
+  t.server.on_call(5, "ticksplit", call(pid(node), proto::StatusRequest{}));
+  t.loop.run_engine();
+  CHECK(t.loop.answers.empty());
 }
 
 TEST_CASE("request server: forged and malformed calls get a warning and no answer") {
-  FakeLoop loop;
-  agent::EventLog log(100);
-  agent::Subscribers subs;
-  GatedResolver names;
-  names.release();
-  Clock clock;
-  RequestServer server(loop, log, subs, seams(names, clock));
-  server.opened(5, "app@198.51.100.11", kRequesterAddress);
+  Served t;
+  t.server.opened(5, "app@198.51.100.11", kRequesterAddress);
 
   // A From on another node would make that node own the fault.
-  server.on_call(5, "ticksplit", call(pid("victim@198.51.100.12"), partition_of({{"198.51.100.13", false}}, "f")));
-  server.on_call(5, "ticksplit", ei::tuple({atom("$gen_call"), atom("no_from"), atom("status")}));
-  loop.run_engine();
-  CHECK(loop.answers.empty());
-  CHECK(loop.engine.size() == 0);
-  CHECK(loop.warnings == std::vector<std::string>{"forged", "bad_call"});
+  t.server.on_call(5, "ticksplit", call(pid("victim@198.51.100.12"), partition_of({{"198.51.100.13", false}}, "f")));
+  t.server.on_call(5, "ticksplit", ei::tuple({atom("$gen_call"), atom("no_from"), atom("status")}));
+  t.loop.run_engine();
+  CHECK(t.loop.answers.empty());
+  CHECK(t.loop.engine.size() == 0);
+  CHECK(t.loop.warnings == std::vector<std::string>{"forged", "bad_call"});
 }
 
 TEST_CASE("request server: subscriptions are the caller's own pids and end with its connection") {
-  FakeLoop loop;
-  agent::EventLog log(100);
-  agent::Subscribers subs;
-  GatedResolver names;
-  names.release();
-  Clock clock;
-  RequestServer server(loop, log, subs, seams(names, clock));
+  Served t;
   const std::string node = "app@198.51.100.11";
-  server.opened(5, node, kRequesterAddress);
+  t.server.opened(5, node, kRequesterAddress);
 
-  server.on_call(5, "ticksplit", call(pid(node), proto::SubscribeRequest{pid("other@198.51.100.12", 9)}));
-  server.on_call(5, "ticksplit", call(pid(node), proto::SubscribeRequest{pid(node, 9)}));
-  auto replies = loop.replies();
+  t.server.on_call(5, "ticksplit", call(pid(node), proto::SubscribeRequest{pid("other@198.51.100.12", 9)}));
+  t.server.on_call(5, "ticksplit", call(pid(node), proto::SubscribeRequest{pid(node, 9)}));
+  auto replies = t.loop.replies();
   REQUIRE(replies.size() == 2);
   CHECK(is_error(replies[0], "foreign_pid"));
   CHECK(replies[1].is_atom("ok"));
-  CHECK(subs.all() == std::vector<ei::Pid>{pid(node, 9)});
+  CHECK(t.subs.all() == std::vector<ei::Pid>{pid(node, 9)});
 
-  log.append({0, "nodeup", 1, {}});
-  server.on_call(5, "ticksplit", call(pid(node), proto::EventsRequest{0}));
-  replies = loop.replies();
+  t.log.append({0, "nodeup", 1, {}});
+  t.server.on_call(5, "ticksplit", call(pid(node), proto::EventsRequest{0}));
+  replies = t.loop.replies();
   REQUIRE(replies.size() == 1);
   CHECK(replies[0].tuple_of(3) != nullptr);  // {ok, Events, NextSeq}
 
-  server.closed(5);
-  CHECK(subs.all().empty());
+  t.server.closed(5);
+  CHECK(t.subs.all().empty());
 }
 
 TEST_CASE("request server: calls wait in order while the requester's host is looked up") {
-  FakeLoop loop;
-  agent::EventLog log(100);
-  agent::Subscribers subs;
-  GatedResolver names;
-  names.hosts["hostb"] = "198.51.100.12";
-  Clock clock;
-  RequestServer server(loop, log, subs, seams(names, clock));
+  Served t({{"hostb", "198.51.100.12"}}, false);
   const std::string node = "app@hostb";
-  server.opened(7, node, *net::parse_cidr("198.51.100.12"));
-  REQUIRE(server.next_deadline() == clock.now + RequestServer::lookup_deadline);
+  t.server.opened(7, node, *net::parse_cidr("198.51.100.12"));
+  REQUIRE(t.server.next_deadline() == t.clock.now + RequestServer::lookup_deadline);
 
-  server.on_call(7, "ticksplit", call(pid(node), proto::StatusRequest{}, 1));
-  server.on_call(7, "ticksplit", call(pid(node), partition_of({{"198.51.100.13", false}}, "f1"), 2));
-  server.on_call(7, "ticksplit", call(pid(node), proto::HealAllRequest{}, 3));
-  CHECK(loop.posted.empty());  // nothing served before the lookup: a heal_all would come before its partition
-  CHECK(loop.answers.empty());
+  t.server.on_call(7, "ticksplit", call(pid(node), proto::StatusRequest{}, 1));
+  t.server.on_call(7, "ticksplit", call(pid(node), partition_of({{"198.51.100.13", false}}, "f1"), 2));
+  t.server.on_call(7, "ticksplit", call(pid(node), proto::HealAllRequest{}, 3));
+  CHECK(t.loop.posted.empty());  // nothing served before the lookup: a heal_all would come before its partition
+  CHECK(t.loop.answers.empty());
 
-  names.release();
-  finish_lookup(server, 7);
-  CHECK_FALSE(server.next_deadline().has_value());
-  loop.run_engine();
-  REQUIRE(loop.answers.size() == 3);
-  CHECK(loop.answers[0].first.tag == Term(1));
-  CHECK(loop.answers[1].first.tag == Term(2));
-  CHECK(loop.answers[2].first.tag == Term(3));
-  CHECK(loop.answers[1].second == ei::ok_tuple(ei::binary("f1")));
-  CHECK(loop.answers[2].second == ei::ok_tuple(Term(std::int64_t{1})));  // heal_all healed it
+  t.names.release();
+  finish_lookup(t.server, 7);
+  CHECK_FALSE(t.server.next_deadline().has_value());
+  t.loop.run_engine();
+  REQUIRE(t.loop.answers.size() == 3);
+  CHECK(t.loop.answers[0].first.tag == Term(1));
+  CHECK(t.loop.answers[1].first.tag == Term(2));
+  CHECK(t.loop.answers[2].first.tag == Term(3));
+  CHECK(t.loop.answers[1].second == ei::ok_tuple(ei::binary("f1")));
+  CHECK(t.loop.answers[2].second == ei::ok_tuple(Term(std::int64_t{1})));  // heal_all healed it
 }
 
 TEST_CASE("request server: past the lookup deadline calls are answered and partitions refused; at most 64 wait") {
-  FakeLoop loop;
-  agent::EventLog log(100);
-  agent::Subscribers subs;
-  GatedResolver names;  // never released before the deadline
-  names.hosts["slow"] = "198.51.100.12";
-  Clock clock;
-  RequestServer server(loop, log, subs, seams(names, clock));
+  Served t({{"slow", "198.51.100.12"}}, false);  // never released before the deadline
   const std::string node = "app@slow";
-  server.opened(7, node, *net::parse_cidr("198.51.100.12"));
+  t.server.opened(7, node, *net::parse_cidr("198.51.100.12"));
 
   for (std::size_t i = 0; i < RequestServer::max_deferred + 1; ++i)
-    server.on_call(7, "ticksplit", call(pid(node), proto::StatusRequest{}, static_cast<std::int64_t>(i)));
-  CHECK(loop.warnings == std::vector<std::string>{"deferred"});
+    t.server.on_call(7, "ticksplit", call(pid(node), proto::StatusRequest{}, static_cast<std::int64_t>(i)));
+  CHECK(t.loop.warnings == std::vector<std::string>{"deferred"});
 
-  clock.now += RequestServer::lookup_deadline - std::chrono::milliseconds(1);
-  server.expire(clock.now);
-  CHECK(loop.posted.empty());
-  clock.now += std::chrono::milliseconds(1);
-  server.expire(clock.now);
-  CHECK(loop.warnings.back() == "lookup");
-  loop.run_engine();
-  CHECK(loop.answers.size() == RequestServer::max_deferred);
+  t.clock.now += RequestServer::lookup_deadline - std::chrono::milliseconds(1);
+  t.server.expire(t.clock.now);
+  CHECK(t.loop.posted.empty());
+  t.clock.now += std::chrono::milliseconds(1);
+  t.server.expire(t.clock.now);
+  CHECK(t.loop.warnings.back() == "lookup");
+  t.loop.run_engine();
+  CHECK(t.loop.answers.size() == RequestServer::max_deferred);
 
-  loop.answers.clear();
-  server.on_call(7, "ticksplit", call(pid(node), partition_of({{"198.51.100.13", false}}, "f")));
-  auto replies = loop.replies();
+  t.loop.answers.clear();
+  t.server.on_call(7, "ticksplit", call(pid(node), partition_of({{"198.51.100.13", false}}, "f")));
+  auto replies = t.loop.replies();
   REQUIRE(replies.size() == 1);  // refused at once: its own address is unknown
   CHECK(is_error(replies[0], "unresolvable_requester"));
 
   // The lookup went on: once it answers, partitions are served.
-  names.release();
-  finish_lookup(server, 7);
-  server.on_call(7, "ticksplit", call(pid(node), partition_of({{"198.51.100.13", false}}, "f")));
-  loop.run_engine();
-  replies = loop.replies();
+  t.names.release();
+  finish_lookup(t.server, 7);
+  t.server.on_call(7, "ticksplit", call(pid(node), partition_of({{"198.51.100.13", false}}, "f")));
+  t.loop.run_engine();
+  replies = t.loop.replies();
   REQUIRE(replies.size() == 1);
   CHECK(replies[0] == ei::ok_tuple(ei::binary("f")));
 }
 
 TEST_CASE("request server: a peer named by a slow host is refused at the deadline, later calls still in order") {
-  FakeLoop loop;
-  agent::EventLog log(100);
-  agent::Subscribers subs;
-  GatedResolver names;
-  names.hosts["peerhost"] = "198.51.100.14";
-  Clock clock;
-  RequestServer server(loop, log, subs, seams(names, clock));
+  Served t({{"peerhost", "198.51.100.14"}}, false);
   const std::string node = "app@198.51.100.11";
-  server.opened(5, node, kRequesterAddress);
+  t.server.opened(5, node, kRequesterAddress);
 
-  server.on_call(5, "ticksplit", call(pid(node), partition_of({{"peer@peerhost", true}}, "f"), 1));
-  server.on_call(5, "ticksplit", call(pid(node), proto::HealRequest{"f"}, 2));
-  CHECK(loop.posted.empty());
-  clock.now += RequestServer::lookup_deadline;
-  server.expire(clock.now);
-  loop.run_engine();
-  REQUIRE(loop.answers.size() == 2);
-  CHECK(loop.answers[0].first.tag == Term(1));
-  CHECK(is_error(loop.answers[0].second, "unresolvable_peer"));
-  CHECK(is_error(loop.answers[1].second, "not_found"));
-  names.release();  // lets the abandoned lookup's thread end
+  t.server.on_call(5, "ticksplit", call(pid(node), partition_of({{"peer@peerhost", true}}, "f"), 1));
+  t.server.on_call(5, "ticksplit", call(pid(node), proto::HealRequest{"f"}, 2));
+  CHECK(t.loop.posted.empty());
+  t.clock.now += RequestServer::lookup_deadline;
+  t.server.expire(t.clock.now);
+  t.loop.run_engine();
+  REQUIRE(t.loop.answers.size() == 2);
+  CHECK(t.loop.answers[0].first.tag == Term(1));
+  CHECK(is_error(t.loop.answers[0].second, "unresolvable_peer"));
+  CHECK(is_error(t.loop.answers[1].second, "not_found"));
 }
 
 TEST_CASE("request server: a reply that drops its connection stops the replay of the calls behind it") {
-  FakeLoop loop;
-  agent::EventLog log(100);
-  agent::Subscribers subs;
-  GatedResolver names;
-  names.hosts["hostb"] = "198.51.100.12";
-  Clock clock;
-  RequestServer server(loop, log, subs, seams(names, clock));
+  Served t({{"hostb", "198.51.100.12"}}, false);
   const std::string node = "app@hostb";
-  server.opened(7, node, *net::parse_cidr("198.51.100.12"));
+  t.server.opened(7, node, *net::parse_cidr("198.51.100.12"));
   for (std::int64_t tag = 1; tag <= 3; ++tag)
-    server.on_call(7, "net_kernel", proto::gen_call_term({pid(node), Term(tag), ei::tuple({atom("is_auth"), atom(node)})}));
+    t.server.on_call(7, "net_kernel", proto::gen_call_term({pid(node), Term(tag), ei::tuple({atom("is_auth"), atom(node)})}));
   // The first reply cannot be sent: the loop drops the connection, as Agent::answer does.
-  loop.on_answer = [&](const Caller&) {
-    loop.on_answer = nullptr;
-    server.closed(7);
+  t.loop.on_answer = [&](const Caller&) {
+    t.loop.on_answer = nullptr;
+    t.server.closed(7);
   };
-  names.release();
-  finish_lookup(server, 7);
-  CHECK(loop.answers.size() == 1);  // the other two went with the connection
-  CHECK(server.lookup_fds().empty());
-  loop.run_engine();  // the heal of its faults, posted by closed()
-  CHECK(loop.posted.empty());
+  t.names.release();
+  finish_lookup(t.server, 7);
+  CHECK(t.loop.answers.size() == 1);  // the other two went with the connection
+  CHECK(t.server.lookup_fds().empty());
+  t.loop.run_engine();  // the heal of its faults, posted by closed()
+  CHECK(t.loop.posted.empty());
 }

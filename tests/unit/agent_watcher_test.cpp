@@ -98,6 +98,10 @@ TEST_CASE("forwarded log lines become log events at the log event's time; malfor
   auto cut = watcher::to_event(msg(atom("error"), info(binary(long_text))));
   REQUIRE(cut.ok());
   CHECK(cut->field("message")->as<ei::Binary>()->bytes == std::string(watcher::max_log_text - 1, 'a'));
+  // Not UTF-8 (a lone continuation byte, an overlong '/', a surrogate): each bad byte a '?'.
+  auto bad = watcher::to_event(msg(atom("error"), info(binary("a\x80" "b\xc0\xaf" "c\xed\xa0\x80" "d\xc3\xa9"))));
+  REQUIRE(bad.ok());
+  CHECK(bad->field("message")->as<ei::Binary>()->bytes == "a?b??c???d\xc3\xa9");
   const std::string exact = std::string(watcher::max_log_text - 2, 'a') + "\xc3\xa9" + "tail";
   CHECK(watcher::to_event(msg(atom("error"), info(binary(exact))))->field("message")->as<ei::Binary>()->bytes ==
         exact.substr(0, watcher::max_log_text));

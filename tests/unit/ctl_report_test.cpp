@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <regex>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -25,13 +26,6 @@ using nlohmann::json;
 namespace {
 
 std::string data(const std::string& name) { return std::string(TICKSPLIT_TEST_DATA) + "/report/" + name; }
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream o;
-  o << in.rdbuf();
-  return o.str();
-}
 
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
@@ -55,7 +49,7 @@ TEST_CASE("report model: the demo's run and its clients' operations") {
   CHECK(m.window->min_ms == 1500);
   std::size_t detection = 0, drop = 0;
   for (const auto& b : m.bands) {
-    const auto& f = m.faults.at(static_cast<std::size_t>(b.fault - 1));
+    const auto& f = m.faults.at(b.fault);
     if (b.kind == ReportModel::Band::Kind::detection) {
       ++detection;
       CHECK(b.from_us == f.start_us + 1'500'000);
@@ -142,7 +136,7 @@ TEST_CASE("report model: a history cut short by a crash is read as the prefix it
                   ConfigError);
 }
 
-TEST_CASE("report: 100 faults, 7 nodes, 20 clients and 100k operations stay under the documented size") {
+TEST_CASE("report: 100 faults, 7 nodes, 20 clients, 100k operations, 50k log lines stay under the documented size") {
   HistoryLines h;
   const std::int64_t t0 = 1'700'000'000'000'000;
   std::vector<std::string> nodes;
@@ -170,22 +164,51 @@ TEST_CASE("report: 100 faults, 7 nodes, 20 clients and 100k operations stay unde
     h.lines.push_back(inv);
     h.lines.push_back(ok);
   }
+  for (int i = 0; i < 50'000; ++i)  // a chatty cluster: 50 lines a second on every node, 1 KB each
+    h.lines.push_back({{"kind", "log"}, {"time_us", t0 + i * 10'000}, {"node", nodes[static_cast<std::size_t>(i % 7)]},
+                       {"level", "warning"}, {"message", std::string(1000, 'x')}});
   std::stable_sort(h.lines.begin(), h.lines.end(), [](const json& a, const json& b) {
     return a["time_us"].get<std::int64_t>() < b["time_us"].get<std::int64_t>();
   });
   const auto m = build_model(h);
   CHECK(m.ops.size() == 100'000);
   const auto html = report_html(m, "scale");
-  MESSAGE("report of 100 faults, 7 nodes, 20 clients, 100k operations: " << html.size() << " bytes");
+  MESSAGE("report of 100 faults, 7 nodes, 20 clients, 100k operations, 50k log lines: " << html.size() << " bytes");
   CHECK(html.size() < max_report_bytes);
   CHECK(count(html, "<g class=\"fault\"") == 100);
   CHECK(count(html, "<rect class=\"op agg") > 0);  // aggregated, not 100k rects
   CHECK(count(html, "<rect class=\"op agg") <= 20 * report_buckets);
+  CHECK(count(html, "<rect class=\"mark agg log\"") <= 7 * report_buckets);  // the log lines bucketed too
+  CHECK(count(html, "<circle class=\"mark log") == 0);
 }
 
 TEST_CASE("EDN export: Jepsen's shape, read back by an EDN reader") {
   const auto h = read_history_lines({data("demo_run.jsonl"), data("demo_ops.jsonl")});
-  const auto forms = check::edn::read_top_level(history_edn(h), "demo.edn");
+  const auto text = history_edn(h);
+  // Each line is one op map whose first keys are Jepsen's, with keywords where Jepsen has them
+  // (the reader below turns keywords into strings, so they are checked on the text first).
+  const std::regex op_line(R"(\{:index \d+, :time \d+, :type :(invoke|ok|fail|info), :process (:nemesis|\d+), :f :[a-z-]+, :value .*\})");
+  std::istringstream lines(text);
+  std::vector<std::string> raw;
+  for (std::string line; std::getline(lines, line);) {
+    CHECK_MESSAGE(std::regex_match(line, op_line), line);
+    raw.push_back(line);
+  }
+  // A nemesis op is an invoke and a completion: two consecutive lines alike but for :index.
+  const auto without_index = [](const std::string& l) { return l.substr(l.find(", :time")); };
+  for (std::size_t i = 0; i < raw.size(); ++i)
+    if (raw[i].find(":process :nemesis") != std::string::npos) {
+      REQUIRE(i + 1 < raw.size());
+      CHECK(without_index(raw[i]) == without_index(raw[i + 1]));
+      ++i;
+    }
+  const auto forms = check::edn::read_top_level(text, "demo.edn");
+  REQUIRE(forms.size() == raw.size());
+  // :time counts from the first line of the merged histories, in ns
+  const auto first_out = std::find_if(h.lines.begin(), h.lines.end(), [](const json& l) { return l["kind"] != "run_start"; });
+  REQUIRE(first_out != h.lines.end());
+  CHECK(forms.front().value.at("time") ==
+        ((*first_out)["time_us"].get<std::int64_t>() - h.lines.front()["time_us"].get<std::int64_t>()) * 1000);
   std::size_t starts = 0, stops = 0, client = 0;
   std::int64_t last_time = -1;
   for (std::size_t i = 0; i < forms.size(); ++i) {
@@ -207,7 +230,7 @@ TEST_CASE("EDN export: Jepsen's shape, read back by an EDN reader") {
   CHECK(starts == 2 * lines_of(h, "fault_start"));  // an :info invoke and an :info completion each
   CHECK(stops == 2 * lines_of(h, "fault_end"));
   CHECK(client == lines_of(h, "op"));
-  CHECK(last_time >= 0);
+  CHECK(last_time > 0);
 }
 
 TEST_CASE("report: the anomalies ticksplit-ctl check finds, on their operations' lanes, with the faults they name") {
@@ -233,4 +256,27 @@ TEST_CASE("report: the anomalies ticksplit-ctl check finds, on their operations'
   const auto html = report_html(m, "demo");
   CHECK(count(html, "<rect class=\"anomaly\"") == anomalies);
   CHECK(count(html, "<g class=\"fault named\"") == named.size());
+}
+
+TEST_CASE("report: hostile histories are refused or drawn safely") {
+  // A type that is not ok/fail/info cannot reach the markup: it is drawn as info, and every
+  // text is escaped.
+  const auto h = parse_history_lines(
+      "{\"kind\":\"op\",\"process\":1,\"type\":\"invoke\",\"f\":\"<b>\",\"time_us\":1}\n"
+      "{\"kind\":\"op\",\"process\":1,\"type\":\"ok\\\"><script>x</script>\",\"time_us\":2}\n"
+      "{\"kind\":\"nodedown\",\"observer\":\"a\\\"><script>\",\"peer\":\"b\",\"time_us\":3}\n",
+      "evil");
+  const auto html = report_html(build_model(h), "<evil>");
+  CHECK(html.find("<script") == std::string::npos);
+  CHECK(html.find("<b>") == std::string::npos);
+  CHECK(html.find("class=\"op info\"") != std::string::npos);
+  // Nesting past check's bound, a time past 2096: refused (a last line: left out and said).
+  std::string deep = "{\"kind\":\"op\",\"time_us\":1,\"value\":" + std::string(100'000, '[') + "}";
+  CHECK(parse_history_lines(deep, "deep").problems.size() == 1);
+  CHECK_THROWS_AS(parse_history_lines(deep + "\n{\"kind\":\"note\",\"time_us\":2}\n", "deep"), ConfigError);
+  CHECK(parse_history_lines("{\"kind\":\"note\",\"time_us\":9000000000000000000}\n", "far").problems.size() == 1);
+  // A span of days draws a bounded axis.
+  const auto far = parse_history_lines(
+      "{\"kind\":\"note\",\"time_us\":0}\n{\"kind\":\"note\",\"time_us\":3999999999999999}\n", "span");
+  CHECK(count(report_html(build_model(far), "span"), "class=\"tick\"") <= 13);
 }
