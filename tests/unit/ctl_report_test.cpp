@@ -18,6 +18,7 @@
 #include "controller/report/history_lines.hpp"
 #include "controller/report/html.hpp"
 #include "controller/report/model.hpp"
+#include "controller/report/summary.hpp"
 
 using namespace ticksplit;
 using namespace ticksplit::ctl;
@@ -116,6 +117,19 @@ TEST_CASE("report model: cascades, a hidden node and a log line are told apart")
       from_global += k.title.find("in order to prevent overlapping partitions") != std::string::npos ? 1 : 0;
     }
   CHECK(from_global > 0);
+  // The cut link went down (the run ended before it reconnected: the history is followed to its
+  // last line); the outage outlasted the window.
+  const auto links = link_reports(f);
+  const auto cut = std::find_if(links.begin(), links.end(), [](const auto& l) { return l.cut; });
+  REQUIRE(cut != links.end());
+  REQUIRE(cut->first_down.has_value());
+  CHECK_FALSE(cut->up_after_heal_us.has_value());
+  CHECK(f.followed_until_us == m.to_us);
+  REQUIRE(f.effective_outage_us > f.fault.duration_ms * 1000);
+  CHECK(std::count_if(m.bands.begin(), m.bands.end(), [](const auto& b) { return b.kind == ReportModel::Band::Kind::outage; }) ==
+        2);  // beyond the drop window, on both nodes of the one-way link
+  for (const auto& k : m.marks)
+    if (k.kind == "nodedown") CHECK(k.css.find(k.title.find("(net_tick_timeout)") != std::string::npos ? "net_tick_timeout" : "") != std::string::npos);
   // Hidden nodes get no lane of their own.
   for (const auto& lane : m.lanes) CHECK(lane.rfind("app@", 0) == 0);
 }
