@@ -16,6 +16,10 @@ ip6(I) -> "2001:db8::" ++ integer_to_list(10 + I).
 
 call(Agent, Req) -> gen_server:call({ticksplit, Agent}, Req, 2000).
 
+%% A latency bound in µs, scaled by TICKSPLIT_TIMING_SCALE (scripts/test --sanitize sets 3: an
+%% ASan build is slower, and the bound is about the design, not the build).
+timing_bound(Us) -> Us * list_to_integer(os:getenv("TICKSPLIT_TIMING_SCALE", "1")).
+
 expect(true, _) -> ok;
 expect(false, What) -> error(What).
 
