@@ -225,6 +225,7 @@ void RequestServer::arm(const proto::PartitionRequest& r, std::vector<net::Cidr>
   spec.direction = r.direction;
   spec.start_at_us = r.start_at_us;
   spec.duration_ms = r.duration_ms;
+  spec.loss = r.loss;
   // The refusal travels back typed (as the Reason term), and is logged on the loop.
   ports_.post([spec = std::move(spec)](fault::Engine& e, fault::Output& out) -> Term {
     auto applied = e.apply(spec, out);

@@ -24,6 +24,7 @@ constexpr bpf_insn make(std::uint8_t code, std::uint8_t dst, std::uint8_t src, s
 constexpr bpf_insn mov_imm(Reg dst, std::int32_t imm) { return make(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm); }
 constexpr bpf_insn mov(Reg dst, Reg src) { return make(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0); }
 constexpr bpf_insn add_imm(Reg dst, std::int32_t imm) { return make(BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, imm); }
+constexpr bpf_insn rsh_imm(Reg dst, std::int32_t imm) { return make(BPF_ALU64 | BPF_RSH | BPF_K, dst, 0, 0, imm); }
 // dst = *(size *)(src + off)
 constexpr bpf_insn load(std::uint8_t size, Reg dst, Reg src, std::int16_t off) {
   return make(BPF_LDX | size | BPF_MEM, dst, src, off, 0);

@@ -19,7 +19,7 @@ using namespace insn;
 // A few instructions' worth of assembler: emits instructions and resolves jumps to labels.
 class Assembler {
  public:
-  enum Label { v4, v6, lookup, seen, after, pass };
+  enum Label { v4, v6, lookup, drop, seen, after, pass };
 
   void emit(bpf_insn i) { code_.push_back(i); }
   void emit(const std::array<bpf_insn, 2>& pair) { code_.insert(code_.end(), pair.begin(), pair.end()); }
@@ -97,7 +97,21 @@ std::vector<bpf_insn> drop_program(Hook hook, int map_fd) {
   a.emit(load(BPF_DW, r1, r9, offsetof(DropValue, end_ns)));
   a.jump(BPF_JGE, r8, r1, Assembler::after);  // over
 
-  // inside the window: count, then drop
+  // inside the window: a lossy entry draws a number first (r1-r5 do not survive the call)
+  a.emit(load(BPF_DW, r1, r9, offsetof(DropValue, drop_below)));
+  a.emit(mov(r2, r1));
+  a.emit(rsh_imm(r2, 32));
+  a.jump_imm(BPF_JNE, r2, 0, Assembler::drop);  // always_drop or more: no draw
+  a.emit(call(BPF_FUNC_get_prandom_u32));
+  a.emit(load(BPF_DW, r1, r9, offsetof(DropValue, drop_below)));
+  a.jump(BPF_JLT, r0, r1, Assembler::drop);
+  // spared: counted, and passed on
+  a.emit(mov_imm(r1, 1));
+  a.emit(atomic_add(r9, offsetof(DropValue, passed_packets), r1));
+  a.go(Assembler::pass);
+
+  // count, then drop
+  a.label(Assembler::drop);
   a.emit(mov_imm(r1, 1));
   a.emit(atomic_add(r9, offsetof(DropValue, dropped_packets), r1));
   a.emit(load(BPF_W, r1, r6, offsetof(__sk_buff, len)));

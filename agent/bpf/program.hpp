@@ -1,5 +1,7 @@
 // The drop classifier: for each packet, look up (peer address, direction) in the drop map
-// and return TC_ACT_SHOT while the entry's window is open, counting what it drops. Outside
+// and return TC_ACT_SHOT while the entry's window is open (with the entry's probability: a
+// lossy window draws bpf_get_prandom_u32() per packet), counting what it drops and what the
+// draw spared. Outside
 // any window it returns TC_ACT_UNSPEC, leaving the packet to whatever else is configured.
 #pragma once
 

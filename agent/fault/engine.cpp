@@ -79,6 +79,7 @@ Engine::Engine(Backend& backend, Policy policy)
 std::optional<Refusal> Engine::refuse(const FaultSpec& spec) const {
   using K = Refusal::Kind;
   if (spec.duration_ms <= 0) return numbers(K::bad_duration, spec.duration_ms);
+  if (spec.loss.ppm == 0 || spec.loss.ppm > proto::Loss::total_ppm) return numbers(K::bad_loss, spec.loss.ppm);
   if (spec.duration_ms > policy_.max_fault_ms)
     return numbers(K::duration_above_max_fault, spec.duration_ms, policy_.max_fault_ms);
   if (spec.addresses.empty()) return Refusal{K::no_peers, {}, {}, 0, 0};
@@ -113,6 +114,7 @@ std::variant<std::string, Refusal> Engine::apply(const FaultSpec& spec, Output& 
   f.owner = spec.owner;
   f.peers = spec.peers;
   f.direction = spec.direction;
+  f.loss = spec.loss;
   f.window = {std::max(requested, c.mono_ns), end};
   // In unix time once, so that the ledger does not see the two clocks' jitter as a change.
   f.planned_us = {mono_to_unix_us(f.window.start_ns, c), mono_to_unix_us(f.window.end_ns, c)};
@@ -156,8 +158,7 @@ std::variant<std::string, Refusal> Engine::apply(const FaultSpec& spec, Output& 
         if (keys_.count(k)) (void)sync(k, c.mono_ns);
       return reason;
     }
-    cut.base_packets = v->dropped_packets;
-    cut.base_bytes = v->dropped_bytes;
+    set_base(cut, *v);
   }
   ++generation_;
   if (stored.window.start_ns <= c.mono_ns) start(stored, c, out);
@@ -224,44 +225,87 @@ std::optional<std::uint64_t> Engine::next_due_ns() const {
   return next;
 }
 
-// Writes the entry's window: the stretch of the union of its active faults' windows that
-// contains now or comes next; with no active fault left, the written window closed at now.
+void Engine::set_base(Cut& cut, const bpf::DropValue& v) {
+  cut.base_packets = v.dropped_packets;
+  cut.base_bytes = v.dropped_bytes;
+  cut.base_passed = v.passed_packets;
+}
+
+// The union of the windows of the entry's faults not yet healed, cut where the largest loss
+// among the faults covering it changes (a sweep over their starts and ends: a hostile peer
+// may be in many faults); the first stretch that is not over by now_ns.
+std::optional<Engine::Stretch> Engine::wanted(const Entry& entry, std::uint64_t now_ns) const {
+  struct Edge {
+    std::uint64_t at;
+    bool opens;
+    std::uint32_t ppm;
+  };
+  std::vector<Edge> edges;
+  for (const auto& id : entry.faults)
+    if (const auto& f = faults_.at(id); f.state != Fault::State::recovering) {
+      edges.push_back({f.window.start_ns, true, f.loss.ppm});
+      edges.push_back({f.window.end_ns, false, f.loss.ppm});
+    }
+  std::sort(edges.begin(), edges.end(), [](const Edge& a, const Edge& b) { return a.at < b.at; });
+  std::multiset<std::uint32_t> open;
+  std::optional<Stretch> current;
+  for (std::size_t i = 0; i < edges.size();) {
+    const std::uint64_t at = edges[i].at;
+    for (; i < edges.size() && edges[i].at == at; ++i) {
+      if (edges[i].opens)
+        open.insert(edges[i].ppm);
+      else
+        open.erase(open.find(edges[i].ppm));
+    }
+    if (open.empty() || i == edges.size()) continue;
+    const Stretch piece{{at, edges[i].at}, proto::Loss{*open.rbegin()}};
+    if (current && current->window.end_ns == at && current->loss == piece.loss) {
+      current->window.end_ns = piece.window.end_ns;
+      continue;
+    }
+    if (current && current->window.end_ns > now_ns) return current;
+    current = piece;
+  }
+  if (current && current->window.end_ns > now_ns) return current;
+  return std::nullopt;
+}
+
+// Writes the entry's stretch (wanted() above); with no fault left in it, the written window
+// closed at now.
 Status Engine::sync(const bpf::DropKey& key, std::uint64_t now_ns, const bpf::DropValue* known) {
   auto& entry = keys_.at(key);
-  std::vector<Window> windows;
-  for (const auto& id : entry.faults)
-    if (const auto& f = faults_.at(id); f.state != Fault::State::recovering) windows.push_back(f.window);
-  std::sort(windows.begin(), windows.end(), [](auto& a, auto& b) { return a.start_ns < b.start_ns; });
-  std::optional<Window> want;
-  for (std::size_t i = 0; i < windows.size() && !want;) {
-    Window w = windows[i++];
-    while (i < windows.size() && windows[i].start_ns <= w.end_ns) w.end_ns = std::max(w.end_ns, windows[i++].end_ns);
-    if (w.end_ns > now_ns) want = w;
-  }
+  std::optional<Stretch> want = wanted(entry, now_ns);
   if (!want) {
     want = entry.written;
-    if (want->start_ns >= now_ns)
-      *want = {};  // never began
+    auto& w = want->window;
+    if (w.start_ns >= now_ns)
+      w = {};  // never began
     else
-      want->end_ns = std::min(want->end_ns, std::max(now_ns, want->start_ns));  // ends now
+      w.end_ns = std::min(w.end_ns, std::max(now_ns, w.start_ns));  // ends now
   }
   if (*want == entry.written) return success();
   auto v = known != nullptr ? Result<bpf::DropValue>(*known) : read(key);
   if (!v) return v.error();
-  // A stretch after one that is over starts fresh evidence (cumulative counts stay). Healed
-  // faults still waiting for traffic on this entry can no longer see it come back here.
-  if (entry.written.end_ns <= now_ns && want->start_ns >= entry.written.end_ns) {
+  const Window& was = entry.written.window;
+  if (was.end_ns <= now_ns && want->window.start_ns > was.end_ns) {
+    // A stretch after a gap starts fresh evidence (cumulative counts stay). Healed faults
+    // still waiting for traffic on this entry can no longer see it come back here.
     v->first_drop_ns = v->last_drop_ns = v->first_pass_after_ns = 0;
     for (const auto& id : entry.faults) {
       auto& f = faults_.at(id);
       Cut* cut = f.cut_for(key);
       if (cut == nullptr) continue;
       if (f.state == Fault::State::recovering && cut->passed_ns == 0) cut->superseded = true;
-      if (f.state == Fault::State::pending) cut->base_packets = v->dropped_packets, cut->base_bytes = v->dropped_bytes;
+      if (f.state == Fault::State::pending) set_base(*cut, *v);
     }
+  } else if (was.end_ns <= now_ns) {
+    // The run goes on in a stretch of another loss: a packet the kernel let through between
+    // the two, before this write, is not traffic coming back.
+    v->first_pass_after_ns = 0;
   }
-  v->start_ns = want->start_ns;
-  v->end_ns = want->end_ns;
+  v->start_ns = want->window.start_ns;
+  v->end_ns = want->window.end_ns;
+  v->drop_below = bpf::drop_below_of_ppm(want->loss.ppm);
   if (auto s = backend_.write(key, *v); !s) return s;
   entry.written = *want;
   return success();
@@ -295,6 +339,7 @@ Engine::Evidence Engine::evidence(Fault& f, Output& out) {
       out.problems.push_back("reading the evidence of fault " + f.id + ": " + v.error().message);
       continue;
     }
+    e.passed += v->passed_packets - cut.base_passed;
     const std::uint64_t packets = v->dropped_packets - cut.base_packets;
     if (packets == 0) continue;
     e.packets += packets;
@@ -321,9 +366,23 @@ proto::AddressList Engine::listed_addresses(const Fault& f) {
 
 void Engine::start(Fault& f, const Clocks& c, Output& out) {
   f.state = Fault::State::active;
+  // On an entry other faults use, this fault's evidence counts from now, and a fault with
+  // another loss may begin a new stretch.
+  for (auto& cut : f.cuts) {
+    if (keys_.at(cut.key).faults.size() < 2) continue;
+    auto v = read(cut.key);
+    if (!v) {
+      out.problems.push_back("starting fault " + f.id + ": " + v.error().message);
+      continue;
+    }
+    set_base(cut, *v);
+    if (auto s = sync(cut.key, c.mono_ns, &*v); !s)
+      out.problems.push_back("starting fault " + f.id + " (its stretch ends at the one before's end): " +
+                             s.error().message);
+  }
   out.events.push_back({c.unix_us, proto::FaultStarted{f.id, f.peers, listed_addresses(f), f.direction, f.owner,
                                                        mono_to_unix_us(f.window.start_ns, c),
-                                                       mono_to_unix_us(f.window.end_ns, c)}});
+                                                       mono_to_unix_us(f.window.end_ns, c), f.loss}});
 }
 
 void Engine::heal_fault(Fault& f, HealReason why, const Clocks& c, Output& out) {
@@ -341,7 +400,7 @@ void Engine::heal_fault(Fault& f, HealReason why, const Clocks& c, Output& out) 
   out.events.push_back(
       {c.unix_us, proto::FaultHealed{f.id, f.peers, why, started, mono_to_unix_us(f.window.start_ns, c),
                                      mono_to_unix_us(f.window.end_ns, c),
-                                     proto::Evidence{i64(ev.packets), i64(ev.bytes), at(ev.first_ns), at(ev.last_ns)}}});
+                                     proto::Evidence{i64(ev.packets), i64(ev.bytes), at(ev.first_ns), at(ev.last_ns), i64(ev.passed)}}});
   if (!started) return release(f.id, out);
   f.recovery_deadline_ns = c.mono_ns + recovery_timeout_ns_;
   f.next_poll_ns = c.mono_ns;  // traffic may already be back
@@ -419,18 +478,20 @@ std::vector<proto::FaultStatus> Engine::status(Output& out) {
   const Clocks c = backend_.now();
   std::vector<proto::FaultStatus> all;
   for (auto& [id, f] : faults_) {
-    std::uint64_t packets = 0;
+    std::uint64_t packets = 0, passed = 0;
     for (const auto& cut : f.cuts) {
-      if (auto v = read(cut.key))
+      if (auto v = read(cut.key)) {
         packets += v->dropped_packets - cut.base_packets;
-      else
+        passed += v->passed_packets - cut.base_passed;
+      } else
         out.problems.push_back("reading fault " + id + ": " + v.error().message);
     }
     const auto state = f.state == Fault::State::pending  ? proto::FaultStatus::State::pending
                        : f.state == Fault::State::active ? proto::FaultStatus::State::active
                                                          : proto::FaultStatus::State::recovering;
     all.push_back({id, f.owner, f.peers, listed_addresses(f), f.direction, state,
-                   mono_to_unix_us(f.window.start_ns, c), mono_to_unix_us(f.window.end_ns, c), i64(packets)});
+                   mono_to_unix_us(f.window.start_ns, c), mono_to_unix_us(f.window.end_ns, c), i64(packets), f.loss,
+                   i64(passed)});
   }
   return all;
 }

@@ -4,7 +4,9 @@
 //
 // One map entry per (peer address, direction) holds the union of the windows of every active
 // fault covering it; when faults leave gaps, the entry holds the stretch that is current or
-// next, and tick() writes the following one when it is due. The entry's counters are
+// next, and tick() writes the following one when it is due. Where faults with different loss
+// overlap, the strongest applies: the union is cut into stretches of one probability, each
+// the largest of the faults covering it (docs/faults.md). The entry's counters are
 // cumulative; a fault's evidence is the difference between its start and its heal.
 //
 // The engine knows neither Erlang terms nor the log: it returns typed values
@@ -44,6 +46,7 @@ struct FaultSpec {
   proto::Direction direction = proto::Direction::in;
   std::optional<std::int64_t> start_at_us;  // unix; absent: now
   std::int64_t duration_ms = 0;
+  proto::Loss loss;
 };
 
 // A fault as the ledger records it (agent/ledger.hpp): enough to report it if this agent is
@@ -117,11 +120,16 @@ class Engine {
     std::uint64_t end_ns = 0;
     bool operator==(const Window&) const = default;
   };
+  struct Stretch {  // what an entry holds: a window and its drop probability
+    Window window;
+    proto::Loss loss;
+    bool operator==(const Stretch&) const = default;
+  };
   struct Cut {  // one map entry a fault uses
     bpf::DropKey key{};
     std::string address;
     bool counts_for_recovery = false;  // traffic on this entry tells that the peer is back
-    std::uint64_t base_packets = 0, base_bytes = 0;
+    std::uint64_t base_packets = 0, base_bytes = 0, base_passed = 0;
     std::uint64_t passed_ns = 0;  // first packet after the window, once seen
     bool superseded = false;      // a later window was written before traffic came back
   };
@@ -131,6 +139,7 @@ class Engine {
     std::string owner;
     std::vector<std::string> peers;
     proto::Direction direction = proto::Direction::in;
+    proto::Loss loss;
     Window window;  // its end moves earlier when healed before the deadline
     std::pair<std::int64_t, std::int64_t> planned_us{};  // the window as applied, unix µs
     State state = State::pending;
@@ -145,14 +154,18 @@ class Engine {
     }
   };
   struct Entry {
-    Window written;
+    Stretch written;
     std::set<std::string> faults;  // ids of every fault using the entry
   };
   struct Evidence {
-    std::uint64_t packets = 0, bytes = 0, first_ns = 0, last_ns = 0;
+    std::uint64_t packets = 0, bytes = 0, first_ns = 0, last_ns = 0, passed = 0;
   };
 
   std::optional<proto::Refusal> refuse(const FaultSpec& spec) const;
+  // The stretch of an entry's faults that contains now_ns or comes next, if any.
+  std::optional<Stretch> wanted(const Entry& entry, std::uint64_t now_ns) const;
+  // The counters a fault's evidence starts from on a cut.
+  static void set_base(Cut& cut, const bpf::DropValue& v);
   // `known`: the entry's value, if the caller has just read it.
   Status sync(const bpf::DropKey& key, std::uint64_t now_ns, const bpf::DropValue* known = nullptr);
   std::size_t heal_where(const std::function<bool(const Fault&)>& which, HealReason why, Output& out);

@@ -1,6 +1,15 @@
 #include "common/proto/fault.hpp"
 
+#include <cmath>
+
 namespace ticksplit::proto {
+
+std::optional<Loss> Loss::of_probability(double p) noexcept {
+  if (!(p > 0 && p <= 1)) return std::nullopt;  // false for NaN too
+  const double ppm = std::round(p * 1e6);
+  if (ppm < 1) return std::nullopt;
+  return Loss{static_cast<std::uint32_t>(ppm)};
+}
 
 const char* direction_name(Direction d) noexcept {
   switch (d) {
@@ -43,6 +52,7 @@ const char* refusal_name(Refusal::Kind k) noexcept {
   using K = Refusal::Kind;
   switch (k) {
     case K::bad_duration: return "bad_duration";
+    case K::bad_loss: return "bad_loss";
     case K::duration_above_max_fault: return "duration_above_max_fault";
     case K::no_peers: return "no_peers";
     case K::unspecified: return "unspecified";

@@ -4,6 +4,7 @@
 // agent to send them and by the controller to read the events back.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,6 +18,21 @@ const char* direction_name(Direction d) noexcept;
 
 enum class HealReason { deadline, request, heal_all, owner_gone, shutdown };
 const char* heal_reason_name(HealReason r) noexcept;
+
+// The share of matching packets a fault drops inside its window, in parts per million
+// (1..1,000,000). On the wire it is the probability P = ppm / 10^6 (a float; the integer 1 is
+// accepted too); the kernel's threshold is made from ppm (agent/bpf/drop_map.hpp).
+struct Loss {
+  static constexpr std::uint32_t total_ppm = 1'000'000;
+  std::uint32_t ppm = total_ppm;
+
+  // 0 < p <= 1, rounded to the nearest ppm; nullopt for anything else (NaN, 0, below half a
+  // ppm, above 1).
+  static std::optional<Loss> of_probability(double p) noexcept;
+  [[nodiscard]] double probability() const noexcept { return ppm / 1e6; }
+  [[nodiscard]] bool total() const noexcept { return ppm == total_ppm; }
+  auto operator<=>(const Loss&) const = default;
+};
 
 // Addresses as events and status list them: the first few, and how many there are.
 struct AddressList {
@@ -33,6 +49,7 @@ struct FaultStarted {
   Direction direction = Direction::in;
   std::string owner;
   std::int64_t start_us = 0, end_us = 0;
+  Loss loss;
   bool operator==(const FaultStarted&) const = default;
 };
 
@@ -40,6 +57,9 @@ struct FaultStarted {
 struct Evidence {
   std::int64_t dropped_packets = 0, dropped_bytes = 0;
   std::optional<std::int64_t> first_drop_us, last_drop_us;  // none if nothing was dropped
+  // Matching packets inside the window that a lossy fault let through: the real loss rate is
+  // dropped / (dropped + passed). Always 0 when the loss is total.
+  std::int64_t passed_packets = 0;
   bool operator==(const Evidence&) const = default;
 };
 
@@ -88,6 +108,7 @@ const std::string& fault_id(const FaultEvent& e) noexcept;
 struct Refusal {
   enum class Kind {
     bad_duration,                 // n: the duration
+    bad_loss,                     // n: parts per million (not in 1..1,000,000)
     duration_above_max_fault,     // n: the duration, m: the maximum
     no_peers,
     unspecified,                  // subject: the address
@@ -127,6 +148,8 @@ struct FaultStatus {
   State state = State::pending;
   std::int64_t window_start_us = 0, window_end_us = 0;
   std::int64_t dropped_packets = 0;
+  Loss loss;
+  std::int64_t passed_packets = 0;
   bool operator==(const FaultStatus&) const = default;
 };
 

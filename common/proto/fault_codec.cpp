@@ -60,6 +60,13 @@ struct Reader {
     if (t != nullptr) bad(name);
     return false;
   }
+  Loss loss(const char* name) {
+    const Term* t = need(name);
+    if (t == nullptr) return {};
+    if (const auto l = loss_of_term(*t)) return *l;
+    bad(name);
+    return {};
+  }
   std::vector<std::string> texts(const char* name) {
     std::vector<std::string> out;
     const Term* t = need(name);
@@ -107,7 +114,8 @@ Event to_event(const TimedFaultEvent& te) {
                     {"direction", atom(direction_name(s.direction))},
                     {"owner", atom(s.owner)},
                     {"start_us", s.start_us},
-                    {"end_us", s.end_us}};
+                    {"end_us", s.end_us},
+                    {"loss", s.loss.probability()}};
     }
     void operator()(const FaultHealed& h) const {
       out.fields = {{"id", bin(h.id)},
@@ -119,7 +127,8 @@ Event to_event(const TimedFaultEvent& te) {
                     {"dropped_packets", h.evidence.dropped_packets},
                     {"dropped_bytes", h.evidence.dropped_bytes},
                     {"first_drop_us", maybe(h.evidence.first_drop_us)},
-                    {"last_drop_us", maybe(h.evidence.last_drop_us)}};
+                    {"last_drop_us", maybe(h.evidence.last_drop_us)},
+                    {"passed_packets", h.evidence.passed_packets}};
     }
     void operator()(const FaultRecovered& r) const {
       std::vector<Term> per_peer;
@@ -154,6 +163,7 @@ Result<FaultEvent> fault_event_from(const Event& e) {
     s.owner = r.text("owner");
     s.start_us = r.integer("start_us");
     s.end_us = r.integer("end_us");
+    s.loss = r.loss("loss");
     out = std::move(s);
   } else if (e.type == "fault_healed") {
     FaultHealed h;
@@ -169,6 +179,7 @@ Result<FaultEvent> fault_event_from(const Event& e) {
     h.evidence.dropped_bytes = r.integer("dropped_bytes");
     h.evidence.first_drop_us = r.maybe_integer("first_drop_us");
     h.evidence.last_drop_us = r.maybe_integer("last_drop_us");
+    h.evidence.passed_packets = r.integer("passed_packets");
     out = std::move(h);
   } else if (e.type == "fault_recovered") {
     FaultRecovered f;
@@ -202,6 +213,12 @@ Result<FaultEvent> fault_event_from(const Event& e) {
   return out;
 }
 
+std::optional<Loss> loss_of_term(const Term& t) noexcept {
+  if (const auto* d = t.as<double>()) return Loss::of_probability(*d);
+  if (const auto* i = t.as<std::int64_t>(); i != nullptr && *i == 1) return Loss{};
+  return std::nullopt;
+}
+
 Term to_term(const Refusal& r) {
   using K = Refusal::Kind;
   const Term name = atom(refusal_name(r.kind));
@@ -209,6 +226,7 @@ Term to_term(const Refusal& r) {
     case K::no_peers:
       return name;
     case K::bad_duration:
+    case K::bad_loss:
     case K::already_over:
     case K::starts_later_than_max_fault:
     case K::too_many_addresses:
@@ -248,7 +266,9 @@ Term to_term(const FaultStatus& s) {
                        {"direction", atom(direction_name(s.direction))},
                        {"state", atom(state)},
                        {"window_us", tuple({s.window_start_us, s.window_end_us})},
-                       {"dropped_packets", s.dropped_packets}});
+                       {"dropped_packets", s.dropped_packets},
+                       {"loss", s.loss.probability()},
+                       {"passed_packets", s.passed_packets}});
 }
 
 }  // namespace ticksplit::proto

@@ -3,6 +3,8 @@
 // the Reason of {error, Reason}, status entries. docs/protocol.md describes the same shapes.
 #pragma once
 
+#include <optional>
+
 #include "common/ei/term.hpp"
 #include "common/error.hpp"
 #include "common/proto/event.hpp"
@@ -15,6 +17,9 @@ Event to_event(const TimedFaultEvent& e);
 // Read back from what an agent sent; an Error if the event is not a fault event or a field is
 // missing or malformed.
 Result<FaultEvent> fault_event_from(const Event& e);
+
+// A loss probability as requests and events carry it: a float in (0, 1], or the integer 1.
+std::optional<Loss> loss_of_term(const ei::Term& t) noexcept;
 
 ei::Term to_term(const Refusal& r);
 ei::Term to_term(const FaultStatus& s);

@@ -1,5 +1,7 @@
 #include "common/proto/request.hpp"
 
+#include "common/proto/fault_codec.hpp"
+
 namespace ticksplit::proto {
 
 using ei::atom;
@@ -30,7 +32,7 @@ std::variant<Request, Rejected> partition_request(const Term& spec) {
   if (m == nullptr) return bad("spec_not_a_map", spec);
   for (const auto& [k, v] : m->entries)
     if (!(k.is_atom("peers") || k.is_atom("duration_ms") || k.is_atom("direction") || k.is_atom("start_at_us") ||
-          k.is_atom("id")))
+          k.is_atom("id") || k.is_atom("loss")))
       return bad("unknown_key", k);
   PartitionRequest r;
   const Term* peers = map_value(*m, "peers");
@@ -68,6 +70,11 @@ std::variant<Request, Rejected> partition_request(const Term& spec) {
     const auto* b = id->as<ei::Binary>();
     if (b == nullptr || b->bytes.empty() || b->bytes.size() > 128) return bad("bad_id", *id);
     r.id = b->bytes;
+  }
+  if (const Term* l = map_value(*m, "loss")) {
+    const auto loss = loss_of_term(*l);
+    if (!loss) return bad("bad_loss", *l);
+    r.loss = *loss;
   }
   return r;
 }
@@ -110,6 +117,7 @@ Term to_term(const Request& r) {
                                               {atom("direction"), atom(direction_name(p.direction))}};
       if (p.start_at_us) spec.emplace_back(atom("start_at_us"), *p.start_at_us);
       if (p.id) spec.emplace_back(atom("id"), ei::binary(*p.id));
+      if (!p.loss.total()) spec.emplace_back(atom("loss"), p.loss.probability());
       return tuple({atom("partition"), ei::map(std::move(spec))});
     }
     Term operator()(const HealRequest& h) const { return tuple({atom("heal"), ei::binary(h.id)}); }

@@ -39,7 +39,7 @@ struct Peer {
   bool operator==(const Peer&) const = default;
 };
 
-// {partition, #{peers, duration_ms, direction, start_at_us, id}}. Shape is checked here;
+// {partition, #{peers, duration_ms, direction, start_at_us, id, loss}}. Shape is checked here;
 // policy (exempt addresses, --max-fault) is the agent's.
 struct PartitionRequest {
   std::vector<Peer> peers;
@@ -47,6 +47,7 @@ struct PartitionRequest {
   Direction direction = Direction::in;
   std::optional<std::int64_t> start_at_us;  // unix microseconds; absent: now
   std::optional<std::string> id;
+  Loss loss;  // absent: total
   bool operator==(const PartitionRequest&) const = default;
 };
 struct HealRequest {

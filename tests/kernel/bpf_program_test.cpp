@@ -1,11 +1,13 @@
 // The drop program in the real kernel (root): the verifier accepts it, and run on crafted
-// packets (BPF_PROG_TEST_RUN) it drops exactly inside the window and records evidence.
+// packets (BPF_PROG_TEST_RUN) it drops exactly inside the window, with the entry's
+// probability, and records evidence.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
 #include <linux/pkt_cls.h>
 
+#include <cmath>
 #include <ctime>
 #include <vector>
 
@@ -87,6 +89,7 @@ TEST_CASE("a packet from a peer with an open window is dropped and counted") {
   DropValue v{};
   v.start_ns = now_ns() - 1'000'000;
   v.end_ns = now_ns() + 60'000'000'000ULL;
+  v.drop_below = always_drop;
   REQUIRE(map_update(l.map.get(), &k, &v).ok());
 
   const auto from_peer = frame("198.51.100.12", "198.51.100.11");
@@ -110,6 +113,7 @@ TEST_CASE("before the window nothing is dropped; after it the first passing pack
   DropValue future{};
   future.start_ns = now_ns() + 60'000'000'000ULL;
   future.end_ns = future.start_ns + 1'000'000'000ULL;
+  future.drop_below = always_drop;
   REQUIRE(map_update(l.map.get(), &k, &future).ok());
   const auto to_peer = frame("198.51.100.11", "198.51.100.12");
   CHECK(run(l.out.get(), to_peer) == TC_ACT_UNSPEC);
@@ -117,6 +121,7 @@ TEST_CASE("before the window nothing is dropped; after it the first passing pack
   DropValue past{};
   past.start_ns = now_ns() - 2'000'000'000ULL;
   past.end_ns = now_ns() - 1'000'000'000ULL;
+  past.drop_below = always_drop;
   REQUIRE(map_update(l.map.get(), &k, &past).ok());
   const auto before = now_ns();
   CHECK(run(l.out.get(), to_peer) == TC_ACT_UNSPEC);
@@ -136,6 +141,7 @@ TEST_CASE("IPv6 peers are matched by their 128-bit address") {
   DropValue v{};
   v.start_ns = 0;
   v.end_ns = now_ns() + 60'000'000'000ULL;
+  v.drop_below = always_drop;
   REQUIRE(map_update(l.map.get(), &k, &v).ok());
   CHECK(run(l.in.get(), frame("2001:db8::12", "2001:db8::11")) == TC_ACT_SHOT);
   CHECK(run(l.in.get(), frame("2001:db8::13", "2001:db8::11")) == TC_ACT_UNSPEC);
@@ -147,9 +153,58 @@ TEST_CASE("deleting an entry ends its fault; deleting it again is not an error")
   const auto k = key(Kind::in_v4, "198.51.100.12");
   DropValue v{};
   v.end_ns = now_ns() + 60'000'000'000ULL;
+  v.drop_below = always_drop;
   REQUIRE(map_update(l.map.get(), &k, &v).ok());
   CHECK(run(l.in.get(), frame("198.51.100.12", "198.51.100.11")) == TC_ACT_SHOT);
   REQUIRE(map_delete(l.map.get(), &k).ok());
   CHECK(map_delete(l.map.get(), &k).ok());
   CHECK(run(l.in.get(), frame("198.51.100.12", "198.51.100.11")) == TC_ACT_UNSPEC);
+}
+
+// A repeated run returns only the last verdict, so the drops are counted by the program's own
+// counters: over n packets, dropped ~ Binomial(n, P).
+TEST_CASE("a lossy window drops each packet with its probability, and counts the ones it spares") {
+  auto l = load();
+  const auto from_peer = frame("198.51.100.12", "198.51.100.11");
+  constexpr std::uint32_t n = 10'000;
+  for (std::uint32_t ppm : {500'000u, 300'000u, 20'000u, 1u}) {
+    CAPTURE(ppm);
+    const auto k = key(Kind::in_v4, "198.51.100.12");
+    DropValue v{};
+    v.end_ns = now_ns() + 60'000'000'000ULL;
+    v.drop_below = drop_below_of_ppm(ppm);
+    REQUIRE(map_update(l.map.get(), &k, &v).ok());
+    auto ran = test_run_ns(l.in.get(), from_peer, n);
+    REQUIRE_MESSAGE(ran.ok(), (ran.ok() ? "" : ran.error().describe()));
+    DropValue got{};
+    REQUIRE(*map_lookup(l.map.get(), &k, &got));
+    CHECK(got.dropped_packets + got.passed_packets == n);
+    const double p = ppm / 1e6;
+    const double sd = std::sqrt(n * p * (1 - p));
+    CHECK(std::abs(static_cast<double>(got.dropped_packets) - n * p) <= 5 * sd + 0.5);
+    CHECK(got.dropped_bytes == got.dropped_packets * from_peer.size());
+  }
+}
+
+TEST_CASE("probability 1 drops every packet and 0 none; the draw is skipped at 1") {
+  auto l = load();
+  const auto k = key(Kind::out_v6, "2001:db8::12");
+  const auto to_peer = frame("2001:db8::11", "2001:db8::12");
+  DropValue v{};
+  v.end_ns = now_ns() + 60'000'000'000ULL;
+  v.drop_below = drop_below_of_ppm(1'000'000);
+  CHECK(v.drop_below == always_drop);
+  REQUIRE(map_update(l.map.get(), &k, &v).ok());
+  REQUIRE(test_run_ns(l.out.get(), to_peer, 1000).ok());
+  DropValue got{};
+  REQUIRE(*map_lookup(l.map.get(), &k, &got));
+  CHECK(got.dropped_packets == 1000);
+  CHECK(got.passed_packets == 0);
+
+  v.drop_below = 0;
+  REQUIRE(map_update(l.map.get(), &k, &v).ok());
+  CHECK(run(l.out.get(), to_peer) == TC_ACT_UNSPEC);
+  REQUIRE(*map_lookup(l.map.get(), &k, &got));
+  CHECK(got.dropped_packets == 0);
+  CHECK(got.passed_packets == 1);
 }

@@ -1,6 +1,7 @@
 // A recording fake of the fault engine's kernel seam: the drop map as a std::map, clocks the
 // test moves by hand, a log of every map operation, and packet() doing what the classifier
-// does (drop inside the window, count, note the first packet after it).
+// does (drop inside the window with the entry's probability, count, note the first packet
+// after it). Its draws are a fixed sequence, so a test's counts do not vary between runs.
 #pragma once
 
 #include <arpa/inet.h>
@@ -20,6 +21,7 @@ class FakeKernel final : public agent::fault::Backend {
   std::map<agent::bpf::DropKey, agent::bpf::DropValue, agent::fault::KeyLess> map;
   std::vector<std::string> log;
   int fail_writes_after = -1;  // >= 0: that many writes succeed, then each fails
+  std::uint64_t draws = 0x9e3779b97f4a7c15ULL;  // the state of bpf_get_prandom_u32's stand-in
 
   [[nodiscard]] std::string name() const override { return "fake"; }
   agent::fault::Clocks now() override { return clocks; }
@@ -36,8 +38,11 @@ class FakeKernel final : public agent::fault::Backend {
     if (fail_writes_after == 0) return system_error("bpf(BPF_MAP_UPDATE_ELEM)", E2BIG);
     if (fail_writes_after > 0) --fail_writes_after;
     map[k] = v;
+    // A lossy window also shows its loss in ppm (drop_below_of_ppm's inverse, rounded).
+    const auto ppm = (v.drop_below * 1'000'000 + (std::uint64_t{1} << 31)) >> 32;
     log.push_back("write " + describe(k) + " " + std::to_string(rel_ms(v.start_ns)) + ".." +
-                  std::to_string(rel_ms(v.end_ns)));
+                  std::to_string(rel_ms(v.end_ns)) +
+                  (v.drop_below >= agent::bpf::always_drop ? "" : " loss " + std::to_string(ppm)));
     return success();
   }
   Result<std::optional<agent::bpf::DropValue>> read(const agent::bpf::DropKey& k) override {
@@ -61,6 +66,13 @@ class FakeKernel final : public agent::fault::Backend {
     if (now >= v.end_ns) {
       if (v.first_pass_after_ns == 0) v.first_pass_after_ns = now;
       return false;
+    }
+    if (v.drop_below < agent::bpf::always_drop) {
+      draws = draws * 6364136223846793005ULL + 1442695040888963407ULL;  // PCG's LCG step
+      if ((draws >> 32) >= v.drop_below) {
+        ++v.passed_packets;
+        return false;
+      }
     }
     ++v.dropped_packets;
     v.dropped_bytes += len;

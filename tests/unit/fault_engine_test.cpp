@@ -388,6 +388,127 @@ TEST_CASE("disjoint windows on one peer: the next stretch is written when the fi
   CHECK(count<FaultHealed>(ev, [](auto& x) { return x.evidence.dropped_packets == 1; }) == 2);  // each its own
 }
 
+TEST_CASE("a lossy fault writes its probability; its evidence counts what it dropped and what it spared") {
+  FakeKernel k;
+  Engine e(k, policy());
+  Events ev;
+  auto s = spec({"198.51.100.12"}, 3000);
+  s.loss = proto::Loss{300'000};
+  applied(e, s, ev);
+  CHECK(k.log == std::vector<std::string>{"write in 198.51.100.12 0..3000 loss 300000"});
+  REQUIRE(find<FaultStarted>(ev) != nullptr);
+  CHECK(find<FaultStarted>(ev)->loss == proto::Loss{300'000});
+  int dropped = 0;
+  for (int i = 0; i < 1000; ++i) dropped += k.packet(in("198.51.100.12")) ? 1 : 0;
+  CHECK(dropped > 250);  // 300 expected; the fake's draws are fixed, so this is exact each run
+  CHECK(dropped < 350);
+  REQUIRE(e.status(ev).size() == 1);
+  CHECK(e.status(ev)[0].passed_packets == 1000 - dropped);
+  CHECK(e.status(ev)[0].loss == proto::Loss{300'000});
+  k.advance_ms(3000);
+  e.tick(ev);
+  const auto* healed = find<FaultHealed>(ev);
+  REQUIRE(healed != nullptr);
+  CHECK(healed->evidence.dropped_packets == dropped);
+  CHECK(healed->evidence.passed_packets == 1000 - dropped);
+  CHECK(refused(e, [] {
+          auto none = spec({"198.51.100.12"}, 10);
+          none.loss = proto::Loss{0};
+          return none;
+        }()) == "{bad_loss,0}");
+}
+
+TEST_CASE("overlapping faults with different loss: the strongest applies, stretch by stretch") {
+  FakeKernel k;
+  Engine e(k, policy());
+  Events ev;
+  auto weak = spec({"198.51.100.12"}, 10'000);
+  weak.loss = proto::Loss{200'000};
+  auto strong = spec({"198.51.100.12"}, 3000);
+  strong.start_at_us = k.clocks.unix_us + 2'000'000;
+  auto middling = spec({"198.51.100.12"}, 9000);
+  middling.loss = proto::Loss{500'000};
+  middling.start_at_us = k.clocks.unix_us + 4'000'000;
+  applied(e, weak, ev);
+  const auto strong_id = applied(e, strong, ev);
+  applied(e, middling, ev);
+  // weak alone until 2 s, strong (total) 2..5, then middling to 13 s (it outlasts weak's 10)
+  CHECK(k.log == std::vector<std::string>{"write in 198.51.100.12 0..10000 loss 200000",
+                                          "write in 198.51.100.12 0..2000 loss 200000"});
+  for (int i = 0; i < 10; ++i) k.packet(in("198.51.100.12"));
+  k.advance_ms(2000);
+  e.tick(ev);
+  CHECK(k.log.back() == "write in 198.51.100.12 2000..5000");
+  CHECK(k.packet(in("198.51.100.12")));
+  CHECK(k.map.at(in("198.51.100.12")).first_pass_after_ns == 0);
+  k.advance_ms(3000);
+  CHECK_FALSE(k.packet(in("198.51.100.12")));  // between the kernel's end of strong's stretch and the write
+  CHECK(k.map.at(in("198.51.100.12")).first_pass_after_ns != 0);
+  e.tick(ev);
+  // middling began at 4 s; it is the strongest from 5 s on
+  CHECK(k.log.back() == "write in 198.51.100.12 4000..13000 loss 500000");
+  CHECK(k.map.at(in("198.51.100.12")).first_pass_after_ns == 0);  // not traffic coming back
+  const FaultHealed* strong_healed = nullptr;
+  for (const auto& x : ev.events)
+    if (const auto* h = std::get_if<FaultHealed>(&x.event); h != nullptr && h->id == strong_id) strong_healed = h;
+  REQUIRE(strong_healed != nullptr);
+  // strong's evidence starts at its own start: the weak stretch's drops and spares are not its
+  CHECK(strong_healed->evidence.dropped_packets == 1);
+  CHECK(strong_healed->evidence.passed_packets == 0);
+  k.advance_ms(5000);
+  const auto writes = k.log.size();
+  e.tick(ev);  // weak's deadline: middling's stretch is already the one written
+  CHECK(k.log.size() == writes);
+  k.advance_ms(3000);
+  e.tick(ev);
+  CHECK(count<FaultHealed>(ev, [](auto&) { return true; }) == 3);
+}
+
+// Against a brute force: at every step, what the kernel holds for the peer is the largest loss
+// of the faults whose planned windows cover that instant, or no drop when none does.
+TEST_CASE("overlapping lossy faults: the kernel's entry matches the brute force at every instant") {
+  std::uint64_t seed = 42;
+  const auto next = [&](std::uint64_t n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % n;
+  };
+  for (int round = 0; round < 200; ++round) {
+    CAPTURE(round);
+    FakeKernel k;
+    Engine e(k, policy());
+    Events ev;
+    struct Planned {
+      std::int64_t start_ms, end_ms;
+      std::uint32_t ppm;
+    };
+    std::vector<Planned> plans;
+    const int n = 1 + static_cast<int>(next(4));
+    for (int i = 0; i < n; ++i) {
+      auto s = spec({"198.51.100.12"}, 100 * static_cast<std::int64_t>(1 + next(30)));
+      const auto start_ms = 100 * static_cast<std::int64_t>(next(30));
+      s.start_at_us = k.clocks.unix_us + start_ms * 1000;
+      static const std::uint32_t losses[] = {100'000, 500'000, 900'000, 1'000'000};
+      s.loss = proto::Loss{losses[next(4)]};
+      applied(e, s, ev);
+      plans.push_back({start_ms, start_ms + s.duration_ms, s.loss.ppm});
+    }
+    for (std::int64_t t = 0; t <= 6000; t += 50) {
+      e.tick(ev);
+      std::uint32_t want = 0;
+      for (const auto& p : plans)
+        if (p.start_ms <= t && t < p.end_ms) want = std::max(want, p.ppm);
+      CAPTURE(t);
+      const auto it = k.map.find(in("198.51.100.12"));
+      const bool open = it != k.map.end() && FakeKernel::rel_ms(it->second.start_ns) <= t &&
+                        t < FakeKernel::rel_ms(it->second.end_ns);
+      CHECK(open == (want != 0));
+      if (open) CHECK(it->second.drop_below == agent::bpf::drop_below_of_ppm(want));
+      k.advance_ms(50);
+    }
+    CHECK(count<FaultHealed>(ev, [](auto& h) { return h.reason == proto::HealReason::deadline; }) == n);
+  }
+}
+
 TEST_CASE("heal_owner heals only that node's faults; heal_all the rest; a pending fault just goes") {
   FakeKernel k;
   Engine e(k, policy());

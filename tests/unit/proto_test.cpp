@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "common/ei/decode.hpp"
 #include "common/ei/encode.hpp"
@@ -32,6 +33,7 @@ TEST_CASE("every request round-trips through the wire") {
   full.direction = proto::Direction::both;
   full.start_at_us = 1'700'000'000'000'000;
   full.id = "f-1";
+  full.loss = proto::Loss{300'000};
   proto::PartitionRequest minimal;
   minimal.peers = {{"198.51.100.13", false}};
   minimal.duration_ms = 1;
@@ -82,10 +84,30 @@ TEST_CASE("bad requests are rejected with the reason the agent sends back") {
   CHECK(reason(spec({{atom("id"), atom("f")}})) == tuple({atom("bad_id"), atom("f")}));
   CHECK(reason(spec({{atom("duraton_ms"), 5}})) == tuple({atom("unknown_key"), atom("duraton_ms")}));
   CHECK(reason(tuple({atom("heal"), 7})) == tuple({atom("bad_id"), 7}));
+  for (const Term& loss : {Term(0.0), Term(-0.5), Term(1.5), Term(0), Term(2), Term(1e-7),
+                           Term(atom("half")), Term(binary("30%"))})
+    CHECK(reason(spec({{atom("loss"), loss}})) == tuple({atom("bad_loss"), loss}));
+  CHECK((*reason(spec({{atom("loss"), std::nan("")}})).tuple_of(2))[0] == atom("bad_loss"));  // NaN != NaN
   CHECK(reason(tuple({atom("events"), -1})) == tuple({atom("bad_sequence"), -1}));
   CHECK(reason(tuple({atom("events"), atom("x")})) == tuple({atom("bad_sequence"), atom("x")}));
   CHECK(reason(tuple({atom("subscribe"), atom("me")})) == tuple({atom("bad_pid"), atom("me")}));
   CHECK(reason(binary("status")) == tuple({atom("unknown_request"), binary("status")}));
+}
+
+TEST_CASE("a loss is a probability in (0, 1], kept in parts per million") {
+  const auto parsed = [](const Term& loss) {
+    auto r = proto::parse_request(tuple(
+        {atom("partition"),
+         map({{atom("peers"), list({binary("198.51.100.12")})}, {atom("duration_ms"), 10}, {atom("loss"), loss}})}));
+    REQUIRE(std::holds_alternative<proto::Request>(r));
+    return std::get<proto::PartitionRequest>(std::get<proto::Request>(r)).loss;
+  };
+  CHECK(parsed(0.5).ppm == 500'000);
+  CHECK(parsed(1).ppm == 1'000'000);
+  CHECK(parsed(1.0).total());
+  CHECK(parsed(0.0000005).ppm == 1);  // half a ppm rounds up to the smallest loss
+  CHECK(parsed(0.3333333).ppm == 333'333);
+  CHECK(proto::Loss{250'000}.probability() == 0.25);
 }
 
 TEST_CASE("gen_call envelopes: Erlang's own bytes, our round trip, and a bad From") {
@@ -175,9 +197,10 @@ TEST_CASE("fault events round-trip through terms and bytes") {
   const std::vector<TimedFaultEvent> all{
       {1'700'000'000'000'001, FaultStarted{"f1", {"app@198.51.100.12", "198.51.100.0/30"},
                                            AddressList{{"198.51.100.12", "198.51.100.1"}, 5}, Direction::both,
-                                           "ctl@198.51.100.1", 1'700'000'000'100'000, 1'700'000'002'100'000}},
+                                           "ctl@198.51.100.1", 1'700'000'000'100'000, 1'700'000'002'100'000,
+                                           Loss{300'000}}},
       {1'700'000'000'000'002,
-       FaultHealed{"f1", {"app@198.51.100.12"}, HealReason::owner_gone, true, 10, 20, Evidence{3, 180, 11, 19}}},
+       FaultHealed{"f1", {"app@198.51.100.12"}, HealReason::owner_gone, true, 10, 20, Evidence{3, 180, 11, 19, 7}}},
       {1'700'000'000'000'003, FaultHealed{"f2", {}, HealReason::deadline, false, 10, 10, Evidence{0, 0, {}, {}}}},
       {1'700'000'000'000'004,
        FaultRecovered{"f1", {"app@198.51.100.12"}, false, 250'000,
@@ -210,13 +233,14 @@ TEST_CASE("a fault_healed as the agent sends it decodes; a malformed one names i
               {"reason", atom("request")},    {"started", atom("true")},
               {"start_us", 40},               {"end_us", 90},
               {"dropped_packets", 2},         {"dropped_bytes", 120},
-              {"first_drop_us", 41},          {"last_drop_us", atom("undefined")}};
+              {"first_drop_us", 41},          {"last_drop_us", atom("undefined")},
+              {"passed_packets", 3}};
   auto h = fault_event_from(e);
   REQUIRE(h);
   const auto& healed = std::get<FaultHealed>(*h);
   CHECK(healed.peers == std::vector<std::string>{"app@h"});
   CHECK(healed.reason == HealReason::request);
-  CHECK(healed.evidence == Evidence{2, 120, 41, std::nullopt});
+  CHECK(healed.evidence == Evidence{2, 120, 41, std::nullopt, 3});
   e.fields[2].second = atom("bored");
   CHECK(fault_event_from(e).error().message.find("reason") != std::string::npos);
   e.fields.erase(e.fields.begin() + 2);
