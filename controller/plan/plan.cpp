@@ -127,6 +127,7 @@ class Planner {
     f.grudge = std::move(grudge);
     f.duration_ms = ms(st.duration, st.where);
     f.window_class = classify(f.duration_ms, c_.window());
+    f.loss = st.loss;
     auto drops = per_agent(f.grudge, [this](const std::string& n) { return c_.agent_of.at(n); });
     if (const auto* conflict = std::get_if<DropConflict>(&drops)) throw ScheduleError(st.where, conflict->message());
     f.drops = std::get<std::vector<AgentDrop>>(std::move(drops));

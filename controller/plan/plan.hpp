@@ -70,6 +70,7 @@ struct PlannedFault {
   std::int64_t duration_ms = 0;
   WindowClass window_class = WindowClass::in_window;
   std::string requested;     // the `for` as written
+  proto::Loss loss;          // of every drop (total unless the step says `loss`)
   int line = 0;
 };
 struct PlannedWait {

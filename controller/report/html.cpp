@@ -278,7 +278,7 @@ std::string report_html(const ReportModel& m, const std::string& title) {
   }
 
   // The summary: a row per fault, then the same text ticksplit-ctl run prints.
-  o << "<h2>Summary</h2>\n<table class=\"summary\"><tr><th>#</th><th>shape</th><th>requested</th><th>class</th>"
+  o << "<h2>Summary</h2>\n<table class=\"summary\"><tr><th>#</th><th>shape</th><th>requested</th><th>class</th><th>loss</th>"
        "<th>effective outage</th><th>dropped</th><th>links cut</th><th>went down</th><th>cut, no nodedown</th>"
        "<th>cascades</th><th>hidden peers</th></tr>";
   for (const auto& f : m.faults) {
@@ -291,7 +291,7 @@ std::string report_html(const ReportModel& m, const std::string& title) {
     for (const auto& d : f.nodedowns) hidden += d.hidden ? 1 : 0;
     o << "<tr class=\"summary-row\" data-fault=\"" << f.fault.number << "\"><td>" << f.fault.number << "</td><td>"
       << esc(f.fault.shape) << "</td><td>" << esc(f.fault.requested) << " = " << f.fault.duration_ms << " ms</td><td>"
-      << window_class_name(f.fault.window_class) << "</td><td>"
+      << window_class_name(f.fault.window_class) << "</td><td>" << esc(loss_column(f)) << "</td><td>"
       << (!f.landed ? "not landed" : f.effective_outage_us >= 0 ? f1(static_cast<double>(f.effective_outage_us) / 1e6) + " s" : "n/a")
       << "</td><td>" << f.dropped_packets << "</td><td>" << f.fault.topology.cut.size() << "</td><td>" << down
       << "</td><td>" << silent << "</td><td>" << cascades << "</td><td>" << hidden << "</td></tr>";

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "controller/plan/topology.hpp"
+#include "controller/report/summary.hpp"
 
 namespace ticksplit::ctl {
 
@@ -55,6 +56,8 @@ FaultOutcome fault_of(const json& l, const std::vector<std::string>& nodes) {
   f.fault.requested = l.contains("requested") && l["requested"].is_string() ? str(l, "requested")
                                                                            : std::to_string(f.fault.duration_ms) + "ms";
   f.fault.window_class = window_class_from(str(l, "window_class")).value_or(WindowClass::in_window);
+  if (l.contains("loss") && l["loss"].is_number())  // absent before loss existed: total
+    f.fault.loss = proto::Loss::of_probability(l["loss"].get<double>()).value_or(proto::Loss{});
   if (l.contains("drop_sets") && l["drop_sets"].is_object())
     for (const auto& [node, peers] : l["drop_sets"].items())
       if (peers.is_array())
@@ -147,7 +150,10 @@ ReportModel build_model(const HistoryLines& history) {
       if (it == fault_index.end()) continue;
       auto& f = m.faults[it->second];
       f.landed = !(l.contains("landed") && l["landed"] == false);
-      f.dropped_packets = num(l, "dropped_packets");
+      // bounded so that a rate's sum cannot overflow, whatever the file says
+      constexpr std::int64_t kMaxPackets = std::int64_t{1} << 61;
+      f.dropped_packets = std::clamp<std::int64_t>(num(l, "dropped_packets"), 0, kMaxPackets);
+      f.passed_packets = std::clamp<std::int64_t>(num(l, "passed_packets"), 0, kMaxPackets);
       f.effective_outage_us = std::clamp<std::int64_t>(num(l, "effective_outage_us", -1), -1, kMaxMs * 1000);
       f.end_us = std::min(f.end_us, t);  // healed early (a stopped run), else the planned end
     } else if (kind == "nodeup" || kind == "nodedown") {
@@ -216,7 +222,8 @@ ReportModel build_model(const HistoryLines& history) {
     for (const auto& [a, b] : f.fault.topology.cut) cut_nodes.insert({a, b});
     const auto n = k;
     const auto what = "fault " + std::to_string(f.fault.number) + " (" + f.fault.shape + ", " + f.fault.requested + " = " +
-                      std::to_string(f.fault.duration_ms) + " ms, " + window_class_name(f.fault.window_class) + ")";
+                      std::to_string(f.fault.duration_ms) + " ms, " + window_class_name(f.fault.window_class) +
+                      (f.fault.loss.total() ? "" : ", loss " + loss_column(f)) + ")";
     for (const auto& node : cut_nodes) {
       m.bands.push_back({ReportModel::Band::Kind::drop, n, node, f.start_us, f.end_us, what + ": drop window"});
       if (f.effective_outage_us > (f.end_us - f.start_us))

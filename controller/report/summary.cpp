@@ -5,6 +5,8 @@
 #include <map>
 #include <sstream>
 
+#include "common/loss.hpp"
+
 namespace ticksplit::ctl {
 
 namespace {
@@ -64,12 +66,21 @@ std::vector<LinkReport> link_reports(const FaultOutcome& f) {
   return out;
 }
 
+std::string loss_column(const FaultOutcome& f) {
+  if (f.fault.loss.total()) return loss_text(f.fault.loss);
+  const auto rate = f.loss_rate();
+  if (!rate) return loss_text(f.fault.loss) + " (no packet)";
+  char seen[32];
+  std::snprintf(seen, sizeof seen, " (%.1f%% seen)", *rate * 100);
+  return loss_text(f.fault.loss) + seen;
+}
+
 std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& cluster) {
   std::ostringstream os;
   const auto w = cluster.window();
   os << "net_ticktime " << cluster.net_ticktime_ms << " ms, detection window " << w.min_ms << "-" << w.max_ms
      << " ms\n";
-  std::vector<std::vector<std::string>> rows{{"#", "shape", "requested", "class", "outage", "dropped", "links cut",
+  std::vector<std::vector<std::string>> rows{{"#", "shape", "requested", "class", "loss", "outage", "dropped", "links cut",
                                               "went down", "cut, no nodedown", "cascades", "hidden peers"}};
   std::string details;
   for (const auto& f : faults) {
@@ -84,7 +95,7 @@ std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& 
     const auto& t = f.fault.topology;
     rows.push_back({std::to_string(f.fault.number), f.fault.shape,
                     f.fault.requested + " = " + std::to_string(f.fault.duration_ms) + "ms",
-                    window_class_name(f.fault.window_class),
+                    window_class_name(f.fault.window_class), loss_column(f),
                     !f.landed ? "not landed" : f.effective_outage_us >= 0 ? seconds(f.effective_outage_us) : "n/a",
                     std::to_string(f.dropped_packets),
                     std::to_string(t.cut.size()) + (t.one_way.empty() ? "" : " (" + std::to_string(t.one_way.size()) + " one way)"),
@@ -133,7 +144,8 @@ std::string describe_plan(const std::vector<PlannedStep>& plan, const ClusterInf
     }
     const auto& f = std::get<PlannedFault>(step);
     os << "  fault " << f.number << " (line " << f.line << "): " << f.shape << ", " << f.duration_ms << " ms ("
-       << f.requested << ", " << window_class_name(f.window_class) << ")\n";
+       << f.requested << ", " << window_class_name(f.window_class) << ")"
+       << (f.loss.total() ? "" : ", loss " + loss_text(f.loss)) << "\n";
     if (!f.groups.empty()) {
       os << "    groups:";
       for (const auto& g : f.groups) {

@@ -23,6 +23,10 @@ struct LinkReport {
 };
 std::vector<LinkReport> link_reports(const FaultOutcome& f);
 
+// A fault's loss: "100%" when total; lossy, what was asked and what the kernel made,
+// "30% (29.8% seen)".
+std::string loss_column(const FaultOutcome& f);
+
 // The table printed at the end of a run (columns as wide as their content), then each fault's
 // links.
 std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& cluster);

@@ -112,6 +112,7 @@ class Runner {
       proto::PartitionRequest r;
       for (const auto& p : d.peers) r.peers.push_back({p, true});
       r.duration_ms = f.duration_ms;
+      r.loss = f.loss;
       r.start_at_us = out.start_us;
       r.id = out.id + "." + std::to_string(k + 1);
       parts_[*r.id] = Part{d.agent, d.nodes};
@@ -137,6 +138,7 @@ class Runner {
                {"requested_ms", f.duration_ms},
                {"requested", f.requested},
                {"window_class", window_class_name(f.window_class)},
+               {"loss", f.loss.probability()},
                {"arm_ms", out.arm_ms}};
     if (!f.groups.empty()) start["groups"] = f.groups;
     // What the drops do to distribution's links (controller/plan/topology.hpp).
@@ -182,6 +184,7 @@ class Runner {
     for (auto& [id, p] : parts_) {
       per_agent[p.agent] = p.evidence;
       outcome.dropped_packets += p.evidence.value("dropped_packets", std::int64_t{0});
+      outcome.passed_packets += p.evidence.value("passed_packets", std::int64_t{0});
       if (p.evidence.contains("effective_outage_us") && p.evidence["effective_outage_us"].is_number())
         outcome.effective_outage_us =
             std::max(outcome.effective_outage_us, p.evidence["effective_outage_us"].get<std::int64_t>());
@@ -194,6 +197,8 @@ class Runner {
              {"kind", "fault_end"},
              {"fault", out.id},
              {"dropped_packets", outcome.dropped_packets},
+             {"passed_packets", outcome.passed_packets},
+             {"loss_rate", outcome.loss_rate() ? json(*outcome.loss_rate()) : json(nullptr)},
              {"effective_outage_us",
               outcome.effective_outage_us < 0 ? json(nullptr) : json(outcome.effective_outage_us)},
              {"agents", per_agent}};
@@ -272,6 +277,7 @@ class Runner {
       last_heal_us_ = std::max(last_heal_us_, e.time_us);
       p.evidence["dropped_packets"] = h->evidence.dropped_packets;
       p.evidence["dropped_bytes"] = h->evidence.dropped_bytes;
+      p.evidence["passed_packets"] = h->evidence.passed_packets;
       p.evidence["first_drop_us"] = maybe(h->evidence.first_drop_us);
       p.evidence["last_drop_us"] = maybe(h->evidence.last_drop_us);
       p.evidence["reason"] = proto::heal_reason_name(h->reason);

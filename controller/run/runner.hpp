@@ -34,10 +34,16 @@ struct FaultOutcome {
   double arm_ms = 0;  // from deciding the fault to every agent's reply
   bool landed = true;
   std::int64_t dropped_packets = 0;
+  std::int64_t passed_packets = 0;  // matching packets a lossy fault let through
   std::int64_t effective_outage_us = -1;  // -1: no agent saw traffic come back
   std::vector<NodeDown> nodedowns;
   std::vector<NodeUp> nodeups;  // after the window closed: reconnections
   std::int64_t followed_until_us = 0;  // node events were attributed to it until then
+  // The loss the kernel made: dropped / (dropped + passed); none if no packet matched.
+  [[nodiscard]] std::optional<double> loss_rate() const {
+    const auto all = dropped_packets + passed_packets;
+    return all == 0 ? std::nullopt : std::optional(static_cast<double>(dropped_packets) / static_cast<double>(all));
+  }
 };
 
 struct RunResult {

@@ -1,5 +1,7 @@
 #include "controller/schedule/schedule.hpp"
 
+#include "common/loss.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -68,9 +70,15 @@ class Parser {
     Step s;
     s.where = at(n);
     const auto fault_for = [&](const char* kind) {
-      only_keys(n, {kind, "for"}, std::string(kind) + " step");
+      only_keys(n, {kind, "for", "loss"}, std::string(kind) + " step");
       if (!n["for"]) fail(n, std::string(kind) + " step needs 'for' (how long the fault lasts)");
       s.duration = duration(n["for"], "'for'");
+      if (const auto& l = n["loss"]) {
+        if (!l.IsScalar()) fail(l, "'loss' must be a percentage (30%) or a probability (0.3)");
+        auto loss = parse_loss(l.Scalar());
+        if (!loss) fail(l, "'loss': " + loss.error().message);
+        s.loss = *loss;
+      }
     };
     if (n["isolate"]) {
       s.kind = Step::Kind::isolate;

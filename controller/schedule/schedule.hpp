@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/duration.hpp"
+#include "common/proto/fault.hpp"
 #include "common/error.hpp"
 #include "common/tick_window.hpp"
 
@@ -42,6 +43,7 @@ struct Step {
   std::vector<std::vector<std::string>> groups;  // partition: groups
   std::string from, to;                          // one_way
   DurationSpec duration;                         // `for` of a fault, or a wait
+  proto::Loss loss;                              // `loss` of a fault (common/loss.hpp); total if absent
   int times = 0;                                 // repeat
   std::vector<Step> steps;                       // repeat
 };

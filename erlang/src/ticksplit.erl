@@ -38,13 +38,16 @@
           start_at_us => integer(),
           direction => in | out | both,
           id => binary(),
+          loss => float() | 1 | string() | binary(),
           nodes => [node()]}.
 %% `duration_ms' or `duration' is required: `duration' is a class drawn against the first
 %% agent's window, or a duration in ticksplit_duration's grammar (`"2.9s"', `"0.3T"', T being
 %% that agent's net_ticktime).
 %% `start_at_us' is unix time in microseconds; `direction' is what each agent drops: `in'
 %% (default, what arrives from the cut peers), `out' or `both'; `id' names the fault on every
-%% agent; `nodes' (isolate/2 only) is the cluster to cut the node from.
+%% agent; `nodes' (isolate/2 only) is the cluster to cut the node from; `loss' makes the cut
+%% lossy: inside the window each matching packet is dropped with this probability (`0.3', or
+%% ticksplit_loss's grammar: `"30%"'; default 1, every packet).
 
 -type fault() ::
         #{id := binary(),
@@ -52,7 +55,8 @@
           drops := [{Agent :: node(), Nodes :: [node()], Peers :: [node()]}],
           start_at_us := integer(),
           duration_ms := pos_integer(),
-          direction := in | out | both}.
+          direction := in | out | both,
+          loss := float()}.
 
 -type error_reason() ::
         {refused, Agent :: node(), Why :: term()}
@@ -71,7 +75,7 @@
 -define(APP, ticksplit).
 %% tests/data/golden/arming.txt: ticksplit-ctl arms with the same lead
 -define(START_LEAD_MS, 100).
--define(OPTION_KEYS, [duration_ms, duration, start_at_us, direction, id]).
+-define(OPTION_KEYS, [duration_ms, duration, start_at_us, direction, id, loss]).
 
 %% @doc How far ahead of the call a fault starts without `start_at_us' (ms).
 -spec start_lead_ms() -> pos_integer().
@@ -177,13 +181,19 @@ send(PerAgent, Ms, Opts) ->
     Id = maps:get(id, Opts, new_id()),
     Start = maps:get(start_at_us, Opts, os:system_time(microsecond) + env(start_lead_ms, ?START_LEAD_MS) * 1000),
     Direction = maps:get(direction, Opts, in),
-    Spec = #{duration_ms => Ms, start_at_us => Start, id => Id, direction => Direction},
+    {ok, Ppm} = ticksplit_loss:of_option(maps:get(loss, Opts, 1)),  % checked by valid/2
+    Loss = ticksplit_loss:probability(Ppm),
+    Spec0 = #{duration_ms => Ms, start_at_us => Start, id => Id, direction => Direction},
+    Spec = case Ppm of
+               1000000 -> Spec0;  % total: what an agent without loss does too
+               _ -> Spec0#{loss => Loss}
+           end,
     Pending = [{A, gen_server:send_request({ticksplit, A}, {partition, Spec#{peers => Peers}})}
                || {A, _, Peers} <- PerAgent],
     Replies = [{A, reply(A, gen_server:receive_response(R, env(call_timeout_ms, 5000)))}
                || {A, R} <- Pending],
     Fault = #{id => Id, agents => [A || {A, _, _} <- PerAgent], drops => PerAgent,
-              start_at_us => Start, duration_ms => Ms, direction => Direction},
+              start_at_us => Start, duration_ms => Ms, direction => Direction, loss => Loss},
     case [E || {_, {error, _} = E} <- Replies] of
         [] ->
             {ok, Fault};
@@ -264,6 +274,7 @@ valid(duration, V) ->
 valid(start_at_us, V) -> is_integer(V);
 valid(direction, V) -> lists:member(V, [in, out, both]);
 valid(id, V) -> is_binary(V) andalso byte_size(V) >= 1 andalso byte_size(V) =< 128;
+valid(loss, V) -> ticksplit_loss:of_option(V) =/= error;
 valid(nodes, V) -> is_list(V) andalso lists:all(fun is_atom/1, V).
 
 others(Node, Opts) ->

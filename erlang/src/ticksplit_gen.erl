@@ -13,10 +13,11 @@
 %% '''
 %%
 %% where `S#state.window' comes from `ticksplit:window(Node)'. Durations shrink towards the
-%% short end of their class and groups towards cutting off a single node.
+%% short end of their class, groups towards cutting off a single node, and loss towards a total
+%% cut.
 -module(ticksplit_gen).
 
--export([duration/1, duration/2, groups/1, nemesis/2, nemesis/3]).
+-export([duration/1, duration/2, groups/1, loss/0, nemesis/2, nemesis/3]).
 
 %% @doc A duration in milliseconds from any of the three classes of the window.
 -spec duration(ticksplit_window:window()) -> proper_types:type().
@@ -32,6 +33,13 @@ duration(Class, Window) ->
     {Lo, Hi} = ticksplit_window:class_range(Class, Window),
     proper_types:integer(Lo, Hi).
 
+%% @doc A `loss' option value: 1 (every packet, the plainest fault, what it shrinks to) or a
+%% probability from 0.01 to 0.99.
+-spec loss() -> proper_types:type().
+loss() ->
+    require_proper(),
+    proper_types:union([1, proper_types:bind(proper_types:integer(1, 99), fun(P) -> P / 100 end, false)]).
+
 %% @doc Two non-empty groups that together hold every node once, for ticksplit:split/2.
 -spec groups([node(), ...]) -> proper_types:type().
 groups([First | Rest]) when Rest =/= [] ->
@@ -41,7 +49,7 @@ groups([First | Rest]) when Rest =/= [] ->
                       false).
 
 %% @doc A symbolic call of the ticksplit API for a `proper_statem' model: split, isolate,
-%% one_way with a duration of any class, or heal_all.
+%% one_way with a duration of any class and a loss (loss/0; none when total), or heal_all.
 -spec nemesis([node(), ...], ticksplit_window:window()) -> proper_types:type().
 nemesis(Nodes, Window) ->
     nemesis(Nodes, Window, ticksplit_window:classes()).
@@ -52,7 +60,12 @@ nemesis(Nodes, Window) ->
 nemesis([_, _ | _] = Nodes, Window, [_ | _] = Classes) ->
     require_proper(),
     Ms = proper_types:union([duration(C, Window) || C <- Classes]),
-    Opts = fun(Extra) -> proper_types:bind(Ms, fun(D) -> Extra#{duration_ms => D} end, false) end,
+    Opts = fun(Extra) ->
+                   proper_types:bind({Ms, loss()},
+                                     fun({D, 1}) -> Extra#{duration_ms => D};
+                                        ({D, L}) -> Extra#{duration_ms => D, loss => L}
+                                     end, false)
+           end,
     proper_types:weighted_union(
       [{3, {call, ticksplit, split, [groups(Nodes), Opts(#{})]}},
        {2, {call, ticksplit, isolate, [proper_types:elements(Nodes), Opts(#{nodes => Nodes})]}},

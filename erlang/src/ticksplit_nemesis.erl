@@ -190,7 +190,7 @@ unobserved(Api, Fault, Silent, Rec) ->
                                  "the grace; healed by request, fault_end written at the planned end",
                             [maps:get(id, Fault), Silent]).
 
-start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := Drops}, N, S) ->
+start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := Drops} = Fault, N, S) ->
     DropSets = maps:from_list([{Node, Peers} || {_Agent, Nodes, Peers} <- Drops, Node <- Nodes]),
     %% What the drops do to distribution's links, as ticksplit-ctl records it.
     Involved = lists:append([[Node | Peers] || {Node, Peers} <- maps:to_list(DropSets)]),
@@ -201,7 +201,7 @@ start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := D
              shape => shape(Step), drop_sets => DropSets, requested_ms => Ms,
              requested => requested(Step, Ms), window_class => class(Ms, S),
              effective_groups => Effective, links_cut => Pairs(Cut), links_one_way => Pairs(OneWay),
-             links_up => Pairs(Up)},
+             links_up => Pairs(Up), loss => maps:get(loss, Fault, 1.0)},
     case groups(Step, DropSets) of
         none -> Line;
         Groups -> Line#{groups => Groups}

@@ -49,6 +49,15 @@ nemesis_commands_test() ->
     [?assertNot(holds(ticksplit_gen:nemesis(?NODES, ?W), fun(C) -> element(3, C) =/= F end))
      || F <- [split, isolate, one_way, heal_all]].
 
+%% Lossy faults turn up, with a loss the API accepts; a loss shrinks to a total cut.
+nemesis_loss_test() ->
+    Lossy = fun({call, ticksplit, heal_all, _}) -> false;
+               ({call, ticksplit, _, Args}) -> maps:is_key(loss, lists:last(Args))
+            end,
+    ?assertNot(holds(ticksplit_gen:nemesis(?NODES, ?W), fun(C) -> not Lossy(C) end)),
+    ?assert(holds(ticksplit_gen:loss(), fun(L) -> ticksplit_loss:of_option(L) =/= error end)),
+    ?assertEqual([1], counterexample(ticksplit_gen:loss(), fun(_) -> false end)).
+
 nemesis_classes_test() ->
     ?assert(holds(ticksplit_gen:nemesis(?NODES, ?W, [below_window]),
                   fun({call, ticksplit, heal_all, _}) -> true;
@@ -57,15 +66,24 @@ nemesis_classes_test() ->
                           ticksplit_window:classify(D, ?W) =:= below_window
                   end)).
 
-valid_call({call, ticksplit, split, [Groups, #{duration_ms := D}]}) ->
-    element(1, ticksplit_groups:drop_sets(Groups)) =:= ok andalso is_integer(D);
-valid_call({call, ticksplit, isolate, [N, #{duration_ms := D, nodes := Ns}]}) ->
-    lists:member(N, ?NODES) andalso Ns =:= ?NODES andalso is_integer(D);
-valid_call({call, ticksplit, one_way, [F, T, #{duration_ms := D}]}) ->
-    F =/= T andalso lists:member(F, ?NODES) andalso lists:member(T, ?NODES) andalso is_integer(D);
-valid_call({call, ticksplit, heal_all, [Ns]}) ->
-    Ns =:= ?NODES;
+%% A lossy call carries a loss the API accepts (and none when total).
+valid_call({call, ticksplit, _, [_ | _] = Args} = Call) ->
+    valid_shape(Call) andalso valid_loss(lists:last(Args));
 valid_call(_) ->
+    false.
+
+valid_loss(#{loss := L}) -> L =/= 1 andalso ticksplit_loss:of_option(L) =/= error;
+valid_loss(_) -> true.
+
+valid_shape({call, ticksplit, split, [Groups, #{duration_ms := D}]}) ->
+    element(1, ticksplit_groups:drop_sets(Groups)) =:= ok andalso is_integer(D);
+valid_shape({call, ticksplit, isolate, [N, #{duration_ms := D, nodes := Ns}]}) ->
+    lists:member(N, ?NODES) andalso Ns =:= ?NODES andalso is_integer(D);
+valid_shape({call, ticksplit, one_way, [F, T, #{duration_ms := D}]}) ->
+    F =/= T andalso lists:member(F, ?NODES) andalso lists:member(T, ?NODES) andalso is_integer(D);
+valid_shape({call, ticksplit, heal_all, [Ns]}) ->
+    Ns =:= ?NODES;
+valid_shape(_) ->
     false.
 
 %%% proper_statem: faults shrink with the rest of a failing case

@@ -272,6 +272,32 @@ TEST_CASE("report: the anomalies ticksplit-ctl check finds, on their operations'
   CHECK(count(html, "<g class=\"fault named\"") == named.size());
 }
 
+TEST_CASE("report: a lossy fault shows its loss and the rate the kernel made; a hostile count cannot overflow it") {
+  const auto h = parse_history_lines(
+      "{\"kind\":\"run_start\",\"time_us\":0,\"nodes\":[\"a@h1\",\"b@h2\"],\"net_ticktime_ms\":2000}\n"
+      "{\"kind\":\"fault_start\",\"time_us\":1000,\"fault\":\"f\",\"number\":1,\"shape\":\"isolate\","
+      "\"requested_ms\":2000,\"requested\":\"2s\",\"window_class\":\"in_window\",\"loss\":0.5,"
+      "\"drop_sets\":{\"a@h1\":[\"b@h2\"]}}\n"
+      "{\"kind\":\"fault_end\",\"time_us\":2001000,\"fault\":\"f\",\"dropped_packets\":487,"
+      "\"passed_packets\":513,\"effective_outage_us\":null}\n",
+      "lossy");
+  const auto m = build_model(h);
+  REQUIRE(m.faults.size() == 1);
+  CHECK(m.faults[0].fault.loss == proto::Loss{500'000});
+  const auto html = report_html(m, "lossy");
+  CHECK(html.find("<td>50% (48.7% seen)</td>") != std::string::npos);
+  CHECK(html.find("loss 50% (48.7% seen)") != std::string::npos);  // on the drop window's title
+
+  const auto hostile = build_model(parse_history_lines(
+      "{\"kind\":\"fault_start\",\"time_us\":1000,\"fault\":\"f\",\"number\":1,\"shape\":\"isolate\","
+      "\"requested_ms\":2000,\"loss\":7,\"drop_sets\":{}}\n"
+      "{\"kind\":\"fault_end\",\"time_us\":2001000,\"fault\":\"f\",\"dropped_packets\":9223372036854775807,"
+      "\"passed_packets\":9223372036854775807}\n",
+      "hostile"));
+  CHECK(hostile.faults.at(0).fault.loss.total());  // not a probability: read as total
+  CHECK(*hostile.faults.at(0).loss_rate() == 0.5);
+}
+
 TEST_CASE("report: hostile histories are refused or drawn safely") {
   // A type that is not ok/fail/info cannot reach the markup: it is drawn as info, and every
   // text is escaped.

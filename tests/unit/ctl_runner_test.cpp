@@ -97,6 +97,30 @@ TEST_CASE("runner: one request per agent with one start; the history has the fau
   CHECK(r.result.faults[0].dropped_packets == 6);
 }
 
+TEST_CASE("runner: a lossy fault asks every agent for its loss; the history and summary give the rate seen") {
+  test::FakeAgents agents;
+  const auto p = plan("  - isolate: n1@198.51.100.11\n    for: 1s\n    loss: 40%\n");
+  const auto r = run(agents, p);
+  CHECK(r.result.exit_code == 0);
+  const auto parts = agents.requests<proto::PartitionRequest>();
+  REQUIRE(parts.size() == 3);
+  for (const auto& [agent, req] : parts) CHECK(req.loss == proto::Loss{400'000});
+  CHECK(r.of("fault_start").at(0).at("loss") == 0.4);
+  const auto end = r.of("fault_end").at(0);
+  CHECK(end.at("dropped_packets") == 6);
+  CHECK(end.at("passed_packets") == 9);
+  CHECK(end.at("loss_rate") == 0.4);
+  CHECK(summary(r.result.faults, cluster()).find("40% (40.0% seen)") != std::string::npos);
+  CHECK(describe_plan(p, cluster(), 1).find("(1s, below_window), loss 40%") != std::string::npos);
+
+  test::FakeAgents plain;
+  const auto total = run(plain, plan("  - isolate: n1@198.51.100.11\n    for: 1s\n"));
+  for (const auto& [agent, req] : plain.requests<proto::PartitionRequest>()) CHECK(req.loss.total());
+  CHECK(total.of("fault_start").at(0).at("loss") == 1.0);
+  CHECK(total.of("fault_end").at(0).at("passed_packets") == 0);
+  CHECK(total.of("fault_end").at(0).at("loss_rate") == 1.0);
+}
+
 TEST_CASE("runner: a refusal heals the parts already armed by their ids, never with a bare heal; exit 1") {
   test::FakeAgents agents;
   agents.refuse = {"ticksplit@198.51.100.13"};

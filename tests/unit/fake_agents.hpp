@@ -30,6 +30,7 @@ class FakeAgents final : public ctl::Agents {
   std::set<std::string> unreachable;                    // no reply to any call
   std::map<std::string, std::int64_t> held;             // faults each holds, for status and heal
   std::int64_t dropped_per_fault = 2;                   // evidence each agent reports
+  std::int64_t passed_per_lossy_fault = 3;              // ... and what a lossy fault let through
   std::int64_t recovery_after_us = 200'000;             // fault_recovered this long after the heal
   std::multimap<std::int64_t, ctl::AgentEvent> scheduled;
 
@@ -134,10 +135,11 @@ class FakeAgents final : public ctl::Agents {
     const auto emit = [&](std::int64_t at, proto::FaultEvent e) {
       scheduled.emplace(at, ctl::AgentEvent{agent, proto::to_event({at, std::move(e)})});
     };
-    emit(start, proto::FaultStarted{*p.id, peers, {}, p.direction, "ctl@198.51.100.1", start, end});
+    emit(start, proto::FaultStarted{*p.id, peers, {}, p.direction, "ctl@198.51.100.1", start, end, p.loss});
     if (silent.count(agent)) return ei::ok_tuple(ei::binary(*p.id));
     emit(end, proto::FaultHealed{*p.id, peers, proto::HealReason::deadline, true, start, end,
-                                 proto::Evidence{dropped_per_fault, dropped_per_fault * 60, start + 1000, end - 1000}});
+                                 proto::Evidence{dropped_per_fault, dropped_per_fault * 60, start + 1000, end - 1000,
+                                                 p.loss.total() ? 0 : passed_per_lossy_fault}});
     emit(end + recovery_after_us, proto::FaultRecovered{*p.id, peers, true, end + recovery_after_us - start, {}, 1});
     return ei::ok_tuple(ei::binary(*p.id));
   }
