@@ -162,8 +162,12 @@ std::string describe_plan(const std::vector<PlannedStep>& plan, const ClusterInf
       os << "\n";
     }
     const auto& t = f.topology;
-    os << "    on distribution's TCP links: " << t.cut.size() << " of " << t.cut.size() + t.up.size()
-       << " cut; who still reaches whom:";
+    if (!f.loss.total())  // nothing is cut for sure: the groups are who would be apart at 100%
+      os << "    on distribution's TCP links: " << t.cut.size() << " of " << t.cut.size() + t.up.size()
+         << " lossy (" << loss_text(f.loss) << " of each packet dropped, not cut); apart if it were total:";
+    else
+      os << "    on distribution's TCP links: " << t.cut.size() << " of " << t.cut.size() + t.up.size()
+         << " cut; who still reaches whom:";
     for (const auto& g : t.groups) {
       os << " [";
       for (std::size_t i = 0; i < g.size(); ++i) os << (i ? " " : "") << g[i];

@@ -86,6 +86,37 @@ run(deadline, [FamilyText]) ->
     expect(Outage >= Dur * 1000 andalso Outage - Dur * 1000 =< 5000, {kernel_outage, Outage}),
     ok;
 
+%% loss => 0.5 for 2 s on a steady UDP stream (about 500 datagrams a second) from host 2: the
+%% kernel's evidence gives a loss rate within 5 standard deviations of 50% over the packets that
+%% matched, and its drop count agrees with the datagrams that never reached the sink (the rest
+%% of what it dropped is distribution's own traffic from host 2: ticks, acks).
+run(loss, []) ->
+    {ok, Sink} = rpc:call(app(1), ts_probe, udp_sink, [inet, 7501]),
+    subscribe(agent(1)),
+    Start = now_us() + 300000,
+    Dur = 2000,
+    {ok, Id} = call(agent(1), {partition, #{peers => [bin(ip4(2))], duration_ms => Dur, start_at_us => Start,
+                                             loss => 0.5}}),
+    #{loss := Loss} = await_event(agent(1), fun(E) -> is_fault(E, fault_started, Id) end, 2000),
+    Sent = rpc:call(app(2), ts_probe, udp_stream, [inet, addr(ip4(1)), 7501, 1, Dur], 10000),
+    #{dropped_packets := Dropped, passed_packets := Passed} =
+        await_event(agent(1), fun(E) -> is_fault(E, fault_healed, Id) end, 6000),
+    await(fun() -> length(peek(Sink)) >= Sent - Dropped end, stream_arrived),
+    Arrived = length([x || {From, _} <- take(Sink), From =:= addr(ip4(2))]),
+    stop(Sink),
+    Lost = Sent - Arrived,
+    N = Dropped + Passed,
+    Sd = math:sqrt(N * 0.25),
+    io:format("  loss 0.5 for ~w ms: ~w packets matched, ~w dropped, ~w passed: ~.1f% (5 sd: ~.1f-~.1f%)~n"
+              "    the stream: ~w datagrams sent, ~w arrived, ~w lost~n",
+              [Dur, N, Dropped, Passed, 100 * Dropped / max(1, N), 100 * (0.5 - 5 * Sd / max(1, N)),
+               100 * (0.5 + 5 * Sd / max(1, N)), Sent, Arrived, Lost]),
+    expect(Loss =:= 0.5, {fault_started_loss, Loss}),
+    expect(N >= 500, {too_few_packets, N}),  % Erlang timers give about one datagram per 2 ms
+    expect(abs(Dropped - N / 2) =< 5 * Sd, {loss_rate, Dropped, N}),
+    expect(Lost =< Dropped andalso Dropped - Lost =< 50, {drops_vs_stream, Dropped, Lost}),
+    ok;
+
 %% in / out / both at host 1 against host 2, seen at the IP level with UDP both ways, and
 %% host 3 untouched. The datagrams that must pass are sent after the ones that must not, so
 %% once they have arrived the others would have too.

@@ -112,6 +112,7 @@ TEST_CASE("runner: a lossy fault asks every agent for its loss; the history and 
   CHECK(end.at("loss_rate") == 0.4);
   CHECK(summary(r.result.faults, cluster()).find("40% (40.0% seen)") != std::string::npos);
   CHECK(describe_plan(p, cluster(), 1).find("(1s, below_window), loss 40%") != std::string::npos);
+  CHECK(describe_plan(p, cluster(), 1).find("2 of 3 lossy (40% of each packet dropped, not cut)") != std::string::npos);
 
   test::FakeAgents plain;
   const auto total = run(plain, plan("  - isolate: n1@198.51.100.11\n    for: 1s\n"));
