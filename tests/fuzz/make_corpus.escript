@@ -11,7 +11,8 @@ main([Dir]) ->
     Requests = [status, {events, 0}, {subscribe, Pid}, {unsubscribe, Pid}, {heal, <<"f1">>}, heal_all,
                 {partition, #{peers => [<<"198.51.100.12">>, <<"app@198.51.100.13">>], duration_ms => 3000}},
                 {partition, #{peers => [<<"2001:db8::/116">>], duration_ms => 3000, direction => both,
-                              start_at_us => 1795300000000000, id => <<"x">>}}],
+                              start_at_us => 1795300000000000, id => <<"x">>}},
+                {partition, #{peers => [<<"198.51.100.12">>], duration_ms => 2000, loss => 0.3}}],
     Calls = [{'$gen_call', {Pid, Ref}, R} || R <- Requests],
     Packets = [packet(6, Pid, ticksplit, C) || C <- Calls]
         ++ [<<0:32>>, packet(6, Pid, net_kernel, {'$gen_call', {Pid, Ref}, {is_auth, node()}})],
