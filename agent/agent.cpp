@@ -1,5 +1,9 @@
 #include "agent/agent.hpp"
 
+#include "agent/pause/guard.hpp"
+#include "agent/pause/pidfd.hpp"
+#include "agent/pause/proc_stat.hpp"
+
 #include <fcntl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -9,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 #include <csignal>
+#include <fstream>
 
 #include "agent/safety.hpp"
 #include "common/signal_fd.hpp"
@@ -41,8 +46,8 @@ Agent::Agent(Options options)
       leftovers_reported_(report_leftovers()),
       backend_(std::make_unique<fault::KernelBackend>(opts_.interfaces)),
       ledger_reset_(ledger_.write({}).ok()),  // what it listed is gone with the dead agent's filters
-      engine_(std::make_unique<EngineThread>(std::make_unique<fault::Engine>(*backend_, policy_or_throw(opts_)),
-                                             ledger_)),
+      engine_(std::make_unique<EngineThread>(
+          std::make_unique<fault::Engine>(*backend_, policy_or_throw(opts_), &guards_), ledger_)),
       cnode_(opts_.name, opts_.cookie),
       timer_(make_timerfd()),
       signals_(termination_signal_fd()) {
@@ -116,6 +121,10 @@ bool Agent::report_leftovers() {
   }
   const auto now = clock::unix_us();
   for (const auto& p : *left) {
+    if (p.paused) {
+      resume_left(p, now);
+      continue;
+    }
     if (p.end_us <= now) continue;  // over already: the kernel ended it on time
     const bool started = p.start_us <= now;
     spdlog::warn("an earlier agent {} left fault {} (owner {}, {} {} us, planned end {} us); removing its filters {}",
@@ -137,6 +146,45 @@ bool Agent::report_leftovers() {
     spdlog::info("event {}", ei::log_text(proto::to_term(e)));
   }
   return true;
+}
+
+// A pause an earlier agent left: its guard, if still there, is told to end it (SIGTERM: it
+// resumes at once and exits); a node still stopped (its guard died with that agent) is resumed
+// here. Only the very process the ledger names: same pid and same start time.
+void Agent::resume_left(const fault::Planned& p, std::int64_t now) {
+  const auto& left = *p.paused;
+  const auto guard = static_cast<pid_t>(left.guard_pid);
+  if (guard > 1) {
+    // Its command line says whether that pid is still a guard: a reused one is left alone.
+    char path[40];
+    std::snprintf(path, sizeof path, "/proc/%d/cmdline", static_cast<int>(guard));
+    std::ifstream in(path, std::ios::binary);
+    std::string cmd;
+    std::getline(in, cmd, '\0');
+    if (cmd.size() >= 21 && cmd.compare(cmd.size() - 21, 21, "ticksplit-pause-guard") == 0) ::kill(guard, SIGTERM);
+  }
+  const auto pid = static_cast<pid_t>(left.pid);
+  const auto stat = pause::read_proc_stat(pid);
+  const bool ours = stat && stat->start_ticks == left.start_ticks;
+  bool resumed = false;
+  if (ours && stat->state == 'T')
+    if (auto pidfd = pause::open_pidfd(pid); pidfd && pause::pidfd_signal(pidfd->get(), SIGCONT) == 0) resumed = true;
+  if (!resumed && p.end_us <= now) return;  // over, and nothing was left stopped: the guard did its work
+  spdlog::warn("an earlier agent {} left pause {} of {} (pid {}, owner {}, planned end {} us){}", opts_.name,
+               ei::log_text(ei::binary(p.id)), left.node, left.pid, ei::log_text(ei::atom(p.owner)), p.end_us,
+               resumed ? ": it was still stopped; resumed it" : "; its guard was told to end it");
+  const auto& e = log_.append({0,
+                               "pause_orphaned",
+                               now,
+                               {{"id", ei::binary(p.id)},
+                                {"owner", ei::atom(p.owner)},
+                                {"node", ei::atom(left.node)},
+                                {"os_pid", left.pid},
+                                {"reason", ei::atom("agent_restarted")},
+                                {"resumed", ei::atom(resumed ? "true" : "false")},
+                                {"planned_end_us", p.end_us},
+                                {"end_us", now}}});
+  spdlog::info("event {}", ei::log_text(proto::to_term(e)));
 }
 
 std::vector<pollfd> Agent::poll_set() const {

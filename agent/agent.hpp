@@ -26,6 +26,7 @@
 #include "agent/log_limit.hpp"
 #include "agent/node_joiner.hpp"
 #include "agent/options.hpp"
+#include "agent/pause/spawned_guards.hpp"
 #include "agent/request_server.hpp"
 #include "agent/subscribers.hpp"
 #include "agent/throttle.hpp"
@@ -54,6 +55,7 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   void arm_timer();
   void shutdown();
   bool report_leftovers();
+  void resume_left(const fault::Planned& p, std::int64_t now);
 
   // connections.cpp: accepting, handshakes, open connections, what arrives on them
   void on_listen_ready();
@@ -74,6 +76,7 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   void post(EngineThread::Work work, EngineThread::Done done) override;
   [[nodiscard]] proto::AgentStatus status() const override;
   void warn(const char* kind, const std::string& text) override;
+  [[nodiscard]] std::variant<fault::NodeProcess, proto::Refusal> local_process(const std::string& node) const override;
   std::unique_ptr<NodeJoiner::Dial> dial(const std::string& node) override;
   void connected(int fd, const std::string& node) override;
   void discard(int fd) override;
@@ -87,10 +90,13 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   Ledger ledger_;
   bool leftovers_reported_;  // before backend_: the report comes before the filters go
   std::unique_ptr<fault::KernelBackend> backend_;  // before anything that may record a fault
+  pause::SpawnedGuards guards_{pause::default_guard_path()};  // the engine's pauses use it
   bool ledger_reset_;
   std::unique_ptr<EngineThread> engine_;  // after backend_ and ledger_: it uses both until it stops
   cnode::CNode cnode_;
   std::map<int, std::unique_ptr<cnode::Stream>> conns_;  // open and still in handshake
+  // Each joined node's process, held by a pidfd from the moment its watcher said its pid.
+  std::map<std::string, fault::NodeProcess> processes_;
   Subscribers subscribers_;
   EventFanout fanout_{opts_.name, log_, subscribers_};  // after the log and subscribers it uses
   RequestServer requests_{*this, log_, subscribers_};

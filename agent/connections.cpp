@@ -10,6 +10,9 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/agent.hpp"
+
+#include "agent/pause/guard.hpp"
+#include "agent/pause/proc_stat.hpp"
 #include "common/cnode/dialer.hpp"
 #include "common/ei/decode.hpp"
 #include "common/ei/encode.hpp"
@@ -276,7 +279,32 @@ void Agent::rpc(int fd, const watcher::Call& call) {
   if (auto s = conns_.at(fd)->reg_send(self, "rex", *msg); !s) drop_connection(fd, s.error().message);
 }
 
+std::variant<fault::NodeProcess, proto::Refusal> Agent::local_process(const std::string& node) const {
+  using K = proto::Refusal::Kind;
+  const auto& nodes = joiner_.nodes();
+  const auto n = std::find_if(nodes.begin(), nodes.end(), [&](const LocalNode& l) { return l.name == node; });
+  if (n == nodes.end()) return proto::Refusal{K::not_local_node, node, {}, 0, 0};
+  const auto p = processes_.find(node);
+  // Joined now, and the process is the one its watcher reported this time.
+  if (n->state != LocalNode::State::ready || !n->os_pid || p == processes_.end() || p->second.pid != *n->os_pid)
+    return proto::Refusal{K::node_not_joined, node, {}, 0, 0};
+  return p->second;
+}
+
 void Agent::joined(const LocalNode& node) {
+  // The node said its pid just now over its live connection: the pidfd taken at once is its
+  // process, and signals through it can never reach another that reuses the number.
+  processes_.erase(node.name);
+  if (node.os_pid) {
+    const auto pid = static_cast<pid_t>(*node.os_pid);
+    auto pidfd = pause::open_pidfd(pid);
+    const auto stat = pause::read_proc_stat(pid);
+    if (pidfd && stat)
+      processes_[node.name] = fault::NodeProcess{pid, std::make_shared<const Fd>(std::move(*pidfd)), stat->start_ticks};
+    else
+      spdlog::warn("{} (pid {}) cannot be paused or killed: {}", node.name, pid,
+                   pidfd ? std::string("its /proc entry is unreadable") : pidfd.error().message);
+  }
   engine_->post([ms = 2 * *node.net_ticktime_ms](fault::Engine& e, fault::Output&) {
     e.set_recovery_timeout_ms(ms);  // recovered, or 2 x T (docs/protocol.md, fault_recovered)
     return ei::atom("ok");

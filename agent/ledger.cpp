@@ -50,6 +50,10 @@ Result<std::vector<fault::Planned>> Ledger::read() const {
       p.peers = j.at("peers").get<std::vector<std::string>>();
       p.start_us = j.at("start_us").get<std::int64_t>();
       p.end_us = j.at("end_us").get<std::int64_t>();
+      if (const auto it = j.find("paused"); it != j.end())
+        p.paused = fault::PausedProcess{it->at("node").get<std::string>(), it->at("pid").get<std::int64_t>(),
+                                        it->at("start_ticks").get<std::uint64_t>(),
+                                        it->at("guard_pid").get<std::int64_t>()};
       out.push_back(std::move(p));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -61,9 +65,15 @@ Result<std::vector<fault::Planned>> Ledger::read() const {
 Status Ledger::write(const std::vector<fault::Planned>& now) {
   if (path_.empty() || (synced_ && now == written_)) return success();
   nlohmann::json faults = nlohmann::json::array();
-  for (const auto& p : now)
-    faults.push_back(
-        {{"id", p.id}, {"owner", p.owner}, {"peers", p.peers}, {"start_us", p.start_us}, {"end_us", p.end_us}});
+  for (const auto& p : now) {
+    nlohmann::json f{{"id", p.id}, {"owner", p.owner}, {"peers", p.peers}, {"start_us", p.start_us}, {"end_us", p.end_us}};
+    if (p.paused)
+      f["paused"] = {{"node", p.paused->node},
+                     {"pid", p.paused->pid},
+                     {"start_ticks", p.paused->start_ticks},
+                     {"guard_pid", p.paused->guard_pid}};
+    faults.push_back(std::move(f));
+  }
   // Ids are any binary a caller sent; replacing invalid UTF-8 keeps the file JSON.
   const auto text = nlohmann::json{{"faults", faults}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   const auto tmp = path_ + ".tmp";

@@ -3,7 +3,9 @@
 // a killed agent's faults on time by itself, but the agent that starts next removes the dead
 // one's filters (they would drop with a map nobody updates), which ends those faults early.
 // The ledger is how the new agent knows what it ended: it reports each one in its log and as
-// a fault_orphaned event before removing anything. /run is a tmpfs: a reboot, which ends every
+// a fault_orphaned event before removing anything. It lists pauses too, with the process each
+// stopped: a guard outlives a killed agent and resumes its node on time, but a guard killed
+// with it (a systemd unit's cgroup) leaves the node stopped, and the next agent resumes it. /run is a tmpfs: a reboot, which ends every
 // fault anyway, empties it.
 #pragma once
 

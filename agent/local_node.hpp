@@ -35,12 +35,14 @@ struct LocalNode {
   int failures = 0;  // attempts failed since the last successful join
   std::optional<std::int64_t> net_ticktime_ms;
   std::optional<std::int64_t> tick_intensity;
+  std::optional<std::int64_t> os_pid;  // the node's emulator process, as its watcher says
 
   // Back to down; the next attempt waits a backoff that doubles up to max_backoff.
   void failed(clock::Monotonic::time_point now) {
     state = State::down;
     fd = -1;
     step = watcher::Step::check_loaded;
+    os_pid.reset();  // a node that comes back is another process
     deadline = now + backoff;
     backoff = std::min(backoff * 2, max_backoff);
     ++failures;

@@ -117,6 +117,7 @@ std::optional<Term> RequestServer::handle(const Term& request, int fd, const Cal
       s.ports_.post([](fault::Engine& e, fault::Output& out) {
         std::vector<Term> faults;
         for (const auto& f : e.status(out)) faults.push_back(proto::to_term(f));
+        for (const auto& p : e.pause_status()) faults.push_back(proto::to_term(p));
         return ei::list(std::move(faults));
       },
                     [&s = s, caller = caller](Term faults) {
@@ -152,6 +153,7 @@ std::optional<Term> RequestServer::handle(const Term& request, int fd, const Cal
       return proto::events_reply(page.events, page.next_seq);
     }
     std::optional<Term> operator()(const proto::PartitionRequest& r) const { return s.partition(r, fd, caller); }
+    std::optional<Term> operator()(const proto::PauseRequest& r) const { return s.pause(r, caller); }
     std::optional<Term> operator()(const proto::HealRequest& r) const {
       s.ask_engine([id = r.id](fault::Engine& e, fault::Output& out) -> Term {
         if (e.heal(id, out) == fault::Engine::Healed::not_found) return ei::error_tuple(atom("not_found"));
@@ -226,20 +228,44 @@ void RequestServer::arm(const proto::PartitionRequest& r, std::vector<net::Cidr>
   spec.start_at_us = r.start_at_us;
   spec.duration_ms = r.duration_ms;
   spec.loss = r.loss;
-  // The refusal travels back typed (as the Reason term), and is logged on the loop.
-  ports_.post([spec = std::move(spec)](fault::Engine& e, fault::Output& out) -> Term {
+  apply_fault("partition", [spec = std::move(spec)](fault::Engine& e, fault::Output& out) -> Term {
     auto applied = e.apply(spec, out);
     if (const auto* why = std::get_if<proto::Refusal>(&applied)) return ei::error_tuple(proto::to_term(*why));
     return ei::ok_tuple(ei::binary(std::get<std::string>(applied)));
   },
-              [this, caller](Term reply) {
-                const auto* t = reply.tuple_of(2);
-                if (t != nullptr && (*t)[0].is_atom("error"))
-                  spdlog::info("partition from {} refused: {}", caller.node, ei::log_text((*t)[1]));
-                else if (t != nullptr)
-                  spdlog::info("partition from {} armed: {}", caller.node, ei::log_text((*t)[1]));
-                ports_.answer(caller, std::move(reply));
-              });
+              caller);
+}
+
+// The refusal travels back typed (as the Reason term), and is logged on the loop.
+void RequestServer::apply_fault(const char* what, EngineThread::Work work, const Caller& caller) {
+  ports_.post(std::move(work), [this, caller, what](Term reply) {
+    const auto* t = reply.tuple_of(2);
+    if (t != nullptr && (*t)[0].is_atom("error"))
+      spdlog::info("{} from {} refused: {}", what, caller.node, ei::log_text((*t)[1]));
+    else if (t != nullptr)
+      spdlog::info("{} from {} armed: {}", what, caller.node, ei::log_text((*t)[1]));
+    ports_.answer(caller, std::move(reply));
+  });
+}
+
+// The node's process as this agent holds it (a pidfd taken when it joined), then the pause to
+// the engine, which starts its guard.
+std::optional<Term> RequestServer::pause(const proto::PauseRequest& r, const Caller& caller) {
+  auto process = ports_.local_process(r.node);
+  if (const auto* why = std::get_if<proto::Refusal>(&process)) {
+    auto reason = proto::to_term(*why);
+    spdlog::info("pause from {} refused: {}", caller.node, ei::log_text(reason));
+    return ei::error_tuple(std::move(reason));
+  }
+  fault::PauseSpec spec{r.id, caller.node, r.node, std::get<fault::NodeProcess>(std::move(process)), r.start_at_us,
+                        r.duration_ms};
+  apply_fault("pause", [spec = std::move(spec)](fault::Engine& e, fault::Output& out) -> Term {
+    auto applied = e.pause(spec, out);
+    if (const auto* why = std::get_if<proto::Refusal>(&applied)) return ei::error_tuple(proto::to_term(*why));
+    return ei::ok_tuple(ei::binary(std::get<std::string>(applied)));
+  },
+              caller);
+  return std::nullopt;
 }
 
 std::vector<std::pair<int, int>> RequestServer::lookup_fds() const {

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "agent/engine_thread.hpp"
@@ -58,6 +59,10 @@ class RequestServer {
     [[nodiscard]] virtual proto::AgentStatus status() const = 0;
     // A warning about a peer's input, rate-limited per kind (a fixed set named in the code).
     virtual void warn(const char* kind, const std::string& text) = 0;
+    // A local node's OS process, to pause it; or why there is none (not a node this agent
+    // joins, or not joined yet).
+    [[nodiscard]] virtual std::variant<fault::NodeProcess, proto::Refusal> local_process(
+        const std::string& node) const = 0;
   };
 
   // Past this a partition's lookup is abandoned, the names not yet resolved counting as
@@ -120,6 +125,10 @@ class RequestServer {
   // The reply, or nothing when it comes later (from the engine, or after a lookup).
   std::optional<ei::Term> handle(const ei::Term& request, int fd, const Caller& caller);
   std::optional<ei::Term> partition(const proto::PartitionRequest& r, int fd, const Caller& caller);
+  std::optional<ei::Term> pause(const proto::PauseRequest& r, const Caller& caller);
+  // Posts an engine call that applies a fault (partition or pause) and answers its id or its
+  // refusal, logged once.
+  void apply_fault(const char* what, EngineThread::Work work, const Caller& caller);
   void arm(const proto::PartitionRequest& r, std::vector<net::Cidr> spared, const Caller& caller,
            const net::Resolved& names);
   ei::Term refused(const Caller& caller, const proto::Refusal& why, const std::string& context = "");

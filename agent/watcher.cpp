@@ -120,11 +120,14 @@ Result<Next> on_reply(Step step, const Term& reply) {
         return Next{Step::start, std::nullopt};
       return failed("code:load_binary");
     case Step::start:
-      if (const auto* t = reply.tuple_of(4); t != nullptr && (*t)[0].is_atom("ok")) {
+      if (const auto* t = reply.tuple_of(5); t != nullptr && (*t)[0].is_atom("ok")) {
         const auto* tick = (*t)[2].as<std::int64_t>();
         const auto* intensity = (*t)[3].as<std::int64_t>();
-        if (tick != nullptr && intensity != nullptr && *tick > 0 && *intensity > 0)
-          return Next{std::nullopt, Started{*tick * 1000, *intensity}};
+        const auto* pid = (*t)[4].as<std::int64_t>();
+        // pid_max is at most 2^22 (4,194,304): anything else is not a pid
+        if (tick != nullptr && intensity != nullptr && pid != nullptr && *tick > 0 && *intensity > 0 && *pid > 1 &&
+            *pid <= (std::int64_t{1} << 22))
+          return Next{std::nullopt, Started{*tick * 1000, *intensity, *pid}};
       }
       return failed("ticksplit_watcher:start");
   }

@@ -19,6 +19,10 @@ struct Clocks {
   std::uint64_t mono_ns = 0;
 };
 
+// Between the clocks, through one reading of both (engine.cpp).
+std::uint64_t unix_to_mono_ns(std::int64_t unix_us, const Clocks& c) noexcept;
+std::int64_t mono_to_unix_us(std::uint64_t mono_ns, const Clocks& c) noexcept;
+
 class Backend {
  public:
   Backend() = default;

@@ -71,10 +71,40 @@ bpf::DropKey drop_key(const net::Cidr& address, bool in) noexcept {
   return k;
 }
 
-Engine::Engine(Backend& backend, Policy policy)
+Engine::Engine(Backend& backend, Policy policy, Guards* guards)
     : backend_(backend),
       policy_(std::move(policy)),
-      id_suffix_(hex(static_cast<std::uint64_t>(backend.now().unix_us))) {}
+      id_suffix_(hex(static_cast<std::uint64_t>(backend.now().unix_us))) {
+  if (guards != nullptr) pauses_.emplace(*guards);
+}
+
+template <class F>
+auto Engine::on_pauses(F&& f) {
+  const auto before = pauses_->size();
+  struct Moved {  // also when f returns early or throws
+    Engine& e;
+    std::size_t before;
+    ~Moved() {
+      if (e.pauses_->size() != before) ++e.generation_;
+    }
+  } moved{*this, before};
+  return f(*pauses_);
+}
+
+std::variant<std::string, Refusal> Engine::pause(const PauseSpec& spec, Output& out) {
+  if (!pauses_)
+    return Refusal{Refusal::Kind::cannot_pause, spec.node, "this agent cannot pause nodes (no guard)", 0, 0};
+  tick(out);
+  const Clocks c = backend_.now();
+  return on_pauses([&](Pauses& p) {
+    return p.apply(spec, c, policy_.max_fault_ms, [this](const std::string& id) { return faults_.count(id) != 0; },
+                   out);
+  });
+}
+
+std::vector<PauseStatus> Engine::pause_status() const {
+  return pauses_ ? pauses_->status(backend_.now()) : std::vector<PauseStatus>{};
+}
 
 std::optional<Refusal> Engine::refuse(const FaultSpec& spec) const {
   using K = Refusal::Kind;
@@ -93,7 +123,8 @@ std::optional<Refusal> Engine::refuse(const FaultSpec& spec) const {
     if (inside(policy_.local, a)) return naming(K::own_address, a);
     if (inside(spec.owner_addresses, a)) return naming(K::requester_address, a);
   }
-  if (spec.id && faults_.count(*spec.id)) return Refusal{K::duplicate_id, *spec.id, {}, 0, 0};
+  if (spec.id && (faults_.count(*spec.id) || (pauses_ && pauses_->has(*spec.id))))
+    return Refusal{K::duplicate_id, *spec.id, {}, 0, 0};
   return std::nullopt;
 }
 
@@ -167,19 +198,33 @@ std::variant<std::string, Refusal> Engine::apply(const FaultSpec& spec, Output& 
 
 Engine::Healed Engine::heal(const std::string& id, Output& out) {
   tick(out);
+  if (pauses_ && pauses_->has(id)) {
+    on_pauses([&](Pauses& p) { p.heal(id, HealReason::request, backend_.now(), out); });
+    return Healed::now;
+  }
   auto it = faults_.find(id);
-  if (it == faults_.end()) return finished_.count(id) ? Healed::already : Healed::not_found;
+  if (it == faults_.end())
+    return finished_.count(id) || (pauses_ && pauses_->ended(id)) ? Healed::already : Healed::not_found;
   if (it->second.state == Fault::State::recovering) return Healed::already;
   heal_fault(it->second, HealReason::request, backend_.now(), out);
   return Healed::now;
 }
 
 std::size_t Engine::heal_all(HealReason why, Output& out) {
-  return heal_where([](const Fault&) { return true; }, why, out);
+  const auto paused = pauses_ ? on_pauses([&](Pauses& p) {
+    return p.heal_where([](const std::string&) { return true; }, why, backend_.now(), out);
+  })
+                              : 0;
+  return paused + heal_where([](const Fault&) { return true; }, why, out);
 }
 
 std::size_t Engine::heal_owner(const std::string& node, Output& out) {
-  return heal_where([&](const Fault& f) { return f.owner == node; }, HealReason::owner_gone, out);
+  const auto paused = pauses_ ? on_pauses([&](Pauses& p) {
+    return p.heal_where([&](const std::string& owner) { return owner == node; }, HealReason::owner_gone,
+                        backend_.now(), out);
+  })
+                              : 0;
+  return paused + heal_where([&](const Fault& f) { return f.owner == node; }, HealReason::owner_gone, out);
 }
 
 std::size_t Engine::heal_where(const std::function<bool(const Fault&)>& which, HealReason why, Output& out) {
@@ -196,6 +241,7 @@ std::size_t Engine::heal_where(const std::function<bool(const Fault&)>& which, H
 
 void Engine::tick(Output& out) {
   const Clocks c = backend_.now();
+  if (pauses_) on_pauses([&](Pauses& p) { p.tick(c, out); });
   std::vector<std::string> ids;
   for (const auto& [id, f] : faults_) ids.push_back(id);
   // In time order per fault: start, then deadline, then recovery.
@@ -215,7 +261,7 @@ void Engine::tick(Output& out) {
 }
 
 std::optional<std::uint64_t> Engine::next_due_ns() const {
-  std::optional<std::uint64_t> next;
+  std::optional<std::uint64_t> next = pauses_ ? pauses_->next_due_ns() : std::nullopt;
   const auto consider = [&](std::uint64_t t) { next = next ? std::min(*next, t) : t; };
   for (const auto& [id, f] : faults_) {
     if (f.state == Fault::State::pending) consider(f.window.start_ns);
@@ -470,7 +516,8 @@ std::vector<Planned> Engine::planned() const {
   std::vector<Planned> out;
   for (const auto& [id, f] : faults_)
     if (f.state != Fault::State::recovering)  // a recovering fault's window is over
-      out.push_back({id, f.owner, f.peers, f.planned_us.first, f.planned_us.second});
+      out.push_back({id, f.owner, f.peers, f.planned_us.first, f.planned_us.second, std::nullopt});
+  if (pauses_) pauses_->planned(out);
   return out;
 }
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "agent/fault/backend.hpp"
+#include "agent/fault/pauses.hpp"
 #include "common/net/cidr.hpp"
 #include "common/proto/fault.hpp"
 
@@ -51,12 +52,22 @@ struct FaultSpec {
 
 // A fault as the ledger records it (agent/ledger.hpp): enough to report it if this agent is
 // killed and a new one removes its filters.
+// A pause is one too: the process it stopped, so that a new agent can resume it (and tell a
+// reused pid by its start time).
+struct PausedProcess {
+  std::string node;
+  std::int64_t pid = 0;
+  std::uint64_t start_ticks = 0;
+  std::int64_t guard_pid = 0;  // a guard still waiting would stop the node later: the next agent ends it
+  bool operator==(const PausedProcess&) const = default;
+};
 struct Planned {
   std::string id;
   std::string owner;
-  std::vector<std::string> peers;
-  std::int64_t start_us = 0;  // unix
+  std::vector<std::string> peers;  // a partition's; empty for a pause
+  std::int64_t start_us = 0;       // unix
   std::int64_t end_us = 0;
+  std::optional<PausedProcess> paused;
   bool operator==(const Planned&) const = default;
 };
 
@@ -85,7 +96,8 @@ struct KeyLess {
 
 class Engine {
  public:
-  Engine(Backend& backend, Policy policy);
+  // `guards`: how pauses stop and resume a node (none: pauses are refused, cannot_pause).
+  Engine(Backend& backend, Policy policy, Guards* guards = nullptr);
 
   // A healed fault waits this long for traffic from its peers (docs/protocol.md, fault_recovered:
   // 2 x net_ticktime).
@@ -95,6 +107,10 @@ class Engine {
   // refused.
   std::variant<std::string, proto::Refusal> apply(const FaultSpec& spec, Output& out);
 
+  // A pause of a local node's process (pauses.hpp); the id, or why it was refused.
+  std::variant<std::string, proto::Refusal> pause(const PauseSpec& spec, Output& out);
+
+  // Heals a partition or a pause (ids are unique across both).
   enum class Healed { now, already, not_found };
   Healed heal(const std::string& id, Output& out);
   std::size_t heal_all(HealReason why, Output& out);
@@ -105,8 +121,9 @@ class Engine {
   // When tick() next has something to do (monotonic ns), if ever.
   [[nodiscard]] std::optional<std::uint64_t> next_due_ns() const;
 
-  // Faults not yet recovered, with their counters so far.
+  // Faults not yet recovered, with their counters so far; pauses not yet over.
   std::vector<proto::FaultStatus> status(Output& out);
+  [[nodiscard]] std::vector<PauseStatus> pause_status() const;
   // Every fault not yet over, without reading the kernel's counters: what the ledger keeps.
   [[nodiscard]] std::vector<Planned> planned() const;
   // Changes whenever planned() may have: a fault applied, healed or released.
@@ -169,6 +186,9 @@ class Engine {
   // `known`: the entry's value, if the caller has just read it.
   Status sync(const bpf::DropKey& key, std::uint64_t now_ns, const bpf::DropValue* known = nullptr);
   std::size_t heal_where(const std::function<bool(const Fault&)>& which, HealReason why, Output& out);
+  // Runs a call on the pauses, moving the generation if it changed which pauses there are.
+  template <class F>
+  auto on_pauses(F&& f);
   Result<bpf::DropValue> read(const bpf::DropKey& key);
   void harvest(const bpf::DropKey& key, const bpf::DropValue& v);
   Evidence evidence(Fault& f, Output& out);
@@ -180,6 +200,7 @@ class Engine {
 
   Backend& backend_;
   Policy policy_;
+  std::optional<Pauses> pauses_;
   std::uint64_t recovery_timeout_ns_ = 120'000'000'000;  // 2 x OTP's default T until a node tells us
   std::map<std::string, Fault> faults_;
   std::map<bpf::DropKey, Entry, KeyLess> keys_;
@@ -188,10 +209,6 @@ class Engine {
   std::uint64_t generation_ = 0;
   std::string id_suffix_;
 };
-
-// Between the clocks, through one reading of both.
-std::uint64_t unix_to_mono_ns(std::int64_t unix_us, const Clocks& c) noexcept;
-std::int64_t mono_to_unix_us(std::uint64_t mono_ns, const Clocks& c) noexcept;
 
 // The map key of an address for packets arriving from it (in) or leaving to it (out).
 bpf::DropKey drop_key(const net::Cidr& address, bool in) noexcept;

@@ -40,7 +40,8 @@ const char* heal_reason_name(HealReason r) noexcept {
 }
 
 const char* event_type(const FaultEvent& e) noexcept {
-  static const char* const names[] = {"fault_started", "fault_healed", "fault_recovered"};
+  static const char* const names[] = {"fault_started", "fault_healed", "fault_recovered", "pause_started",
+                                      "pause_ended"};
   return names[e.index()];
 }
 
@@ -53,6 +54,11 @@ const char* refusal_name(Refusal::Kind k) noexcept {
   switch (k) {
     case K::bad_duration: return "bad_duration";
     case K::bad_loss: return "bad_loss";
+    case K::not_local_node: return "not_local_node";
+    case K::node_not_joined: return "node_not_joined";
+    case K::already_paused: return "already_paused";
+    case K::requester_node: return "requester_node";
+    case K::cannot_pause: return "cannot_pause";
     case K::duration_above_max_fault: return "duration_above_max_fault";
     case K::no_peers: return "no_peers";
     case K::unspecified: return "unspecified";

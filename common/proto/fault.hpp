@@ -92,7 +92,33 @@ struct FaultRecovered {
   bool operator==(const FaultRecovered&) const = default;
 };
 
-using FaultEvent = std::variant<FaultStarted, FaultHealed, FaultRecovered>;
+// A local node's OS process was stopped (SIGSTOP) for a pause (docs/faults.md): by its guard,
+// a process outside the agent that resumes it at the deadline even if the agent is killed.
+struct PauseStarted {
+  std::string id;
+  std::string node;
+  std::int64_t os_pid = 0;
+  std::string owner;
+  std::int64_t stopped_us = 0;                // when SIGSTOP was sent
+  std::optional<std::int64_t> confirmed_us;   // when the process was first seen stopped (state T)
+  std::int64_t planned_end_us = 0;
+  bool operator==(const PauseStarted&) const = default;
+};
+
+// The pause is over: the process resumed (SIGCONT), or never stopped.
+struct PauseEnded {
+  std::string id;
+  std::string node;
+  HealReason reason = HealReason::deadline;
+  bool started = false;                      // false: ended before it stopped the process
+  std::optional<std::int64_t> stopped_us;    // as in PauseStarted
+  std::optional<std::int64_t> resumed_us;    // when SIGCONT was sent
+  std::int64_t planned_end_us = 0;
+  std::string error;                         // why the guard could not stop or resume it; empty if none
+  bool operator==(const PauseEnded&) const = default;
+};
+
+using FaultEvent = std::variant<FaultStarted, FaultHealed, FaultRecovered, PauseStarted, PauseEnded>;
 
 struct TimedFaultEvent {
   std::int64_t time_us = 0;  // unix µs, when the agent learned of it
@@ -100,7 +126,8 @@ struct TimedFaultEvent {
   bool operator==(const TimedFaultEvent&) const = default;
 };
 
-const char* event_type(const FaultEvent& e) noexcept;  // fault_started, fault_healed, fault_recovered
+// fault_started, fault_healed, fault_recovered, pause_started, pause_ended
+const char* event_type(const FaultEvent& e) noexcept;
 const std::string& fault_id(const FaultEvent& e) noexcept;
 
 // Why a partition request was refused (to_term in fault_codec.hpp gives the Reason of
@@ -128,6 +155,11 @@ struct Refusal {
     too_many_peer_hosts,          // n: the limit
     cannot_resolve_peers,         // subject: why
     unresolvable_requester,       // subject: the host
+    not_local_node,               // subject: the node (pause: not one this agent joins)
+    node_not_joined,              // subject: the node (its OS process is not known yet)
+    already_paused,               // subject: the node
+    requester_node,               // subject: the node (pausing the caller would stop its own call)
+    cannot_pause,                 // subject: the node, detail: why (no pidfd, no guard)
   };
   Kind kind = Kind::no_peers;
   std::string subject;
@@ -151,6 +183,16 @@ struct FaultStatus {
   Loss loss;
   std::int64_t passed_packets = 0;
   bool operator==(const FaultStatus&) const = default;
+};
+
+// A pause not yet over, as status lists it (with the faults).
+struct PauseStatus {
+  enum class State { pending, stopped, resuming };
+  std::string id, owner, node;
+  std::int64_t os_pid = 0;
+  State state = State::pending;
+  std::int64_t window_start_us = 0, window_end_us = 0;
+  bool operator==(const PauseStatus&) const = default;
 };
 
 }  // namespace ticksplit::proto

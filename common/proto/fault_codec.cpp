@@ -143,6 +143,25 @@ Event to_event(const TimedFaultEvent& te) {
                     {"per_peer", ei::list(std::move(per_peer))},
                     {"address_count", r.address_count}};
     }
+    void operator()(const PauseStarted& p) const {
+      out.fields = {{"id", bin(p.id)},
+                    {"node", atom(p.node)},
+                    {"os_pid", p.os_pid},
+                    {"owner", atom(p.owner)},
+                    {"stopped_us", p.stopped_us},
+                    {"confirmed_us", maybe(p.confirmed_us)},
+                    {"planned_end_us", p.planned_end_us}};
+    }
+    void operator()(const PauseEnded& p) const {
+      out.fields = {{"id", bin(p.id)},
+                    {"node", atom(p.node)},
+                    {"reason", atom(heal_reason_name(p.reason))},
+                    {"started", boolean(p.started)},
+                    {"stopped_us", maybe(p.stopped_us)},
+                    {"resumed_us", maybe(p.resumed_us)},
+                    {"planned_end_us", p.planned_end_us},
+                    {"error", bin(p.error)}};
+    }
   };
   std::visit(V{out}, te.event);
   return out;
@@ -206,6 +225,29 @@ Result<FaultEvent> fault_event_from(const Event& e) {
       f.per_peer.push_back(std::move(p));
     }
     out = std::move(f);
+  } else if (e.type == "pause_started") {
+    PauseStarted p;
+    p.id = r.text("id");
+    p.node = r.text("node");
+    p.os_pid = r.integer("os_pid");
+    p.owner = r.text("owner");
+    p.stopped_us = r.integer("stopped_us");
+    p.confirmed_us = r.maybe_integer("confirmed_us");
+    p.planned_end_us = r.integer("planned_end_us");
+    out = std::move(p);
+  } else if (e.type == "pause_ended") {
+    PauseEnded p;
+    p.id = r.text("id");
+    p.node = r.text("node");
+    const auto why = heal_reason_from(r.text("reason"));
+    if (!why) r.bad("reason");
+    p.reason = why.value_or(HealReason::request);
+    p.started = r.flag("started");
+    p.stopped_us = r.maybe_integer("stopped_us");
+    p.resumed_us = r.maybe_integer("resumed_us");
+    p.planned_end_us = r.integer("planned_end_us");
+    p.error = r.text("error");
+    out = std::move(p);
   } else {
     return protocol_error("not a fault event: " + e.type);
   }
@@ -245,6 +287,13 @@ Term to_term(const Refusal& r) {
     case K::cannot_resolve_peers:
     case K::unresolvable_requester:
       return tuple({name, bin(r.subject)});
+    case K::not_local_node:
+    case K::node_not_joined:
+    case K::already_paused:
+    case K::requester_node:
+      return tuple({name, atom(r.subject)});
+    case K::cannot_pause:
+      return tuple({name, atom(r.subject), bin(r.detail)});
     case K::bad_peer:
     case K::peer_block_too_large:
       return tuple({name, bin(r.subject), bin(r.detail)});
@@ -269,6 +318,19 @@ Term to_term(const FaultStatus& s) {
                        {"dropped_packets", s.dropped_packets},
                        {"loss", s.loss.probability()},
                        {"passed_packets", s.passed_packets}});
+}
+
+Term to_term(const PauseStatus& s) {
+  const char* state = s.state == PauseStatus::State::pending   ? "pending"
+                      : s.state == PauseStatus::State::stopped ? "stopped"
+                                                               : "resuming";
+  return ei::atom_map({{"id", bin(s.id)},
+                       {"kind", atom("pause")},
+                       {"owner", atom(s.owner)},
+                       {"node", atom(s.node)},
+                       {"os_pid", s.os_pid},
+                       {"state", atom(state)},
+                       {"window_us", tuple({s.window_start_us, s.window_end_us})}});
 }
 
 }  // namespace ticksplit::proto

@@ -27,6 +27,26 @@ const Term* map_value(const ei::Map& m, std::string_view key) {
   return nullptr;
 }
 
+// What every fault request has: duration_ms (required), start_at_us and id.
+std::optional<Rejected> timing(const ei::Map& m, std::int64_t& duration_ms, std::optional<std::int64_t>& start_at_us,
+                               std::optional<std::string>& id) {
+  const Term* duration = map_value(m, "duration_ms");
+  const auto* ms = duration != nullptr ? duration->as<std::int64_t>() : nullptr;
+  if (ms == nullptr || *ms <= 0) return bad("bad_duration", duration != nullptr ? *duration : atom("missing"));
+  duration_ms = *ms;
+  if (const Term* s = map_value(m, "start_at_us")) {
+    const auto* us = s->as<std::int64_t>();
+    if (us == nullptr || *us < 0) return bad("bad_start_at_us", *s);
+    start_at_us = *us;
+  }
+  if (const Term* i = map_value(m, "id")) {
+    const auto* b = i->as<ei::Binary>();
+    if (b == nullptr || b->bytes.empty() || b->bytes.size() > 128) return bad("bad_id", *i);
+    id = b->bytes;
+  }
+  return std::nullopt;
+}
+
 std::variant<Request, Rejected> partition_request(const Term& spec) {
   const auto* m = spec.as<ei::Map>();
   if (m == nullptr) return bad("spec_not_a_map", spec);
@@ -47,10 +67,7 @@ std::variant<Request, Rejected> partition_request(const Term& spec) {
     else
       return bad("bad_peer", p);
   }
-  const Term* duration = map_value(*m, "duration_ms");
-  const auto* ms = duration != nullptr ? duration->as<std::int64_t>() : nullptr;
-  if (ms == nullptr || *ms <= 0) return bad("bad_duration", duration != nullptr ? *duration : atom("missing"));
-  r.duration_ms = *ms;
+  if (auto no = timing(*m, r.duration_ms, r.start_at_us, r.id)) return *no;
   if (const Term* d = map_value(*m, "direction")) {
     if (d->is_atom("in"))
       r.direction = Direction::in;
@@ -61,21 +78,27 @@ std::variant<Request, Rejected> partition_request(const Term& spec) {
     else
       return bad("bad_direction", *d);
   }
-  if (const Term* s = map_value(*m, "start_at_us")) {
-    const auto* us = s->as<std::int64_t>();
-    if (us == nullptr || *us < 0) return bad("bad_start_at_us", *s);
-    r.start_at_us = *us;
-  }
-  if (const Term* id = map_value(*m, "id")) {
-    const auto* b = id->as<ei::Binary>();
-    if (b == nullptr || b->bytes.empty() || b->bytes.size() > 128) return bad("bad_id", *id);
-    r.id = b->bytes;
-  }
   if (const Term* l = map_value(*m, "loss")) {
     const auto loss = loss_of_term(*l);
     if (!loss) return bad("bad_loss", *l);
     r.loss = *loss;
   }
+  return r;
+}
+
+std::variant<Request, Rejected> pause_request(const Term& spec) {
+  const auto* m = spec.as<ei::Map>();
+  if (m == nullptr) return bad("spec_not_a_map", spec);
+  for (const auto& [k, v] : m->entries)
+    if (!(k.is_atom("node") || k.is_atom("duration_ms") || k.is_atom("start_at_us") || k.is_atom("id")))
+      return bad("unknown_key", k);
+  PauseRequest r;
+  const Term* node = map_value(*m, "node");
+  const auto* a = node != nullptr ? node->as<ei::Atom>() : nullptr;
+  if (a == nullptr || a->name.find('@') == std::string::npos)
+    return bad("bad_node", node != nullptr ? *node : atom("missing"));
+  r.node = a->name;
+  if (auto no = timing(*m, r.duration_ms, r.start_at_us, r.id)) return *no;
   return r;
 }
 
@@ -95,6 +118,7 @@ std::variant<Request, Rejected> parse_request(const Term& t) {
     return EventsRequest{*since};
   }
   if (tag.is_atom("partition")) return partition_request((*items)[1]);
+  if (tag.is_atom("pause")) return pause_request((*items)[1]);
   if (tag.is_atom("heal")) {
     const auto* id = (*items)[1].as<ei::Binary>();
     if (id == nullptr) return bad("bad_id", (*items)[1]);
@@ -119,6 +143,12 @@ Term to_term(const Request& r) {
       if (p.id) spec.emplace_back(atom("id"), ei::binary(*p.id));
       if (!p.loss.total()) spec.emplace_back(atom("loss"), p.loss.probability());
       return tuple({atom("partition"), ei::map(std::move(spec))});
+    }
+    Term operator()(const PauseRequest& p) const {
+      std::vector<std::pair<Term, Term>> spec{{atom("node"), atom(p.node)}, {atom("duration_ms"), p.duration_ms}};
+      if (p.start_at_us) spec.emplace_back(atom("start_at_us"), *p.start_at_us);
+      if (p.id) spec.emplace_back(atom("id"), ei::binary(*p.id));
+      return tuple({atom("pause"), ei::map(std::move(spec))});
     }
     Term operator()(const HealRequest& h) const { return tuple({atom("heal"), ei::binary(h.id)}); }
     Term operator()(const HealAllRequest&) const { return atom("heal"); }

@@ -50,6 +50,14 @@ struct PartitionRequest {
   Loss loss;  // absent: total
   bool operator==(const PartitionRequest&) const = default;
 };
+// {pause, #{node, duration_ms, start_at_us, id}}: stop a local node's OS process for a window.
+struct PauseRequest {
+  std::string node;
+  std::int64_t duration_ms = 0;
+  std::optional<std::int64_t> start_at_us;  // unix microseconds; absent: now
+  std::optional<std::string> id;
+  bool operator==(const PauseRequest&) const = default;
+};
 struct HealRequest {
   std::string id;
   bool operator==(const HealRequest&) const = default;
@@ -59,7 +67,7 @@ struct HealAllRequest {
 };
 
 using Request = std::variant<StatusRequest, SubscribeRequest, UnsubscribeRequest, EventsRequest, PartitionRequest,
-                             HealRequest, HealAllRequest>;
+                             PauseRequest, HealRequest, HealAllRequest>;
 
 // A request that cannot be served, with the reason to send back in {error, Reason}.
 struct Rejected {

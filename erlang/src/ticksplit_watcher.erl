@@ -28,14 +28,15 @@
 -define(PER_SECOND, 50).
 
 %% @doc Starts the watcher for the agent (replacing a running one) and returns
-%% `{ok, WatcherPid, NetTicktimeSeconds, NetTickIntensity}'.
+%% `{ok, WatcherPid, NetTicktimeSeconds, NetTickIntensity, OsPid}' (OsPid: this node's
+%% emulator process, which the agent pauses and kills).
 %% No log forwarding.
--spec start(node(), atom()) -> {ok, pid(), pos_integer(), pos_integer()}.
+-spec start(node(), atom()) -> {ok, pid(), pos_integer(), pos_integer(), pos_integer()}.
 start(AgentNode, AgentName) ->
     start(AgentNode, AgentName, none).
 
 %% @doc As start/2, forwarding log events at or above `LogLevel' (a logger level, or `none').
--spec start(node(), atom(), logger:level() | none) -> {ok, pid(), pos_integer(), pos_integer()}.
+-spec start(node(), atom(), logger:level() | none) -> {ok, pid(), pos_integer(), pos_integer(), pos_integer()}.
 start(AgentNode, AgentName, LogLevel) when is_atom(AgentNode), is_atom(AgentName), is_atom(LogLevel) ->
     stop(AgentNode),
     Caller = self(),
@@ -44,7 +45,7 @@ start(AgentNode, AgentName, LogLevel) when is_atom(AgentNode), is_atom(AgentName
     receive
         {Pid, ready} ->
             erlang:demonitor(Ref, [flush]),
-            {ok, Pid, ticktime_seconds(), tick_intensity()};
+            {ok, Pid, ticktime_seconds(), tick_intensity(), list_to_integer(os:getpid())};
         {'DOWN', Ref, process, Pid, Reason} ->
             error({watcher_failed, Reason})
     after 5000 ->

@@ -1,7 +1,8 @@
 #!/usr/bin/env escript
 %%! -hidden
-%% Partitions on a real 3-host cluster (scripts/cluster up 3, net_ticktime 2): real packets
-%% between the namespaces (ts_probe on the app nodes), real nodedowns, the agent's evidence.
+%% Faults on a real 3-host cluster (scripts/cluster up 3, net_ticktime 2): partitions, lossy
+%% links and pauses; real packets between the namespaces (ts_probe on the app nodes), real
+%% stopped processes, real nodedowns, the agent's evidence.
 %% Runs in the control namespace, which the agents exempt. Usage: partition_cases.escript
 %% CASE [ARGS]; prints figures and PASS/FAIL, exits 0/1. Each case leaves no fault behind
 %% and the app nodes fully meshed again.
@@ -115,6 +116,71 @@ run(loss, []) ->
     expect(N >= 500, {too_few_packets, N}),  % Erlang timers give about one datagram per 2 ms
     expect(abs(Dropped - N / 2) =< 5 * Sd, {loss_rate, Dropped, N}),
     expect(Lost =< Dropped andalso Dropped - Lost =< 50, {drops_vs_stream, Dropped, Lost}),
+    ok;
+
+%% Pause host 1's node for 4 s (above the window, 1500-2500 ms): host 2 sees net_tick_timeout;
+%% seen from outside (/proc/PID/stat, polled every millisecond), the node stops at the start
+%% and resumes at the deadline within 5 ms (timing); it reconnects.
+run(pause_above, []) ->
+    {Start, Dur, Id, Pid} = pause_node(1, 4000),
+    Watch = watch_state(Pid, [Start, Start + Dur * 1000]),
+    subscribe(agent(2)),
+    #{stopped_us := Stopped} = await_event(agent(1), fun(E) -> is_fault(E, pause_started, Id) end, 2000),
+    Down = await_event(agent(2), fun(#{type := nodedown, peer := P}) -> P =:= app(1);
+                                    (_) -> false end, Dur + 1000),
+    #{resumed_us := Resumed, reason := Reason} =
+        await_event(agent(1), fun(E) -> is_fault(E, pause_ended, Id) end, Dur + 2000),
+    {SeenStop, SeenResume} = watched(Watch),
+    End = Start + Dur * 1000,
+    io:format("  pause ~w ms of ~s (pid ~w): stopped ~.2f ms after the start (guard: ~.2f ms),~n"
+              "    resumed ~.2f ms after the deadline as seen from outside (guard: ~.2f ms, ~p)~n"
+              "    ~s saw ~s ~.1f ms into the pause~n",
+              [Dur, app(1), Pid, (SeenStop - Start) / 1000, (Stopped - Start) / 1000, (SeenResume - End) / 1000,
+               (Resumed - End) / 1000, Reason, app(2), maps:get(reason, Down),
+               (maps:get(time_us, Down) - Start) / 1000]),
+    expect(maps:get(reason, Down) =:= net_tick_timeout, {nodedown_reason, Down}),
+    expect(Reason =:= deadline, {pause_reason, Reason}),
+    expect(abs(SeenStop - Start) =< timing_bound(5000), {stop_missed, SeenStop - Start}),
+    expect(abs(SeenResume - End) =< timing_bound(5000), {resume_missed, SeenResume - End}),
+    await(fun() -> rpc:call(app(2), net_adm, ping, [app(1)]) =:= pong end, reconnected),
+    ok;
+
+%% Pause host 1's node for 500 ms (below the window): nobody sees it go down.
+run(pause_below, []) ->
+    [subscribe(agent(I)) || I <- [2, 3]],
+    {Start, Dur, Id, _Pid} = pause_node(1, 500),
+    #{reason := deadline, resumed_us := Resumed} =
+        await_event(agent(1), fun(E) -> is_fault(E, pause_ended, Id) end, Dur + 2000),
+    timer:sleep(3000),  % past any window a late nodedown could fall in
+    Downs = [E || I <- [2, 3], E <- drain(agent(I)), maps:get(type, E) =:= nodedown],
+    io:format("  pause ~w ms: resumed ~.2f ms after the deadline; nodedowns after: ~p~n",
+              [Dur, (Resumed - Start - Dur * 1000) / 1000, Downs]),
+    expect(Downs =:= [], {nodedowns, Downs}),
+    ok;
+
+%% SIGKILL the agent 1 s into a 3 s pause: the guard still resumes the node at the deadline;
+%% a restarted agent finds nothing stopped and nothing to report.
+run(pause_sigkill, [StateDir, _Prefix]) ->
+    {Start, Dur, _Id, Pid} = pause_node(1, 3000),
+    Watch = watch_state(Pid, [Start, Start + Dur * 1000]),
+    AgentPid = string:trim(read(filename:join([StateDir, "h1", "agent.pid"]))),
+    timer:sleep(max(0, (Start + 1000000 - os:system_time(microsecond)) div 1000)),
+    "" = os:cmd("kill -KILL " ++ AgentPid),
+    await(fun() -> not running(AgentPid) end, agent_gone),
+    {SeenStop, SeenResume} = watched(Watch),
+    End = Start + Dur * 1000,
+    io:format("  agent SIGKILLed 1 s into a ~w ms pause: stopped ~.2f ms after the start, resumed ~.2f ms after"
+              " the deadline (seen from outside)~n", [Dur, (SeenStop - Start) / 1000, (SeenResume - End) / 1000]),
+    expect(abs(SeenResume - End) =< timing_bound(5000), {resume_missed_after_kill, SeenResume - End}),
+    os:cmd("rm -f " ++ filename:join([StateDir, "h1", "agent.pid"])),
+    cmd_ok("scripts/cluster start-agent 1"),
+    await(fun() -> agent_joined(agent(1)) end, agent_restarted),
+    {ok, #{faults := Faults}} = call(agent(1), status),
+    {ok, Events, _} = call(agent(1), {events, 0}),
+    Orphans = [E || E = #{type := pause_orphaned} <- Events],
+    State = proc_state(Pid),
+    io:format("  after restart: node state ~c, faults ~p, pauses reported ~p~n", [State, Faults, Orphans]),
+    expect(State =/= $T andalso Faults =:= [] andalso Orphans =:= [], {left_stopped, State, Faults, Orphans}),
     ok;
 
 %% in / out / both at host 1 against host 2, seen at the IP level with UDP both ways, and
@@ -325,6 +391,47 @@ await_event_until(Agent, Pred, Deadline) ->
             end
     after Left -> error({event_timeout, Agent})
     end.
+
+%% A pause of host I's node starting 300 ms from now: {Start, DurationMs, Id, OsPid}.
+pause_node(I, Dur) ->
+    subscribe(agent(I)),
+    Pid = list_to_integer(rpc:call(app(I), os, getpid, [])),
+    Start = os:system_time(microsecond) + 300000,
+    {ok, Id} = call(agent(I), {pause, #{node => app(I), duration_ms => Dur, start_at_us => Start}}),
+    {Start, Dur, Id, Pid}.
+
+%% The state letter of /proc/PID/stat (the field after the command's closing parenthesis).
+proc_state(Pid) ->
+    case file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/stat") of
+        {ok, B} -> [_, Rest] = string:split(B, ") ", trailing), binary:first(Rest);
+        _ -> $?
+    end.
+
+%% From outside the node: when its process was first seen stopped (T), and then first seen
+%% running again (unix µs, the OS's clock as the agent's: Erlang's system time may be
+%% corrected away from it), polling every millisecond until 500 ms after the last instant. Not
+%% faster: a busy poll on this 2-core machine delays the guard itself (seen: 21 ms).
+watch_state(Pid, Instants) ->
+    Parent = self(),
+    Until = lists:max(Instants) + 500000,
+    spawn_link(fun() -> Parent ! {watched, self(), watch_loop(Pid, Until, undefined, undefined)} end).
+watch_loop(Pid, Until, Stop, Resume) ->
+    Now = os:system_time(microsecond),
+    case Now >= Until of
+        true -> {Stop, Resume};
+        false ->
+            T = proc_state(Pid) =:= $T,
+            {Stop2, Resume2} = if T, Stop =:= undefined -> {Now, Resume};
+                                  not T, Stop =/= undefined, Resume =:= undefined -> {Stop, Now};
+                                  true -> {Stop, Resume}
+                               end,
+            timer:sleep(1),
+            watch_loop(Pid, Until, Stop2, Resume2)
+    end.
+watched(W) -> receive {watched, W, R} -> R after 30000 -> error(watch_timeout) end.
+
+%% The events of Agent already in the mailbox.
+drain(Agent) -> receive {ticksplit_event, Agent, E} -> [E | drain(Agent)] after 0 -> [] end.
 
 %% What arrived since the last take, and clear it; peek leaves it.
 take(Sink) -> ask_sink(Sink, take).

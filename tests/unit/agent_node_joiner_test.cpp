@@ -81,7 +81,7 @@ struct Fixture {
     REQUIRE(joiner.on_rex(fd, ei::tuple({atom("badrpc"), atom("undef")})));  // check_loaded: none
     REQUIRE(joiner.on_rex(fd, atom("false")));                               // purge
     REQUIRE(joiner.on_rex(fd, ei::tuple({atom("module"), atom("ticksplit_watcher")})));  // load
-    REQUIRE(joiner.on_rex(fd, ei::tuple({atom("ok"), ei::Pid{"app@198.51.100.11", 1, 0, 1}, 2, 4})));  // start
+    REQUIRE(joiner.on_rex(fd, ei::tuple({atom("ok"), ei::Pid{"app@198.51.100.11", 1, 0, 1}, 2, 4, 4242})));  // start
   }
 };
 
@@ -111,6 +111,7 @@ TEST_CASE("node joiner: dial, install the watcher step by step, joined with the 
   CHECK(f.loop.rpcs == steps);
   CHECK(f.node().state == LocalNode::State::ready);
   CHECK(f.node().net_ticktime_ms == 2000);
+  CHECK(f.node().os_pid == 4242);  // the node's word, kept for pauses
   CHECK(f.loop.joined_nodes == std::vector<std::string>{"app@198.51.100.11"});
   REQUIRE(f.loop.events.size() == 1);
   CHECK(f.loop.events[0].type == "node_joined");

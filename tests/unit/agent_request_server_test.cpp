@@ -52,6 +52,11 @@ struct FakeLoop final : RequestServer::Ports {
     return s;
   }
   void warn(const char* kind, const std::string&) override { warnings.emplace_back(kind); }
+  // No local node: every pause is refused here (the engine's pauses are fault_pauses_test's).
+  [[nodiscard]] std::variant<agent::fault::NodeProcess, proto::Refusal> local_process(
+      const std::string& node) const override {
+    return proto::Refusal{proto::Refusal::Kind::not_local_node, node, {}, 0, 0};
+  }
 
   // What the engine's thread would do, in the order posted.
   void run_engine() {

@@ -30,12 +30,16 @@ TEST_CASE("install replies are checked step by step") {
   CHECK_FALSE(watcher::on_reply(Step::purge, tuple({atom("badrpc"), atom("nodedown")})).ok());
   CHECK(watcher::on_reply(Step::load, tuple({atom("module"), atom("ticksplit_watcher")}))->step == Step::start);
   CHECK_FALSE(watcher::on_reply(Step::load, tuple({atom("error"), atom("badfile")})).ok());
-  auto started = watcher::on_reply(Step::start, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 2, 4}));
+  auto started = watcher::on_reply(Step::start, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 2, 4, 4242}));
   REQUIRE(started.ok());
   REQUIRE(started->started.has_value());
   CHECK(started->started->net_ticktime_ms == 2000);
   CHECK(started->started->tick_intensity == 4);
-  CHECK_FALSE(watcher::on_reply(Step::start, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 0, 4})).ok());
+  CHECK(started->started->os_pid == 4242);
+  CHECK_FALSE(watcher::on_reply(Step::start, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 0, 4, 4242})).ok());
+  CHECK_FALSE(watcher::on_reply(Step::start, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 2, 4})).ok());  // no pid
+  for (std::int64_t bad : {std::int64_t{0}, std::int64_t{1}, std::int64_t{-5}, std::int64_t{1} << 23})
+    CHECK_FALSE(watcher::on_reply(Step::start, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 2, 4, bad})).ok());
   CHECK_FALSE(watcher::on_reply(Step::start, tuple({atom("badrpc"), atom("x")})).ok());
 }
 
