@@ -1,8 +1,8 @@
 // run_guard: the guard's own work, in ticksplit-pause-guard (the plan and the report are in
 // guard.hpp). One poll(2) over a timerfd (the start, then the deadline, both absolute on
 // CLOCK_MONOTONIC), a signalfd (SIGTERM, SIGINT, SIGHUP), the control pipe and the pidfd (it
-// turns readable when the node's process exits). Everything here is libc: the executable
-// links nothing of ours, so it execs fast.
+// turns readable when the node's process exits). Everything here is libc and header-only
+// C++: the executable links nothing of ours, not even libstdc++, so it execs fast.
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>

@@ -119,6 +119,24 @@ class Planner {
     return v;
   }
 
+  // A pause drops nothing: the node's process stops. To distribution it is the node cut off
+  // from every other (its topology is an isolation's), and its agent is asked.
+  void pause(const Step& st, const std::string& node) {
+    PlannedFault f;
+    f.number = ++faults_;
+    f.shape = "pause";
+    f.paused = node;
+    f.groups = Groups{{node}, {}};
+    for (const auto& n : c_.nodes)
+      if (n != node) f.groups[1].push_back(n);
+    f.duration_ms = ms(st.duration, st.where);
+    f.window_class = classify(f.duration_ms, c_.window());
+    f.topology = effective_topology(c_.nodes, complete_grudge(f.groups));
+    f.requested = st.duration.text;
+    f.line = st.where.line;
+    out_.emplace_back(std::move(f));
+  }
+
   void fault(const Step& st, std::string shape, Groups groups, Grudge grudge) {
     PlannedFault f;
     f.number = ++faults_;
@@ -179,6 +197,13 @@ class Planner {
           known(st.to, st.where);
           fault(st, "one_way", {}, Grudge{{st.to, {st.from}}});
           break;
+        case Step::Kind::pause: {
+          std::string node = st.node;
+          if (node == "random_node") node = shuffled().front();
+          known(node, st.where);
+          pause(st, node);
+          break;
+        }
         case Step::Kind::wait:
           out_.emplace_back(PlannedWait{ms(st.duration, st.where)});
           break;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -61,10 +62,11 @@ std::variant<std::vector<AgentDrop>, DropConflict> per_agent(const Grudge& g, co
 
 struct PlannedFault {
   int number = 0;     // 1-based, in run order
-  std::string shape;  // isolate, halves, majorities_ring, bridge, groups, one_way
+  std::string shape;  // isolate, halves, majorities_ring, bridge, groups, one_way, pause
   Groups groups;      // empty for non-transitive shapes
   Grudge grudge;
-  std::vector<AgentDrop> drops;  // the requests: one per agent
+  std::vector<AgentDrop> drops;  // the requests: one per agent (none for a pause)
+  std::optional<std::string> paused;  // a pause: the node whose process is stopped (its agent's request)
   Topology topology;             // what the drops do to distribution's links (topology.hpp)
   std::vector<std::string> warnings;  // where that is not what the shape promises
   std::int64_t duration_ms = 0;

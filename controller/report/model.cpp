@@ -56,6 +56,7 @@ FaultOutcome fault_of(const json& l, const std::vector<std::string>& nodes) {
   f.fault.requested = l.contains("requested") && l["requested"].is_string() ? str(l, "requested")
                                                                            : std::to_string(f.fault.duration_ms) + "ms";
   f.fault.window_class = window_class_from(str(l, "window_class")).value_or(WindowClass::in_window);
+  if (f.fault.shape == "pause" && l.contains("node") && l["node"].is_string()) f.fault.paused = str(l, "node");
   if (l.contains("loss") && l["loss"].is_number())  // absent before loss existed: total
     f.fault.loss = proto::Loss::of_probability(l["loss"].get<double>()).value_or(proto::Loss{});
   if (l.contains("drop_sets") && l["drop_sets"].is_object())

@@ -107,6 +107,16 @@ class Runner {
     // reply is awaited, with one start.
     std::vector<std::pair<std::string, ei::Term>> reqs;
     parts_.clear();
+    if (f.paused) {  // one request, to the agent of the paused node
+      proto::PauseRequest r;
+      r.node = *f.paused;
+      r.duration_ms = f.duration_ms;
+      r.start_at_us = out.start_us;
+      r.id = out.id + ".1";
+      const auto& agent = cluster_.agent_of.at(*f.paused);
+      parts_[*r.id] = Part{agent, {*f.paused}};
+      reqs.emplace_back(agent, proto::to_term(proto::Request{r}));
+    }
     for (std::size_t k = 0; k < f.drops.size(); ++k) {
       const auto& d = f.drops[k];
       proto::PartitionRequest r;
@@ -141,6 +151,7 @@ class Runner {
                {"loss", f.loss.probability()},
                {"arm_ms", out.arm_ms}};
     if (!f.groups.empty()) start["groups"] = f.groups;
+    if (f.paused) start["node"] = *f.paused;
     // What the drops do to distribution's links (controller/plan/topology.hpp).
     start["effective_groups"] = f.topology.groups;
     start["links_cut"] = links_json(f.topology.cut);
@@ -286,6 +297,23 @@ class Runner {
       p.recovered = true;
       p.evidence["effective_outage_us"] = maybe(r->effective_outage_us);
       p.evidence["recovered"] = r->recovered;
+    } else if (const auto* ps = std::get_if<proto::PauseStarted>(&*typed)) {
+      p.evidence["os_pid"] = ps->os_pid;
+      p.evidence["stopped_us"] = ps->stopped_us;
+      p.evidence["confirmed_us"] = maybe(ps->confirmed_us);
+    } else if (const auto* pe = std::get_if<proto::PauseEnded>(&*typed)) {
+      // A pause has nothing to recover in the kernel: its end is the node running again.
+      p.healed = p.recovered = true;
+      last_heal_us_ = std::max(last_heal_us_, e.time_us);
+      p.evidence["reason"] = proto::heal_reason_name(pe->reason);
+      p.evidence["nodes"] = p.nodes;
+      p.evidence["stopped_us"] = maybe(pe->stopped_us);
+      p.evidence["resumed_us"] = maybe(pe->resumed_us);
+      p.evidence["resume_late_us"] = pe->resumed_us ? json(*pe->resumed_us - pe->planned_end_us) : json(nullptr);
+      // What distribution lost: the node stopped, from its stop to its resume.
+      p.evidence["effective_outage_us"] =
+          pe->stopped_us && pe->resumed_us ? json(*pe->resumed_us - *pe->stopped_us) : json(nullptr);
+      if (!pe->error.empty()) p.evidence["error"] = pe->error;
     }
   }
 

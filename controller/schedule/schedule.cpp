@@ -70,7 +70,10 @@ class Parser {
     Step s;
     s.where = at(n);
     const auto fault_for = [&](const char* kind) {
-      only_keys(n, {kind, "for", "loss"}, std::string(kind) + " step");
+      if (std::string(kind) == "pause")  // a stopped process has no packets to lose
+        only_keys(n, {kind, "for"}, std::string(kind) + " step");
+      else
+        only_keys(n, {kind, "for", "loss"}, std::string(kind) + " step");
       if (!n["for"]) fail(n, std::string(kind) + " step needs 'for' (how long the fault lasts)");
       s.duration = duration(n["for"], "'for'");
       if (const auto& l = n["loss"]) {
@@ -85,6 +88,11 @@ class Parser {
       fault_for("isolate");
       const auto& v = n["isolate"];
       s.node = v.IsScalar() && v.Scalar() == "random_node" ? "random_node" : node_name(v, "isolate");
+    } else if (n["pause"]) {
+      s.kind = Step::Kind::pause;
+      fault_for("pause");
+      const auto& v = n["pause"];
+      s.node = v.IsScalar() && v.Scalar() == "random_node" ? "random_node" : node_name(v, "pause");
     } else if (n["partition"]) {
       s.kind = Step::Kind::partition;
       fault_for("partition");
@@ -133,7 +141,7 @@ class Parser {
     } else {
       const auto first = n.begin()->first;
       fail(first,
-           "unknown step '" + first.as<std::string>() + "' (expected isolate, partition, one_way, wait or repeat)");
+           "unknown step '" + first.as<std::string>() + "' (expected isolate, partition, one_way, pause, wait or repeat)");
     }
     return s;
   }

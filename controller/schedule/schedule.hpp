@@ -35,10 +35,10 @@ struct DurationSpec {
 };
 
 struct Step {
-  enum class Kind { isolate, partition, one_way, wait, repeat };
+  enum class Kind { isolate, partition, one_way, pause, wait, repeat };
   Kind kind = Kind::wait;
   Where where;
-  std::string node;   // isolate: a node, or random_node
+  std::string node;   // isolate, pause: a node, or random_node
   std::string shape;  // partition: groups, random_halves, majorities_ring, bridge, random_node
   std::vector<std::vector<std::string>> groups;  // partition: groups
   std::string from, to;                          // one_way

@@ -110,6 +110,52 @@ YAML
     echo "PASS topology (plan warns; both ends saw the one-way cut go down; the summary shows it; app 1's warning in the history)"
     ;;
 
+  # Faults beyond partitions through a schedule: a pause above the window (the others see
+  # app 3 go with net_tick_timeout; its agent's guard resumes it) and a lossy isolate (both
+  # dropped and passed packets, the rate in the summary).
+  faults)
+    "$cluster" escript "$root/tests/integration/partition_cases.escript" keep_mesh >"$work/mesh" ||
+      { cat "$work/mesh"; fail "cannot start the mesh keepers"; }
+    cat >"$work/faults.yaml" <<YAML
+agents: [ticksplit@198.51.100.11, ticksplit@198.51.100.12, ticksplit@198.51.100.13,
+         ticksplit@198.51.100.14, ticksplit@198.51.100.15]
+steps:
+  - pause: app@198.51.100.13
+    for: 3.5s
+  - wait: 1s
+  - isolate: app@198.51.100.14
+    for: 3s
+    loss: 50%
+YAML
+    in_ctl "$ctl" plan "$work/faults.yaml" --cookie-file "$state/cookie" >"$work/plan" 2>&1 ||
+      { cat "$work/plan"; fail "plan failed"; }
+    grep -q "ticksplit@198.51.100.13 stops app@198.51.100.13's OS process (SIGSTOP)" "$work/plan" ||
+      { cat "$work/plan"; fail "plan does not show the pause"; }
+    rc=0
+    (cd "$work" && ctl_run "$work/faults.yaml" --history "$work/h.jsonl") >"$work/out" 2>&1 || rc=$?
+    cat "$work/out"
+    [ "$rc" -eq 0 ] || fail "exit status $rc"
+    h=$work/h.jsonl
+    jq -s -e '[.[] | select(.kind == "fault_start")][0] | .shape == "pause" and .node == "app@198.51.100.13"'       "$h" >/dev/null || fail "the first fault_start is not the pause of app 3"
+    # The guard's resume: after the planned end, and soon (the tight bound is partition_pause_above's).
+    jq -s -e '[.[] | select(.kind == "fault_end")][0] | .agents["ticksplit@198.51.100.13"]
+              | .reason == "deadline" and .resume_late_us >= 0 and .resume_late_us < 100000' "$h" >/dev/null ||
+      fail "the pause did not end at its deadline"
+    for i in 1 2 4 5; do
+      jq -s -e --arg o "app@198.51.100.1$i" '
+        (map(select(.kind == "fault_start"))[0].time_us) as $s | (map(select(.kind == "fault_end"))[0].time_us) as $e |
+        any(.[]; .kind == "nodedown" and .observer == $o and .peer == "app@198.51.100.13"
+                 and .reason == "net_tick_timeout" and .time_us >= $s and .time_us <= $e)' "$h" >/dev/null ||
+        fail "app@198.51.100.1$i did not see the paused app 3 time out"
+    done
+    jq -s -e '[.[] | select(.kind == "fault_start")][1].loss == 0.5' "$h" >/dev/null || fail "the lossy fault's loss"
+    jq -s -e '[.[] | select(.kind == "fault_end")][1] | .dropped_packets > 0 and .passed_packets > 0
+              and .loss_rate > 0.2 and .loss_rate < 0.8' "$h" >/dev/null ||
+      fail "the lossy fault did not both drop and pass packets near 50%"
+    grep -q "50% (.*% seen)" "$work/out" || fail "the summary does not show the loss seen"
+    echo "PASS faults (a pause: the others saw app 3 time out, resumed at its deadline; a 50% lossy isolate)"
+    ;;
+
   bad_schedule)
     rc=0
     err=$(ctl_run "$root/tests/data/schedules/bad_line7.yaml" 2>&1) || rc=$?

@@ -552,9 +552,9 @@ TEST_CASE("pause guard: bad arguments or fds are refused (exit 2, a message), no
       {{pid, end, start}, "end before start"},
       {{pid, start, start}, "end equal to start"},
   };
-  for (const auto& [args, what] : bad_args) {
-    CAPTURE(what);
-    const Refusal r = run_by_hand(args, good_fds);
+  for (const auto& bad : bad_args) {
+    CAPTURE(bad.second);
+    const Refusal r = run_by_hand(bad.first, good_fds);
     CHECK(r.exit_code == 2);
     CHECK(r.err.rfind("ticksplit-pause-guard: ", 0) == 0);
   }
@@ -567,9 +567,9 @@ TEST_CASE("pause guard: bad arguments or fds are refused (exit 2, a message), no
       {{pidfd.get(), report_w.get(), control_w.get()}, "fd 5 not readable"},
       {{pidfd.get(), report_w.get()}, "fd 5 closed"},
   };
-  for (const auto& [fds, what] : bad_fds) {
-    CAPTURE(what);
-    const Refusal r = run_by_hand({pid, start, end}, fds);
+  for (const auto& bad : bad_fds) {
+    CAPTURE(bad.second);
+    const Refusal r = run_by_hand({pid, start, end}, bad.first);
     CHECK(r.exit_code == 2);
     CHECK(r.err.rfind("ticksplit-pause-guard: ", 0) == 0);
   }

@@ -122,6 +122,38 @@ TEST_CASE("runner: a lossy fault asks every agent for its loss; the history and 
   CHECK(total.of("fault_end").at(0).at("loss_rate") == 1.0);
 }
 
+TEST_CASE("runner: a pause asks the node's agent alone; the history has its stop, its resume, its links") {
+  test::FakeAgents agents;
+  const auto t0 = agents.now;
+  const auto p = plan("  - pause: n2@198.51.100.12\n    for: 3s\n");
+  const auto r = run(agents, p);
+  CHECK(r.result.exit_code == 0);
+  CHECK(agents.requests<proto::PartitionRequest>().empty());
+  const auto pauses = agents.requests<proto::PauseRequest>();
+  REQUIRE(pauses.size() == 1);
+  CHECK(pauses[0].first == "ticksplit@198.51.100.12");
+  CHECK(pauses[0].second.node == "n2@198.51.100.12");
+  CHECK(pauses[0].second.duration_ms == 3000);
+  CHECK(pauses[0].second.start_at_us == t0 + start_lead_ms * 1000);
+  const auto start = r.of("fault_start").at(0);
+  CHECK(start.at("shape") == "pause");
+  CHECK(start.at("node") == "n2@198.51.100.12");
+  CHECK(start.at("window_class") == "above_window");
+  CHECK(start.at("links_cut").size() == 2);  // every link of the stopped node
+  const auto end = r.of("fault_end").at(0);
+  const auto& ev = end.at("agents").at("ticksplit@198.51.100.12");
+  CHECK(ev.at("resume_late_us") == 300);
+  CHECK(ev.at("os_pid") == 4242);
+  CHECK(end.at("effective_outage_us") == 3'000'100);  // stopped 200 µs late, resumed 300 µs late
+  CHECK(agents.requests<proto::HealRequest>().empty());
+  const auto text = describe_plan(p, cluster(), 1);
+  CHECK(text.find("ticksplit@198.51.100.12 stops n2@198.51.100.12's OS process (SIGSTOP)") != std::string::npos);
+  CHECK(text.find("2 of 3 silent") != std::string::npos);
+  const auto table = summary(r.result.faults, cluster());
+  CHECK(table.find("above_window  -     3.000 s") != std::string::npos);  // no loss column: nothing dropped
+  CHECK(table.find("n1@198.51.100.11 - n2@198.51.100.12  silent (an end stopped)") != std::string::npos);
+}
+
 TEST_CASE("runner: a refusal heals the parts already armed by their ids, never with a bare heal; exit 1") {
   test::FakeAgents agents;
   agents.refuse = {"ticksplit@198.51.100.13"};

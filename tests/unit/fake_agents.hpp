@@ -111,6 +111,7 @@ class FakeAgents final : public ctl::Agents {
     const auto* r = std::get_if<proto::Request>(&parsed);
     if (r == nullptr) return ei::error_tuple(std::get<proto::Rejected>(parsed).reason);
     if (const auto* p = std::get_if<proto::PartitionRequest>(r)) return partition(agent, *p);
+    if (const auto* p = std::get_if<proto::PauseRequest>(r)) return pause(agent, *p);
     if (std::holds_alternative<proto::HealAllRequest>(*r)) return ei::ok_tuple(std::exchange(held[agent], 0));
     if (std::holds_alternative<proto::StatusRequest>(*r)) {
       proto::AgentStatus s;
@@ -124,6 +125,20 @@ class FakeAgents final : public ctl::Agents {
       return proto::status_reply(s);
     }
     return ei::atom("ok");  // subscribe, unsubscribe, heal
+  }
+
+  // A pause as a guard would do it: stopped 200 µs after the start, resumed 300 µs after the end.
+  ei::Term pause(const std::string& agent, const proto::PauseRequest& p) {
+    if (refuse.count(agent))
+      return ei::error_tuple(proto::to_term(proto::Refusal{proto::Refusal::Kind::node_not_joined, p.node, {}, 0, 0}));
+    const std::int64_t start = p.start_at_us.value_or(now), end = start + p.duration_ms * 1000;
+    const auto emit = [&](std::int64_t at, proto::FaultEvent e) {
+      scheduled.emplace(at, ctl::AgentEvent{agent, proto::to_event({at, std::move(e)})});
+    };
+    emit(start + 200, proto::PauseStarted{*p.id, p.node, 4242, "ctl@198.51.100.1", start + 200, start + 250, end});
+    if (silent.count(agent)) return ei::ok_tuple(ei::binary(*p.id));
+    emit(end + 300, proto::PauseEnded{*p.id, p.node, proto::HealReason::deadline, true, start + 200, end + 300, end, ""});
+    return ei::ok_tuple(ei::binary(*p.id));
   }
 
   ei::Term partition(const std::string& agent, const proto::PartitionRequest& p) {
