@@ -60,6 +60,7 @@ struct Reader {
     if (t != nullptr) bad(name);
     return false;
   }
+  HealReason reason(const char* name);
   Loss loss(const char* name) {
     const Term* t = need(name);
     if (t == nullptr) return {};
@@ -96,6 +97,12 @@ std::optional<HealReason> heal_reason_from(const std::string& s) {
                  HealReason::shutdown})
     if (s == heal_reason_name(r)) return r;
   return std::nullopt;
+}
+
+HealReason Reader::reason(const char* name) {
+  const auto why = heal_reason_from(text(name));
+  if (!why) bad(name);
+  return why.value_or(HealReason::request);
 }
 
 }  // namespace
@@ -188,9 +195,7 @@ Result<FaultEvent> fault_event_from(const Event& e) {
     FaultHealed h;
     h.id = r.text("id");
     h.peers = r.texts("peers");
-    const auto why = heal_reason_from(r.text("reason"));
-    if (!why) r.bad("reason");
-    h.reason = why.value_or(HealReason::request);
+    h.reason = r.reason("reason");
     h.started = r.flag("started");
     h.start_us = r.integer("start_us");
     h.end_us = r.integer("end_us");
@@ -239,9 +244,7 @@ Result<FaultEvent> fault_event_from(const Event& e) {
     PauseEnded p;
     p.id = r.text("id");
     p.node = r.text("node");
-    const auto why = heal_reason_from(r.text("reason"));
-    if (!why) r.bad("reason");
-    p.reason = why.value_or(HealReason::request);
+    p.reason = r.reason("reason");
     p.started = r.flag("started");
     p.stopped_us = r.maybe_integer("stopped_us");
     p.resumed_us = r.maybe_integer("resumed_us");
