@@ -14,8 +14,14 @@
 %% '''
 %%
 %% Run the calling code on a node outside the partitioned set (a test driver): an agent
-%% refuses to drop its requester's address, since that would cut the request's own channel.
+%% refuses to drop its requester's address, since that would cut the request's own channel,
+%% and to pause its requester's node.
 %% Faults belong to the calling node: if it disconnects from an agent, its faults heal.
+%%
+%% Besides partitions (split/2, isolate/2, one_way/3), pause/2 stops a node's OS process
+%% (SIGSTOP) for a window and resumes it (SIGCONT) at its end: to the other nodes it is cut
+%% off from all of them, and to itself no time passes. Its agent (the one of its host) stops
+%% it, so that the deadline holds even if the calling node goes away.
 %%
 %% Application environment (all optional):
 %% <ul>
@@ -28,8 +34,8 @@
 %% </ul>
 -module(ticksplit).
 
--export([agent_of/1, status/1, window/1, split/2, isolate/2, one_way/3, heal/1, heal_all/1,
-         subscribe/1, unsubscribe/1, start_lead_ms/0]).
+-export([agent_of/1, status/1, window/1, split/2, isolate/2, one_way/3, pause/2, heal/1,
+         heal_all/1, subscribe/1, unsubscribe/1, start_lead_ms/0]).
 -export_type([options/0, fault/0, error_reason/0]).
 
 -type options() ::
@@ -47,16 +53,21 @@
 %% (default, what arrives from the cut peers), `out' or `both'; `id' names the fault on every
 %% agent; `nodes' (isolate/2 only) is the cluster to cut the node from; `loss' makes the cut
 %% lossy: inside the window each matching packet is dropped with this probability (`0.3', or
-%% ticksplit_loss's grammar: `"30%"'; default 1, every packet).
+%% ticksplit_loss's grammar: `"30%"'; default 1, every packet). pause/2 takes neither
+%% `direction', `loss' nor `nodes': a stopped process sends and reads nothing at all.
 
+%% `kind' tells a partition (split/2, isolate/2, one_way/3: `drops', `direction', `loss') from
+%% a pause (pause/2: the paused `node'; `drops' is empty, nothing is dropped).
 -type fault() ::
         #{id := binary(),
+          kind := partition | pause,
           agents := [node()],
           drops := [{Agent :: node(), Nodes :: [node()], Peers :: [node()]}],
           start_at_us := integer(),
           duration_ms := pos_integer(),
-          direction := in | out | both,
-          loss := float()}.
+          direction => in | out | both,
+          loss => float(),
+          node => node()}.
 
 -type error_reason() ::
         {refused, Agent :: node(), Why :: term()}
@@ -76,6 +87,8 @@
 %% tests/data/golden/arming.txt: ticksplit-ctl arms with the same lead
 -define(START_LEAD_MS, 100).
 -define(OPTION_KEYS, [duration_ms, duration, start_at_us, direction, id, loss]).
+%% a stopped process neither sends nor reads: no direction, no loss, no cluster to cut from
+-define(PAUSE_KEYS, ?OPTION_KEYS -- [direction, loss]).
 
 %% @doc How far ahead of the call a fault starts without `start_at_us' (ms).
 -spec start_lead_ms() -> pos_integer().
@@ -137,7 +150,21 @@ one_way(From, To, Opts) ->
           fun() -> ticksplit_groups:drop_sets([[From], [To]]) end],   % checks the two names
          fun(_) -> arm([{To, [From]}], Opts) end).
 
-%% @doc Ends a fault on every agent of it now. `ok' also for a fault that already ended.
+%% @doc Stops `Node''s OS process for the window and resumes it at its end, through the agent
+%% of `Node''s host: the other nodes hear nothing from it (above the window, they see it go
+%% by net_tick_timeout), and it sees no time pass. Options as split/2's without `direction'
+%% and `loss'; a `duration' is drawn against that agent's window. Besides the option errors,
+%% the agent's refusals come as `{refused, Agent, Why}', e.g. `{requester_node, Node}' (the
+%% calling node itself), `{already_paused, Node}', `{not_local_node, Node}' (the `agents' env
+%% names an agent of another host).
+-spec pause(node(), options()) -> {ok, fault()} | {error, error_reason()}.
+pause(Node, Opts) ->
+    with([fun() -> check_options(Opts, ?PAUSE_KEYS) end,
+          fun() -> check_node(Node) end],
+         fun(_) -> arm_pause(Node, Opts) end).
+
+%% @doc Ends a fault on every agent of it now (a paused node is resumed). `ok' also for a
+%% fault that already ended.
 -spec heal(fault()) -> ok | {error, error_reason()}.
 heal(#{id := Id, agents := Agents}) ->
     all_ok([{A, call(A, {heal, Id})} || A <- Agents], fun(ok) -> true;
@@ -176,10 +203,9 @@ arm(Drops, Opts) ->
             Error
     end.
 
-%% Every request is sent before any reply is awaited, all with one start time.
 send(PerAgent, Ms, Opts) ->
-    Id = maps:get(id, Opts, new_id()),
-    Start = maps:get(start_at_us, Opts, os:system_time(microsecond) + env(start_lead_ms, ?START_LEAD_MS) * 1000),
+    Id = fault_id(Opts),
+    Start = start_at_us(Opts),
     Direction = maps:get(direction, Opts, in),
     {ok, Ppm} = ticksplit_loss:of_option(maps:get(loss, Opts, 1)),  % checked by valid/2
     Loss = ticksplit_loss:probability(Ppm),
@@ -188,12 +214,28 @@ send(PerAgent, Ms, Opts) ->
                1000000 -> Spec0;  % total: what an agent without loss does too
                _ -> Spec0#{loss => Loss}
            end,
-    Pending = [{A, gen_server:send_request({ticksplit, A}, {partition, Spec#{peers => Peers}})}
-               || {A, _, Peers} <- PerAgent],
+    arm_all([{A, {partition, Spec#{peers => Peers}}} || {A, _, Peers} <- PerAgent],
+            #{id => Id, kind => partition, agents => [A || {A, _, _} <- PerAgent], drops => PerAgent,
+              start_at_us => Start, duration_ms => Ms, direction => Direction, loss => Loss}).
+
+arm_pause(Node, Opts) ->
+    Agent = agent_of(Node),
+    with([fun() -> connect([Agent]) end,
+          fun() -> duration_ms(Opts, Agent) end],
+         fun(Ms) ->
+                 Id = fault_id(Opts),
+                 Start = start_at_us(Opts),
+                 arm_all([{Agent, {pause, #{node => Node, duration_ms => Ms, start_at_us => Start, id => Id}}}],
+                         #{id => Id, kind => pause, agents => [Agent], node => Node, drops => [],
+                           start_at_us => Start, duration_ms => Ms})
+         end).
+
+%% Every request is sent before any reply is awaited (they carry one start time); {ok, Fault}
+%% if every agent armed its part.
+arm_all(Requests, #{id := Id} = Fault) ->
+    Pending = [{A, gen_server:send_request({ticksplit, A}, Request)} || {A, Request} <- Requests],
     Replies = [{A, reply(A, gen_server:receive_response(R, env(call_timeout_ms, 5000)))}
                || {A, R} <- Pending],
-    Fault = #{id => Id, agents => [A || {A, _, _} <- PerAgent], drops => PerAgent,
-              start_at_us => Start, duration_ms => Ms, direction => Direction, loss => Loss},
     case [E || {_, {error, _} = E} <- Replies] of
         [] ->
             {ok, Fault};
@@ -244,6 +286,11 @@ with_window(Agent, Fun) ->
             (_) -> {error, {no_window, Agent}}
          end).
 
+fault_id(Opts) -> maps:get(id, Opts, new_id()).
+
+start_at_us(Opts) ->
+    maps:get(start_at_us, Opts, os:system_time(microsecond) + env(start_lead_ms, ?START_LEAD_MS) * 1000).
+
 new_id() ->
     iolist_to_binary(io_lib:format("ts-~.36b-~.36b-~.36b",
                                    [erlang:phash2(node()), os:system_time(microsecond),
@@ -276,6 +323,12 @@ valid(direction, V) -> lists:member(V, [in, out, both]);
 valid(id, V) -> is_binary(V) andalso byte_size(V) >= 1 andalso byte_size(V) =< 128;
 valid(loss, V) -> ticksplit_loss:of_option(V) =/= error;
 valid(nodes, V) -> is_list(V) andalso lists:all(fun is_atom/1, V).
+
+check_node(Node) ->
+    case is_atom(Node) andalso ticksplit_node:valid(Node) of
+        true -> ok;
+        false -> {error, {bad_node, Node}}
+    end.
 
 others(Node, Opts) ->
     Cluster = case Opts of

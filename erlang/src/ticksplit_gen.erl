@@ -49,7 +49,8 @@ groups([First | Rest]) when Rest =/= [] ->
                       false).
 
 %% @doc A symbolic call of the ticksplit API for a `proper_statem' model: split, isolate,
-%% one_way with a duration of any class and a loss (loss/0; none when total), or heal_all.
+%% one_way with a duration of any class and a loss (loss/0; none when total), pause of one node
+%% with a duration of any class, or heal_all.
 -spec nemesis([node(), ...], ticksplit_window:window()) -> proper_types:type().
 nemesis(Nodes, Window) ->
     nemesis(Nodes, Window, ticksplit_window:classes()).
@@ -66,6 +67,8 @@ nemesis([_, _ | _] = Nodes, Window, [_ | _] = Classes) ->
                                         ({D, L}) -> Extra#{duration_ms => D, loss => L}
                                      end, false)
            end,
+    %% no loss for a pause: a stopped process neither sends nor reads anything
+    PauseOpts = proper_types:bind(Ms, fun(D) -> #{duration_ms => D} end, false),
     proper_types:weighted_union(
       [{3, {call, ticksplit, split, [groups(Nodes), Opts(#{})]}},
        {2, {call, ticksplit, isolate, [proper_types:elements(Nodes), Opts(#{nodes => Nodes})]}},
@@ -74,6 +77,7 @@ nemesis([_, _ | _] = Nodes, Window, [_ | _] = Classes) ->
                                      {call, ticksplit, one_way,
                                       [From, proper_types:elements(Nodes -- [From]), Opts(#{})]}
                              end, false)},
+       {2, {call, ticksplit, pause, [proper_types:elements(Nodes), PauseOpts]}},
        {1, {call, ticksplit, heal_all, [Nodes]}}]).
 
 two_groups(First, Tagged) ->

@@ -7,8 +7,9 @@
 %% {"agent":"ticksplit@h2","kind":"nodedown","node_type":"visible","observer":"app@h2","peer":"app@h1","reason":"net_tick_timeout","time_us":...}
 %% '''
 %% Steps, in order: `{wait, Ms}', `{split, Groups, FaultOpts}', `{isolate, Node, FaultOpts}',
-%% `{one_way, From, To, FaultOpts}', `heal_all' (of the workload's nodes). FaultOpts are
-%% those of ticksplit:split/2 (`duration_ms' or `duration'). A fault step arms the fault,
+%% `{one_way, From, To, FaultOpts}', `{pause, Node, FaultOpts}', `heal_all' (of the workload's
+%% nodes). FaultOpts are those of ticksplit:split/2 (`duration_ms' or `duration'; a pause takes
+%% no `loss' or `direction'). A fault step arms the fault,
 %% writes `fault_start' (its `time_us' is the fault's start, a little in the future when the
 %% line is written: the checker sorts by time), then waits for every agent of the fault to
 %% report it healed and writes `fault_end' at the latest agent's `end_us', with the dropped
@@ -19,6 +20,16 @@
 %% agent could not say); `groups' is absent for one_way. `effective_groups', `links_cut',
 %% `links_one_way' and `links_up' are the effective topology over the workload's nodes and those
 %% the fault names (ticksplit_groups:effective/2).
+%%
+%% A pause drops nothing (`drop_sets' is empty, `loss' 1.0), but to distribution the stopped
+%% node is cut off from every other: its `fault_start' has `"shape":"pause"', `node', `groups'
+%% and the topology of that node isolated from the workload's nodes, as ticksplit-ctl writes
+%% for a pause. Its end is the agent's `pause_ended' rather than `fault_healed': `fault_end' is
+%% at `resumed_us' (the node running again) and adds `stopped_us', `resumed_us' and
+%% `resume_late_us' (`resumed_us' - `planned_end_us'), each null where the agent did not say:
+%% ```
+%% {"dropped_packets":0,"fault":"ts-...","heal_observed":true,"kind":"fault_end","resume_late_us":2710,"resumed_us":...,"stopped_us":...,"time_us":...}
+%% '''
 %%
 %% While subscribed, every `nodeup'/`nodedown' an agent reports becomes a line (`reason' on
 %% nodedowns), until the workload stops the nemesis.
@@ -31,6 +42,7 @@
               | {split, [[node()]], ticksplit:options()}
               | {isolate, node(), ticksplit:options()}
               | {one_way, node(), node(), ticksplit:options()}
+              | {pause, node(), ticksplit:options()}
               | heal_all.
 
 -define(DEFAULT_GRACE_MS, 5000).
@@ -158,10 +170,10 @@ fault(Step, #{api := Api, recorder := Rec, number := N0} = S0) ->
             S = S0#{number := N},
             ok = ticksplit_ops:event(Rec, start_line(Step, Fault, N, S)),
             Planned = Start + Ms * 1000,
-            Healed = #{},
             Done = fun(#{healed := H}) -> lists:all(fun(A) -> is_map_key(A, H) end, Agents) end,
+            %% `pause': the times the agent reports of a pause, the planned end until it does
             S1 = follow(Planned + maps:get(grace_ms, S) * 1000, Done,
-                        S#{current => Id, healed => Healed}),
+                        S#{current => Id, healed => #{}, pause => #{planned_end_us => Planned}}),
             #{healed := H} = S1,
             Observed = Done(S1),
             End = case Observed of
@@ -169,51 +181,81 @@ fault(Step, #{api := Api, recorder := Rec, number := N0} = S0) ->
                       false -> unobserved(Api, Fault, Agents -- maps:keys(H), Rec), Planned
                   end,
             Dropped = lists:sum([D || {_, D} <- maps:values(H)]),
-            ok = ticksplit_ops:event(Rec, #{kind => fault_end, time_us => End, fault => Id,
-                                            dropped_packets => Dropped,
-                                            heal_observed => Observed}),
-            Summary = #{id => Id, number => N, shape => shape(Step), start_us => Start,
-                        end_us => End, requested_ms => Ms, window_class => class(Ms, S),
-                        dropped_packets => Dropped, heal_observed => Observed},
-            {ok, maps:without([current, healed], S1#{faults := [Summary | maps:get(faults, S1)]})};
+            Outcome = maps:merge(#{dropped_packets => Dropped, heal_observed => Observed},
+                                 pause_outcome(Step, S1)),
+            ok = ticksplit_ops:event(Rec, Outcome#{kind => fault_end, time_us => End, fault => Id}),
+            Summary = Outcome#{id => Id, number => N, shape => shape(Step), start_us => Start,
+                               end_us => End, requested_ms => Ms, window_class => class(Ms, S)},
+            {ok, maps:without([current, healed, pause], S1#{faults := [Summary | maps:get(faults, S1)]})};
         {error, Why} ->
             {error, {Step, Why}, S0}
     end.
 
 arm(Api, {split, Groups, Opts}) -> Api:split(Groups, Opts);
 arm(Api, {isolate, Node, Opts}) -> Api:isolate(Node, Opts);
-arm(Api, {one_way, From, To, Opts}) -> Api:one_way(From, To, Opts).
+arm(Api, {one_way, From, To, Opts}) -> Api:one_way(From, To, Opts);
+arm(Api, {pause, Node, Opts}) -> Api:pause(Node, Opts).
+
+%% A pause's times as its agent reported them, null where it did not.
+pause_outcome({pause, _, _}, #{pause := P}) ->
+    Late = case P of
+               #{resumed_us := R, planned_end_us := E} -> R - E;
+               _ -> null
+           end,
+    #{stopped_us => maps:get(stopped_us, P, null), resumed_us => maps:get(resumed_us, P, null),
+      resume_late_us => Late};
+pause_outcome(_, _) ->
+    #{}.
 
 unobserved(Api, Fault, Silent, Rec) ->
     _ = Api:heal(Fault),
-    ok = ticksplit_ops:note(Rec, "nemesis: no fault_healed for fault ~s from ~0tp within its duration and "
+    ok = ticksplit_ops:note(Rec, "nemesis: no ~s for fault ~s from ~0tp within its duration and "
                                  "the grace; healed by request, fault_end written at the planned end",
-                            [maps:get(id, Fault), Silent]).
+                            [end_event(Fault), maps:get(id, Fault), Silent]).
+
+end_event(#{kind := pause}) -> pause_ended;
+end_event(_) -> fault_healed.
 
 start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := Drops} = Fault, N, S) ->
     DropSets = maps:from_list([{Node, Peers} || {_Agent, Nodes, Peers} <- Drops, Node <- Nodes]),
-    %% What the drops do to distribution's links, as ticksplit-ctl records it.
-    Involved = lists:append([[Node | Peers] || {Node, Peers} <- maps:to_list(DropSets)]),
-    #{groups := Effective, cut := Cut, one_way := OneWay, up := Up} =
-        ticksplit_groups:effective(lists:usort(maps:get(nodes, S) ++ Involved), maps:to_list(DropSets)),
+    {Nodes, Cuts} = cuts(Step, DropSets, maps:get(nodes, S)),
+    %% What the fault does to distribution's links, as ticksplit-ctl records it.
+    #{groups := Effective, cut := Cut, one_way := OneWay, up := Up} = ticksplit_groups:effective(Nodes, Cuts),
     Pairs = fun(Links) -> [[A, B] || {A, B} <- Links] end,
     Line = #{kind => fault_start, time_us => Start, fault => Id, number => N,
              shape => shape(Step), drop_sets => DropSets, requested_ms => Ms,
              requested => requested(Step, Ms), window_class => class(Ms, S),
              effective_groups => Effective, links_cut => Pairs(Cut), links_one_way => Pairs(OneWay),
              links_up => Pairs(Up), loss => maps:get(loss, Fault, 1.0)},
-    case groups(Step, DropSets) of
-        none -> Line;
-        Groups -> Line#{groups => Groups}
+    Named = case Step of
+                {pause, Node, _} -> Line#{node => Node};
+                _ -> Line
+            end,
+    case groups(Step, DropSets, Nodes) of
+        none -> Named;
+        Groups -> Named#{groups => Groups}
     end.
+
+%% The nodes of the topology (the workload's and those the fault names) and the drop sets whose
+%% effect on the links is the fault's. A paused node drops nothing, but it neither sends nor
+%% reads: to distribution it is cut off from every other node, both ways.
+cuts({pause, Node, _}, _, WorkloadNodes) ->
+    Nodes = lists:usort([Node | WorkloadNodes]),
+    Others = Nodes -- [Node],
+    {Nodes, [{Node, Others} | [{O, [Node]} || O <- Others]]};
+cuts(_, DropSets, WorkloadNodes) ->
+    Involved = lists:append([[Node | Peers] || {Node, Peers} <- maps:to_list(DropSets)]),
+    {lists:usort(WorkloadNodes ++ Involved), maps:to_list(DropSets)}.
 
 shape({split, _, _}) -> groups;
 shape({isolate, _, _}) -> isolate;
-shape({one_way, _, _, _}) -> one_way.
+shape({one_way, _, _, _}) -> one_way;
+shape({pause, _, _}) -> pause.
 
-groups({split, Groups, _}, _) -> Groups;
-groups({isolate, Node, _}, DropSets) -> [[Node], maps:get(Node, DropSets, [])];
-groups({one_way, _, _, _}, _) -> none.
+groups({split, Groups, _}, _, _) -> Groups;
+groups({isolate, Node, _}, DropSets, _) -> [[Node], maps:get(Node, DropSets, [])];
+groups({one_way, _, _, _}, _, _) -> none;
+groups({pause, Node, _}, _, Nodes) -> [[Node], Nodes -- [Node]].
 
 requested(Step, Ms) ->
     case element(tuple_size(Step), Step) of
@@ -259,8 +301,33 @@ event(Agent, #{type := fault_healed, id := Id} = E, #{current := Id, healed := H
                   _ -> 0
               end,
     S#{healed := H#{Agent => {End, Dropped}}};
+event(_Agent, #{type := pause_started, id := Id} = E, #{current := Id} = S) ->
+    pause_times(E, S);
+event(Agent, #{type := pause_ended, id := Id} = E, #{current := Id, healed := H, recorder := Rec} = S0) ->
+    #{pause := P} = S = pause_times(E, S0),
+    %% The node running again ends the pause; without a resume (it never stopped, or resuming
+    %% failed) the agent's report does.
+    End = case P of
+              #{resumed_us := R} -> R;
+              _ -> event_time(E)
+          end,
+    case E of
+        #{error := Error} when is_binary(Error), Error =/= <<>> ->
+            ok = ticksplit_ops:note(Rec, "nemesis: pause ~s of ~s at ~s: ~ts",
+                                    [Id, maps:get(node, E, ''), Agent, Error]);
+        _ -> ok
+    end,
+    S#{healed := H#{Agent => {End, 0}}};
 event(_, _, S) ->
     S.
+
+%% The times a pause event gives (an agent sends undefined for those it cannot say).
+pause_times(E, #{pause := P} = S) ->
+    Times = maps:filter(fun(_, T) -> is_integer(T) end, maps:with([stopped_us, resumed_us, planned_end_us], E)),
+    S#{pause := maps:merge(P, Times)}.
+
+event_time(#{time_us := T}) when is_integer(T) -> T;
+event_time(_) -> erlang:system_time(microsecond).
 
 reason(R) when is_atom(R); is_binary(R) -> R;
 reason(R) -> unicode:characters_to_binary(io_lib:format("~0tp", [R])).

@@ -12,7 +12,7 @@
          end_per_testcase/2]).
 -export([window_and_status/1, below_window_survives/1, isolate_nodedown_then_heal/1,
          one_way_drops_one_direction/1, refusal_heals_the_armed/1, unreachable_agent_arms_nothing/1,
-         heal_all_ends_everything/1]).
+         heal_all_ends_everything/1, pause_above_window/1]).
 
 -define(WINDOW, {1500, 2500}).
 
@@ -21,7 +21,7 @@ suite() -> [{require, nodes}, {timetrap, {seconds, 60}}].
 all() ->
     [window_and_status, below_window_survives, isolate_nodedown_then_heal,
      one_way_drops_one_direction, refusal_heals_the_armed, unreachable_agent_arms_nothing,
-     heal_all_ends_everything].
+     heal_all_ends_everything, pause_above_window].
 
 init_per_suite(Config) ->
     Nodes = ct:get_config(nodes),
@@ -60,7 +60,7 @@ window_and_status(Config) ->
 %% nodedown, and the kernel dropped packets.
 below_window_survives(Config) ->
     [A, B, C] = ?config(nodes, Config),
-    {ok, #{id := Id, duration_ms := 400, agents := Agents, start_at_us := Start}} =
+    {ok, #{id := Id, kind := partition, duration_ms := 400, agents := Agents, start_at_us := Start}} =
         ticksplit:split([[A], [B, C]], #{duration => "0.2T"}),   % T = 2 s: 400 ms
     below_window = ticksplit_window:classify(400, ?WINDOW),
     3 = length(Agents),
@@ -165,6 +165,40 @@ heal_all_ends_everything(Config) ->
     [heal_all] = lists:usort([R || {_, #{reason := R}} <- Healed]),
     [Id1, Id2] = lists:usort([I || {_, #{id := I}} <- Healed]),
     [] = [F || N <- Nodes, #{state := S} = F <- faults(N), S =/= recovering].
+
+%% Pausing a node above the window: its agent stops it at the start, the others time it out
+%% (net_tick_timeout, inside the window counted from the stop), the agent resumes it at the
+%% deadline by itself, and it answers again.
+pause_above_window(Config) ->
+    [A, B, C] = ?config(nodes, Config),
+    AgentC = ticksplit:agent_of(C),
+    {ok, #{id := Id, kind := pause, agents := [AgentC], node := C, drops := [], start_at_us := Start,
+           duration_ms := Ms}} = ticksplit:pause(C, #{duration => above_window}),
+    above_window = ticksplit_window:classify(Ms, ?WINDOW),
+    {[{AgentC, #{node := C, stopped_us := Stopped, planned_end_us := PlannedEnd}}], _} =
+        await_events(fun(E) -> is_fault(pause_started, Id, E) end, 1, 2000),
+    %% the requested window (the agent converts between unix and monotonic time: a rounding µs)
+    true = abs(PlannedEnd - (Start + Ms * 1000)) =< 1,
+    {Downs, _} = await_events(fun(#{type := nodedown, peer := P, observer := O}) ->
+                                      P =:= C andalso (O =:= A orelse O =:= B);
+                                 (_) -> false
+                              end, 2, 8000),
+    [net_tick_timeout] = lists:usort([R || {_, #{reason := R}} <- Downs]),
+    Delays = [(T - Stopped) div 1000 || {_, #{time_us := T}} <- Downs],
+    [true = D >= 1500 andalso D =< 2550 || D <- Delays],
+    {[{AgentC, #{reason := deadline, started := true, resumed_us := Resumed, error := <<>>}}], _} =
+        await_events(fun(E) -> is_fault(pause_ended, Id, E) end, 1, Ms + 2000),
+    %% resumed by the agent's guard at the deadline: no later than the 5 ms the agent's own
+    %% cluster case allows (tests/integration/partition_cases.escript, pause_above)
+    Late = Resumed - PlannedEnd,
+    true = Late >= -1 andalso Late =< 5000,
+    await(fun() -> rpc:call(A, net_adm, ping, [C]) =:= pong end, {reconnected, A, C}),
+    Reconnect = (os:system_time(microsecond) - Resumed) / 1000,
+    pong = net_adm:ping(C),
+    await(fun() -> faults(C) =:= [] end, pause_left_the_ledger),
+    figure("pause: ~s stopped ~.2f ms after the start for ~w ms; nodedown of it after ~w ms (window ~w); "
+           "resumed ~.2f ms after the deadline; ~s pinged it ~.1f ms after",
+           [C, (Stopped - Start) / 1000, Ms, Delays, ?WINDOW, Late / 1000, A, Reconnect]).
 
 %%% Helpers
 

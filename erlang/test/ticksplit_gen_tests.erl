@@ -47,7 +47,7 @@ nemesis_commands_test() ->
     ?assert(holds(ticksplit_gen:nemesis(?NODES, ?W), fun valid_call/1)),
     %% every kind of call turns up: "never F" has a counterexample
     [?assertNot(holds(ticksplit_gen:nemesis(?NODES, ?W), fun(C) -> element(3, C) =/= F end))
-     || F <- [split, isolate, one_way, heal_all]].
+     || F <- [split, isolate, one_way, pause, heal_all]].
 
 %% Lossy faults turn up, with a loss the API accepts; a loss shrinks to a total cut.
 nemesis_loss_test() ->
@@ -81,6 +81,9 @@ valid_shape({call, ticksplit, isolate, [N, #{duration_ms := D, nodes := Ns}]}) -
     lists:member(N, ?NODES) andalso Ns =:= ?NODES andalso is_integer(D);
 valid_shape({call, ticksplit, one_way, [F, T, #{duration_ms := D}]}) ->
     F =/= T andalso lists:member(F, ?NODES) andalso lists:member(T, ?NODES) andalso is_integer(D);
+valid_shape({call, ticksplit, pause, [N, #{duration_ms := D} = Opts]}) ->
+    %% nothing but the duration: pause/2 refuses loss, direction and nodes
+    lists:member(N, ?NODES) andalso is_integer(D) andalso D > 0 andalso maps:keys(Opts) =:= [duration_ms];
 valid_shape({call, ticksplit, heal_all, [Ns]}) ->
     Ns =:= ?NODES;
 valid_shape(_) ->

@@ -54,6 +54,26 @@ options_test_() ->
      ?_assertEqual({error, {bad_option, nodes, [<<"x">>]}},
                    ticksplit:isolate(?A, #{duration_ms => 100, nodes => [<<"x">>]}))].
 
+%% A pause takes the partitions' options but those about packets and the cluster: a stopped
+%% process neither sends nor reads. Bad options and names never reach an agent.
+pause_options_test_() ->
+    Long = binary:copy(<<"x">>, 129),    % ids are 1 to 128 bytes
+    [?_assertEqual({error, missing_duration}, ticksplit:pause(?A, #{})),
+     ?_assertEqual({error, {conflicting_options, duration_ms, duration}},
+                   ticksplit:pause(?A, #{duration_ms => 100, duration => above_window})),
+     ?_assertEqual({error, {bad_option, duration_ms, -5}}, ticksplit:pause(?A, #{duration_ms => -5})),
+     ?_assertEqual({error, {bad_option, duration, "4 s"}}, ticksplit:pause(?A, #{duration => "4 s"})),
+     ?_assertEqual({error, {bad_option, id, Long}}, ticksplit:pause(?A, #{duration_ms => 100, id => Long})),
+     ?_assertEqual({error, {bad_option, start_at_us, now}},
+                   ticksplit:pause(?A, #{duration_ms => 100, start_at_us => now})),
+     ?_assertEqual({error, {unknown_option, direction}},
+                   ticksplit:pause(?A, #{duration_ms => 100, direction => both})),
+     ?_assertEqual({error, {unknown_option, loss}}, ticksplit:pause(?A, #{duration_ms => 100, loss => 0.5})),
+     ?_assertEqual({error, {unknown_option, nodes}}, ticksplit:pause(?A, #{duration_ms => 100, nodes => [?B]})),
+     ?_assertEqual({error, {bad_option, options, [{duration_ms, 100}]}}, ticksplit:pause(?A, [{duration_ms, 100}])),
+     ?_assertEqual({error, {bad_node, nohost}}, ticksplit:pause(nohost, #{duration_ms => 100})),
+     ?_assertEqual({error, {bad_node, "app@h"}}, ticksplit:pause("app@h", #{duration_ms => 100}))].
+
 shapes_test_() ->
     [?_assertEqual({error, {bad_groups, [[?A, ?B]]}}, ticksplit:split([[?A, ?B]], #{duration_ms => 100})),
      ?_assertEqual({error, {duplicate_node, ?A}}, ticksplit:split([[?A], [?A]], #{duration_ms => 100})),
@@ -70,6 +90,16 @@ unreachable_agent_test() ->
     ?assertMatch({error, {unreachable, 'ticksplit@198.51.100.12', _}}, ticksplit:status(?B)),
     ?assertMatch({error, {unreachable, 'ticksplit@198.51.100.12', _}},
                  ticksplit:status('ticksplit@198.51.100.12')).
+
+%% The pause goes to the agent of the node, as the `agents' environment says.
+pause_asks_the_node_s_agent_test() ->
+    ?assertEqual({error, {unreachable, 'ticksplit@198.51.100.11', noconnection}},
+                 ticksplit:pause(?A, #{duration_ms => 100})),
+    application:set_env(ticksplit, agents, #{?A => 'nemesis@10.0.0.9'}),
+    try ?assertEqual({error, {unreachable, 'nemesis@10.0.0.9', noconnection}},
+                     ticksplit:pause(?A, #{duration => above_window, id => <<"p-1">>}))
+    after application:unset_env(ticksplit, agents)
+    end.
 
 %% ticksplit-ctl arms with the same lead (tests/data/golden/arming.txt).
 start_lead_test() ->

@@ -263,6 +263,92 @@ nemesis_records_faults_and_events_test() ->
         ?assertMatch({unsubscribe, [_]}, lists:last(ticksplit_fake_faults:calls()))
     end).
 
+%% A pause drops nothing, but to distribution the paused node is cut off from every other: the
+%% lines say so, and the pause's end is its node running again, as its agent reported it.
+nemesis_records_a_pause_test() ->
+    ok = ticksplit_fake_faults:start(observed),
+    with_run(fun(File, Tab) ->
+        Cluster = ['n1@h1', 'n2@h2', 'n3@h3'],
+        {ok, #{faults := [Summary]}} =
+            ticksplit_workload:run(#{client => ?CLIENT(#{table => Tab}), nodes => Cluster,
+                                     rate => 50, duration_ms => 100, history => File,
+                                     ops => [{1, read, null}], fault_api => ticksplit_fake_faults,
+                                     nemesis => [{pause, 'n2@h2', #{duration_ms => 100}}]}),
+        ?assert(lists:member({pause, 'n2@h2', #{duration_ms => 100}}, ticksplit_fake_faults:calls())),
+        Lines = lines(File),
+        [#{<<"fault">> := Id, <<"time_us">> := Start} = S] = kind(Lines, <<"fault_start">>),
+        ?assertMatch(#{<<"number">> := 1, <<"shape">> := <<"pause">>, <<"node">> := <<"n2@h2">>,
+                       <<"requested_ms">> := 100, <<"requested">> := <<"100ms">>,
+                       <<"window_class">> := <<"below_window">>, <<"drop_sets">> := #{} = DropSets,
+                       <<"groups">> := [[<<"n2@h2">>], [<<"n1@h1">>, <<"n3@h3">>]],
+                       <<"effective_groups">> := [[<<"n1@h1">>, <<"n3@h3">>], [<<"n2@h2">>]],
+                       <<"links_cut">> := [[<<"n1@h1">>, <<"n2@h2">>], [<<"n2@h2">>, <<"n3@h3">>]],
+                       <<"links_one_way">> := [],
+                       <<"links_up">> := [[<<"n1@h1">>, <<"n3@h3">>]]}
+                         when map_size(DropSets) =:= 0, S),
+        ?assert(maps:get(<<"loss">>, S) == 1),
+        Planned = Start + 100000,
+        Resumed = Planned + ticksplit_fake_faults:resume_late_us(),
+        Stopped = Start + ticksplit_fake_faults:stopped_after_us(),
+        ?assertEqual([#{<<"kind">> => <<"fault_end">>, <<"fault">> => Id, <<"time_us">> => Resumed,
+                        <<"heal_observed">> => true, <<"dropped_packets">> => 0,
+                        <<"stopped_us">> => Stopped, <<"resumed_us">> => Resumed,
+                        <<"resume_late_us">> => ticksplit_fake_faults:resume_late_us()}],
+                     kind(Lines, <<"fault_end">>)),
+        ?assertMatch(#{id := Id, shape := pause, heal_observed := true, start_us := Start, end_us := Resumed,
+                       stopped_us := Stopped, resumed_us := Resumed, dropped_packets := 0}, Summary),
+        %% the fake's other node saw the paused one go
+        ?assertMatch([#{<<"observer">> := <<"other@h0">>, <<"peer">> := <<"n2@h2">>,
+                        <<"reason">> := <<"net_tick_timeout">>}], kind(Lines, <<"nodedown">>)),
+        ?assertNot(lists:any(fun({heal, _}) -> true; (_) -> false end, ticksplit_fake_faults:calls()))
+    end).
+
+%% A pause whose end its agent never reports: healed by request after the grace, its end the
+%% planned one; what the agent did report (the stop) is kept, the rest is null.
+unobserved_pause_test() ->
+    ok = ticksplit_fake_faults:start(silent),
+    with_run(fun(File, Tab) ->
+        {ok, #{faults := [#{heal_observed := false, end_us := End, start_us := Start, id := Id}]}} =
+            ticksplit_workload:run(#{client => ?CLIENT(#{table => Tab}), nodes => [node()],
+                                     rate => 50, duration_ms => 50, history => File, heal_grace_ms => 30,
+                                     ops => [{1, read, null}], fault_api => ticksplit_fake_faults,
+                                     nemesis => [{pause, 'n1@h1', #{duration_ms => 40}}]}),
+        ?assertEqual(Start + 40000, End),
+        Lines = lines(File),
+        ?assertMatch([#{<<"links_cut">> := [[<<"n1@h1">>, _]], <<"links_up">> := []}],
+                     kind(Lines, <<"fault_start">>)),
+        ?assertEqual([#{<<"kind">> => <<"fault_end">>, <<"fault">> => Id, <<"time_us">> => End,
+                        <<"heal_observed">> => false, <<"dropped_packets">> => 0,
+                        <<"stopped_us">> => Start + ticksplit_fake_faults:stopped_after_us(),
+                        <<"resumed_us">> => null, <<"resume_late_us">> => null}],
+                     kind(Lines, <<"fault_end">>)),
+        ?assert(lists:any(fun(#{<<"text">> := <<"nemesis: no pause_ended for fault ", _/binary>>}) -> true;
+                             (_) -> false
+                          end, notes(Lines))),
+        ?assert(lists:member({heal, Id}, ticksplit_fake_faults:calls()))
+    end).
+
+%% A pause that ends without a resume (the agent says why): it ended, but not with the node
+%% running again: no resume time, a note with the agent's error.
+unresumed_pause_test() ->
+    ok = ticksplit_fake_faults:start(unresumed),
+    with_run(fun(File, Tab) ->
+        {ok, #{faults := [#{heal_observed := true, end_us := End, start_us := Start}]}} =
+            ticksplit_workload:run(#{client => ?CLIENT(#{table => Tab}), nodes => [node()],
+                                     rate => 50, duration_ms => 50, history => File,
+                                     ops => [{1, read, null}], fault_api => ticksplit_fake_faults,
+                                     nemesis => [{pause, 'n1@h1', #{duration_ms => 40}}]}),
+        ?assert(End >= Start + 40000),       % when the agent reported it
+        Lines = lines(File),
+        ?assertMatch([#{<<"time_us">> := End, <<"heal_observed">> := true,
+                        <<"stopped_us">> := Stopped, <<"resumed_us">> := null, <<"resume_late_us">> := null}]
+                         when is_integer(Stopped), kind(Lines, <<"fault_end">>)),
+        Error = ticksplit_fake_faults:resume_error(),
+        ?assertMatch([<<"nemesis: pause ", _/binary>>],
+                     [T || #{<<"text">> := T} <- notes(Lines), binary:match(T, Error) =/= nomatch]),
+        ?assertNot(lists:any(fun({heal, _}) -> true; (_) -> false end, ticksplit_fake_faults:calls()))
+    end).
+
 %% No agent reports the heal: after the grace the fault is healed by request, its end is the
 %% planned one, and a note says so.
 unobserved_heal_test() ->
@@ -344,6 +430,8 @@ options_test_() ->
      ?_assertEqual({error, {bad_option, rate, 0}}, Run(Base#{rate => 0})),
      ?_assertEqual({error, {bad_option, nodes, []}}, Run(Base#{nodes => []})),
      ?_assertEqual({error, {bad_option, nemesis, [{sleep, 1}]}}, Run(Base#{nemesis => [{sleep, 1}]})),
+     ?_assertEqual({error, {bad_option, nemesis, [{pause, "n1@h1", #{}}]}},
+                   Run(Base#{nemesis => [{pause, "n1@h1", #{}}]})),
      ?_assertEqual({error, {bad_option, final, [{drain, 1}]}}, Run(Base#{final => [{drain, 1}]})),
      ?_assertEqual({error, {bad_option, options, []}}, Run([])),
      ?_assertEqual({error, {bad_option, keys, {rotate_ms, 0}}}, Run(Base#{keys => {rotate_ms, 0}})),
