@@ -13,7 +13,6 @@
 
 #include <spdlog/spdlog.h>
 #include <csignal>
-#include <fstream>
 
 #include "agent/safety.hpp"
 #include "common/signal_fd.hpp"
@@ -149,30 +148,36 @@ bool Agent::report_leftovers() {
 }
 
 // A pause an earlier agent left: its guard, if still there, is told to end it (SIGTERM: it
-// resumes at once and exits); a node still stopped (its guard died with that agent) is resumed
-// here. Only the very process the ledger names: same pid and same start time.
+// resumes at once and exits) and given 200 ms to; a node still stopped after that (its guard
+// died with that agent) is resumed here. Only the very processes the ledger names: through
+// pidfds opened before the checks, with the same start times.
 void Agent::resume_left(const fault::Planned& p, std::int64_t now) {
   const auto& left = *p.paused;
-  const auto guard = static_cast<pid_t>(left.guard_pid);
-  if (guard > 1) {
-    // Its command line says whether that pid is still a guard: a reused one is left alone.
-    char path[40];
-    std::snprintf(path, sizeof path, "/proc/%d/cmdline", static_cast<int>(guard));
-    std::ifstream in(path, std::ios::binary);
-    std::string cmd;
-    std::getline(in, cmd, '\0');
-    if (cmd.size() >= 21 && cmd.compare(cmd.size() - 21, 21, "ticksplit-pause-guard") == 0) ::kill(guard, SIGTERM);
+  // The process `pid` was when the ledger was written, held by a pidfd; none if it is gone.
+  const auto same = [](std::int64_t pid, std::uint64_t start_ticks) -> std::optional<Fd> {
+    if (pid < 1 || pid > (std::int64_t{1} << 22)) return std::nullopt;
+    auto fd = pause::open_pidfd(static_cast<pid_t>(pid));
+    const auto stat = pause::read_proc_stat(static_cast<pid_t>(pid));
+    // A zombie has exited (its new parent has not reaped it yet): nothing to end or resume.
+    if (!fd || !stat || stat->start_ticks != start_ticks || stat->state == 'Z') return std::nullopt;
+    return std::move(*fd);
+  };
+  bool guard_ended = false;
+  if (auto guard = same(left.guard_pid, left.guard_start_ticks)) {
+    if (pause::pidfd_signal(guard->get(), SIGTERM) == 0) {
+      pollfd exited{guard->get(), POLLIN, 0};  // a pidfd is readable once its process exits
+      guard_ended = ::poll(&exited, 1, 200) == 1;
+    }
   }
-  const auto pid = static_cast<pid_t>(left.pid);
-  const auto stat = pause::read_proc_stat(pid);
-  const bool ours = stat && stat->start_ticks == left.start_ticks;
   bool resumed = false;
-  if (ours && stat->state == 'T')
-    if (auto pidfd = pause::open_pidfd(pid); pidfd && pause::pidfd_signal(pidfd->get(), SIGCONT) == 0) resumed = true;
-  if (!resumed && p.end_us <= now) return;  // over, and nothing was left stopped: the guard did its work
-  spdlog::warn("an earlier agent {} left pause {} of {} (pid {}, owner {}, planned end {} us){}", opts_.name,
+  if (auto node = same(left.pid, left.start_ticks))
+    if (const auto stat = pause::read_proc_stat(static_cast<pid_t>(left.pid)); stat && stat->state == 'T')
+      resumed = pause::pidfd_signal(node->get(), SIGCONT) == 0;
+  if (!resumed && !guard_ended && p.end_us <= now) return;  // over, nothing left: the guard did its work
+  spdlog::warn("an earlier agent {} left pause {} of {} (pid {}, owner {}, planned end {} us){}{}", opts_.name,
                ei::log_text(ei::binary(p.id)), left.node, left.pid, ei::log_text(ei::atom(p.owner)), p.end_us,
-               resumed ? ": it was still stopped; resumed it" : "; its guard was told to end it");
+               guard_ended ? "; its guard was told to end it" : "",
+               resumed ? "; the node was still stopped: resumed it" : "");
   const auto& e = log_.append({0,
                                "pause_orphaned",
                                now,

@@ -12,6 +12,7 @@
 #include "agent/agent.hpp"
 
 #include "agent/pause/guard.hpp"
+#include "agent/pause/pidfd.hpp"
 #include "agent/pause/proc_stat.hpp"
 #include "common/cnode/dialer.hpp"
 #include "common/ei/decode.hpp"
@@ -284,9 +285,12 @@ std::variant<fault::NodeProcess, proto::Refusal> Agent::local_process(const std:
   const auto& nodes = joiner_.nodes();
   const auto n = std::find_if(nodes.begin(), nodes.end(), [&](const LocalNode& l) { return l.name == node; });
   if (n == nodes.end()) return proto::Refusal{K::not_local_node, node, {}, 0, 0};
+  if (n->state != LocalNode::State::ready) return proto::Refusal{K::node_not_joined, node, {}, 0, 0};
+  if (const auto why = unpausable_.find(node); why != unpausable_.end())
+    return proto::Refusal{K::cannot_pause, node, why->second, 0, 0};
   const auto p = processes_.find(node);
-  // Joined now, and the process is the one its watcher reported this time.
-  if (n->state != LocalNode::State::ready || !n->os_pid || p == processes_.end() || p->second.pid != *n->os_pid)
+  // The process is the one its watcher reported this time.
+  if (!n->os_pid || p == processes_.end() || p->second.pid != *n->os_pid)
     return proto::Refusal{K::node_not_joined, node, {}, 0, 0};
   return p->second;
 }
@@ -295,15 +299,28 @@ void Agent::joined(const LocalNode& node) {
   // The node said its pid just now over its live connection: the pidfd taken at once is its
   // process, and signals through it can never reach another that reuses the number.
   processes_.erase(node.name);
-  if (node.os_pid) {
+  unpausable_.erase(node.name);
+  const auto unpausable = [&](std::string why) {
+    spdlog::warn("{} cannot be paused: {}", node.name, why);
+    unpausable_[node.name] = std::move(why);
+  };
+  if (!node.os_pid) {
+    unpausable("its watcher did not say its OS pid");
+  } else {
+    // The pidfd first, then the checks: they are then about the process the pidfd holds (a
+    // pid reused in between fails them, or the pidfd's own check below).
     const auto pid = static_cast<pid_t>(*node.os_pid);
     auto pidfd = pause::open_pidfd(pid);
     const auto stat = pause::read_proc_stat(pid);
-    if (pidfd && stat)
+    if (!pidfd) {
+      unpausable(pidfd.error().message);
+    } else if (auto why = pause::not_a_local_beam(pid)) {
+      unpausable(*why);
+    } else if (!stat || pause::pidfd_pid(pidfd->get()) != pid) {
+      unpausable("process " + std::to_string(pid) + " is gone");
+    } else {
       processes_[node.name] = fault::NodeProcess{pid, std::make_shared<const Fd>(std::move(*pidfd)), stat->start_ticks};
-    else
-      spdlog::warn("{} (pid {}) cannot be paused or killed: {}", node.name, pid,
-                   pidfd ? std::string("its /proc entry is unreadable") : pidfd.error().message);
+    }
   }
   engine_->post([ms = 2 * *node.net_ticktime_ms](fault::Engine& e, fault::Output&) {
     e.set_recovery_timeout_ms(ms);  // recovered, or 2 x T (docs/protocol.md, fault_recovered)

@@ -53,7 +53,8 @@ Result<std::vector<fault::Planned>> Ledger::read() const {
       if (const auto it = j.find("paused"); it != j.end())
         p.paused = fault::PausedProcess{it->at("node").get<std::string>(), it->at("pid").get<std::int64_t>(),
                                         it->at("start_ticks").get<std::uint64_t>(),
-                                        it->at("guard_pid").get<std::int64_t>()};
+                                        it->at("guard_pid").get<std::int64_t>(),
+                                        it->at("guard_start_ticks").get<std::uint64_t>()};
       out.push_back(std::move(p));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -71,7 +72,8 @@ Status Ledger::write(const std::vector<fault::Planned>& now) {
       f["paused"] = {{"node", p.paused->node},
                      {"pid", p.paused->pid},
                      {"start_ticks", p.paused->start_ticks},
-                     {"guard_pid", p.paused->guard_pid}};
+                     {"guard_pid", p.paused->guard_pid},
+                     {"guard_start_ticks", p.paused->guard_start_ticks}};
     faults.push_back(std::move(f));
   }
   // Ids are any binary a caller sent; replacing invalid UTF-8 keeps the file JSON.

@@ -124,10 +124,12 @@ Result<Next> on_reply(Step step, const Term& reply) {
         const auto* tick = (*t)[2].as<std::int64_t>();
         const auto* intensity = (*t)[3].as<std::int64_t>();
         const auto* pid = (*t)[4].as<std::int64_t>();
-        // pid_max is at most 2^22 (4,194,304): anything else is not a pid
-        if (tick != nullptr && intensity != nullptr && pid != nullptr && *tick > 0 && *intensity > 0 && *pid > 1 &&
-            *pid <= (std::int64_t{1} << 22))
-          return Next{std::nullopt, Started{*tick * 1000, *intensity, *pid}};
+        // pid_max is at most 2^22 (4,194,304): anything else is not a pid. The join does not
+        // depend on it (only pauses do, and the agent checks the process before it holds it).
+        std::optional<std::int64_t> os_pid;
+        if (pid != nullptr && *pid >= 1 && *pid <= (std::int64_t{1} << 22)) os_pid = *pid;
+        if (tick != nullptr && intensity != nullptr && *tick > 0 && *intensity > 0)
+          return Next{std::nullopt, Started{*tick * 1000, *intensity, os_pid}};
       }
       return failed("ticksplit_watcher:start");
   }

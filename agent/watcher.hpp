@@ -40,7 +40,7 @@ inline constexpr std::size_t max_log_text = 1024;
 struct Started {
   std::int64_t net_ticktime_ms;
   std::int64_t tick_intensity;
-  std::int64_t os_pid;  // the node's emulator process, as it says (os:getpid())
+  std::optional<std::int64_t> os_pid;  // the node's emulator process, as it says (os:getpid()); none if not a pid
 };
 // What a step's reply (the Reply of {rex, Reply}) leads to: the next step, or Started.
 struct Next {

@@ -78,6 +78,19 @@ Engine::Engine(Backend& backend, Policy policy, Guards* guards)
   if (guards != nullptr) pauses_.emplace(*guards);
 }
 
+bool Engine::id_taken(const std::string& id) const {
+  return faults_.count(id) != 0 || (pauses_ && pauses_->has(id));
+}
+
+// Generated ids skip whatever a caller already named so (ids are any binary a peer sends, and
+// the suffix is visible in events): one id, one fault, across partitions and pauses.
+std::string Engine::fresh_id(char kind) {
+  std::string id;
+  do id = kind + std::to_string(next_id_++) + "-" + id_suffix_;
+  while (id_taken(id));
+  return id;
+}
+
 template <class F>
 auto Engine::on_pauses(F&& f) {
   const auto before = pauses_->size();
@@ -96,10 +109,10 @@ std::variant<std::string, Refusal> Engine::pause(const PauseSpec& spec, Output& 
     return Refusal{Refusal::Kind::cannot_pause, spec.node, "this agent cannot pause nodes (no guard)", 0, 0};
   tick(out);
   const Clocks c = backend_.now();
-  return on_pauses([&](Pauses& p) {
-    return p.apply(spec, c, policy_.max_fault_ms, [this](const std::string& id) { return faults_.count(id) != 0; },
-                   out);
-  });
+  PauseSpec named = spec;
+  if (!named.id) named.id = fresh_id('p');
+  else if (id_taken(*named.id)) return Refusal{Refusal::Kind::duplicate_id, *named.id, {}, 0, 0};
+  return on_pauses([&](Pauses& p) { return p.apply(named, c, policy_.max_fault_ms, out); });
 }
 
 std::vector<PauseStatus> Engine::pause_status() const {
@@ -123,8 +136,7 @@ std::optional<Refusal> Engine::refuse(const FaultSpec& spec) const {
     if (inside(policy_.local, a)) return naming(K::own_address, a);
     if (inside(spec.owner_addresses, a)) return naming(K::requester_address, a);
   }
-  if (spec.id && (faults_.count(*spec.id) || (pauses_ && pauses_->has(*spec.id))))
-    return Refusal{K::duplicate_id, *spec.id, {}, 0, 0};
+  if (spec.id && id_taken(*spec.id)) return Refusal{K::duplicate_id, *spec.id, {}, 0, 0};
   return std::nullopt;
 }
 
@@ -141,7 +153,7 @@ std::variant<std::string, Refusal> Engine::apply(const FaultSpec& spec, Output& 
   tick(out);  // so that what is due is not mistaken for what is current
 
   Fault f;
-  f.id = spec.id ? *spec.id : "f" + std::to_string(next_id_++) + "-" + id_suffix_;
+  f.id = spec.id ? *spec.id : fresh_id('f');
   f.owner = spec.owner;
   f.peers = spec.peers;
   f.direction = spec.direction;
@@ -171,7 +183,9 @@ std::variant<std::string, Refusal> Engine::apply(const FaultSpec& spec, Output& 
     return numbers(Refusal::Kind::agent_address_limit, static_cast<std::int64_t>(fresh),
                    static_cast<std::int64_t>(policy_.max_map_entries - keys_.size()));
   const std::string id = f.id;
-  auto& stored = faults_.emplace(id, std::move(f)).first->second;
+  auto [placed, fresh_entry] = faults_.try_emplace(id, std::move(f));
+  if (!fresh_entry) return Refusal{Refusal::Kind::duplicate_id, id, {}, 0, 0};  // refuse() and fresh_id() rule it out
+  auto& stored = placed->second;
   for (auto& cut : stored.cuts) {
     auto& entry = keys_[cut.key];
     entry.faults.insert(id);
@@ -277,9 +291,14 @@ void Engine::set_base(Cut& cut, const bpf::DropValue& v) {
   cut.base_passed = v.passed_packets;
 }
 
-// The union of the windows of the entry's faults not yet healed, cut where the largest loss
-// among the faults covering it changes (a sweep over their starts and ends: a hostile peer
-// may be in many faults); the first stretch that is not over by now_ns.
+// The union of the windows of the entry's faults not yet healed, cut into pieces where the
+// largest loss among the faults covering it changes (a sweep over their starts and ends: a
+// hostile peer may be in many faults). What the entry holds is the piece that contains now_ns
+// or comes next, carried on through the pieces after it as long as their loss is not lower:
+// where a stronger fault begins, the weaker stretch goes on under it until the engine writes
+// the stronger one (at that fault's start), so that a late or dead engine never leaves a hole
+// there nor ends a running fault early. Where the loss falls, the stretch must end: the next
+// is written when it is due (the hole is the engine's wake-up, docs/faults.md).
 std::optional<Engine::Stretch> Engine::wanted(const Entry& entry, std::uint64_t now_ns) const {
   struct Edge {
     std::uint64_t at;
@@ -293,8 +312,8 @@ std::optional<Engine::Stretch> Engine::wanted(const Entry& entry, std::uint64_t 
       edges.push_back({f.window.end_ns, false, f.loss.ppm});
     }
   std::sort(edges.begin(), edges.end(), [](const Edge& a, const Edge& b) { return a.at < b.at; });
+  std::vector<Stretch> pieces;  // contiguous pieces of one loss merged
   std::multiset<std::uint32_t> open;
-  std::optional<Stretch> current;
   for (std::size_t i = 0; i < edges.size();) {
     const std::uint64_t at = edges[i].at;
     for (; i < edges.size() && edges[i].at == at; ++i) {
@@ -305,15 +324,17 @@ std::optional<Engine::Stretch> Engine::wanted(const Entry& entry, std::uint64_t 
     }
     if (open.empty() || i == edges.size()) continue;
     const Stretch piece{{at, edges[i].at}, proto::Loss{*open.rbegin()}};
-    if (current && current->window.end_ns == at && current->loss == piece.loss) {
-      current->window.end_ns = piece.window.end_ns;
-      continue;
-    }
-    if (current && current->window.end_ns > now_ns) return current;
-    current = piece;
+    if (!pieces.empty() && pieces.back().window.end_ns == at && pieces.back().loss == piece.loss)
+      pieces.back().window.end_ns = piece.window.end_ns;
+    else
+      pieces.push_back(piece);
   }
-  if (current && current->window.end_ns > now_ns) return current;
-  return std::nullopt;
+  auto it = std::find_if(pieces.begin(), pieces.end(), [&](const Stretch& p) { return p.window.end_ns > now_ns; });
+  if (it == pieces.end()) return std::nullopt;
+  Stretch want = *it;
+  for (++it; it != pieces.end() && it->window.start_ns == want.window.end_ns && it->loss >= want.loss; ++it)
+    want.window.end_ns = it->window.end_ns;
+  return want;
 }
 
 // Writes the entry's stretch (wanted() above); with no fault left in it, the written window

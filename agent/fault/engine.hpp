@@ -59,6 +59,7 @@ struct PausedProcess {
   std::int64_t pid = 0;
   std::uint64_t start_ticks = 0;
   std::int64_t guard_pid = 0;  // a guard still waiting would stop the node later: the next agent ends it
+  std::uint64_t guard_start_ticks = 0;
   bool operator==(const PausedProcess&) const = default;
 };
 struct Planned {
@@ -179,6 +180,8 @@ class Engine {
   };
 
   std::optional<proto::Refusal> refuse(const FaultSpec& spec) const;
+  [[nodiscard]] bool id_taken(const std::string& id) const;
+  std::string fresh_id(char kind);  // 'f' a partition, 'p' a pause
   // The stretch of an entry's faults that contains now_ns or comes next, if any.
   std::optional<Stretch> wanted(const Entry& entry, std::uint64_t now_ns) const;
   // The counters a fault's evidence starts from on a cut.

@@ -8,11 +8,13 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <limits>
 
 #include "agent/fault/engine.hpp"
 #include "agent/pause/guard.hpp"
 #include "agent/pause/pidfd.hpp"
+#include "agent/pause/proc_stat.hpp"
 
 namespace ticksplit::agent::fault {
 
@@ -30,6 +32,12 @@ std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) noexcept {
   return __builtin_add_overflow(a, b, &r) ? std::numeric_limits<std::uint64_t>::max() : r;
 }
 
+std::uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
 Refusal node_refusal(Refusal::Kind k, const std::string& node, std::string detail = {}) {
   return Refusal{k, node, std::move(detail), 0, 0};
 }
@@ -41,7 +49,7 @@ std::optional<std::int64_t> unix_of(const std::optional<std::uint64_t>& ns, cons
 }  // namespace
 
 std::variant<std::string, Refusal> Pauses::apply(const PauseSpec& spec, const Clocks& c, std::int64_t max_fault_ms,
-                                                 const std::function<bool(const std::string&)>& taken, Output& out) {
+                                                 Output& out) {
   using K = Refusal::Kind;
   if (spec.duration_ms <= 0) return Refusal{K::bad_duration, {}, {}, spec.duration_ms, 0};
   if (spec.duration_ms > max_fault_ms) return Refusal{K::duration_above_max_fault, {}, {}, spec.duration_ms, max_fault_ms};
@@ -49,7 +57,7 @@ std::variant<std::string, Refusal> Pauses::apply(const PauseSpec& spec, const Cl
   if (!spec.process.pidfd || !spec.process.pidfd->valid()) return node_refusal(K::node_not_joined, spec.node);
   for (const auto& [id, p] : pauses_)
     if (p.node == spec.node) return node_refusal(K::already_paused, spec.node);
-  if (spec.id && (taken(*spec.id) || has(*spec.id))) return Refusal{K::duplicate_id, *spec.id, {}, 0, 0};
+  if (!spec.id || has(*spec.id)) return Refusal{K::duplicate_id, spec.id.value_or(""), {}, 0, 0};  // the engine's to give
   if (pauses_.size() >= max_pauses)
     return node_refusal(K::cannot_pause, spec.node, "already " + std::to_string(max_pauses) + " pauses");
   const std::uint64_t requested = spec.start_at_us ? unix_to_mono_ns(*spec.start_at_us, c) : c.mono_ns;
@@ -59,7 +67,7 @@ std::variant<std::string, Refusal> Pauses::apply(const PauseSpec& spec, const Cl
     return Refusal{K::starts_later_than_max_fault, {}, {}, *spec.start_at_us, 0};
 
   Pause p;
-  p.id = spec.id ? *spec.id : "p" + std::to_string(next_id_++) + "-" + std::to_string(c.unix_us / 1000);
+  p.id = *spec.id;
   p.owner = spec.owner;
   p.node = spec.node;
   p.process = spec.process;
@@ -69,47 +77,55 @@ std::variant<std::string, Refusal> Pauses::apply(const PauseSpec& spec, const Cl
   auto guard = guards_.launch(p.process.pidfd->get(), p.process.pid, p.start_ns, p.end_ns);
   if (!guard) return node_refusal(K::cannot_pause, spec.node, guard.error().message);
   p.guard = std::move(*guard);
-  p.next_check_ns = p.start_ns;
+  p.next_check_ns = std::min(p.start_ns, c.mono_ns + first_check_ns);
   const std::string id = p.id;
   pauses_.emplace(id, std::move(p));
   (void)out;
   return id;
 }
 
+void Pauses::tell_resume(Pause& p, proto::HealReason why, Output& out) {
+  if (p.asked) return;
+  p.asked = why;
+  static constexpr char kResume[] = "resume\n";
+  // EPIPE: the guard has just exited (its deadline came); its last line says so.
+  if (::write(p.guard.control.get(), kResume, sizeof kResume - 1) < 0 && errno != EPIPE)
+    out.problems.push_back("telling the guard of pause " + p.id + " to resume: " + std::strerror(errno));
+}
+
+void Pauses::await_end(Pause& p, std::uint64_t deadline_ns, const Clocks& c, Output& out) {
+  while (!read_reports(p, c, out)) {
+    const auto now = monotonic_ns();
+    if (now >= deadline_ns) return take_over(p, c, out);
+    pollfd pfd{p.guard.report.get(), POLLIN, 0};
+    (void)::poll(&pfd, 1, static_cast<int>(std::min<std::uint64_t>((deadline_ns - now) / 1'000'000 + 1, 5)));
+  }
+}
+
 void Pauses::heal(const std::string& id, proto::HealReason why, const Clocks& c, Output& out) {
   auto it = pauses_.find(id);
   if (it == pauses_.end()) return;
-  Pause& p = it->second;
-  if (!p.asked) {
-    p.asked = why;
-    static constexpr char kResume[] = "resume\n";
-    if (::write(p.guard.control.get(), kResume, sizeof kResume - 1) < 0)
-      out.problems.push_back("telling the guard of pause " + id + " to resume: " + std::strerror(errno));
-  }
+  tell_resume(it->second, why, out);
   // The guard answers at once; wait for it here, off the loop, so the heal's reply follows the
   // resume.
-  pollfd pfd{p.guard.report.get(), POLLIN, 0};
-  for (int waited = 0; waited < kHealWaitMs; waited += 5) {
-    if (read_reports(p, c, out)) {
-      pauses_.erase(it);
-      return;
-    }
-    (void)::poll(&pfd, 1, 5);
-  }
-  if (read_reports(p, c, out)) {
-    pauses_.erase(it);
-    return;
-  }
-  take_over(p, c, out);
+  await_end(it->second, monotonic_ns() + kHealWaitMs * 1'000'000ULL, c, out);
   pauses_.erase(it);
 }
 
 std::size_t Pauses::heal_where(const std::function<bool(const std::string&)>& which, proto::HealReason why,
                                const Clocks& c, Output& out) {
   std::vector<std::string> ids;
-  for (const auto& [id, p] : pauses_)
-    if (!p.asked && which(p.owner)) ids.push_back(id);
-  for (const auto& id : ids) heal(id, why, c, out);
+  for (auto& [id, p] : pauses_)
+    if (!p.asked && which(p.owner)) {
+      tell_resume(p, why, out);  // every guard first: they resume together, and one wait serves all
+      ids.push_back(id);
+    }
+  const auto deadline = monotonic_ns() + kHealWaitMs * 1'000'000ULL;
+  for (const auto& id : ids) {
+    auto it = pauses_.find(id);
+    await_end(it->second, deadline, c, out);
+    pauses_.erase(it);
+  }
   return ids.size();
 }
 
@@ -157,7 +173,7 @@ std::vector<PauseStatus> Pauses::status(const Clocks& c) const {
 void Pauses::planned(std::vector<Planned>& out) const {
   for (const auto& [id, p] : pauses_)
     out.push_back({id, p.owner, {}, p.planned_us.first, p.planned_us.second,
-                   PausedProcess{p.node, p.process.pid, p.process.start_ticks, p.guard.pid}});
+                   PausedProcess{p.node, p.process.pid, p.process.start_ticks, p.guard.pid, p.guard.start_ticks}});
 }
 
 bool Pauses::read_reports(Pause& p, const Clocks& c, Output& out) {
@@ -200,24 +216,24 @@ bool Pauses::read_reports(Pause& p, const Clocks& c, Output& out) {
       case pause::Report::Kind::resumed: {
         // The agent's reason when it asked; else the guard's own: the deadline, or a signal
         // (systemd stopping the agent's unit, say: a shutdown).
-        const auto why = p.asked ? *p.asked
-                         : r->detail == "deadline" ? proto::HealReason::deadline
+        const auto why = r->detail == "deadline" ? proto::HealReason::deadline
+                         : p.asked                 ? *p.asked
                                                    : proto::HealReason::shutdown;
-        end(p, why, r->at_ns, {}, c, out);
+        // Before the start the guard gives up without a SIGCONT: nothing was resumed.
+        end(p, why, p.stopped_ns ? std::optional(r->at_ns) : std::nullopt, {}, c, out);
         return true;
       }
-      case pause::Report::Kind::failed:
-        end(p, p.asked.value_or(proto::HealReason::deadline), std::nullopt, "the guard failed: " + r->detail, c, out);
+      case pause::Report::Kind::failed: {
+        // It may have stopped the node before it failed (its stopped line not written yet).
+        const bool resumed = resume_if_stopped(p, out);
+        end(p, p.asked.value_or(proto::HealReason::deadline), resumed ? std::optional(c.mono_ns) : std::nullopt,
+            "the guard failed: " + r->detail + (resumed ? "; the agent resumed the node" : ""), c, out);
         return true;
+      }
     }
   }
-  if (eof) {  // gone without a last word
-    if (!p.stopped_ns) {
-      end(p, p.asked.value_or(proto::HealReason::deadline), std::nullopt, "the guard exited before stopping the node",
-          c, out);
-    } else {
-      take_over(p, c, out);
-    }
+  if (eof) {  // gone without a last word: maybe after its SIGSTOP, before it said so
+    take_over(p, c, out);
     return true;
   }
   return false;
@@ -235,13 +251,24 @@ void Pauses::end(Pause& p, proto::HealReason why, std::optional<std::uint64_t> r
   ended_.insert(p.id);
 }
 
+bool Pauses::resume_if_stopped(const Pause& p, Output& out) {
+  // The pidfd's process is the node's (a reaped one answers ESRCH to signal 0): its /proc
+  // entry is then the node's too.
+  if (pause::pidfd_signal(p.process.pidfd->get(), 0) != 0) return false;
+  const auto stat = pause::read_proc_stat(p.process.pid);
+  if (!stat || stat->state != 'T') return false;
+  if (pause::pidfd_signal(p.process.pidfd->get(), SIGCONT) == 0) return true;
+  out.problems.push_back("pause " + p.id + ": resuming the node failed: " + std::strerror(errno));
+  return false;
+}
+
 void Pauses::take_over(Pause& p, const Clocks& c, Output& out) {
-  // Through the pidfd: the node's process, never whoever has its pid now.
-  const bool sent = pause::pidfd_signal(p.process.pidfd->get(), SIGCONT) == 0;
-  const std::string why = sent ? "the guard is gone; the agent resumed the node"
-                               : std::string("the guard is gone and resuming the node failed: ") + std::strerror(errno);
+  const bool resumed = resume_if_stopped(p, out);
+  const std::string why =
+      resumed ? "the guard is gone; the agent resumed the node" : "the guard is gone; the node was not stopped";
   out.problems.push_back("pause " + p.id + ": " + why);
-  end(p, p.asked.value_or(proto::HealReason::deadline), sent ? std::optional(c.mono_ns) : std::nullopt, why, c, out);
+  end(p, p.asked.value_or(proto::HealReason::deadline), resumed ? std::optional(c.mono_ns) : std::nullopt, why, c,
+      out);
 }
 
 }  // namespace ticksplit::agent::fault

@@ -38,6 +38,7 @@ class Guards {
     Fd report;   // read end: the guard's lines (stopped, resumed, failed)
     Fd control;  // write end: "resume\n" ends the pause early
     pid_t pid = 0;
+    std::uint64_t start_ticks = 0;  // /proc/<pid>/stat's start time: the ledger tells a reused pid by it
   };
   Guards() = default;
   Guards(const Guards&) = delete;
@@ -75,21 +76,25 @@ class Pauses {
   // and how long past the deadline before a silent guard is taken for dead (then the agent
   // resumes the node itself, and says so).
   static constexpr std::uint64_t report_poll_ns = 2'000'000;
+  // A guard's first word is read this soon after its launch: one that fails at once (the node
+  // gone, its setup) ends the pause then, not at its start.
+  static constexpr std::uint64_t first_check_ns = 50'000'000;
   static constexpr std::uint64_t guard_silence_ns = 1'000'000'000;
   // One pause per node at a time, and a bound on them all (guards are processes).
   static constexpr std::size_t max_pauses = 64;
 
   explicit Pauses(Guards& guards) : guards_(guards) {}
 
-  // The pause's id, or why it was refused. `max_fault_ms` bounds the duration and how far
-  // ahead it may start; `taken` says whether an id is already a fault's.
+  // The pause's id (spec.id: the engine gives one if the caller did not, unique across
+  // partitions and pauses), or why it was refused. `max_fault_ms` bounds the duration and how
+  // far ahead it may start.
   std::variant<std::string, proto::Refusal> apply(const PauseSpec& spec, const Clocks& c, std::int64_t max_fault_ms,
-                                                  const std::function<bool(const std::string&)>& taken, Output& out);
+                                                  Output& out);
   [[nodiscard]] bool has(const std::string& id) const { return pauses_.count(id) != 0; }
   // Ended lately (the last 1024): healing it again is not an error.
   [[nodiscard]] bool ended(const std::string& id) const { return ended_.count(id) != 0; }
   // Tells the guard to resume now; waits (on the engine's thread, never the loop) until it
-  // says it did, at most a few ms.
+  // says it did, at most 100 ms (for all the pauses of one heal_where together).
   void heal(const std::string& id, proto::HealReason why, const Clocks& c, Output& out);
   std::size_t heal_where(const std::function<bool(const std::string& owner)>& which, proto::HealReason why,
                          const Clocks& c, Output& out);
@@ -115,15 +120,21 @@ class Pauses {
   };
   // Reads what the guard wrote; true once the pause is over (its ended event is in `out`).
   bool read_reports(Pause& p, const Clocks& c, Output& out);
+  void tell_resume(Pause& p, proto::HealReason why, Output& out);
+  // Waits until the guard answers or `deadline_ns` (CLOCK_MONOTONIC) passes; then the
+  // pause is over either way (the agent resumes the node itself if the guard is silent).
+  void await_end(Pause& p, std::uint64_t deadline_ns, const Clocks& c, Output& out);
   void end(Pause& p, proto::HealReason why, std::optional<std::uint64_t> resumed_ns, std::string error,
            const Clocks& c, Output& out);
   // The guard is gone without resuming: the agent resumes the node itself.
   void take_over(Pause& p, const Clocks& c, Output& out);
+  // Whatever the guard did or did not say: if the node's process is stopped, SIGCONT through
+  // the pidfd. True if it had to.
+  bool resume_if_stopped(const Pause& p, Output& out);
 
   Guards& guards_;
   std::map<std::string, Pause> pauses_;
   std::set<std::string> ended_;
-  std::uint64_t next_id_ = 1;
 };
 
 }  // namespace ticksplit::agent::fault

@@ -4,6 +4,8 @@
 #include <string_view>
 
 #include "agent/pause/decimal.hpp"
+
+#include <limits>
 #include "agent/pause/guard.hpp"
 
 namespace ticksplit::agent::pause {
@@ -34,16 +36,19 @@ std::optional<Report> parse_report_line(std::string_view line) {
   const auto first = line.substr(sp1 + 1, sp2 - sp1 - 1);
   const auto second = line.substr(sp2 + 1);
 
+  // Monotonic times of this boot are far below 2^63 ns (292 years): anything above is not one,
+  // and would overflow the signed arithmetic that turns it into unix time.
+  constexpr std::uint64_t max_ns = std::numeric_limits<std::int64_t>::max();
   Report r;
   if (word == "stopped") {
     // CLOCK_MONOTONIC is never 0 once booted; the confirmation comes after the stop, or is 0.
-    const auto at = parse_decimal(first);
-    const auto confirm = parse_decimal(second);
+    const auto at = parse_decimal(first, max_ns);
+    const auto confirm = parse_decimal(second, max_ns);
     if (!at || *at == 0 || !confirm || (*confirm != 0 && *confirm < *at)) return std::nullopt;
     r.kind = Report::Kind::stopped;
     r.at_ns = *at;
   } else if (word == "resumed") {
-    const auto at = parse_decimal(first);
+    const auto at = parse_decimal(first, max_ns);
     if (!at || *at == 0 || !one_of(second, whys)) return std::nullopt;
     r.kind = Report::Kind::resumed;
     r.at_ns = *at;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace ticksplit::agent::pause {
@@ -53,6 +55,27 @@ inline std::optional<ProcStat> read_proc_stat(pid_t pid) {
   ::close(fd);
   if (n <= 0) return std::nullopt;
   return parse_proc_stat(std::string_view(buf, static_cast<std::size_t>(n)));
+}
+
+// Why `pid` is not a BEAM node's emulator in this agent's network namespace, or nullopt if it
+// is one. The pid comes from the node's own word (os:getpid()): a node in another pid namespace
+// names a number that is some other process here, and a node that lies could name any.
+inline std::optional<std::string> not_a_local_beam(pid_t pid) {
+  char path[48];
+  std::snprintf(path, sizeof path, "/proc/%d/comm", static_cast<int>(pid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::string("no process ") + std::to_string(pid) + " here";
+  char comm[32] = {};
+  const auto n = ::read(fd, comm, sizeof comm - 1);
+  ::close(fd);
+  if (n <= 0 || std::strncmp(comm, "beam", 4) != 0)
+    return "process " + std::to_string(pid) + " is not a BEAM emulator (another pid namespace?)";
+  struct stat theirs{}, ours{};
+  std::snprintf(path, sizeof path, "/proc/%d/ns/net", static_cast<int>(pid));
+  if (::stat(path, &theirs) != 0 || ::stat("/proc/self/ns/net", &ours) != 0 || theirs.st_ino != ours.st_ino ||
+      theirs.st_dev != ours.st_dev)
+    return "process " + std::to_string(pid) + " is not in this agent's network namespace";
+  return std::nullopt;
 }
 
 }  // namespace ticksplit::agent::pause

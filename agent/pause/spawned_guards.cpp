@@ -9,6 +9,7 @@
 #include <climits>
 
 #include "agent/pause/guard.hpp"
+#include "agent/pause/proc_stat.hpp"
 
 namespace ticksplit::agent::pause {
 
@@ -47,18 +48,22 @@ Result<fault::Guards::Handle> SpawnedGuards::launch(int pidfd, pid_t pid, std::u
   GuardPlan plan{pidfd, pid, start_ns, end_ns, report->write.get(), control->read.get()};
   auto spawned = spawn_guard(path_, plan);
   if (!spawned) return spawned.error();
+  const auto stat = read_proc_stat(*spawned);  // our child: its /proc entry stays until we reap it
   // Our copies of the guard's ends go now (the Fds close them): the report's EOF then means
   // the guard is gone.
-  return Handle{std::move(report->read), std::move(control->write), *spawned};
+  return Handle{std::move(report->read), std::move(control->write), *spawned, stat ? stat->start_ticks : 0};
 }
 
 void SpawnedGuards::reap(pid_t pid) {
   exiting_.push_back(pid);
-  // A guard exits right after its last line: most are reaped at once, the rest at the next end.
-  std::erase_if(exiting_, [](pid_t p) {
+  const auto gone = [](pid_t p) {
     const pid_t r = ::waitpid(p, nullptr, WNOHANG);
     return r == p || (r < 0 && errno == ECHILD);
-  });
+  };
+  // A guard exits right after its last line: give it up to 10 ms (this is the engine's thread,
+  // not the loop); one still there is tried again at the next end, and at destruction.
+  for (int i = 0; i < 50 && !gone(pid); ++i) ::usleep(200);
+  std::erase_if(exiting_, gone);
 }
 
 std::string default_guard_path() {

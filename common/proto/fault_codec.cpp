@@ -189,7 +189,7 @@ Result<FaultEvent> fault_event_from(const Event& e) {
     s.owner = r.text("owner");
     s.start_us = r.integer("start_us");
     s.end_us = r.integer("end_us");
-    s.loss = r.loss("loss");
+    if (e.field("loss") != nullptr) s.loss = r.loss("loss");  // an agent from before loss: total
     out = std::move(s);
   } else if (e.type == "fault_healed") {
     FaultHealed h;
@@ -203,7 +203,7 @@ Result<FaultEvent> fault_event_from(const Event& e) {
     h.evidence.dropped_bytes = r.integer("dropped_bytes");
     h.evidence.first_drop_us = r.maybe_integer("first_drop_us");
     h.evidence.last_drop_us = r.maybe_integer("last_drop_us");
-    h.evidence.passed_packets = r.integer("passed_packets");
+    if (e.field("passed_packets") != nullptr) h.evidence.passed_packets = r.integer("passed_packets");
     out = std::move(h);
   } else if (e.type == "fault_recovered") {
     FaultRecovered f;
@@ -311,6 +311,7 @@ Term to_term(const FaultStatus& s) {
                       : s.state == FaultStatus::State::active ? "active"
                                                               : "recovering";
   return ei::atom_map({{"id", bin(s.id)},
+                       {"kind", atom("partition")},
                        {"owner", atom(s.owner)},
                        {"peers", strings(s.peers)},
                        {"addresses", strings(s.addresses.shown)},

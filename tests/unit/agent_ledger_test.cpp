@@ -25,10 +25,13 @@ TEST_CASE("a ledger reads back what it wrote, and nothing once removed") {
   CHECK(l.read()->empty());  // no file yet
   fault::Planned odd = kOne;
   odd.id = std::string("tab\tquote\"nl\n", 13);
-  REQUIRE(l.write({kOne, odd}).ok());
+  // A pause: the node's process and its guard, each with its start time (a reused pid has another).
+  const fault::Planned pause{"p1", "ctl@198.51.100.1", {}, 2000, 5000,
+                             fault::PausedProcess{"app@198.51.100.11", 4242, 987654321, 4300, 987654999}};
+  REQUIRE(l.write({kOne, odd, pause}).ok());
   auto back = Ledger(path).read();
   REQUIRE(back.ok());
-  CHECK(*back == std::vector<fault::Planned>{kOne, odd});
+  CHECK(*back == std::vector<fault::Planned>{kOne, odd, pause});
   l.remove();
   CHECK(Ledger(path).read()->empty());
 }

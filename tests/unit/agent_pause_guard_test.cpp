@@ -613,9 +613,12 @@ TEST_CASE("pause guard: report lines parse exactly") {
     r = parse_report_line("stopped 123 0\n");
     REQUIRE(r);
     CHECK(r->detail == "0");
-    r = parse_report_line("stopped 18446744073709551615 18446744073709551615");
+    r = parse_report_line("stopped 9223372036854775807 9223372036854775807");
     REQUIRE(r);
-    CHECK(r->at_ns == 18446744073709551615u);
+    CHECK(r->at_ns == 9223372036854775807u);
+    // past 2^63 - 1 it is no monotonic time of this boot, and would overflow turned to unix time
+    CHECK_FALSE(parse_report_line("stopped 9223372036854775808 0"));
+    CHECK_FALSE(parse_report_line("resumed 18446744073709551615 deadline"));
     for (const std::string why : {"deadline", "request", "signal"}) {
       r = parse_report_line("resumed 5 " + why + "\n");
       REQUIRE(r);

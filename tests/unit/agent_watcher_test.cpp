@@ -37,9 +37,14 @@ TEST_CASE("install replies are checked step by step") {
   CHECK(started->started->tick_intensity == 4);
   CHECK(started->started->os_pid == 4242);
   CHECK_FALSE(watcher::on_reply(Step::start, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 0, 4, 4242})).ok());
-  CHECK_FALSE(watcher::on_reply(Step::start, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 2, 4})).ok());  // no pid
-  for (std::int64_t bad : {std::int64_t{0}, std::int64_t{1}, std::int64_t{-5}, std::int64_t{1} << 23})
-    CHECK_FALSE(watcher::on_reply(Step::start, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 2, 4, bad})).ok());
+  CHECK_FALSE(watcher::on_reply(Step::start, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 2, 4})).ok());  // not the shape
+  // A node that is pid 1 in its container is joined; what is no pid leaves it unpausable, joined.
+  CHECK(watcher::on_reply(Step::start, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 2, 4, 1}))->started->os_pid == 1);
+  for (const Term& bad : {Term(0), Term(-5), Term(std::int64_t{1} << 23), Term(atom("x"))}) {
+    auto r = watcher::on_reply(Step::start, tuple({atom("ok"), Pid{"a@h", 1, 0, 1}, 2, 4, bad}));
+    REQUIRE(r.ok());
+    CHECK_FALSE(r->started->os_pid.has_value());
+  }
   CHECK_FALSE(watcher::on_reply(Step::start, tuple({atom("badrpc"), atom("x")})).ok());
 }
 

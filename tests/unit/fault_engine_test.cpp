@@ -432,9 +432,11 @@ TEST_CASE("overlapping faults with different loss: the strongest applies, stretc
   applied(e, weak, ev);
   const auto strong_id = applied(e, strong, ev);
   applied(e, middling, ev);
-  // weak alone until 2 s, strong (total) 2..5, then middling to 13 s (it outlasts weak's 10)
+  // weak alone until 2 s, strong (total) 2..5, then middling to 13 s (it outlasts weak's 10).
+  // Until strong starts the weak stretch runs on under the stronger ones: nothing is ever
+  // dropped less than the weakest running fault asks, even if the engine is late or dead.
   CHECK(k.log == std::vector<std::string>{"write in 198.51.100.12 0..10000 loss 200000",
-                                          "write in 198.51.100.12 0..2000 loss 200000"});
+                                          "write in 198.51.100.12 0..13000 loss 200000"});
   for (int i = 0; i < 10; ++i) k.packet(in("198.51.100.12"));
   k.advance_ms(2000);
   e.tick(ev);
@@ -445,7 +447,7 @@ TEST_CASE("overlapping faults with different loss: the strongest applies, stretc
   CHECK_FALSE(k.packet(in("198.51.100.12")));  // between the kernel's end of strong's stretch and the write
   CHECK(k.map.at(in("198.51.100.12")).first_pass_after_ns != 0);
   e.tick(ev);
-  // middling began at 4 s; it is the strongest from 5 s on
+  // middling began at 4 s; with strong healed it is the strongest
   CHECK(k.log.back() == "write in 198.51.100.12 4000..13000 loss 500000");
   CHECK(k.map.at(in("198.51.100.12")).first_pass_after_ns == 0);  // not traffic coming back
   const FaultHealed* strong_healed = nullptr;
@@ -466,6 +468,24 @@ TEST_CASE("overlapping faults with different loss: the strongest applies, stretc
 
 // Against a brute force: at every step, what the kernel holds for the peer is the largest loss
 // of the faults whose planned windows cover that instant, or no drop when none does.
+TEST_CASE("a stronger fault starting inside a weaker one: no hole before its start, the weaker runs on if no one writes") {
+  FakeKernel k;
+  Engine e(k, policy());
+  Events ev;
+  auto weak = spec({"198.51.100.12"}, 10'000);
+  weak.loss = proto::Loss{200'000};
+  auto strong = spec({"198.51.100.12"}, 3000);
+  strong.start_at_us = k.clocks.unix_us + 2'000'000;
+  applied(e, weak, ev);
+  applied(e, strong, ev);
+  CHECK(k.log.back() == "write in 198.51.100.12 0..10000 loss 200000");
+  k.advance_ms(6000);  // the engine never ticked (a dead agent): the weak fault still holds
+  int dropped = 0;
+  for (int i = 0; i < 200; ++i) dropped += k.packet(in("198.51.100.12")) ? 1 : 0;
+  CHECK(dropped > 0);
+  CHECK(dropped < 200);
+}
+
 TEST_CASE("overlapping lossy faults: the kernel's entry matches the brute force at every instant") {
   std::uint64_t seed = 42;
   const auto next = [&](std::uint64_t n) {

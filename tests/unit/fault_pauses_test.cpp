@@ -14,6 +14,7 @@
 #include "agent/fault/engine.hpp"
 #include "agent/pause/guard.hpp"
 #include "agent/pause/proc_stat.hpp"
+#include "common/net/cidr.hpp"
 #include "common/proto/fault_codec.hpp"
 #include "fake_guards.hpp"
 #include "fake_kernel.hpp"
@@ -144,12 +145,17 @@ TEST_CASE("pauses: the guard's lines become pause_started and pause_ended at the
   auto s = spec(node, 2000);
   s.start_at_us = k.clocks.unix_us + 500'000;
   const auto id = applied(e, s, out);
-  CHECK(e.next_due_ns() == k.clocks.mono_ns + 500'000'000);  // the start: to read the guard's line
+  // A first look soon after the launch (a guard that fails at once ends it then), then the start.
+  CHECK(e.next_due_ns() == k.clocks.mono_ns + agent::fault::Pauses::first_check_ns);
+  k.advance_ms(50);
+  e.tick(out);
+  CHECK(out.events.empty());
+  CHECK(e.next_due_ns() == k.clocks.mono_ns + 450'000'000);
   const auto start = g.launched[0].start_ns;
   REQUIRE(e.planned().size() == 1);
   CHECK(e.planned()[0].paused->pid == node.pid);
   CHECK(e.pause_status().at(0).state == proto::PauseStatus::State::pending);
-  k.advance_ms(500);
+  k.advance_ms(450);
   g.say(0, "stopped " + std::to_string(start + 1000) + " " + std::to_string(start + 3000));
   e.tick(out);
   const auto* started = find<PauseStarted>(out);
@@ -208,6 +214,7 @@ TEST_CASE("pauses: a heal tells the guard and reports its answer; heal_owner and
   CHECK(ended->reason == proto::HealReason::owner_gone);
   CHECK_FALSE(ended->started);
   CHECK_FALSE(ended->stopped_us.has_value());
+  CHECK_FALSE(ended->resumed_us.has_value());  // never stopped: no SIGCONT was sent
   CHECK(e.heal_all(proto::HealReason::heal_all, out) == 0);
 }
 
@@ -232,6 +239,52 @@ TEST_CASE("pauses: a guard that dies with the node stopped: the agent resumes it
   for (int i = 0; i < 100 && node.state() == 'T'; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   CHECK(node.state() != 'T');
   CHECK_FALSE(out.problems.empty());  // and said so in the log
+}
+
+TEST_CASE("pauses: a guard that dies after its SIGSTOP but before saying so: the agent still resumes the node") {
+  FakeKernel k;
+  FakeGuards g;
+  Engine e(k, policy(), &g);
+  Child node;
+  Output out;
+  applied(e, spec(node, 5000), out);
+  REQUIRE(::kill(node.pid, SIGSTOP) == 0);  // the guard's stop, and no line: it died (OOM, kill -9)
+  for (int i = 0; i < 100 && node.state() != 'T'; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE(node.state() == 'T');
+  g.exit(0);
+  e.tick(out);
+  const auto* ended = find<PauseEnded>(out);
+  REQUIRE(ended != nullptr);
+  CHECK(ended->resumed_us.has_value());
+  CHECK(ended->error.find("the agent resumed the node") != std::string::npos);
+  for (int i = 0; i < 100 && node.state() == 'T'; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(node.state() != 'T');
+}
+
+TEST_CASE("pauses: generated ids skip every id a caller took, across partitions and pauses") {
+  FakeKernel k;
+  FakeGuards g;
+  Engine e(k, policy(), &g);
+  Child a, b;
+  Output out;
+  agent::fault::FaultSpec part;
+  part.owner = "ctl@198.51.100.1";
+  part.peers = {"198.51.100.12"};
+  part.addresses = {*net::parse_cidr("198.51.100.12")};
+  part.duration_ms = 1000;
+  const auto first = std::get<std::string>(e.apply(part, out));  // f1-<suffix>
+  const auto suffix = first.substr(first.find('-'));
+  auto hostile = spec(a, 1000);
+  hostile.id = "f2" + suffix;  // the next id a partition would get
+  applied(e, hostile, out);
+  const auto second = std::get<std::string>(e.apply(part, out));
+  CHECK(second != hostile.id);
+  CHECK(e.heal(second, out) == Engine::Healed::now);
+  CHECK(find<PauseEnded>(out) == nullptr);  // the hostile pause is untouched
+  auto taken = spec(b, 1000);
+  taken.node = "b@198.51.100.11";
+  taken.id = first;
+  CHECK(refused(e, taken) == "{duplicate_id,<<\"" + first + "\">>}");
 }
 
 TEST_CASE("pauses: a guard's failure and its garbage end the pause with the reason") {
