@@ -30,6 +30,13 @@ using test::FakeKernel;
 
 namespace {
 
+// Whether `pred` holds within 100 ms, looked at every millisecond.
+template <class Pred>
+bool becomes(Pred pred) {
+  for (int i = 0; i < 100 && !pred(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return pred();
+}
+
 // A child that sleeps, standing in for a node's emulator; killed and reaped at the end.
 struct Child {
   pid_t pid = ::fork();
@@ -48,6 +55,16 @@ struct Child {
     const auto s = agent::pause::read_proc_stat(pid);
     return s ? s->state : '?';
   }
+  // SIGSTOP, as a guard does, and await the stop (a stop takes effect when the child runs).
+  void stop() const {
+    REQUIRE(::kill(pid, SIGSTOP) == 0);
+    REQUIRE(becomes([this] { return state() == 'T'; }));
+  }
+  // Whether it runs again within 100 ms.
+  [[nodiscard]] bool resumes() const {
+    return becomes([this] { return state() != 'T'; });
+  }
+
   [[nodiscard]] agent::fault::NodeProcess process() const {
     auto fd = agent::pause::open_pidfd(pid);
     REQUIRE(fd);
@@ -225,9 +242,7 @@ TEST_CASE("pauses: a guard that dies with the node stopped: the agent resumes it
   Child node;
   Output out;
   applied(e, spec(node, 5000), out);
-  REQUIRE(::kill(node.pid, SIGSTOP) == 0);  // what the guard did
-  for (int i = 0; i < 100 && node.state() != 'T'; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  REQUIRE(node.state() == 'T');
+  node.stop();  // what the guard did
   g.say(0, "stopped " + std::to_string(g.launched[0].start_ns) + " 0");
   g.exit(0);  // killed, say, with the agent's cgroup
   e.tick(out);
@@ -236,8 +251,7 @@ TEST_CASE("pauses: a guard that dies with the node stopped: the agent resumes it
   CHECK(ended->started);
   CHECK(ended->resumed_us.has_value());
   CHECK(ended->error.find("the agent resumed the node") != std::string::npos);
-  for (int i = 0; i < 100 && node.state() == 'T'; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  CHECK(node.state() != 'T');
+  CHECK(node.resumes());
   CHECK_FALSE(out.problems.empty());  // and said so in the log
 }
 
@@ -248,17 +262,14 @@ TEST_CASE("pauses: a guard that dies after its SIGSTOP but before saying so: the
   Child node;
   Output out;
   applied(e, spec(node, 5000), out);
-  REQUIRE(::kill(node.pid, SIGSTOP) == 0);  // the guard's stop, and no line: it died (OOM, kill -9)
-  for (int i = 0; i < 100 && node.state() != 'T'; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  REQUIRE(node.state() == 'T');
+  node.stop();  // the guard's stop, and no line: it died (OOM, kill -9)
   g.exit(0);
   e.tick(out);
   const auto* ended = find<PauseEnded>(out);
   REQUIRE(ended != nullptr);
   CHECK(ended->resumed_us.has_value());
   CHECK(ended->error.find("the agent resumed the node") != std::string::npos);
-  for (int i = 0; i < 100 && node.state() == 'T'; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  CHECK(node.state() != 'T');
+  CHECK(node.resumes());
 }
 
 TEST_CASE("pauses: generated ids skip every id a caller took, across partitions and pauses") {
