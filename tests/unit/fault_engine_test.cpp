@@ -466,8 +466,6 @@ TEST_CASE("overlapping faults with different loss: the strongest applies, stretc
   CHECK(count<FaultHealed>(ev, [](auto&) { return true; }) == 3);
 }
 
-// Against a brute force: at every step, what the kernel holds for the peer is the largest loss
-// of the faults whose planned windows cover that instant, or no drop when none does.
 TEST_CASE("a stronger fault starting inside a weaker one: no hole before its start, the weaker runs on if no one writes") {
   FakeKernel k;
   Engine e(k, policy());
@@ -486,6 +484,8 @@ TEST_CASE("a stronger fault starting inside a weaker one: no hole before its sta
   CHECK(dropped < 200);
 }
 
+// Against a brute force: at every step, what the kernel holds for the peer is the largest loss
+// of the faults whose planned windows cover that instant, or no drop when none does.
 TEST_CASE("overlapping lossy faults: the kernel's entry matches the brute force at every instant") {
   std::uint64_t seed = 42;
   const auto next = [&](std::uint64_t n) {

@@ -235,41 +235,29 @@ TEST_CASE("pauses: a heal tells the guard and reports its answer; heal_owner and
   CHECK(e.heal_all(proto::HealReason::heal_all, out) == 0);
 }
 
+// Killed, say, with the agent's cgroup, or by the OOM killer: after saying it stopped the node,
+// or between its SIGSTOP and that line. Either way the agent looks, and resumes the node.
 TEST_CASE("pauses: a guard that dies with the node stopped: the agent resumes it through the pidfd") {
-  FakeKernel k;
-  FakeGuards g;
-  Engine e(k, policy(), &g);
-  Child node;
-  Output out;
-  applied(e, spec(node, 5000), out);
-  node.stop();  // what the guard did
-  g.say(0, "stopped " + std::to_string(g.launched[0].start_ns) + " 0");
-  g.exit(0);  // killed, say, with the agent's cgroup
-  e.tick(out);
-  const auto* ended = find<PauseEnded>(out);
-  REQUIRE(ended != nullptr);
-  CHECK(ended->started);
-  CHECK(ended->resumed_us.has_value());
-  CHECK(ended->error.find("the agent resumed the node") != std::string::npos);
-  CHECK(node.resumes());
-  CHECK_FALSE(out.problems.empty());  // and said so in the log
-}
-
-TEST_CASE("pauses: a guard that dies after its SIGSTOP but before saying so: the agent still resumes the node") {
-  FakeKernel k;
-  FakeGuards g;
-  Engine e(k, policy(), &g);
-  Child node;
-  Output out;
-  applied(e, spec(node, 5000), out);
-  node.stop();  // the guard's stop, and no line: it died (OOM, kill -9)
-  g.exit(0);
-  e.tick(out);
-  const auto* ended = find<PauseEnded>(out);
-  REQUIRE(ended != nullptr);
-  CHECK(ended->resumed_us.has_value());
-  CHECK(ended->error.find("the agent resumed the node") != std::string::npos);
-  CHECK(node.resumes());
+  for (bool said : {true, false}) {
+    CAPTURE(said);
+    FakeKernel k;
+    FakeGuards g;
+    Engine e(k, policy(), &g);
+    Child node;
+    Output out;
+    applied(e, spec(node, 5000), out);
+    node.stop();  // what the guard did
+    if (said) g.say(0, "stopped " + std::to_string(g.launched[0].start_ns) + " 0");
+    g.exit(0);
+    e.tick(out);
+    const auto* ended = find<PauseEnded>(out);
+    REQUIRE(ended != nullptr);
+    CHECK(ended->started == said);
+    CHECK(ended->resumed_us.has_value());
+    CHECK(ended->error.find("the agent resumed the node") != std::string::npos);
+    CHECK(node.resumes());
+    CHECK_FALSE(out.problems.empty());  // and said so in the log
+  }
 }
 
 TEST_CASE("pauses: generated ids skip every id a caller took, across partitions and pauses") {
