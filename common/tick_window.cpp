@@ -51,4 +51,54 @@ WindowClass classify(std::int64_t ms, const TickWindow& w) noexcept {
   return WindowClass::above_window;
 }
 
+const char* call_class_name(CallClass c) noexcept {
+  switch (c) {
+    case CallClass::below_call_timeout:
+      return "below_call_timeout";
+    case CallClass::around_call_timeout:
+      return "around_call_timeout";
+    case CallClass::above_call_timeout:
+      return "above_call_timeout";
+  }
+  return "around_call_timeout";
+}
+
+std::optional<CallClass> call_class_from(std::string_view name) noexcept {
+  for (auto c : {CallClass::below_call_timeout, CallClass::around_call_timeout, CallClass::above_call_timeout})
+    if (name == call_class_name(c)) return c;
+  return std::nullopt;
+}
+
+std::string CallClassError::message(CallClass c, std::int64_t call_timeout_ms) const {
+  if (kind == Kind::call_timeout_out_of_range)
+    return "call_timeout " + std::to_string(call_timeout_ms) + " ms is out of range (" +
+           std::to_string(min_call_timeout_ms) + " ms to " + std::to_string(max_call_timeout_ms) +
+           " ms; below 1 s TCP's 200 ms minimum retransmission timeout blurs the classes)";
+  return std::string(call_class_name(c)) + " with call_timeout " + std::to_string(call_timeout_ms) +
+         " ms draws drops up to " + std::to_string(longest_ms) + " ms, but with this net_ticktime a drop longer than " +
+         std::to_string(limit_ms) + " ms (below_window's longest) may take nodes down: raise net_ticktime or lower call_timeout";
+}
+
+std::variant<ClassRange, CallClassError> call_class_range(CallClass c, std::int64_t call_timeout_ms,
+                                                          const TickWindow& w) noexcept {
+  const std::int64_t t = call_timeout_ms;
+  if (t < min_call_timeout_ms || t > max_call_timeout_ms)
+    return CallClassError{CallClassError::Kind::call_timeout_out_of_range};
+  ClassRange r{0, 0};
+  switch (c) {
+    case CallClass::below_call_timeout:
+      r = {(t + 9) / 10, t * 9 / 20};
+      break;
+    case CallClass::around_call_timeout:
+      r = {(t + 1) / 2, t};
+      break;
+    case CallClass::above_call_timeout:
+      r = {(t * 6 + 4) / 5, t * 8 / 5};
+      break;
+  }
+  const std::int64_t limit = class_range(WindowClass::below_window, w).max_ms;
+  if (r.max_ms > limit) return CallClassError{CallClassError::Kind::longer_than_window, r.max_ms, limit};
+  return r;
+}
+
 }  // namespace ticksplit

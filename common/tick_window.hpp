@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <variant>
 
 namespace ticksplit {
 
@@ -41,5 +43,38 @@ ClassRange class_range(WindowClass c, const TickWindow& w) noexcept;
 // Which side a duration falls on: shorter than min is below (it ends before any node can time
 // out), up to max is in, longer is above.
 WindowClass classify(std::int64_t ms, const TickWindow& w) noexcept;
+
+// Call-timeout classes: durations sized against a gen_server:call timeout C (default 5000 ms,
+// gen_server's) instead of the window, for faults that make calls in flight late but not
+// nodes down (docs/tick-window.md, "Call-timeout classes"). TCP's backoff stretches a drop as
+// it does for ticks, so the same factors apply:
+//   below_call_timeout:  C/10 .. 0.45 x C: calls in flight complete late but in time.
+//   around_call_timeout: C/2 .. C: calls in flight straddle the timeout (a race).
+//   above_call_timeout:  1.2 x C .. 1.6 x C: a call in flight at the start times out.
+// They only make sense while the drop stays below the window: a class whose longest drop is
+// above below_window's longest (0.45 x Min) is refused. Bounds as for the window classes.
+// The same rules are in erlang/src/ticksplit_window.erl; tests/data/golden/call_classes.txt
+// pins both.
+enum class CallClass { below_call_timeout, around_call_timeout, above_call_timeout };
+const char* call_class_name(CallClass c) noexcept;
+std::optional<CallClass> call_class_from(std::string_view name) noexcept;
+
+inline constexpr std::int64_t default_call_timeout_ms = 5000;
+// Below this, TCP's 200 ms minimum retransmission timeout is a fifth of the timeout and more,
+// and the below class's promise (late but in time) no longer holds.
+inline constexpr std::int64_t min_call_timeout_ms = 1000;
+inline constexpr std::int64_t max_call_timeout_ms = 3'600'000;
+
+struct CallClassError {
+  enum class Kind { call_timeout_out_of_range, longer_than_window };
+  Kind kind = Kind::longer_than_window;
+  std::int64_t longest_ms = 0;  // longer_than_window: the class's longest drop
+  std::int64_t limit_ms = 0;    // longer_than_window: 0.45 x Min
+  [[nodiscard]] std::string message(CallClass c, std::int64_t call_timeout_ms) const;
+  bool operator==(const CallClassError&) const = default;
+};
+// The range of a class for C and the window (non-empty), or why it cannot be used.
+std::variant<ClassRange, CallClassError> call_class_range(CallClass c, std::int64_t call_timeout_ms,
+                                                          const TickWindow& w) noexcept;
 
 }  // namespace ticksplit

@@ -103,14 +103,26 @@ class Planner {
     }
   }
 
-  std::int64_t ms(const DurationSpec& d, const Where& where) {
+  std::int64_t ms(const Step& st) { return ms(st.duration, st.where, st.call_timeout_ms); }
+  std::int64_t ms(const DurationSpec& d, const Where& where, std::int64_t call_timeout_ms) {
     if (const auto* c = std::get_if<WindowClass>(&d.value)) {
       const auto r = class_range(*c, c_.window());
       return rng_.between(r.min_ms, r.max_ms);
     }
+    if (const auto* c = std::get_if<CallClass>(&d.value)) {
+      const auto r = call_class_range(*c, call_timeout_ms, c_.window());
+      if (const auto* e = std::get_if<CallClassError>(&r)) throw ScheduleError(where, e->message(*c, call_timeout_ms));
+      const auto& range = std::get<ClassRange>(r);
+      return rng_.between(range.min_ms, range.max_ms);
+    }
     auto ms = std::get<Duration>(d.value).ms(c_.net_ticktime_ms);
     if (!ms) throw ScheduleError(where, ms.error().message);
     return *ms;
+  }
+
+  static std::optional<PlannedCallClass> call_class_of(const Step& st) {
+    if (const auto* c = std::get_if<CallClass>(&st.duration.value)) return PlannedCallClass{*c, st.call_timeout_ms};
+    return std::nullopt;
   }
 
   std::vector<std::string> shuffled() {
@@ -129,8 +141,9 @@ class Planner {
     f.groups = Groups{{node}, {}};
     for (const auto& n : c_.nodes)
       if (n != node) f.groups[1].push_back(n);
-    f.duration_ms = ms(st.duration, st.where);
+    f.duration_ms = ms(st);
     f.window_class = classify(f.duration_ms, c_.window());
+    f.call_class = call_class_of(st);
     f.topology = effective_topology(c_.nodes, complete_grudge(f.groups));
     f.requested = st.duration.text;
     f.line = st.where.line;
@@ -143,8 +156,9 @@ class Planner {
     f.shape = std::move(shape);
     f.groups = std::move(groups);
     f.grudge = std::move(grudge);
-    f.duration_ms = ms(st.duration, st.where);
+    f.duration_ms = ms(st);
     f.window_class = classify(f.duration_ms, c_.window());
+    f.call_class = call_class_of(st);
     f.loss = st.loss;
     auto drops = per_agent(f.grudge, [this](const std::string& n) { return c_.agent_of.at(n); });
     if (const auto* conflict = std::get_if<DropConflict>(&drops)) throw ScheduleError(st.where, conflict->message());
@@ -205,7 +219,7 @@ class Planner {
           break;
         }
         case Step::Kind::wait:
-          out_.emplace_back(PlannedWait{ms(st.duration, st.where)});
+          out_.emplace_back(PlannedWait{ms(st)});
           break;
         case Step::Kind::repeat:
           for (int i = 0; i < st.times; ++i) walk(st.steps);

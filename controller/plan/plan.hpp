@@ -60,6 +60,13 @@ using AgentOf = std::function<std::string(const std::string& node)>;
 // Agents in name order, their nodes and peers sorted.
 std::variant<std::vector<AgentDrop>, DropConflict> per_agent(const Grudge& g, const AgentOf& agent_of);
 
+// A duration drawn from a call-timeout class, and the call timeout it was sized by.
+struct PlannedCallClass {
+  CallClass cls;
+  std::int64_t call_timeout_ms = 0;
+  bool operator==(const PlannedCallClass&) const = default;
+};
+
 struct PlannedFault {
   int number = 0;     // 1-based, in run order
   std::string shape;  // isolate, halves, majorities_ring, bridge, groups, one_way, pause
@@ -71,6 +78,7 @@ struct PlannedFault {
   std::vector<std::string> warnings;  // where that is not what the shape promises
   std::int64_t duration_ms = 0;
   WindowClass window_class = WindowClass::in_window;
+  std::optional<PlannedCallClass> call_class;  // when `for` named a call-timeout class
   std::string requested;     // the `for` as written
   proto::Loss loss;          // of every drop (total unless the step says `loss`)
   int line = 0;

@@ -147,7 +147,9 @@ std::string describe_plan(const std::vector<PlannedStep>& plan, const ClusterInf
     const auto& f = std::get<PlannedFault>(step);
     os << "  fault " << f.number << " (line " << f.line << "): " << f.shape << ", " << f.duration_ms << " ms ("
        << f.requested << ", " << window_class_name(f.window_class) << ")"
-       << (f.loss.total() ? "" : ", loss " + loss_text(f.loss)) << "\n";
+       << (f.loss.total() ? "" : ", loss " + loss_text(f.loss))
+       << (f.call_class ? ", sized by call_timeout " + std::to_string(f.call_class->call_timeout_ms) + " ms" : "")
+       << "\n";
     if (!f.groups.empty()) {
       os << "    groups:";
       for (const auto& g : f.groups) {

@@ -152,6 +152,10 @@ class Runner {
                {"arm_ms", out.arm_ms}};
     if (!f.groups.empty()) start["groups"] = f.groups;
     if (f.paused) start["node"] = *f.paused;
+    if (f.call_class) {
+      start["call_class"] = call_class_name(f.call_class->cls);
+      start["call_timeout_ms"] = f.call_class->call_timeout_ms;
+    }
     // What the drops do to distribution's links (controller/plan/topology.hpp).
     start["effective_groups"] = f.topology.groups;
     start["links_cut"] = links_json(f.topology.cut);

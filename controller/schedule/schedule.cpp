@@ -52,10 +52,24 @@ class Parser {
   }
 
   DurationSpec duration(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsScalar()) fail(n, what + " must be a duration (1500ms, 3s, 1.3T, below_window, in_window, above_window)");
+    if (!n.IsScalar())
+      fail(n, what + " must be a duration (1500ms, 3s, 1.3T, below_window, in_window, above_window, "
+                     "below_call_timeout, around_call_timeout, above_call_timeout)");
     auto d = parse_duration_spec(n.Scalar());
     if (!d) fail(n, what + ": " + d.error().message);
     return *d;
+  }
+
+  // `call_timeout: 1s`: the gen_server:call timeout the call classes are sized by.
+  std::int64_t call_timeout(const YAML::Node& n) const {
+    const std::string what = "call_timeout must be a duration from " + std::to_string(min_call_timeout_ms / 1000) +
+                             "s to " + std::to_string(max_call_timeout_ms / 1000) + "s, such as 5s";
+    if (!n.IsScalar()) fail(n, what);
+    auto ms = parse_duration_ms(n.Scalar());
+    if (!ms) fail(n, "call_timeout: " + ms.error().message);
+    if (*ms < min_call_timeout_ms || *ms > max_call_timeout_ms)
+      fail(n, what + " (below 1 s TCP's 200 ms minimum retransmission timeout blurs the classes)");
+    return *ms;
   }
 
   std::vector<Step> steps(const YAML::Node& list) const {
@@ -69,13 +83,20 @@ class Parser {
     if (!n.IsMap()) fail(n, "a step must be a map such as {isolate: NODE, for: 3s}");
     Step s;
     s.where = at(n);
+    s.call_timeout_ms = call_timeout_ms_;
     const auto fault_for = [&](const char* kind) {
       if (std::string(kind) == "pause")  // a stopped process has no packets to lose
-        only_keys(n, {kind, "for"}, std::string(kind) + " step");
+        only_keys(n, {kind, "for", "call_timeout"}, std::string(kind) + " step");
       else
-        only_keys(n, {kind, "for", "loss"}, std::string(kind) + " step");
+        only_keys(n, {kind, "for", "loss", "call_timeout"}, std::string(kind) + " step");
       if (!n["for"]) fail(n, std::string(kind) + " step needs 'for' (how long the fault lasts)");
       s.duration = duration(n["for"], "'for'");
+      if (const auto& c = n["call_timeout"]) {
+        if (!std::holds_alternative<CallClass>(s.duration.value))
+          fail(c, "'call_timeout' sizes a call-timeout class: give 'for' one of below_call_timeout, "
+                  "around_call_timeout, above_call_timeout");
+        s.call_timeout_ms = call_timeout(c);
+      }
       if (const auto& l = n["loss"]) {
         if (!l.IsScalar()) fail(l, "'loss' must be a percentage (30%) or a probability (0.3)");
         auto loss = parse_loss(l.Scalar());
@@ -146,9 +167,10 @@ class Parser {
     return s;
   }
 
-  Schedule schedule(const YAML::Node& root) const {
+  Schedule schedule(const YAML::Node& root) {
     if (!root.IsMap()) fail(root, "a schedule is a map with 'agents' and 'steps'");
-    only_keys(root, {"agents", "cookie_file", "seed", "nodes", "net_ticktime", "tick_intensity", "steps"},
+    only_keys(root,
+              {"agents", "cookie_file", "seed", "nodes", "net_ticktime", "tick_intensity", "call_timeout", "steps"},
               "the schedule");
     Schedule s;
     s.file = file_;
@@ -182,6 +204,7 @@ class Parser {
     }
     if (!s.nodes.empty() != s.net_ticktime_ms.has_value())
       fail(root, "give 'nodes' and 'net_ticktime' together (to plan without asking the agents), or neither");
+    if (const auto& c = root["call_timeout"]) s.call_timeout_ms = call_timeout_ms_ = call_timeout(c);
     if (!root["steps"]) fail(root, "the schedule needs 'steps'");
     s.steps = steps(root["steps"]);
     return s;
@@ -189,16 +212,20 @@ class Parser {
 
  private:
   std::string file_;
+  std::int64_t call_timeout_ms_ = default_call_timeout_ms;  // the schedule's, for its steps
 };
 
 }  // namespace
 
 Result<DurationSpec> parse_duration_spec(const std::string& text) {
   if (auto c = window_class_from(text)) return DurationSpec{*c, text};
+  if (auto c = call_class_from(text)) return DurationSpec{*c, text};
   auto d = parse_duration(text, true);
   if (!d) {
     auto e = d.error();
-    if (e.code == static_cast<int>(DurationError::syntax)) e.message += "; or a class: below_window, in_window, above_window";
+    if (e.code == static_cast<int>(DurationError::syntax)) e.message +=
+          "; or a class: below_window, in_window, above_window, below_call_timeout, around_call_timeout, "
+          "above_call_timeout";
     return e;
   }
   if (d->unit != Duration::Unit::ticks)

@@ -28,9 +28,10 @@ class ScheduleError : public std::runtime_error {
 };
 
 // How long a fault lasts (or a wait): a duration in the common grammar (common/duration.hpp;
-// T allowed, resolved once the agents tell T), or a window class drawn from the seed.
+// T allowed, resolved once the agents tell T), or a window class or a call-timeout class
+// (common/tick_window.hpp) drawn from the seed.
 struct DurationSpec {
-  std::variant<Duration, WindowClass> value;
+  std::variant<Duration, WindowClass, CallClass> value;
   std::string text;  // as written
 };
 
@@ -44,6 +45,7 @@ struct Step {
   std::string from, to;                          // one_way
   DurationSpec duration;                         // `for` of a fault, or a wait
   proto::Loss loss;                              // `loss` of a fault (common/loss.hpp); total if absent
+  std::int64_t call_timeout_ms = default_call_timeout_ms;  // sizes a call class: the step's, else the schedule's
   int times = 0;                                 // repeat
   std::vector<Step> steps;                       // repeat
 };
@@ -57,6 +59,7 @@ struct Schedule {
   std::vector<std::string> nodes;
   std::optional<std::int64_t> net_ticktime_ms;
   std::optional<std::int64_t> tick_intensity;
+  std::int64_t call_timeout_ms = default_call_timeout_ms;  // `call_timeout`: the default of every step
   std::vector<Step> steps;
 };
 
@@ -64,8 +67,9 @@ struct Schedule {
 Schedule parse_schedule(const std::string& text, const std::string& file);
 Schedule load_schedule(const std::string& path);
 
-// "1500ms", "2.9s", "1.3T", "below_window" | "in_window" | "above_window"; the error says what
-// was expected.
+// "1500ms", "2.9s", "1.3T", "below_window" | "in_window" | "above_window",
+// "below_call_timeout" | "around_call_timeout" | "above_call_timeout"; the error says what was
+// expected.
 Result<DurationSpec> parse_duration_spec(const std::string& text);
 
 }  // namespace ticksplit::ctl

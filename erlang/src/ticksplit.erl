@@ -40,7 +40,8 @@
 
 -type options() ::
         #{duration_ms => pos_integer(),
-          duration => ticksplit_window:class() | string() | binary(),
+          duration => ticksplit_window:class() | ticksplit_window:call_class() | string() | binary(),
+          call_timeout => pos_integer() | string() | binary(),
           start_at_us => integer(),
           direction => in | out | both,
           id => binary(),
@@ -48,7 +49,10 @@
           nodes => [node()]}.
 %% `duration_ms' or `duration' is required: `duration' is a class drawn against the first
 %% agent's window, or a duration in ticksplit_duration's grammar (`"2.9s"', `"0.3T"', T being
-%% that agent's net_ticktime).
+%% that agent's net_ticktime), or a call-timeout class (`below_call_timeout',
+%% `around_call_timeout', `above_call_timeout': ticksplit_window) drawn against `call_timeout'
+%% (ms, or a duration such as `"1s"'; default 5000, gen_server's; 1 s to 1 h), refused with
+%% `{longer_than_window, Class, LongestMs, LimitMs}' when that agent's T is too small for it.
 %% `start_at_us' is unix time in microseconds; `direction' is what each agent drops: `in'
 %% (default, what arrives from the cut peers), `out' or `both'; `id' names the fault on every
 %% agent; `nodes' (isolate/2 only) is the cluster to cut the node from; `loss' makes the cut
@@ -67,7 +71,9 @@
           duration_ms := pos_integer(),
           direction => in | out | both,
           loss => float(),
-          node => node()}.
+          node => node(),
+          call_class => ticksplit_window:call_class(),
+          call_timeout_ms => pos_integer()}.
 
 -type error_reason() ::
         {refused, Agent :: node(), Why :: term()}
@@ -77,6 +83,8 @@
       | {conflicting_options, duration_ms, duration}
       | {bad_duration, string(), ticksplit_duration:why()}
       | missing_duration
+      | {call_timeout_without_call_class, Duration :: term()}
+      | ticksplit_window:call_class_error()
       | {bad_groups, term()} | {bad_node, term()} | {duplicate_node, node()}
       | {same_agent, node(), [node()]}
       | {own_host, node(), [node()]}
@@ -86,7 +94,7 @@
 -define(APP, ticksplit).
 %% tests/data/golden/arming.txt: ticksplit-ctl arms with the same lead
 -define(START_LEAD_MS, 100).
--define(OPTION_KEYS, [duration_ms, duration, start_at_us, direction, id, loss]).
+-define(OPTION_KEYS, [duration_ms, duration, call_timeout, start_at_us, direction, id, loss]).
 %% a stopped process neither sends nor reads: no direction, no loss, no cluster to cut from
 -define(PAUSE_KEYS, ?OPTION_KEYS -- [direction, loss]).
 
@@ -215,8 +223,8 @@ send(PerAgent, Ms, Opts) ->
                _ -> Spec0#{loss => Loss}
            end,
     arm_all([{A, {partition, Spec#{peers => Peers}}} || {A, _, Peers} <- PerAgent],
-            #{id => Id, kind => partition, agents => [A || {A, _, _} <- PerAgent], drops => PerAgent,
-              start_at_us => Start, duration_ms => Ms, direction => Direction, loss => Loss}).
+            sized(#{id => Id, kind => partition, agents => [A || {A, _, _} <- PerAgent], drops => PerAgent,
+                    start_at_us => Start, duration_ms => Ms, direction => Direction, loss => Loss}, Opts)).
 
 arm_pause(Node, Opts) ->
     Agent = agent_of(Node),
@@ -226,8 +234,8 @@ arm_pause(Node, Opts) ->
                  Id = fault_id(Opts),
                  Start = start_at_us(Opts),
                  arm_all([{Agent, {pause, #{node => Node, duration_ms => Ms, start_at_us => Start, id => Id}}}],
-                         #{id => Id, kind => pause, agents => [Agent], node => Node, drops => [],
-                           start_at_us => Start, duration_ms => Ms})
+                         sized(#{id => Id, kind => pause, agents => [Agent], node => Node, drops => [],
+                                 start_at_us => Start, duration_ms => Ms}, Opts))
          end).
 
 %% Every request is sent before any reply is awaited (they carry one start time); {ok, Fault}
@@ -263,9 +271,27 @@ connect([A | Rest]) ->
         _ -> {error, {unreachable, A, noconnection}}
     end.
 
+%% A fault drawn from a call-timeout class says which, and the call timeout.
+sized(Fault, #{duration := D} = Opts) ->
+    case lists:member(D, ticksplit_window:call_classes()) of
+        true -> Fault#{call_class => D, call_timeout_ms => call_timeout_ms(Opts)};
+        false -> Fault
+    end;
+sized(Fault, _) ->
+    Fault.
+
+call_timeout_ms(Opts) ->
+    case maps:get(call_timeout, Opts, ticksplit_window:default_call_timeout_ms()) of
+        Ms when is_integer(Ms) -> Ms;
+        Text -> {ok, Ms} = ticksplit_duration:to_ms(element(2, ticksplit_duration:parse(Text, false)), undefined), Ms
+    end.
+
 duration_ms(#{duration_ms := Ms}, _) -> {ok, Ms};
-duration_ms(#{duration := D}, Agent) ->
+duration_ms(#{duration := D} = Opts, Agent) ->
+    IsCallClass = lists:member(D, ticksplit_window:call_classes()),
     case lists:member(D, ticksplit_window:classes()) of
+        false when IsCallClass ->
+            with_window(Agent, fun(W, _T) -> ticksplit_window:pick_call(D, call_timeout_ms(Opts), W) end);
         true ->
             with_window(Agent, fun(W, _T) -> {ok, ticksplit_window:pick(D, W)} end);
         false ->
@@ -306,6 +332,12 @@ check_options(Opts, Allowed) when is_map(Opts) ->
                 {_, [{K, V} | _]} -> {error, {bad_option, K, V}};
                 {#{duration_ms := _, duration := _}, []} ->
                     {error, {conflicting_options, duration_ms, duration}};
+                {#{call_timeout := _, duration := D}, []} ->
+                    case lists:member(D, ticksplit_window:call_classes()) of
+                        true -> ok;
+                        false -> {error, {call_timeout_without_call_class, D}}
+                    end;
+                {#{call_timeout := _}, []} -> {error, {call_timeout_without_call_class, duration_ms}};
                 {#{duration_ms := _}, []} -> ok;
                 {#{duration := _}, []} -> ok;
                 {_, []} -> {error, missing_duration}
@@ -316,8 +348,15 @@ check_options(Opts, _) ->
 
 valid(duration_ms, V) -> is_integer(V) andalso V > 0;
 valid(duration, V) ->
-    lists:member(V, ticksplit_window:classes()) orelse
+    lists:member(V, ticksplit_window:classes() ++ ticksplit_window:call_classes()) orelse
         ((is_list(V) orelse is_binary(V)) andalso element(1, ticksplit_duration:parse(V, true)) =:= ok);
+valid(call_timeout, V) when is_integer(V) -> V >= 1000 andalso V =< 3600000;
+valid(call_timeout, V) when is_list(V); is_binary(V) ->
+    case ticksplit_duration:parse(V, false) of
+        {ok, D} -> valid(call_timeout, element(2, ticksplit_duration:to_ms(D, undefined)));
+        _ -> false
+    end;
+valid(call_timeout, _) -> false;
 valid(start_at_us, V) -> is_integer(V);
 valid(direction, V) -> lists:member(V, [in, out, both]);
 valid(id, V) -> is_binary(V) andalso byte_size(V) >= 1 andalso byte_size(V) =< 128;

@@ -17,7 +17,7 @@
 %% cut.
 -module(ticksplit_gen).
 
--export([duration/1, duration/2, groups/1, loss/0, nemesis/2, nemesis/3]).
+-export([duration/1, duration/2, call_duration/3, groups/1, loss/0, nemesis/2, nemesis/3]).
 
 %% @doc A duration in milliseconds from any of the three classes of the window.
 -spec duration(ticksplit_window:window()) -> proper_types:type().
@@ -32,6 +32,18 @@ duration(Class, Window) ->
     require_proper(),
     {Lo, Hi} = ticksplit_window:class_range(Class, Window),
     proper_types:integer(Lo, Hi).
+
+%% @doc A duration in milliseconds of a call-timeout class (below_call_timeout,
+%% around_call_timeout, above_call_timeout) for a call timeout of `CallTimeoutMs'; see
+%% ticksplit_window:call_class_range/3. Fails with the reason when the window is too short for
+%% the class (a drop that long could take nodes down).
+-spec call_duration(ticksplit_window:call_class(), pos_integer(), ticksplit_window:window()) -> proper_types:type().
+call_duration(Class, CallTimeoutMs, Window) ->
+    require_proper(),
+    case ticksplit_window:call_class_range(Class, CallTimeoutMs, Window) of
+        {ok, {Lo, Hi}} -> proper_types:integer(Lo, Hi);
+        {error, Why} -> error(Why)
+    end.
 
 %% @doc A `loss' option value: 1 (every packet, the plainest fault, what it shrinks to) or a
 %% probability from 0.01 to 0.99.
@@ -55,12 +67,17 @@ groups([First | Rest]) when Rest =/= [] ->
 nemesis(Nodes, Window) ->
     nemesis(Nodes, Window, ticksplit_window:classes()).
 
-%% @doc As nemesis/2 with durations from the given classes only.
--spec nemesis([node(), ...], ticksplit_window:window(), [ticksplit_window:class(), ...]) ->
+%% @doc As nemesis/2 with durations from the given classes only: window classes, or
+%% call-timeout classes with their call timeout (`{above_call_timeout, 1000}').
+-spec nemesis([node(), ...], ticksplit_window:window(),
+              [ticksplit_window:class() | {ticksplit_window:call_class(), pos_integer()}, ...]) ->
           proper_types:type().
 nemesis([_, _ | _] = Nodes, Window, [_ | _] = Classes) ->
     require_proper(),
-    Ms = proper_types:union([duration(C, Window) || C <- Classes]),
+    Ms = proper_types:union([case C of
+                                 {Call, CallTimeoutMs} -> call_duration(Call, CallTimeoutMs, Window);
+                                 _ -> duration(C, Window)
+                             end || C <- Classes]),
     Opts = fun(Extra) ->
                    proper_types:bind({Ms, loss()},
                                      fun({D, 1}) -> Extra#{duration_ms => D};

@@ -227,9 +227,13 @@ start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := D
              requested => requested(Step, Ms), window_class => class(Ms, S),
              effective_groups => Effective, links_cut => Pairs(Cut), links_one_way => Pairs(OneWay),
              links_up => Pairs(Up), loss => maps:get(loss, Fault, 1.0)},
-    Named = case Step of
-                {pause, Node, _} -> Line#{node => Node};
+    Sized = case Fault of   % drawn from a call-timeout class: which, and by what timeout
+                #{call_class := Class, call_timeout_ms := C} -> Line#{call_class => Class, call_timeout_ms => C};
                 _ -> Line
+            end,
+    Named = case Step of
+                {pause, Node, _} -> Sized#{node => Node};
+                _ -> Sized
             end,
     case groups(Step, DropSets, Nodes) of
         none -> Named;

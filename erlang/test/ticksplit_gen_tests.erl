@@ -30,6 +30,24 @@ all_classes_test() ->
 duration_shrinks_test() ->
     ?assertEqual([2000], counterexample(ticksplit_gen:duration(in_window, ?W), fun(D) -> D < 2000 end)).
 
+%% Call-timeout classes: in their range for the call timeout, shrinking to its short end; a
+%% class the window is too short for is no generator at all.
+call_durations_test() ->
+    W20 = ticksplit_window:detection_window(20000, 4),
+    [begin
+         {ok, {Lo, Hi}} = ticksplit_window:call_class_range(C, 1000, W20),
+         ?assert(holds(ticksplit_gen:call_duration(C, 1000, W20), fun(D) -> D >= Lo andalso D =< Hi end)),
+         ?assertEqual([Lo], counterexample(ticksplit_gen:call_duration(C, 1000, W20), fun(_) -> false end))
+     end || C <- ticksplit_window:call_classes()],
+    ?assertError({longer_than_window, above_call_timeout, 8000, 675},
+                 ticksplit_gen:call_duration(above_call_timeout, 5000, ?W)),
+    ?assert(holds(ticksplit_gen:nemesis(?NODES, W20, [{above_call_timeout, 1000}]),
+                  fun({call, ticksplit, heal_all, _}) -> true;
+                     ({call, ticksplit, _, Args}) ->
+                          #{duration_ms := D} = lists:last(Args),
+                          D >= 1200 andalso D =< 1600
+                  end)).
+
 groups_partition_the_nodes_test() ->
     ?assert(holds(ticksplit_gen:groups(?NODES),
                   fun([G1, G2] = Gs) ->

@@ -74,6 +74,27 @@ pause_options_test_() ->
      ?_assertEqual({error, {bad_node, nohost}}, ticksplit:pause(nohost, #{duration_ms => 100})),
      ?_assertEqual({error, {bad_node, "app@h"}}, ticksplit:pause("app@h", #{duration_ms => 100}))].
 
+%% A call-timeout class is sized by `call_timeout' (ms or a duration, 1 s to 1 h), which sizes
+%% nothing else; both are checked before any agent is asked.
+call_timeout_options_test_() ->
+    G = [[?A], [?B]],
+    Unreachable = {error, {unreachable, 'ticksplit@198.51.100.11', noconnection}},
+    [?_assertEqual({error, {call_timeout_without_call_class, above_window}},
+                   ticksplit:split(G, #{duration => above_window, call_timeout => 1000})),
+     ?_assertEqual({error, {call_timeout_without_call_class, duration_ms}},
+                   ticksplit:pause(?A, #{duration_ms => 100, call_timeout => 1000})),
+     ?_assertEqual({error, {bad_option, call_timeout, 999}},
+                   ticksplit:split(G, #{duration => above_call_timeout, call_timeout => 999})),
+     ?_assertEqual({error, {bad_option, call_timeout, "2T"}},
+                   ticksplit:split(G, #{duration => above_call_timeout, call_timeout => "2T"})),
+     ?_assertEqual({error, {bad_option, call_timeout, "0.5s"}},
+                   ticksplit:isolate(?A, #{duration => below_call_timeout, call_timeout => "0.5s", nodes => [?B]})),
+     ?_assertEqual({error, {bad_option, duration, above_call}}, ticksplit:split(G, #{duration => above_call})),
+     %% valid: they get as far as the agent
+     ?_assertEqual(Unreachable, ticksplit:split(G, #{duration => above_call_timeout, call_timeout => "1.5s"})),
+     ?_assertEqual(Unreachable, ticksplit:split(G, #{duration => around_call_timeout})),
+     ?_assertEqual(Unreachable, ticksplit:pause(?A, #{duration => below_call_timeout, call_timeout => 3000}))].
+
 shapes_test_() ->
     [?_assertEqual({error, {bad_groups, [[?A, ?B]]}}, ticksplit:split([[?A, ?B]], #{duration_ms => 100})),
      ?_assertEqual({error, {duplicate_node, ?A}}, ticksplit:split([[?A], [?A]], #{duration_ms => 100})),

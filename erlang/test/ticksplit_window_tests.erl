@@ -56,6 +56,37 @@ golden_vectors_test() ->
                   || ["classify", T, I, Ms, C] <- Rows],
     ?assertEqual({28, 140}, {length(Ranges), length(Classified)}).
 
+%% The call-timeout classes ticksplit-ctl shares (tests/unit/tick_window_test.cpp reads the
+%% same file).
+call_class_golden_vectors_test() ->
+    N = fun list_to_integer/1,
+    Results = [begin
+                   Got = ticksplit_window:call_class_range(list_to_atom(Class), N(C),
+                                                           ticksplit_window:detection_window(N(T), N(I))),
+                   Want = case Rest of
+                              ["out_of_range"] -> {error, {call_timeout_out_of_range, N(C), {1000, 3600000}}};
+                              ["too_long", Hi, Limit] -> {error, {longer_than_window, list_to_atom(Class), N(Hi), N(Limit)}};
+                              [Lo, Hi] -> {ok, {N(Lo), N(Hi)}}
+                          end,
+                   ?assertEqual({T, I, C, Class, Want}, {T, I, C, Class, Got}),
+                   element(1, Got)
+               end || ["call", T, I, C, Class | Rest] <- ticksplit_golden:rows("call_classes.txt")],
+    ?assertEqual(540, length(Results)),
+    ?assert(length([E || error = E <- Results]) > 100),
+    ?assert(length([O || ok = O <- Results]) > 100).
+
+%% T = 20 s: a 1 s call timeout fits every class; T = 2 s fits none of gen_server's default.
+call_class_pick_test() ->
+    W20 = ticksplit_window:detection_window(20000, 4),
+    [begin
+         {ok, {Lo, Hi}} = ticksplit_window:call_class_range(C, 1000, W20),
+         Picks = [begin {ok, P} = ticksplit_window:pick_call(C, 1000, W20), P end || _ <- lists:seq(1, 300)],
+         ?assert(lists:all(fun(P) -> P >= Lo andalso P =< Hi end, Picks)),
+         ?assert(length(lists:usort(Picks)) > 1)
+     end || C <- ticksplit_window:call_classes()],
+    ?assertEqual({error, {longer_than_window, below_call_timeout, 2250, 675}},
+                 ticksplit_window:pick_call(below_call_timeout, 5000, ?W)).
+
 bad_input_test() ->
     ?assertError({unknown_class, sideways}, ticksplit_window:class_range(sideways, ?W)),
     ?assertError({bad_window, {2500, 1500}}, ticksplit_window:class_range(in_window, {2500, 1500})),

@@ -2,6 +2,7 @@
 %% so that real packets cross the namespaces: UDP streams whose arrival times show when a
 %% drop window really began and ended, and TCP connects that must fail or succeed.
 -module(ts_probe).
+-export([echo_server/0, echo_loop/0, caller/3, caller_loop/4, caller_results/1]).
 -export([keep_mesh/2, keep_mesh_loop/2, udp_sink/2, udp_sink_loop/2, udp_stream/5, udp_burst/4, tcp_listen/2, tcp_accept_loop/1,
          tcp_try/4]).
 
@@ -94,3 +95,63 @@ tcp_try(Family, To, Port, TimeoutMs) ->
         {ok, C} -> gen_tcp:close(C), ok;
         Error -> Error
     end.
+
+%% A registered process (ts_echo) that answers gen_server:call({ts_echo, Node}, {echo, X}) with
+%% X, as a gen_server would: the other end of a caller.
+echo_server() ->
+    case whereis(ts_echo) of
+        undefined -> ok;
+        Old ->
+            Ref = monitor(process, Old),
+            exit(Old, kill),
+            receive {'DOWN', Ref, process, Old, _} -> ok end  % its name is free only then
+    end,
+    Pid = spawn(?MODULE, echo_loop, []),
+    register(ts_echo, Pid),
+    {ok, Pid}.
+
+echo_loop() ->
+    receive
+        {'$gen_call', From, {echo, X}} -> gen:reply(From, X), echo_loop();
+        stop -> ok;
+        _ -> echo_loop()
+    end.
+
+%% Starts a gen_server:call to {ts_echo, Server} every IntervalMs, each in a process of its
+%% own (so that calls overlap and some are always in flight), with TimeoutMs; caller_results/1
+%% stops it and returns [{SentUs, DoneUs, ok | timeout | Other}] in order of sending.
+caller(Server, TimeoutMs, IntervalMs) ->
+    {ok, spawn(?MODULE, caller_loop, [Server, TimeoutMs, IntervalMs, []])}.
+
+caller_loop(Server, TimeoutMs, IntervalMs, Done) ->
+    Self = self(),
+    spawn(fun() ->
+                  Sent = erlang:system_time(microsecond),
+                  R = try gen_server:call({ts_echo, Server}, {echo, Sent}, TimeoutMs) of
+                          Sent -> ok;
+                          Other -> {wrong_reply, Other}
+                      catch exit:{timeout, _} -> timeout;
+                            exit:{Why, _} -> Why
+                      end,
+                  Self ! {called, Sent, erlang:system_time(microsecond), R}
+          end),
+    collect(Server, TimeoutMs, IntervalMs, Done, erlang:monotonic_time(millisecond) + IntervalMs).
+
+collect(Server, TimeoutMs, IntervalMs, Done, Next) ->
+    receive
+        {called, Sent, At, R} -> collect(Server, TimeoutMs, IntervalMs, [{Sent, At, R} | Done], Next);
+        {results, From} ->
+            %% the calls still out end within TimeoutMs
+            From ! {results, self(), lists:sort(drain_calls(Done, TimeoutMs + 500))}
+    after max(0, Next - erlang:monotonic_time(millisecond)) ->
+            caller_loop(Server, TimeoutMs, IntervalMs, Done)
+    end.
+
+drain_calls(Done, WaitMs) ->
+    receive {called, Sent, At, R} -> drain_calls([{Sent, At, R} | Done], WaitMs)
+    after WaitMs -> Done
+    end.
+
+caller_results(Pid) ->
+    Pid ! {results, self()},
+    receive {results, Pid, Rs} -> Rs after 30000 -> error(caller_timeout) end.

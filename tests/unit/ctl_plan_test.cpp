@@ -217,3 +217,50 @@ TEST_CASE("arming: the start lead the Erlang library uses too") {
   for (const auto& r : golden_rows("arming.txt"))
     if (r.at(0) == "start_lead_ms") CHECK(std::to_string(start_lead_ms) == r.at(1));
 }
+
+TEST_CASE("call-timeout classes: drawn against call_timeout, refused where they would reach the window") {
+  auto s = parse_schedule(R"(agents: [ticksplit@h]
+call_timeout: 1s
+steps:
+  - isolate: n3@h
+    for: above_call_timeout
+  - partition: random_halves
+    for: below_call_timeout
+  - pause: n1@h
+    for: around_call_timeout
+    call_timeout: 2s
+  - wait: around_call_timeout
+)",
+                          "c.yaml");
+  auto c = cluster(3);
+  c.net_ticktime_ms = 20000;  // window 15-25 s: every class of 1 s and 2 s fits below it
+  for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+    const auto p = make_plan(s, c, seed);
+    REQUIRE(p.size() == 4);
+    const auto& above = std::get<PlannedFault>(p[0]);
+    CHECK(above.duration_ms >= 1200);
+    CHECK(above.duration_ms <= 1600);
+    REQUIRE(above.call_class);
+    CHECK(*above.call_class == PlannedCallClass{CallClass::above_call_timeout, 1000});
+    CHECK(above.window_class == WindowClass::below_window);
+    const auto& below = std::get<PlannedFault>(p[1]);
+    CHECK(below.duration_ms >= 100);
+    CHECK(below.duration_ms <= 450);
+    const auto& around = std::get<PlannedFault>(p[2]);
+    CHECK(around.duration_ms >= 1000);
+    CHECK(around.duration_ms <= 2000);
+    CHECK(around.call_class->call_timeout_ms == 2000);
+    CHECK(std::get<PlannedWait>(p[3]).ms >= 500);
+    CHECK(std::get<PlannedWait>(p[3]).ms <= 1000);
+  }
+  c.net_ticktime_ms = 2000;  // below_window ends at 675 ms: 1.6 s drops could take nodes down
+  try {
+    make_plan(s, c, 1);
+    FAIL("planned a 1.6 s drop under a 1.5 s window");
+  } catch (const ScheduleError& e) {
+    CHECK(std::string(e.what()) ==
+          "c.yaml:4: above_call_timeout with call_timeout 1000 ms draws drops up to 1600 ms, but with this "
+          "net_ticktime a drop longer than 675 ms (below_window's longest) may take nodes down: raise net_ticktime or "
+          "lower call_timeout");
+  }
+}

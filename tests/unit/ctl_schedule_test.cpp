@@ -171,3 +171,22 @@ TEST_CASE("a shape that cuts nothing (one node) is refused at planning") {
     CHECK(std::string(e.what()).find("cuts no node") != std::string::npos);
   }
 }
+
+TEST_CASE("call_timeout: the schedule's default, a step's own, only with a call class, 1 s at least") {
+  const std::string head = "agents: [ticksplit@h]\n";
+  auto s = parse_schedule(head + "call_timeout: 1.5s\nsteps:\n  - isolate: a@h\n    for: below_call_timeout\n"
+                                 "  - isolate: a@h\n    for: above_call_timeout\n    call_timeout: 3s\n",
+                          "s.yaml");
+  CHECK(s.call_timeout_ms == 1500);
+  CHECK(std::get<CallClass>(s.steps[0].duration.value) == CallClass::below_call_timeout);
+  CHECK(s.steps[0].call_timeout_ms == 1500);
+  CHECK(s.steps[1].call_timeout_ms == 3000);
+  CHECK(parse_schedule(head + "steps:\n  - isolate: a@h\n    for: around_call_timeout\n", "s.yaml").steps[0].call_timeout_ms ==
+        5000);  // gen_server's default
+  CHECK(error_of(head + "steps:\n  - isolate: a@h\n    for: 3s\n    call_timeout: 1s\n") ==
+        "s.yaml:5: 'call_timeout' sizes a call-timeout class: give 'for' one of below_call_timeout, "
+        "around_call_timeout, above_call_timeout");
+  CHECK(error_of(head + "call_timeout: 500ms\nsteps:\n  - wait: 1s\n").rfind("s.yaml:2: call_timeout must be a duration from 1s to 3600s", 0) == 0);
+  CHECK(error_of(head + "call_timeout: 2T\nsteps:\n  - wait: 1s\n").rfind("s.yaml:2: call_timeout: ", 0) == 0);
+  CHECK(error_of(head + "steps:\n  - isolate: a@h\n    for: above_call\n").find("above_call_timeout") != std::string::npos);
+}

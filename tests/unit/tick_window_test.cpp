@@ -49,3 +49,44 @@ TEST_CASE("window class names both ways") {
     CHECK(window_class_from(window_class_name(c)) == c);
   CHECK_FALSE(window_class_from("below"));
 }
+
+TEST_CASE("call-timeout classes: the golden vectors shared with the Erlang library") {
+  using namespace ticksplit;
+  int rows = 0, refused = 0;
+  for (const auto& r : golden_rows("call_classes.txt")) {
+    const auto n = [&](std::size_t i) { return std::stoll(r.at(i)); };
+    const auto cls = call_class_from(r.at(4));
+    REQUIRE(cls);
+    const auto got = call_class_range(*cls, n(3), detection_window(n(1), n(2)));
+    const auto row = r.at(1) + " " + r.at(2) + " " + r.at(3) + " " + r.at(4);
+    ++rows;
+    if (r.at(5) == "out_of_range") {
+      ++refused;
+      const auto* e = std::get_if<CallClassError>(&got);
+      CHECK_MESSAGE((e && e->kind == CallClassError::Kind::call_timeout_out_of_range), row);
+    } else if (r.at(5) == "too_long") {
+      ++refused;
+      const auto* e = std::get_if<CallClassError>(&got);
+      CHECK_MESSAGE((e && *e == CallClassError{CallClassError::Kind::longer_than_window, n(6), n(7)}), row);
+    } else {
+      const auto* range = std::get_if<ClassRange>(&got);
+      CHECK_MESSAGE((range && *range == ClassRange{n(5), n(6)}), row);
+    }
+  }
+  CHECK(rows == 540);
+  CHECK(refused > 100);
+  CHECK(refused < rows);
+}
+
+TEST_CASE("call-timeout class names, and why a class is refused") {
+  using namespace ticksplit;
+  for (auto c : {CallClass::below_call_timeout, CallClass::around_call_timeout, CallClass::above_call_timeout})
+    CHECK(call_class_from(call_class_name(c)) == c);
+  CHECK_FALSE(call_class_from("above_window"));
+  // T = 2 s: below_window ends at 675 ms, so gen_server's default 5 s is far too long.
+  const auto r = call_class_range(CallClass::above_call_timeout, default_call_timeout_ms, detection_window(2000, 4));
+  const auto& e = std::get<CallClassError>(r);
+  CHECK(e.longest_ms == 8000);
+  CHECK(e.limit_ms == 675);
+  CHECK(e.message(CallClass::above_call_timeout, 5000).find("raise net_ticktime or lower call_timeout") != std::string::npos);
+}
