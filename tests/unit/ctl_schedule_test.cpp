@@ -106,7 +106,8 @@ TEST_CASE("every mistake names its file and line") {
         "s.yaml:3: isolate step needs 'for' (how long the fault lasts)");
   CHECK(error_of(head + "  - isolate: app@198.51.100.11\n    for: soon\n") ==
         "s.yaml:4: 'for': bad duration 'soon': expected a positive decimal number and a unit: ms, s, m, h or T "
-              "(net_ticktime), as in 250ms, 2.9s, 1.5m, 0.3T; or a class: below_window, in_window, above_window");
+              "(net_ticktime), as in 250ms, 2.9s, 1.5m, 0.3T; or a class: below_window, in_window, above_window, "
+        "below_call_timeout, around_call_timeout, above_call_timeout");
   CHECK(error_of(head + "  - isolate: app@198.51.100.11\n    for: 1s\n    colour: red\n")
             .rfind("s.yaml:5: unknown key 'colour'", 0) == 0);
   CHECK(error_of(head + "  - isolate: app@198.51.100.11\n    for: 1s\n    loss: 0%\n") ==
