@@ -35,7 +35,7 @@ struct DurationSpec {
 };
 
 struct Step {
-  enum class Kind { isolate, partition, one_way, pause, wait, repeat };
+  enum class Kind { isolate, partition, one_way, pause, wait, repeat, kill_node };
   Kind kind = Kind::wait;
   Where where;
   std::string node;   // isolate, pause: a node, or random_node
@@ -46,6 +46,9 @@ struct Step {
   proto::Loss loss;                              // `loss` of a fault (common/loss.hpp); total if absent
   int times = 0;                                 // repeat
   std::vector<Step> steps;                       // repeat
+  // kill_node: how long after the kill its agent starts the node again (`restart_after`);
+  // absent: the host's supervisor does. The node is in `node` (or random_node).
+  std::optional<DurationSpec> restart_after;
 };
 
 struct Schedule {
