@@ -20,6 +20,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "agent/kill/guard.hpp"
 #include "agent/pause/guard.hpp"
@@ -145,7 +146,9 @@ struct Running {
     return WEXITSTATUS(status);
   }
   Running() = default;
-  Running(Running&&) = default;
+  Running(Running&& o) noexcept
+      : report(std::move(o.report)), control(std::move(o.control)), pid(std::exchange(o.pid, 0)),
+        pending(std::move(o.pending)) {}
   Running& operator=(Running&&) = delete;
   Running(const Running&) = delete;
   Running& operator=(const Running&) = delete;
