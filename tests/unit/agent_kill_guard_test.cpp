@@ -261,6 +261,7 @@ TEST_CASE("kill guard: an end after the kill starts the node at once, not at its
   CHECK(started.at_ns >= asked);
   CHECK(started.at_ns < restart_at);
   CHECK(started.at_ns - asked < timing(50 * ms));  // TIMING
+  CHECK(file.await_pid(now_ns() + timing(2000 * ms)) == started.pid);
   CHECK(g.exit_code() == 0);
 }
 
