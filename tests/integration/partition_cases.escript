@@ -220,6 +220,15 @@ run(pause_guard_killed, [StateDir, _Prefix]) ->
 run(kill_restart, [StateDir, _Prefix]) ->
     restore_mesh(),  % host 2 must be connected to see the nodedown
     [subscribe(agent(I)) || I <- [1, 2]],
+    %% Refused, with the reason: another host's node, the caller itself, a restart past --max-fault.
+    {error, {not_local_node, N2}} = call(agent(1), {kill_node, #{node => app(2)}}),
+    expect(N2 =:= app(2), {not_local_node, N2}),
+    {error, {requester_node, N1}} =
+        rpc:call(app(1), gen_server, call, [{ticksplit, agent(1)}, {kill_node, #{node => app(1)}}]),
+    expect(N1 =:= app(1), {requester_node, N1}),
+    {error, {duration_above_max_fault, _, _}} =
+        call(agent(1), {kill_node, #{node => app(1), restart_after_ms => 3600000}}),
+    {error, {bad_restart_after, 0}} = call(agent(1), {kill_node, #{node => app(1), restart_after_ms => 0}}),
     Pid = list_to_integer(rpc:call(app(1), os, getpid, [])),
     Start = os:system_time(microsecond) + 300000,
     After = 3000,
