@@ -150,10 +150,10 @@ void Kills::tick(const Clocks& c, Output& out) {
       continue;
     }
     // Next: the kill; once killed, the exit (soon); then the restart.
-    const std::uint64_t awaited = !k.killed_ns                      ? k.kill_ns
-                                  : !k.exited_ns                    ? c.mono_ns
-                                  : k.restart_ns && !k.asked        ? *k.restart_ns
-                                                                    : c.mono_ns;
+    const std::uint64_t awaited = !k.killed_ns               ? k.kill_ns
+                                  : !k.exited_ns             ? c.mono_ns
+                                  : k.restart_ns && !k.asked ? *k.restart_ns
+                                                             : c.mono_ns;
     k.next_check_ns = c.mono_ns < awaited ? awaited : c.mono_ns + report_poll_ns;
     ++it;
   }
@@ -169,9 +169,9 @@ std::vector<proto::KillStatus> Kills::status(const Clocks& c) const {
   std::vector<proto::KillStatus> all;
   for (const auto& [id, k] : kills_) {
     using S = proto::KillStatus::State;
-    const auto state = !k.killed_ns                                            ? S::pending
+    const auto state = !k.killed_ns                                              ? S::pending
                        : k.asked || (k.restart_ns && c.mono_ns >= *k.restart_ns) ? S::restarting
-                                                                               : S::down;
+                                                                                 : S::down;
     all.push_back({id, k.owner, k.node, k.process.pid, state, k.kill_us, k.restart_us});
   }
   return all;
@@ -191,8 +191,10 @@ bool Kills::read_reports(Kill& k, const Clocks& c, Output& out) {
       }
       continue;
     }
-    if (n == 0) eof = true;
-    else if (errno == EINTR) continue;
+    if (n == 0)
+      eof = true;
+    else if (errno == EINTR)
+      continue;
     break;  // EAGAIN: all read
   }
   for (auto nl = k.pending.find('\n'); nl != std::string::npos; nl = k.pending.find('\n')) {

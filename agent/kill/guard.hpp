@@ -47,10 +47,10 @@
 namespace ticksplit::agent::kill {
 
 struct KillPlan {
-  int pidfd = -1;                // the node's process, from pidfd_open(2): signalled and watched only through it
-  pid_t pid = 0;                 // the same process (the command line names it; nothing reads /proc)
-  std::uint64_t kill_ns = 0;     // CLOCK_MONOTONIC: SIGKILL at this instant (at once if past)
-  std::uint64_t restart_ns = 0;  // CLOCK_MONOTONIC: start the command at this instant (>= kill_ns); 0: no restart
+  int pidfd = -1;                 // the node's process, from pidfd_open(2): signalled and watched only through it
+  pid_t pid = 0;                  // the same process (the command line names it; nothing reads /proc)
+  std::uint64_t kill_ns = 0;      // CLOCK_MONOTONIC: SIGKILL at this instant (at once if past)
+  std::uint64_t restart_ns = 0;   // CLOCK_MONOTONIC: start the command at this instant (>= kill_ns); 0: no restart
   const char* command = nullptr;  // /bin/sh -c command; null exactly when restart_ns is 0
   int report_fd = -1;             // write end of a pipe: what happened, one line each (above)
   int control_fd = -1;            // read end of a pipe: "end" ends the fault early; EOF changes nothing

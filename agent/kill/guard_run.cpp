@@ -60,8 +60,8 @@ class Guard {
         return fail("wait", errno);
       }
       // Before the kill an early end cancels it; after, it brings the restart forward.
-      const bool ended = (signal_pfd.revents != 0 && termination_signal()) ||
-                         (control_pfd.revents != 0 && end_requested(control_pfd));
+      const bool ended =
+          (signal_pfd.revents != 0 && termination_signal()) || (control_pfd.revents != 0 && end_requested(control_pfd));
       if (ended) {
         if (phase_ == Phase::waiting) return cancel(signal_pfd.revents != 0 ? "signal" : "request");
         early_ = true;
@@ -155,7 +155,8 @@ class Guard {
 
   int cancel(const char* why) {
     char buf[max_report_line];
-    write_line(buf, std::snprintf(buf, sizeof buf, "cancelled %llu %s\n", static_cast<unsigned long long>(now_ns()), why));
+    write_line(buf,
+               std::snprintf(buf, sizeof buf, "cancelled %llu %s\n", static_cast<unsigned long long>(now_ns()), why));
     return 0;
   }
 

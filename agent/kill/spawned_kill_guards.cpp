@@ -43,8 +43,13 @@ Result<fault::KillGuards::Handle> SpawnedKillGuards::launch(int pidfd, pid_t pid
   if (!control) return control.error();
   if (auto s = nonblocking(report->read.get()); !s) return s.error();
   if (auto s = nonblocking(control->write.get()); !s) return s.error();
-  KillPlan plan{pidfd,        pid, kill_ns, restart_ns, restart_ns != 0 ? command.c_str() : nullptr,
-                report->write.get(), control->read.get()};
+  KillPlan plan{pidfd,
+                pid,
+                kill_ns,
+                restart_ns,
+                restart_ns != 0 ? command.c_str() : nullptr,
+                report->write.get(),
+                control->read.get()};
   auto spawned = spawn_kill_guard(path_, plan);
   if (!spawned) return spawned.error();
   return Handle{std::move(report->read), std::move(control->write), *spawned};

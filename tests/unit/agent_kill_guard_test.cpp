@@ -147,7 +147,9 @@ struct Running {
   }
   Running() = default;
   Running(Running&& o) noexcept
-      : report(std::move(o.report)), control(std::move(o.control)), pid(std::exchange(o.pid, 0)),
+      : report(std::move(o.report)),
+        control(std::move(o.control)),
+        pid(std::exchange(o.pid, 0)),
         pending(std::move(o.pending)) {}
   Running& operator=(Running&&) = delete;
   Running(const Running&) = delete;
@@ -167,7 +169,7 @@ Running launch(const Sleeper& s, const Fd& pidfd, std::uint64_t kill_ns, std::ui
   Fd report_r(rp[0]), report_w(rp[1]);
   REQUIRE(::pipe2(cp, O_CLOEXEC) == 0);
   Fd control_r(cp[0]), control_w(cp[1]);
-  KillPlan plan{pidfd.get(), s.pid, kill_ns, restart_ns, restart_ns != 0 ? command.c_str() : nullptr,
+  KillPlan plan{pidfd.get(),    s.pid,          kill_ns, restart_ns, restart_ns != 0 ? command.c_str() : nullptr,
                 report_w.get(), control_r.get()};
   auto spawned = spawn_kill_guard(TICKSPLIT_KILL_GUARD_PATH, plan);
   REQUIRE_MESSAGE(spawned.ok(), (spawned.ok() ? "" : spawned.error().describe()));

@@ -166,7 +166,12 @@ std::string start_error(const std::string& cookie, std::vector<std::string> extr
 
 TEST_CASE("--node-start: NODE=COMMAND for a --node, once, bounded") {
   Cookie c;
-  const char* argv[] = {"ticksplit-agent", "--node", "app@h", "--cookie-file", c.path.c_str(), "--node-start",
+  const char* argv[] = {"ticksplit-agent",
+                        "--node",
+                        "app@h",
+                        "--cookie-file",
+                        c.path.c_str(),
+                        "--node-start",
                         "app@h=echo a=b; exec erl -name app@h"};
   const auto p = agent::parse_options(7, argv);
   REQUIRE(p.options);
@@ -177,6 +182,5 @@ TEST_CASE("--node-start: NODE=COMMAND for a --node, once, bounded") {
         std::string::npos);
   CHECK(start_error(c.path, {"--node-start", "other@h=x"}).find("not a --node") != std::string::npos);
   CHECK(start_error(c.path, {"--node-start", "nohost=x"}).find("name@host") != std::string::npos);
-  CHECK(start_error(c.path, {"--node-start", "app@h=x", "--node-start", "app@h=y"}).find("twice") !=
-        std::string::npos);
+  CHECK(start_error(c.path, {"--node-start", "app@h=x", "--node-start", "app@h=y"}).find("twice") != std::string::npos);
 }

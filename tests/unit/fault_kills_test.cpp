@@ -113,9 +113,9 @@ std::string refused(Engine& e, const KillSpec& s) {
 
 std::string applied(Engine& e, const KillSpec& s, Output& out) {
   auto r = e.kill_node(s, out);
-  REQUIRE_MESSAGE(std::holds_alternative<std::string>(r),
-                  (std::holds_alternative<proto::Refusal>(r) ? ei::to_string(proto::to_term(std::get<proto::Refusal>(r)))
-                                                             : ""));
+  REQUIRE_MESSAGE(
+      std::holds_alternative<std::string>(r),
+      (std::holds_alternative<proto::Refusal>(r) ? ei::to_string(proto::to_term(std::get<proto::Refusal>(r))) : ""));
   return std::get<std::string>(r);
 }
 
