@@ -36,6 +36,13 @@ fault::Policy policy_or_throw(const Options& o) {
   return std::move(p).value();
 }
 
+// The engine, with kill_node faults through `kills` and the --node-start commands.
+std::unique_ptr<fault::Engine> with_kills(std::unique_ptr<fault::Engine> engine, fault::KillGuards& kills,
+                                          const Options& o) {
+  engine->enable_kills(kills, o.node_start);
+  return engine;
+}
+
 }  // namespace
 
 Agent::Agent(Options options)
@@ -46,7 +53,8 @@ Agent::Agent(Options options)
       backend_(std::make_unique<fault::KernelBackend>(opts_.interfaces)),
       ledger_reset_(ledger_.write({}).ok()),  // what it listed is gone with the dead agent's filters
       engine_(std::make_unique<EngineThread>(
-          std::make_unique<fault::Engine>(*backend_, policy_or_throw(opts_), &guards_), ledger_)),
+          with_kills(std::make_unique<fault::Engine>(*backend_, policy_or_throw(opts_), &guards_), kill_guards_, opts_),
+          ledger_)),
       cnode_(opts_.name, opts_.cookie),
       timer_(make_timerfd()),
       signals_(termination_signal_fd()) {

@@ -26,6 +26,7 @@
 #include "agent/log_limit.hpp"
 #include "agent/node_joiner.hpp"
 #include "agent/options.hpp"
+#include "agent/kill/spawned_kill_guards.hpp"
 #include "agent/pause/spawned_guards.hpp"
 #include "agent/request_server.hpp"
 #include "agent/subscribers.hpp"
@@ -91,6 +92,7 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   bool leftovers_reported_;  // before backend_: the report comes before the filters go
   std::unique_ptr<fault::KernelBackend> backend_;  // before anything that may record a fault
   pause::SpawnedGuards guards_{pause::default_guard_path()};  // the engine's pauses use it
+  kill::SpawnedKillGuards kill_guards_{kill::default_kill_guard_path()};  // the engine's kills use it
   bool ledger_reset_;
   std::unique_ptr<EngineThread> engine_;  // after backend_ and ledger_: it uses both until it stops
   cnode::CNode cnode_;

@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <sstream>
 
+#include "agent/kill/guard.hpp"
 #include "common/cookie.hpp"
 #include "agent/version.hpp"
 #include "agent/watcher.hpp"
@@ -33,6 +34,9 @@ po::options_description describe() {
       "event-log-size", po::value<std::size_t>()->default_value(10000), "events kept in memory for {events, Seq}")(
       "state-dir", po::value<std::string>()->default_value("/run/ticksplit"),
       "where the fault ledger is kept, so that a restarted agent reports what a killed one left")(
+      "node-start", po::value<std::vector<std::string>>(),
+      "NODE=COMMAND: how a kill_node fault with a restart starts that --node again (run as /bin/sh -c COMMAND, in "
+      "its own session, stdio on /dev/null; repeatable, one per node)")(
       "log-level", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error or off")(
       "forward-logs", po::value<std::string>()->default_value("notice"),
       "forward each node's log events at or above this OTP logger level as `log` events (emergency, alert, "
@@ -95,6 +99,22 @@ Parsed parse_options(int argc, const char* const argv[]) {
       if (i.empty() || i.size() >= 16 || i.find('/') != std::string::npos)
         throw ConfigError("--interface '" + i + "' is not an interface name");
   }
+
+  if (vm.count("node-start"))
+    for (const auto& spec : vm["node-start"].as<std::vector<std::string>>()) {
+      const auto eq = spec.find('=');
+      if (eq == std::string::npos) throw ConfigError("--node-start '" + spec.substr(0, 80) + "' is not NODE=COMMAND");
+      const auto node = spec.substr(0, eq);
+      const auto command = spec.substr(eq + 1);
+      check_node_name(node, "--node-start");
+      if (std::find(o.nodes.begin(), o.nodes.end(), node) == o.nodes.end())
+        throw ConfigError("--node-start " + node + " is not a --node of this agent");
+      if (command.empty() || command.size() > kill::max_command)
+        throw ConfigError("--node-start " + node + ": the command must be 1 to " + std::to_string(kill::max_command) +
+                          " bytes");
+      if (!o.node_start.emplace(node, command).second)
+        throw ConfigError("--node-start " + node + " is given twice");
+    }
 
   o.event_log_size = vm["event-log-size"].as<std::size_t>();
   o.state_dir = vm["state-dir"].as<std::string>();

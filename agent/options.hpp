@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct Options {
   std::string forward_logs = "notice";  // the nodes' log events forwarded (a logger level, or none)
   std::size_t event_log_size = 10000;
   std::string state_dir = "/run/ticksplit";  // the ledger of faults (agent/ledger.hpp); "" for none
+  // --node-start NODE=CMD: how a kill_node fault with a restart starts NODE again (/bin/sh -c CMD).
+  std::map<std::string, std::string> node_start;
 };
 
 // What main should do: run with options, or print text (help/version) and exit 0.

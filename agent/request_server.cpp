@@ -118,6 +118,7 @@ std::optional<Term> RequestServer::handle(const Term& request, int fd, const Cal
         std::vector<Term> faults;
         for (const auto& f : e.status(out)) faults.push_back(proto::to_term(f));
         for (const auto& p : e.pause_status()) faults.push_back(proto::to_term(p));
+        for (const auto& k : e.kill_status()) faults.push_back(proto::to_term(k));
         return ei::list(std::move(faults));
       },
                     [&s = s, caller = caller](Term faults) {
@@ -154,6 +155,7 @@ std::optional<Term> RequestServer::handle(const Term& request, int fd, const Cal
     }
     std::optional<Term> operator()(const proto::PartitionRequest& r) const { return s.partition(r, fd, caller); }
     std::optional<Term> operator()(const proto::PauseRequest& r) const { return s.pause(r, caller); }
+    std::optional<Term> operator()(const proto::KillNodeRequest& r) const { return s.kill_node(r, caller); }
     std::optional<Term> operator()(const proto::HealRequest& r) const {
       s.ask_engine([id = r.id](fault::Engine& e, fault::Output& out) -> Term {
         if (e.heal(id, out) == fault::Engine::Healed::not_found) return ei::error_tuple(atom("not_found"));
@@ -261,6 +263,26 @@ std::optional<Term> RequestServer::pause(const proto::PauseRequest& r, const Cal
                         r.duration_ms};
   apply_fault("pause", [spec = std::move(spec)](fault::Engine& e, fault::Output& out) -> Term {
     auto applied = e.pause(spec, out);
+    if (const auto* why = std::get_if<proto::Refusal>(&applied)) return ei::error_tuple(proto::to_term(*why));
+    return ei::ok_tuple(ei::binary(std::get<std::string>(applied)));
+  },
+              caller);
+  return std::nullopt;
+}
+
+// As a pause: the node's process as this agent holds it, then the kill to the engine, which
+// starts its guard (with the node's --node-start command if a restart is asked).
+std::optional<Term> RequestServer::kill_node(const proto::KillNodeRequest& r, const Caller& caller) {
+  auto process = ports_.local_process(r.node);
+  if (const auto* why = std::get_if<proto::Refusal>(&process)) {
+    auto reason = proto::to_term(*why);
+    spdlog::info("kill_node from {} refused: {}", caller.node, ei::log_text(reason));
+    return ei::error_tuple(std::move(reason));
+  }
+  fault::KillSpec spec{r.id, caller.node, r.node, std::get<fault::NodeProcess>(std::move(process)), r.start_at_us,
+                       r.restart_after_ms};
+  apply_fault("kill_node", [spec = std::move(spec)](fault::Engine& e, fault::Output& out) -> Term {
+    auto applied = e.kill_node(spec, out);
     if (const auto* why = std::get_if<proto::Refusal>(&applied)) return ei::error_tuple(proto::to_term(*why));
     return ei::ok_tuple(ei::binary(std::get<std::string>(applied)));
   },

@@ -79,7 +79,7 @@ Engine::Engine(Backend& backend, Policy policy, Guards* guards)
 }
 
 bool Engine::id_taken(const std::string& id) const {
-  return faults_.count(id) != 0 || (pauses_ && pauses_->has(id));
+  return faults_.count(id) != 0 || (pauses_ && pauses_->has(id)) || (kills_ && kills_->has(id));
 }
 
 // Generated ids skip whatever a caller already named so (ids are any binary a peer sends, and
@@ -113,6 +113,19 @@ std::variant<std::string, Refusal> Engine::pause(const PauseSpec& spec, Output& 
   if (!named.id) named.id = fresh_id('p');
   else if (id_taken(*named.id)) return Refusal{Refusal::Kind::duplicate_id, *named.id, {}, 0, 0};
   return on_pauses([&](Pauses& p) { return p.apply(named, c, policy_.max_fault_ms, out); });
+}
+
+std::variant<std::string, Refusal> Engine::kill_node(const KillSpec& spec, Output& out) {
+  if (!kills_) return Refusal{Refusal::Kind::cannot_kill, spec.node, "this agent cannot kill nodes (no guard)", 0, 0};
+  tick(out);
+  KillSpec named = spec;
+  if (!named.id) named.id = fresh_id('k');
+  else if (id_taken(*named.id)) return Refusal{Refusal::Kind::duplicate_id, *named.id, {}, 0, 0};
+  return kills_->apply(named, backend_.now(), policy_.max_fault_ms);
+}
+
+std::vector<proto::KillStatus> Engine::kill_status() const {
+  return kills_ ? kills_->status(backend_.now()) : std::vector<proto::KillStatus>{};
 }
 
 std::vector<PauseStatus> Engine::pause_status() const {
@@ -216,9 +229,14 @@ Engine::Healed Engine::heal(const std::string& id, Output& out) {
     on_pauses([&](Pauses& p) { p.heal(id, HealReason::request, backend_.now(), out); });
     return Healed::now;
   }
+  if (kills_ && kills_->has(id)) {
+    kills_->heal(id, HealReason::request, backend_.now(), out);
+    return Healed::now;
+  }
   auto it = faults_.find(id);
   if (it == faults_.end())
-    return finished_.count(id) || (pauses_ && pauses_->ended(id)) ? Healed::already : Healed::not_found;
+    return finished_.count(id) || (pauses_ && pauses_->ended(id)) || (kills_ && kills_->ended(id)) ? Healed::already
+                                                                                                  : Healed::not_found;
   if (it->second.state == Fault::State::recovering) return Healed::already;
   heal_fault(it->second, HealReason::request, backend_.now(), out);
   return Healed::now;
@@ -229,7 +247,9 @@ std::size_t Engine::heal_all(HealReason why, Output& out) {
     return p.heal_where([](const std::string&) { return true; }, why, backend_.now(), out);
   })
                               : 0;
-  return paused + heal_where([](const Fault&) { return true; }, why, out);
+  const auto killed =
+      kills_ ? kills_->heal_where([](const std::string&) { return true; }, why, backend_.now(), out) : 0;
+  return paused + killed + heal_where([](const Fault&) { return true; }, why, out);
 }
 
 std::size_t Engine::heal_owner(const std::string& node, Output& out) {
@@ -238,7 +258,10 @@ std::size_t Engine::heal_owner(const std::string& node, Output& out) {
                         backend_.now(), out);
   })
                               : 0;
-  return paused + heal_where([&](const Fault& f) { return f.owner == node; }, HealReason::owner_gone, out);
+  const auto killed = kills_ ? kills_->heal_where([&](const std::string& owner) { return owner == node; },
+                                                  HealReason::owner_gone, backend_.now(), out)
+                            : 0;
+  return paused + killed + heal_where([&](const Fault& f) { return f.owner == node; }, HealReason::owner_gone, out);
 }
 
 std::size_t Engine::heal_where(const std::function<bool(const Fault&)>& which, HealReason why, Output& out) {
@@ -256,6 +279,7 @@ std::size_t Engine::heal_where(const std::function<bool(const Fault&)>& which, H
 void Engine::tick(Output& out) {
   const Clocks c = backend_.now();
   if (pauses_) on_pauses([&](Pauses& p) { p.tick(c, out); });
+  if (kills_) kills_->tick(c, out);
   std::vector<std::string> ids;
   for (const auto& [id, f] : faults_) ids.push_back(id);
   // In time order per fault: start, then deadline, then recovery.
@@ -277,6 +301,7 @@ void Engine::tick(Output& out) {
 std::optional<std::uint64_t> Engine::next_due_ns() const {
   std::optional<std::uint64_t> next = pauses_ ? pauses_->next_due_ns() : std::nullopt;
   const auto consider = [&](std::uint64_t t) { next = next ? std::min(*next, t) : t; };
+  if (const auto k = kills_ ? kills_->next_due_ns() : std::nullopt) consider(*k);
   for (const auto& [id, f] : faults_) {
     if (f.state == Fault::State::pending) consider(f.window.start_ns);
     if (f.state == Fault::State::active) consider(f.window.end_ns);

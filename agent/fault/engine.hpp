@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "agent/fault/backend.hpp"
+#include "agent/fault/kills.hpp"
 #include "agent/fault/pauses.hpp"
 #include "common/net/cidr.hpp"
 #include "common/proto/fault.hpp"
@@ -111,7 +112,14 @@ class Engine {
   // A pause of a local node's process (pauses.hpp); the id, or why it was refused.
   std::variant<std::string, proto::Refusal> pause(const PauseSpec& spec, Output& out);
 
-  // Heals a partition or a pause (ids are unique across both).
+  // kill_node faults (kills.hpp): none until enabled (then refused, cannot_kill).
+  void enable_kills(KillGuards& guards, std::map<std::string, std::string> commands) {
+    kills_.emplace(guards, std::move(commands));
+  }
+  std::variant<std::string, proto::Refusal> kill_node(const KillSpec& spec, Output& out);
+  [[nodiscard]] std::vector<proto::KillStatus> kill_status() const;
+
+  // Heals a partition, a pause or a kill (ids are unique across them).
   enum class Healed { now, already, not_found };
   Healed heal(const std::string& id, Output& out);
   std::size_t heal_all(HealReason why, Output& out);
@@ -204,6 +212,7 @@ class Engine {
   Backend& backend_;
   Policy policy_;
   std::optional<Pauses> pauses_;
+  std::optional<Kills> kills_;
   std::uint64_t recovery_timeout_ns_ = 120'000'000'000;  // 2 x OTP's default T until a node tells us
   std::map<std::string, Fault> faults_;
   std::map<bpf::DropKey, Entry, KeyLess> keys_;

@@ -118,7 +118,38 @@ struct PauseEnded {
   bool operator==(const PauseEnded&) const = default;
 };
 
-using FaultEvent = std::variant<FaultStarted, FaultHealed, FaultRecovered, PauseStarted, PauseEnded>;
+// A local node's OS process was SIGKILLed for a kill_node fault (docs/faults.md), by its kill
+// guard: a process outside the agent that also starts the node again, if asked, even if the
+// agent is killed. Sent once the guard saw the process exit (or gave up waiting: exited_us
+// absent).
+struct NodeKilled {
+  std::string id;
+  std::string node;
+  std::int64_t os_pid = 0;
+  std::string owner;
+  std::int64_t killed_us = 0;                    // when SIGKILL was sent
+  std::optional<std::int64_t> exited_us;         // when the pidfd said the process had exited
+  std::optional<std::int64_t> planned_restart_us;  // absent: the host's supervisor restarts it
+  bool operator==(const NodeKilled&) const = default;
+};
+
+// The kill_node fault is over: the node was started again by the agent's command, or left to
+// the host's supervisor, or never killed (healed before its instant), or the guard failed.
+struct KillEnded {
+  std::string id;
+  std::string node;
+  HealReason reason = HealReason::deadline;
+  bool killed = false;                           // false: ended before the kill (or the kill failed)
+  std::optional<std::int64_t> killed_us, exited_us;
+  std::optional<std::int64_t> planned_restart_us;  // absent: no restart asked
+  std::optional<std::int64_t> started_us;        // when the start command was spawned
+  std::optional<std::int64_t> start_pid;         // the command's process (/bin/sh -c CMD)
+  std::string error;                             // why the guard could not kill or start; empty if none
+  bool operator==(const KillEnded&) const = default;
+};
+
+using FaultEvent =
+    std::variant<FaultStarted, FaultHealed, FaultRecovered, PauseStarted, PauseEnded, NodeKilled, KillEnded>;
 
 struct TimedFaultEvent {
   std::int64_t time_us = 0;  // unix µs, when the agent learned of it
@@ -126,7 +157,7 @@ struct TimedFaultEvent {
   bool operator==(const TimedFaultEvent&) const = default;
 };
 
-// fault_started, fault_healed, fault_recovered, pause_started, pause_ended
+// fault_started, fault_healed, fault_recovered, pause_started, pause_ended, node_killed, kill_ended
 const char* event_type(const FaultEvent& e) noexcept;
 const std::string& fault_id(const FaultEvent& e) noexcept;
 
@@ -160,6 +191,9 @@ struct Refusal {
     already_paused,               // subject: the node
     requester_node,               // subject: the node (pausing the caller would stop its own call)
     cannot_pause,                 // subject: the node, detail: why (no pidfd, no guard)
+    already_killed,               // subject: the node (one kill_node per node at a time)
+    no_start_command,             // subject: the node (a restart asked, no --node-start for it)
+    cannot_kill,                  // subject: the node, detail: why (no guard, the spawn failed)
   };
   Kind kind = Kind::no_peers;
   std::string subject;
@@ -193,6 +227,17 @@ struct PauseStatus {
   State state = State::pending;
   std::int64_t window_start_us = 0, window_end_us = 0;
   bool operator==(const PauseStatus&) const = default;
+};
+
+// A kill_node not yet over, as status lists it (with the faults).
+struct KillStatus {
+  enum class State { pending, down, restarting };
+  std::string id, owner, node;
+  std::int64_t os_pid = 0;
+  State state = State::pending;
+  std::int64_t kill_us = 0;
+  std::optional<std::int64_t> restart_us;
+  bool operator==(const KillStatus&) const = default;
 };
 
 }  // namespace ticksplit::proto

@@ -169,6 +169,27 @@ Event to_event(const TimedFaultEvent& te) {
                     {"planned_end_us", p.planned_end_us},
                     {"error", bin(p.error)}};
     }
+    void operator()(const NodeKilled& k) const {
+      out.fields = {{"id", bin(k.id)},
+                    {"node", atom(k.node)},
+                    {"os_pid", k.os_pid},
+                    {"owner", atom(k.owner)},
+                    {"killed_us", k.killed_us},
+                    {"exited_us", maybe(k.exited_us)},
+                    {"planned_restart_us", maybe(k.planned_restart_us)}};
+    }
+    void operator()(const KillEnded& k) const {
+      out.fields = {{"id", bin(k.id)},
+                    {"node", atom(k.node)},
+                    {"reason", atom(heal_reason_name(k.reason))},
+                    {"killed", boolean(k.killed)},
+                    {"killed_us", maybe(k.killed_us)},
+                    {"exited_us", maybe(k.exited_us)},
+                    {"planned_restart_us", maybe(k.planned_restart_us)},
+                    {"started_us", maybe(k.started_us)},
+                    {"start_pid", maybe(k.start_pid)},
+                    {"error", bin(k.error)}};
+    }
   };
   std::visit(V{out}, te.event);
   return out;
@@ -251,6 +272,29 @@ Result<FaultEvent> fault_event_from(const Event& e) {
     p.planned_end_us = r.integer("planned_end_us");
     p.error = r.text("error");
     out = std::move(p);
+  } else if (e.type == "node_killed") {
+    NodeKilled k;
+    k.id = r.text("id");
+    k.node = r.text("node");
+    k.os_pid = r.integer("os_pid");
+    k.owner = r.text("owner");
+    k.killed_us = r.integer("killed_us");
+    k.exited_us = r.maybe_integer("exited_us");
+    k.planned_restart_us = r.maybe_integer("planned_restart_us");
+    out = std::move(k);
+  } else if (e.type == "kill_ended") {
+    KillEnded k;
+    k.id = r.text("id");
+    k.node = r.text("node");
+    k.reason = r.reason("reason");
+    k.killed = r.flag("killed");
+    k.killed_us = r.maybe_integer("killed_us");
+    k.exited_us = r.maybe_integer("exited_us");
+    k.planned_restart_us = r.maybe_integer("planned_restart_us");
+    k.started_us = r.maybe_integer("started_us");
+    k.start_pid = r.maybe_integer("start_pid");
+    k.error = r.text("error");
+    out = std::move(k);
   } else {
     return protocol_error("not a fault event: " + e.type);
   }
@@ -294,8 +338,11 @@ Term to_term(const Refusal& r) {
     case K::node_not_joined:
     case K::already_paused:
     case K::requester_node:
+    case K::already_killed:
+    case K::no_start_command:
       return tuple({name, atom(r.subject)});
     case K::cannot_pause:
+    case K::cannot_kill:
       return tuple({name, atom(r.subject), bin(r.detail)});
     case K::bad_peer:
     case K::peer_block_too_large:
@@ -335,6 +382,20 @@ Term to_term(const PauseStatus& s) {
                        {"os_pid", s.os_pid},
                        {"state", atom(state)},
                        {"window_us", tuple({s.window_start_us, s.window_end_us})}});
+}
+
+Term to_term(const KillStatus& s) {
+  const char* state = s.state == KillStatus::State::pending ? "pending"
+                      : s.state == KillStatus::State::down  ? "down"
+                                                            : "restarting";
+  return ei::atom_map({{"id", bin(s.id)},
+                       {"kind", atom("kill_node")},
+                       {"owner", atom(s.owner)},
+                       {"node", atom(s.node)},
+                       {"os_pid", s.os_pid},
+                       {"state", atom(state)},
+                       {"kill_us", s.kill_us},
+                       {"restart_us", maybe(s.restart_us)}});
 }
 
 }  // namespace ticksplit::proto

@@ -27,13 +27,9 @@ const Term* map_value(const ei::Map& m, std::string_view key) {
   return nullptr;
 }
 
-// What every fault request has: duration_ms (required), start_at_us and id.
-std::optional<Rejected> timing(const ei::Map& m, std::int64_t& duration_ms, std::optional<std::int64_t>& start_at_us,
-                               std::optional<std::string>& id) {
-  const Term* duration = map_value(m, "duration_ms");
-  const auto* ms = duration != nullptr ? duration->as<std::int64_t>() : nullptr;
-  if (ms == nullptr || *ms <= 0) return bad("bad_duration", duration != nullptr ? *duration : atom("missing"));
-  duration_ms = *ms;
+// start_at_us and id, which every fault request may have.
+std::optional<Rejected> start_and_id(const ei::Map& m, std::optional<std::int64_t>& start_at_us,
+                                     std::optional<std::string>& id) {
   if (const Term* s = map_value(m, "start_at_us")) {
     const auto* us = s->as<std::int64_t>();
     if (us == nullptr || *us < 0) return bad("bad_start_at_us", *s);
@@ -45,6 +41,16 @@ std::optional<Rejected> timing(const ei::Map& m, std::int64_t& duration_ms, std:
     id = b->bytes;
   }
   return std::nullopt;
+}
+
+// What every windowed fault request has: duration_ms (required), start_at_us and id.
+std::optional<Rejected> timing(const ei::Map& m, std::int64_t& duration_ms, std::optional<std::int64_t>& start_at_us,
+                               std::optional<std::string>& id) {
+  const Term* duration = map_value(m, "duration_ms");
+  const auto* ms = duration != nullptr ? duration->as<std::int64_t>() : nullptr;
+  if (ms == nullptr || *ms <= 0) return bad("bad_duration", duration != nullptr ? *duration : atom("missing"));
+  duration_ms = *ms;
+  return start_and_id(m, start_at_us, id);
 }
 
 std::variant<Request, Rejected> partition_request(const Term& spec) {
@@ -102,6 +108,32 @@ std::variant<Request, Rejected> pause_request(const Term& spec) {
   return r;
 }
 
+// A node as pause and kill_node name it: an atom with an '@' (the agent checks it is one it joins).
+std::optional<Rejected> node_of(const ei::Map& m, std::string& node) {
+  const Term* t = map_value(m, "node");
+  const auto* a = t != nullptr ? t->as<ei::Atom>() : nullptr;
+  if (a == nullptr || a->name.find('@') == std::string::npos) return bad("bad_node", t != nullptr ? *t : atom("missing"));
+  node = a->name;
+  return std::nullopt;
+}
+
+std::variant<Request, Rejected> kill_node_request(const Term& spec) {
+  const auto* m = spec.as<ei::Map>();
+  if (m == nullptr) return bad("spec_not_a_map", spec);
+  for (const auto& [k, v] : m->entries)
+    if (!(k.is_atom("node") || k.is_atom("start_at_us") || k.is_atom("id") || k.is_atom("restart_after_ms")))
+      return bad("unknown_key", k);
+  KillNodeRequest r;
+  if (auto no = node_of(*m, r.node)) return *no;
+  if (auto no = start_and_id(*m, r.start_at_us, r.id)) return *no;
+  if (const Term* t = map_value(*m, "restart_after_ms")) {
+    const auto* ms = t->as<std::int64_t>();
+    if (ms == nullptr || *ms <= 0) return bad("bad_restart_after", *t);
+    r.restart_after_ms = *ms;
+  }
+  return r;
+}
+
 }  // namespace
 
 std::variant<Request, Rejected> parse_request(const Term& t) {
@@ -119,6 +151,7 @@ std::variant<Request, Rejected> parse_request(const Term& t) {
   }
   if (tag.is_atom("partition")) return partition_request((*items)[1]);
   if (tag.is_atom("pause")) return pause_request((*items)[1]);
+  if (tag.is_atom("kill_node")) return kill_node_request((*items)[1]);
   if (tag.is_atom("heal")) {
     const auto* id = (*items)[1].as<ei::Binary>();
     if (id == nullptr) return bad("bad_id", (*items)[1]);
@@ -152,6 +185,13 @@ Term to_term(const Request& r) {
     }
     Term operator()(const HealRequest& h) const { return tuple({atom("heal"), ei::binary(h.id)}); }
     Term operator()(const HealAllRequest&) const { return atom("heal"); }
+    Term operator()(const KillNodeRequest& k) const {
+      std::vector<std::pair<Term, Term>> spec{{atom("node"), atom(k.node)}};
+      if (k.start_at_us) spec.emplace_back(atom("start_at_us"), *k.start_at_us);
+      if (k.id) spec.emplace_back(atom("id"), ei::binary(*k.id));
+      if (k.restart_after_ms) spec.emplace_back(atom("restart_after_ms"), *k.restart_after_ms);
+      return tuple({atom("kill_node"), ei::map(std::move(spec))});
+    }
   };
   return std::visit(V{}, r);
 }

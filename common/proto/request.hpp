@@ -58,6 +58,16 @@ struct PauseRequest {
   std::optional<std::string> id;
   bool operator==(const PauseRequest&) const = default;
 };
+// {kill_node, #{node, start_at_us, id, restart_after_ms}}: SIGKILL a local node's OS process at
+// an instant and, if restart_after_ms is given, start it again that long after the kill with
+// the agent's --node-start command for it (absent: the host's supervisor restarts it).
+struct KillNodeRequest {
+  std::string node;
+  std::optional<std::int64_t> start_at_us;  // unix microseconds; absent: now
+  std::optional<std::string> id;
+  std::optional<std::int64_t> restart_after_ms;
+  bool operator==(const KillNodeRequest&) const = default;
+};
 struct HealRequest {
   std::string id;
   bool operator==(const HealRequest&) const = default;
@@ -67,7 +77,7 @@ struct HealAllRequest {
 };
 
 using Request = std::variant<StatusRequest, SubscribeRequest, UnsubscribeRequest, EventsRequest, PartitionRequest,
-                             PauseRequest, HealRequest, HealAllRequest>;
+                             PauseRequest, HealRequest, HealAllRequest, KillNodeRequest>;
 
 // A request that cannot be served, with the reason to send back in {error, Reason}.
 struct Rejected {

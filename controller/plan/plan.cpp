@@ -150,6 +150,30 @@ class Planner {
     out_.emplace_back(std::move(f));
   }
 
+  // A kill drops nothing either: the node's process dies at the start and its connections
+  // close. The fault lasts until the restart (none: it is over at the kill), and its topology
+  // is an isolation's.
+  void kill_node(const Step& st, const std::string& node) {
+    PlannedFault f;
+    f.number = ++faults_;
+    f.shape = "kill_node";
+    f.killed = node;
+    f.groups = Groups{{node}, {}};
+    for (const auto& n : c_.nodes)
+      if (n != node) f.groups[1].push_back(n);
+    if (st.restart_after) {
+      f.restart_after_ms = ms(*st.restart_after, st.where, st.call_timeout_ms);
+      f.duration_ms = *f.restart_after_ms;
+      f.requested = st.restart_after->text;
+    } else {
+      f.requested = "supervisor";
+    }
+    f.window_class = classify(f.duration_ms, c_.window());
+    f.topology = effective_topology(c_.nodes, complete_grudge(f.groups));
+    f.line = st.where.line;
+    out_.emplace_back(std::move(f));
+  }
+
   void fault(const Step& st, std::string shape, Groups groups, Grudge grudge) {
     PlannedFault f;
     f.number = ++faults_;
@@ -216,6 +240,13 @@ class Planner {
           if (node == "random_node") node = shuffled().front();
           known(node, st.where);
           pause(st, node);
+          break;
+        }
+        case Step::Kind::kill_node: {
+          std::string node = st.node;
+          if (node == "random_node") node = shuffled().front();
+          known(node, st.where);
+          kill_node(st, node);
           break;
         }
         case Step::Kind::wait:

@@ -69,11 +69,15 @@ struct PlannedCallClass {
 
 struct PlannedFault {
   int number = 0;     // 1-based, in run order
-  std::string shape;  // isolate, halves, majorities_ring, bridge, groups, one_way, pause
+  std::string shape;  // isolate, halves, majorities_ring, bridge, groups, one_way, pause, kill_node
   Groups groups;      // empty for non-transitive shapes
   Grudge grudge;
   std::vector<AgentDrop> drops;  // the requests: one per agent (none for a pause)
   std::optional<std::string> paused;  // a pause: the node whose process is stopped (its agent's request)
+  // kill_node: the node whose process is SIGKILLed at the start (its agent's request), and when
+  // the agent starts it again (duration_ms after the kill; absent: the host's supervisor does).
+  std::optional<std::string> killed;
+  std::optional<std::int64_t> restart_after_ms;
   Topology topology;             // what the drops do to distribution's links (topology.hpp)
   std::vector<std::string> warnings;  // where that is not what the shape promises
   std::int64_t duration_ms = 0;

@@ -57,6 +57,11 @@ FaultOutcome fault_of(const json& l, const std::vector<std::string>& nodes) {
                                                                            : std::to_string(f.fault.duration_ms) + "ms";
   f.fault.window_class = window_class_from(str(l, "window_class")).value_or(WindowClass::in_window);
   if (f.fault.shape == "pause" && l.contains("node") && l["node"].is_string()) f.fault.paused = str(l, "node");
+  if (f.fault.shape == "kill_node" && l.contains("node") && l["node"].is_string()) {
+    f.fault.killed = str(l, "node");
+    if (l.contains("restart_after_ms") && l["restart_after_ms"].is_number_integer())
+      f.fault.restart_after_ms = l["restart_after_ms"].get<std::int64_t>();
+  }
   if (l.contains("loss") && l["loss"].is_number())  // absent before loss existed: total
     f.fault.loss = proto::Loss::of_probability(l["loss"].get<double>()).value_or(proto::Loss{});
   if (l.contains("drop_sets") && l["drop_sets"].is_object())

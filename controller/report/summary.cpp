@@ -67,7 +67,7 @@ std::vector<LinkReport> link_reports(const FaultOutcome& f) {
 }
 
 std::string loss_column(const FaultOutcome& f) {
-  if (f.fault.paused) return "-";  // nothing is dropped: the node is stopped
+  if (f.fault.paused || f.fault.killed) return "-";  // nothing is dropped: the node is stopped or killed
   if (f.fault.loss.total()) return loss_text(f.fault.loss);
   const auto rate = f.loss_rate();
   if (!rate) return loss_text(f.fault.loss) + " (no packet)";
@@ -105,7 +105,11 @@ std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& 
     details += "fault " + std::to_string(f.fault.number) + " (" + f.fault.shape + "), after the window's start:\n";
     std::vector<std::vector<std::string>> lines;
     for (const auto& l : links) {
-      const char* how = !l.cut ? "not cut" : f.fault.paused ? "silent (an end stopped)" : l.one_way ? "cut one way" : "cut";
+      const char* how = !l.cut             ? "not cut"
+                        : f.fault.paused ? "silent (an end stopped)"
+                        : f.fault.killed ? "closed (an end killed)"
+                        : l.one_way      ? "cut one way"
+                                         : "cut";
       std::vector<std::string> line{"  " + link_text(l.link), how};
       if (l.first_down) {
         const auto& d = *l.first_down;
@@ -169,9 +173,20 @@ std::string describe_plan(const std::vector<PlannedStep>& plan, const ClusterInf
     if (f.paused)
       os << "    " << cluster.agent_of.at(*f.paused) << " stops " << *f.paused
          << "'s OS process (SIGSTOP) for the window; its guard resumes it (SIGCONT) at the deadline\n";
+    if (f.killed) {
+      os << "    " << cluster.agent_of.at(*f.killed) << " kills " << *f.killed
+         << "'s OS process (SIGKILL) at the start; ";
+      if (f.restart_after_ms)
+        os << "its guard starts it again " << *f.restart_after_ms << " ms later with the agent's --node-start command\n";
+      else
+        os << "the host's supervisor starts it again (no restart asked)\n";
+    }
     if (f.paused)
       os << "    on distribution's TCP links: " << t.cut.size() << " of " << t.cut.size() + t.up.size()
          << " silent (their end is stopped); who still reaches whom:";
+    else if (f.killed)
+      os << "    on distribution's TCP links: " << t.cut.size() << " of " << t.cut.size() + t.up.size()
+         << " closed (their end is killed); who still reaches whom:";
     else if (!f.loss.total())  // nothing is cut for sure: the groups are who would be apart at 100%
       os << "    on distribution's TCP links: " << t.cut.size() << " of " << t.cut.size() + t.up.size()
          << " lossy (" << loss_text(f.loss) << " of each packet dropped, not cut); apart if it were total:";

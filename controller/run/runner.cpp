@@ -117,6 +117,16 @@ class Runner {
       parts_[*r.id] = Part{agent, {*f.paused}};
       reqs.emplace_back(agent, proto::to_term(proto::Request{r}));
     }
+    if (f.killed) {  // one request, to the agent of the killed node
+      proto::KillNodeRequest r;
+      r.node = *f.killed;
+      r.start_at_us = out.start_us;
+      r.id = out.id + ".1";
+      r.restart_after_ms = f.restart_after_ms;
+      const auto& agent = cluster_.agent_of.at(*f.killed);
+      parts_[*r.id] = Part{agent, {*f.killed}};
+      reqs.emplace_back(agent, proto::to_term(proto::Request{r}));
+    }
     for (std::size_t k = 0; k < f.drops.size(); ++k) {
       const auto& d = f.drops[k];
       proto::PartitionRequest r;
@@ -155,6 +165,10 @@ class Runner {
     if (f.call_class) {
       start["call_class"] = call_class_name(f.call_class->cls);
       start["call_timeout_ms"] = f.call_class->call_timeout_ms;
+    }
+    if (f.killed) {
+      start["node"] = *f.killed;
+      start["restart_after_ms"] = f.restart_after_ms ? json(*f.restart_after_ms) : json(nullptr);
     }
     // What the drops do to distribution's links (controller/plan/topology.hpp).
     start["effective_groups"] = f.topology.groups;
@@ -276,6 +290,7 @@ class Runner {
     }
     if (e.type == "node_joined" || e.type == "node_lost") {  // the agent's own link to its node
       json j{{"time_us", e.time_us}, {"kind", e.type}, {"agent", ae.agent}};
+      if (e.type == "node_joined") node_up(ae.agent, e);
       for (const char* f : {"node", "reason", "net_ticktime_ms", "tick_intensity"})
         if (const auto* t = e.field(f)) j[f] = t->as<std::int64_t>() != nullptr ? json(*t->as<std::int64_t>()) : json(text(*t));
       history_.add(j);
@@ -318,7 +333,48 @@ class Runner {
       p.evidence["effective_outage_us"] =
           pe->stopped_us && pe->resumed_us ? json(*pe->resumed_us - *pe->stopped_us) : json(nullptr);
       if (!pe->error.empty()) p.evidence["error"] = pe->error;
+    } else if (const auto* nk = std::get_if<proto::NodeKilled>(&*typed)) {
+      p.evidence["os_pid"] = nk->os_pid;
+      p.evidence["killed_us"] = nk->killed_us;
+      p.evidence["down_us"] = nk->killed_us;
+      p.evidence["exited_us"] = maybe(nk->exited_us);
+    } else if (const auto* ke = std::get_if<proto::KillEnded>(&*typed)) {
+      // The kill is over when its node is started again (or left to the host's supervisor);
+      // with a restart it is recovered once its agent has joined the new node (node_up).
+      p.healed = true;
+      p.recovered = !ke->started_us.has_value();
+      last_heal_us_ = std::max(last_heal_us_, e.time_us);
+      p.evidence["reason"] = proto::heal_reason_name(ke->reason);
+      p.evidence["nodes"] = p.nodes;
+      p.evidence["killed"] = ke->killed;
+      p.evidence["killed_us"] = maybe(ke->killed_us);
+      p.evidence["down_us"] = maybe(ke->killed_us);
+      p.evidence["exited_us"] = maybe(ke->exited_us);
+      p.evidence["planned_restart_us"] = maybe(ke->planned_restart_us);
+      p.evidence["started_us"] = maybe(ke->started_us);
+      p.evidence["start_pid"] = maybe(ke->start_pid);
+      p.evidence["restart_late_us"] = ke->started_us && ke->planned_restart_us
+                                          ? json(*ke->started_us - *ke->planned_restart_us)
+                                          : json(nullptr);
+      if (!p.evidence.contains("up_us")) p.evidence["up_us"] = nullptr;
+      if (!ke->error.empty()) p.evidence["error"] = ke->error;
     }
+  }
+
+  // A killed node joined again by its agent after its restart: the kill's up time, and the
+  // fault is over for the runner (recovered).
+  void node_up(const std::string& agent, const proto::Event& e) {
+    const auto* n = e.field("node");
+    if (n == nullptr) return;
+    for (auto& [id, p] : parts_)
+      if (p.agent == agent && p.evidence.contains("started_us") && !p.evidence["started_us"].is_null() &&
+          (!p.evidence.contains("up_us") || p.evidence["up_us"].is_null()) && std::find(p.nodes.begin(), p.nodes.end(), text(*n)) != p.nodes.end() &&
+          e.time_us >= p.evidence["started_us"].get<std::int64_t>()) {
+        p.recovered = true;
+        p.evidence["up_us"] = e.time_us;
+        if (p.evidence.contains("killed_us") && p.evidence["killed_us"].is_number())
+          p.evidence["effective_outage_us"] = e.time_us - p.evidence["killed_us"].get<std::int64_t>();
+      }
   }
 
   // A node event, to the fault it happened under (or after: a late nodedown, a reconnection).

@@ -114,6 +114,12 @@ class Parser {
       fault_for("pause");
       const auto& v = n["pause"];
       s.node = v.IsScalar() && v.Scalar() == "random_node" ? "random_node" : node_name(v, "pause");
+    } else if (n["kill_node"]) {
+      s.kind = Step::Kind::kill_node;
+      only_keys(n, {"kill_node", "restart_after"}, "kill_node step");
+      const auto& v = n["kill_node"];
+      s.node = v.IsScalar() && v.Scalar() == "random_node" ? "random_node" : node_name(v, "kill_node");
+      if (const auto& r = n["restart_after"]) s.restart_after = duration(r, "'restart_after'");
     } else if (n["partition"]) {
       s.kind = Step::Kind::partition;
       fault_for("partition");
@@ -162,7 +168,8 @@ class Parser {
     } else {
       const auto first = n.begin()->first;
       fail(first,
-           "unknown step '" + first.as<std::string>() + "' (expected isolate, partition, one_way, pause, wait or repeat)");
+           "unknown step '" + first.as<std::string>() +
+               "' (expected isolate, partition, one_way, pause, kill_node, wait or repeat)");
     }
     return s;
   }

@@ -36,7 +36,7 @@ struct DurationSpec {
 };
 
 struct Step {
-  enum class Kind { isolate, partition, one_way, pause, wait, repeat };
+  enum class Kind { isolate, partition, one_way, pause, wait, repeat, kill_node };
   Kind kind = Kind::wait;
   Where where;
   std::string node;   // isolate, pause: a node, or random_node
@@ -48,6 +48,9 @@ struct Step {
   std::int64_t call_timeout_ms = default_call_timeout_ms;  // sizes a call class: the step's, else the schedule's
   int times = 0;                                 // repeat
   std::vector<Step> steps;                       // repeat
+  // kill_node: how long after the kill its agent starts the node again (`restart_after`);
+  // absent: the host's supervisor does. The node is in `node` (or random_node).
+  std::optional<DurationSpec> restart_after;
 };
 
 struct Schedule {

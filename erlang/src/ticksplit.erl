@@ -35,7 +35,7 @@
 -module(ticksplit).
 
 -export([agent_of/1, status/1, window/1, split/2, isolate/2, one_way/3, pause/2, heal/1,
-         heal_all/1, subscribe/1, unsubscribe/1, start_lead_ms/0]).
+         heal_all/1, subscribe/1, unsubscribe/1, start_lead_ms/0, kill_node/2]).
 -export_type([options/0, fault/0, error_reason/0]).
 
 -type options() ::
@@ -61,19 +61,22 @@
 %% `direction', `loss' nor `nodes': a stopped process sends and reads nothing at all.
 
 %% `kind' tells a partition (split/2, isolate/2, one_way/3: `drops', `direction', `loss') from
-%% a pause (pause/2: the paused `node'; `drops' is empty, nothing is dropped).
+%% a pause (pause/2: the paused `node'; `drops' is empty, nothing is dropped) and a kill
+%% (kill_node/2: the killed `node', `restart_after_ms' (`undefined': the host's supervisor
+%% restarts it), `duration_ms' the time until the restart, 0 without one).
 -type fault() ::
         #{id := binary(),
-          kind := partition | pause,
+          kind := partition | pause | kill_node,
           agents := [node()],
           drops := [{Agent :: node(), Nodes :: [node()], Peers :: [node()]}],
           start_at_us := integer(),
-          duration_ms := pos_integer(),
+          duration_ms := non_neg_integer(),
           direction => in | out | both,
           loss => float(),
           node => node(),
           call_class => ticksplit_window:call_class(),
-          call_timeout_ms => pos_integer()}.
+          call_timeout_ms => pos_integer(),
+          restart_after_ms => pos_integer() | undefined}.
 
 -type error_reason() ::
         {refused, Agent :: node(), Why :: term()}
@@ -81,6 +84,7 @@
       | {bad_option, Key :: atom(), Value :: term()}
       | {unknown_option, Key :: term()}
       | {conflicting_options, duration_ms, duration}
+      | {conflicting_options, restart_after_ms, restart_after}
       | {bad_duration, string(), ticksplit_duration:why()}
       | missing_duration
       | {call_timeout_without_call_class, Duration :: term()}
@@ -171,7 +175,23 @@ pause(Node, Opts) ->
           fun() -> check_node(Node) end],
          fun(_) -> arm_pause(Node, Opts) end).
 
-%% @doc Ends a fault on every agent of it now (a paused node is resumed). `ok' also for a
+%% @doc SIGKILLs `Node''s OS process at `start_at_us' (default: the start lead from now)
+%% through the agent of `Node''s host and, with `restart_after_ms' (or `restart_after', a
+%% duration or class as `duration' is), starts it again that long after the kill with the
+%% agent's `--node-start' command for it; without either, the host's supervisor is left to
+%% restart it. The other nodes see it go at once (its connections close). Options:
+%% `start_at_us', `id', `restart_after_ms' | `restart_after'. The agent's refusals come as
+%% `{refused, Agent, Why}': `{requester_node, Node}', `{already_killed, Node}',
+%% `{no_start_command, Node}' (a restart asked, the agent has no --node-start for it),
+%% `{not_local_node, Node}', `{node_not_joined, Node}', `{cannot_kill, Node, Why}'.
+-spec kill_node(node(), map()) -> {ok, fault()} | {error, error_reason()}.
+kill_node(Node, Opts) ->
+    with([fun() -> check_kill_options(Opts) end,
+          fun() -> check_node(Node) end],
+         fun(_) -> arm_kill(Node, Opts) end).
+
+%% @doc Ends a fault on every agent of it now (a paused node is resumed, a killed one started
+%% again at once if it was to be). `ok' also for a
 %% fault that already ended.
 -spec heal(fault()) -> ok | {error, error_reason()}.
 heal(#{id := Id, agents := Agents}) ->
@@ -237,6 +257,28 @@ arm_pause(Node, Opts) ->
                          sized(#{id => Id, kind => pause, agents => [Agent], node => Node, drops => [],
                                  start_at_us => Start, duration_ms => Ms}, Opts))
          end).
+
+arm_kill(Node, Opts) ->
+    Agent = agent_of(Node),
+    with([fun() -> connect([Agent]) end,
+          fun() -> restart_after_ms(Opts, Agent) end],
+         fun(After) ->
+                 Id = fault_id(Opts),
+                 Start = start_at_us(Opts),
+                 Spec0 = #{node => Node, start_at_us => Start, id => Id},
+                 Spec = case After of
+                            undefined -> Spec0;
+                            _ -> Spec0#{restart_after_ms => After}
+                        end,
+                 arm_all([{Agent, {kill_node, Spec}}],
+                         #{id => Id, kind => kill_node, agents => [Agent], node => Node, drops => [],
+                           start_at_us => Start, duration_ms => case After of undefined -> 0; _ -> After end,
+                           restart_after_ms => After})
+         end).
+
+restart_after_ms(#{restart_after_ms := Ms}, _) -> {ok, Ms};
+restart_after_ms(#{restart_after := D}, Agent) -> duration_ms(#{duration => D}, Agent);
+restart_after_ms(_, _) -> {ok, undefined}.
 
 %% Every request is sent before any reply is awaited (they carry one start time); {ok, Fault}
 %% if every agent armed its part.
@@ -362,6 +404,27 @@ valid(direction, V) -> lists:member(V, [in, out, both]);
 valid(id, V) -> is_binary(V) andalso byte_size(V) >= 1 andalso byte_size(V) =< 128;
 valid(loss, V) -> ticksplit_loss:of_option(V) =/= error;
 valid(nodes, V) -> is_list(V) andalso lists:all(fun is_atom/1, V).
+
+%% kill_node/2's: no duration (the kill is an instant), an optional restart.
+check_kill_options(Opts) when is_map(Opts) ->
+    Allowed = [start_at_us, id, restart_after_ms, restart_after],
+    case [K || K <- maps:keys(Opts), not lists:member(K, Allowed)] of
+        [K | _] -> {error, {unknown_option, K}};
+        [] ->
+            Bad = [{K, V} || {K, V} <- maps:to_list(Opts),
+                             not valid(case K of restart_after_ms -> duration_ms;
+                                                 restart_after -> duration;
+                                                 _ -> K
+                                       end, V)],
+            case {Opts, Bad} of
+                {_, [{K, V} | _]} -> {error, {bad_option, K, V}};
+                {#{restart_after_ms := _, restart_after := _}, []} ->
+                    {error, {conflicting_options, restart_after_ms, restart_after}};
+                _ -> ok
+            end
+    end;
+check_kill_options(Opts) ->
+    {error, {bad_option, options, Opts}}.
 
 check_node(Node) ->
     case is_atom(Node) andalso ticksplit_node:valid(Node) of

@@ -17,7 +17,7 @@
 %% cut.
 -module(ticksplit_gen).
 
--export([duration/1, duration/2, call_duration/3, groups/1, loss/0, nemesis/2, nemesis/3]).
+-export([duration/1, duration/2, call_duration/3, groups/1, loss/0, nemesis/2, nemesis/3, kill_node/2]).
 
 %% @doc A duration in milliseconds from any of the three classes of the window.
 -spec duration(ticksplit_window:window()) -> proper_types:type().
@@ -96,6 +96,18 @@ nemesis([_, _ | _] = Nodes, Window, [_ | _] = Classes) ->
                              end, false)},
        {2, {call, ticksplit, pause, [proper_types:elements(Nodes), PauseOpts]}},
        {1, {call, ticksplit, heal_all, [Nodes]}}]).
+
+%% @doc A symbolic `ticksplit:kill_node/2' call for a `proper_statem' model: one of the nodes
+%% SIGKILLed and started again by its agent after a time of any class of the window (the agent
+%% needs `--node-start' for it). Not part of nemesis/2 (a kill needs that configuration): add it
+%% to the model's commands, e.g. `{1, ticksplit_gen:kill_node(Nodes, Window)}'. The restart
+%% shrinks towards the short end of its class, the node towards the first.
+-spec kill_node([node(), ...], ticksplit_window:window()) -> proper_types:type().
+kill_node([_ | _] = Nodes, Window) ->
+    require_proper(),
+    proper_types:bind({proper_types:elements(Nodes), duration(Window)},
+                      fun({N, After}) -> {call, ticksplit, kill_node, [N, #{restart_after_ms => After}]} end,
+                      false).
 
 two_groups(First, Tagged) ->
     Mine = [First | [N || {N, false} <- Tagged]],

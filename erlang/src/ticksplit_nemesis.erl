@@ -7,7 +7,8 @@
 %% {"agent":"ticksplit@h2","kind":"nodedown","node_type":"visible","observer":"app@h2","peer":"app@h1","reason":"net_tick_timeout","time_us":...}
 %% '''
 %% Steps, in order: `{wait, Ms}', `{split, Groups, FaultOpts}', `{isolate, Node, FaultOpts}',
-%% `{one_way, From, To, FaultOpts}', `{pause, Node, FaultOpts}', `heal_all' (of the workload's
+%% `{one_way, From, To, FaultOpts}', `{pause, Node, FaultOpts}', `{kill_node, Node, KillOpts}',
+%% `heal_all' (of the workload's
 %% nodes). FaultOpts are those of ticksplit:split/2 (`duration_ms' or `duration'; a pause takes
 %% no `loss' or `direction'). A fault step arms the fault,
 %% writes `fault_start' (its `time_us' is the fault's start, a little in the future when the
@@ -31,6 +32,13 @@
 %% {"dropped_packets":0,"fault":"ts-...","heal_observed":true,"kind":"fault_end","resume_late_us":2710,"resumed_us":...,"stopped_us":...,"time_us":...}
 %% '''
 %%
+%% A kill (`{kill_node, Node, KillOpts}', KillOpts those of ticksplit:kill_node/2) is written
+%% as a pause is, with `"shape":"kill_node"', `node' and `restart_after_ms' (null: the host's
+%% supervisor restarts it) on `fault_start'; its end is the agent's `kill_ended': `fault_end'
+%% is at `started_us' (the node started again; the event's time without a restart) and adds
+%% `down_us' (the SIGKILL), `exited_us', `started_us' and `restart_late_us', null where the
+%% agent did not say.
+%%
 %% While subscribed, every `nodeup'/`nodedown' an agent reports becomes a line (`reason' on
 %% nodedowns), until the workload stops the nemesis.
 -module(ticksplit_nemesis).
@@ -43,6 +51,7 @@
               | {isolate, node(), ticksplit:options()}
               | {one_way, node(), node(), ticksplit:options()}
               | {pause, node(), ticksplit:options()}
+              | {kill_node, node(), map()}
               | heal_all.
 
 -define(DEFAULT_GRACE_MS, 5000).
@@ -182,7 +191,7 @@ fault(Step, #{api := Api, recorder := Rec, number := N0} = S0) ->
                   end,
             Dropped = lists:sum([D || {_, D} <- maps:values(H)]),
             Outcome = maps:merge(#{dropped_packets => Dropped, heal_observed => Observed},
-                                 pause_outcome(Step, S1)),
+                                 maps:merge(pause_outcome(Step, S1), kill_outcome(Step, S1))),
             ok = ticksplit_ops:event(Rec, Outcome#{kind => fault_end, time_us => End, fault => Id}),
             Summary = Outcome#{id => Id, number => N, shape => shape(Step), start_us => Start,
                                end_us => End, requested_ms => Ms, window_class => class(Ms, S)},
@@ -194,7 +203,20 @@ fault(Step, #{api := Api, recorder := Rec, number := N0} = S0) ->
 arm(Api, {split, Groups, Opts}) -> Api:split(Groups, Opts);
 arm(Api, {isolate, Node, Opts}) -> Api:isolate(Node, Opts);
 arm(Api, {one_way, From, To, Opts}) -> Api:one_way(From, To, Opts);
-arm(Api, {pause, Node, Opts}) -> Api:pause(Node, Opts).
+arm(Api, {pause, Node, Opts}) -> Api:pause(Node, Opts);
+arm(Api, {kill_node, Node, Opts}) -> Api:kill_node(Node, Opts).
+
+%% A kill's times as its agent reported them (kept in the same map as a pause's), null where it
+%% did not.
+kill_outcome({kill_node, _, _}, #{pause := P}) ->
+    Late = case P of
+               #{started_us := St, planned_restart_us := Pl} -> St - Pl;
+               _ -> null
+           end,
+    #{down_us => maps:get(killed_us, P, null), exited_us => maps:get(exited_us, P, null),
+      started_us => maps:get(started_us, P, null), restart_late_us => Late};
+kill_outcome(_, _) ->
+    #{}.
 
 %% A pause's times as its agent reported them, null where it did not.
 pause_outcome({pause, _, _}, #{pause := P}) ->
@@ -214,6 +236,7 @@ unobserved(Api, Fault, Silent, Rec) ->
                             [end_event(Fault), maps:get(id, Fault), Silent]).
 
 end_event(#{kind := pause}) -> pause_ended;
+end_event(#{kind := kill_node}) -> kill_ended;
 end_event(_) -> fault_healed.
 
 start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := Drops} = Fault, N, S) ->
@@ -233,6 +256,11 @@ start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := D
             end,
     Named = case Step of
                 {pause, Node, _} -> Sized#{node => Node};
+                {kill_node, Node, _} -> Sized#{node => Node, restart_after_ms =>
+                                                   case maps:get(restart_after_ms, Fault, undefined) of
+                                                       undefined -> null;
+                                                       R -> R
+                                                   end};
                 _ -> Sized
             end,
     case groups(Step, DropSets, Nodes) of
@@ -243,6 +271,8 @@ start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := D
 %% The nodes of the topology (the workload's and those the fault names) and the drop sets whose
 %% effect on the links is the fault's. A paused node drops nothing, but it neither sends nor
 %% reads: to distribution it is cut off from every other node, both ways.
+cuts({kill_node, Node, Opts}, DropSets, WorkloadNodes) ->
+    cuts({pause, Node, Opts}, DropSets, WorkloadNodes);
 cuts({pause, Node, _}, _, WorkloadNodes) ->
     Nodes = lists:usort([Node | WorkloadNodes]),
     Others = Nodes -- [Node],
@@ -254,12 +284,14 @@ cuts(_, DropSets, WorkloadNodes) ->
 shape({split, _, _}) -> groups;
 shape({isolate, _, _}) -> isolate;
 shape({one_way, _, _, _}) -> one_way;
-shape({pause, _, _}) -> pause.
+shape({pause, _, _}) -> pause;
+shape({kill_node, _, _}) -> kill_node.
 
 groups({split, Groups, _}, _, _) -> Groups;
 groups({isolate, Node, _}, DropSets, _) -> [[Node], maps:get(Node, DropSets, [])];
 groups({one_way, _, _, _}, _, _) -> none;
-groups({pause, Node, _}, _, Nodes) -> [[Node], Nodes -- [Node]].
+groups({pause, Node, _}, _, Nodes) -> [[Node], Nodes -- [Node]];
+groups({kill_node, Node, _}, _, Nodes) -> [[Node], Nodes -- [Node]].
 
 requested(Step, Ms) ->
     case element(tuple_size(Step), Step) of
@@ -322,8 +354,29 @@ event(Agent, #{type := pause_ended, id := Id} = E, #{current := Id, healed := H,
         _ -> ok
     end,
     S#{healed := H#{Agent => {End, 0}}};
+event(_Agent, #{type := node_killed, id := Id} = E, #{current := Id} = S) ->
+    kill_times(E, S);
+event(Agent, #{type := kill_ended, id := Id} = E, #{current := Id, healed := H, recorder := Rec} = S0) ->
+    #{pause := P} = S = kill_times(E, S0),
+    %% The node started again ends the kill; without a restart the agent's report does.
+    End = case P of
+              #{started_us := St} -> St;
+              _ -> event_time(E)
+          end,
+    case E of
+        #{error := Error} when is_binary(Error), Error =/= <<>> ->
+            ok = ticksplit_ops:note(Rec, "nemesis: kill_node ~s of ~s at ~s: ~ts",
+                                    [Id, maps:get(node, E, ''), Agent, Error]);
+        _ -> ok
+    end,
+    S#{healed := H#{Agent => {End, 0}}};
 event(_, _, S) ->
     S.
+
+kill_times(E, #{pause := P} = S) ->
+    Times = maps:filter(fun(_, T) -> is_integer(T) end,
+                        maps:with([killed_us, exited_us, started_us, planned_restart_us], E)),
+    S#{pause := maps:merge(P, Times)}.
 
 %% The times a pause event gives (an agent sends undefined for those it cannot say).
 pause_times(E, #{pause := P} = S) ->

@@ -12,7 +12,7 @@
          end_per_testcase/2]).
 -export([window_and_status/1, below_window_survives/1, isolate_nodedown_then_heal/1,
          one_way_drops_one_direction/1, refusal_heals_the_armed/1, unreachable_agent_arms_nothing/1,
-         heal_all_ends_everything/1, pause_above_window/1]).
+         heal_all_ends_everything/1, pause_above_window/1, kill_node_restarts/1]).
 
 -define(WINDOW, {1500, 2500}).
 
@@ -21,7 +21,7 @@ suite() -> [{require, nodes}, {timetrap, {seconds, 60}}].
 all() ->
     [window_and_status, below_window_survives, isolate_nodedown_then_heal,
      one_way_drops_one_direction, refusal_heals_the_armed, unreachable_agent_arms_nothing,
-     heal_all_ends_everything, pause_above_window].
+     heal_all_ends_everything, pause_above_window, kill_node_restarts].
 
 init_per_suite(Config) ->
     Nodes = ct:get_config(nodes),
@@ -199,6 +199,36 @@ pause_above_window(Config) ->
     figure("pause: ~s stopped ~.2f ms after the start for ~w ms; nodedown of it after ~w ms (window ~w); "
            "resumed ~.2f ms after the deadline; ~s pinged it ~.1f ms after",
            [C, (Stopped - Start) / 1000, Ms, Delays, ?WINDOW, Late / 1000, A, Reconnect]).
+
+%% Killing a node with a restart: its agent SIGKILLs it at the start (both others see it go at
+%% once: its connections close), its guard starts it again by the agent's --node-start command
+%% (scripts/cluster gives one) 2 s after the kill, and the new process answers under the same name.
+kill_node_restarts(Config) ->
+    [A, B, C] = ?config(nodes, Config),
+    AgentC = ticksplit:agent_of(C),
+    OldPid = rpc:call(C, os, getpid, []),
+    {ok, #{id := Id, kind := kill_node, agents := [AgentC], node := C, drops := [], start_at_us := Start,
+           restart_after_ms := 2000, duration_ms := 2000}} = ticksplit:kill_node(C, #{restart_after_ms => 2000}),
+    {[{AgentC, #{killed_us := Killed, exited_us := Exited, planned_restart_us := Planned}}], _} =
+        await_events(fun(E) -> is_fault(node_killed, Id, E) end, 1, 3000),
+    Planned = Start + 2000000,
+    {Downs, _} = await_events(fun(#{type := nodedown, peer := P, observer := O}) ->
+                                      P =:= C andalso (O =:= A orelse O =:= B);
+                                 (_) -> false
+                              end, 2, 3000),
+    DownAfter = [(T - Killed) / 1000 || {_, #{time_us := T}} <- Downs],
+    {[{AgentC, #{reason := deadline, killed := true, started_us := Started, error := <<>>}}], _} =
+        await_events(fun(E) -> is_fault(kill_ended, Id, E) end, 1, 5000),
+    true = Killed >= Start andalso Killed - Start =< 5000,
+    true = Started >= Planned andalso Started - Planned =< 5000,
+    await(fun() -> rpc:call(A, net_adm, ping, [C]) =:= pong end, {rejoined, A, C}),
+    Up = (os:system_time(microsecond) - Started) / 1000,
+    NewPid = rpc:call(C, os, getpid, []),
+    true = is_list(NewPid) andalso NewPid =/= OldPid,
+    await(fun() -> faults(C) =:= [] end, kill_left_the_status),
+    figure("kill_node: ~s killed ~.2f ms after the start, exited ~.2f ms later; seen down after ~p ms; "
+           "started again ~.2f ms after the planned restart; ~s pinged it ~.1f ms after the start",
+           [C, (Killed - Start) / 1000, (Exited - Killed) / 1000, DownAfter, (Started - Planned) / 1000, A, Up]).
 
 %%% Helpers
 

@@ -7,7 +7,7 @@
 -module(ticksplit_fake_faults).
 
 -export([start/1, calls/0, split/2, isolate/2, one_way/3, pause/2, heal/1, heal_all/1,
-         subscribe/1, unsubscribe/1, window/1]).
+         subscribe/1, unsubscribe/1, window/1, kill_node/2]).
 -export([stopped_after_us/0, resume_late_us/0, resume_error/0]).
 
 -define(TAB, ?MODULE).
@@ -70,6 +70,15 @@ one_way(From, To, Opts) ->
 pause(Node, Opts) ->
     log({pause, Node, Opts}),
     fault(#{kind => pause, agents => [agent(Node)], node => Node, drops => []}, Opts).
+
+%% A kill: SIGKILLed STOPPED_AFTER_US after the start, exited 10 µs later, started again
+%% RESUME_LATE_US after its planned restart (both reported when they happen).
+-spec kill_node(node(), map()) -> {ok, map()} | {error, term()}.
+kill_node(Node, Opts) ->
+    log({kill_node, Node, Opts}),
+    After = maps:get(restart_after_ms, Opts, undefined),
+    fault(#{kind => kill_node, agents => [agent(Node)], node => Node, drops => [], restart_after_ms => After},
+          #{duration_ms => case After of undefined -> 0; _ -> After end}).
 
 %% What pause_started and pause_ended report of a paused node's times, for the tests.
 -spec stopped_after_us() -> pos_integer().
@@ -143,6 +152,22 @@ play(#{kind := pause, node := Node, agents := [A], start_at_us := Start, duratio
                                   unresumed -> Ended#{resumed_us => undefined, error => ?RESUME_ERROR}
                               end}
      || Mode =/= silent, P <- Subscribers],
+    ok;
+play(#{kind := kill_node, id := Id, node := Node, agents := [A], start_at_us := Start, duration_ms := Ms,
+       restart_after_ms := After}, Mode, Subscribers) ->
+    Killed = Start + ?STOPPED_AFTER_US,
+    Planned = case After of undefined -> undefined; _ -> Start + Ms * 1000 end,
+    sleep_until(Start),
+    Send = fun(E) -> [P ! {ticksplit_event, A, E} || Mode =/= silent, P <- Subscribers] end,
+    Send(#{type => node_killed, id => Id, node => Node, os_pid => 4242, owner => node(), killed_us => Killed,
+           exited_us => Killed + 10, planned_restart_us => Planned, time_us => now_us(), seq => 2}),
+    Started = case After of
+                  undefined -> undefined;
+                  _ -> sleep_until(Planned), Planned + ?RESUME_LATE_US
+              end,
+    Send(#{type => kill_ended, id => Id, node => Node, reason => deadline, killed => true, killed_us => Killed,
+           exited_us => Killed + 10, planned_restart_us => Planned, started_us => Started,
+           start_pid => 5151, error => <<>>, time_us => now_us(), seq => 3}),
     ok;
 %% At the start, every cut node sees its first peer go down; at the end, every agent reports
 %% the heal (unless silent).

@@ -67,6 +67,19 @@ nemesis_commands_test() ->
     [?assertNot(holds(ticksplit_gen:nemesis(?NODES, ?W), fun(C) -> element(3, C) =/= F end))
      || F <- [split, isolate, one_way, pause, heal_all]].
 
+%% kill_node calls name a node of the cluster and a restart the API accepts; the restart shrinks
+%% to the shortest of the below_window class.
+kill_node_test() ->
+    ?assert(holds(ticksplit_gen:kill_node(?NODES, ?W),
+                  fun({call, ticksplit, kill_node, [N, #{restart_after_ms := D} = Opts]}) ->
+                          lists:member(N, ?NODES) andalso is_integer(D) andalso D > 0 andalso
+                              maps:keys(Opts) =:= [restart_after_ms]
+                  end)),
+    {Lo, _} = ticksplit_window:class_range(below_window, ?W),
+    [{call, ticksplit, kill_node, [N, #{restart_after_ms := D}]}] =
+        counterexample(ticksplit_gen:kill_node(?NODES, ?W), fun(_) -> false end),
+    ?assertEqual({hd(?NODES), Lo}, {N, D}).
+
 %% Lossy faults turn up, with a loss the API accepts; a loss shrinks to a total cut.
 nemesis_loss_test() ->
     Lossy = fun({call, ticksplit, heal_all, _}) -> false;

@@ -126,3 +126,14 @@ pause_asks_the_node_s_agent_test() ->
 start_lead_test() ->
     [Lead] = [list_to_integer(V) || ["start_lead_ms", V] <- ticksplit_golden:rows("arming.txt")],
     ?assertEqual(Lead, ticksplit:start_lead_ms()).
+
+%% kill_node/2's options are checked before any agent is asked: no duration (the kill is an
+%% instant), a restart given one way, a valid node.
+kill_node_options_test() ->
+    ?assertEqual({error, {unknown_option, duration_ms}}, ticksplit:kill_node('a@h', #{duration_ms => 5})),
+    ?assertEqual({error, {bad_option, restart_after_ms, 0}}, ticksplit:kill_node('a@h', #{restart_after_ms => 0})),
+    ?assertEqual({error, {bad_option, restart_after, "soon"}}, ticksplit:kill_node('a@h', #{restart_after => "soon"})),
+    ?assertEqual({error, {conflicting_options, restart_after_ms, restart_after}},
+                 ticksplit:kill_node('a@h', #{restart_after_ms => 5, restart_after => "1s"})),
+    ?assertEqual({error, {bad_node, nohost}}, ticksplit:kill_node(nohost, #{})),
+    ?assertEqual({error, {bad_option, options, x}}, ticksplit:kill_node('a@h', x)).

@@ -303,6 +303,32 @@ nemesis_records_a_pause_test() ->
         ?assertNot(lists:any(fun({heal, _}) -> true; (_) -> false end, ticksplit_fake_faults:calls()))
     end).
 
+%% A kill is written as a pause is: the node cut off from every other, its end the node started
+%% again, with the kill's times as its agent reported them.
+nemesis_records_a_kill_test() ->
+    ok = ticksplit_fake_faults:start(observed),
+    with_run(fun(File, Tab) ->
+        Cluster = ['n1@h1', 'n2@h2', 'n3@h3'],
+        {ok, #{faults := [Summary]}} =
+            ticksplit_workload:run(#{client => ?CLIENT(#{table => Tab}), nodes => Cluster,
+                                     rate => 50, duration_ms => 100, history => File,
+                                     ops => [{1, read, null}], fault_api => ticksplit_fake_faults,
+                                     nemesis => [{kill_node, 'n2@h2', #{restart_after_ms => 100}}]}),
+        ?assert(lists:member({kill_node, 'n2@h2', #{restart_after_ms => 100}}, ticksplit_fake_faults:calls())),
+        Lines = lines(File),
+        [#{<<"fault">> := Id, <<"time_us">> := Start} = S] = kind(Lines, <<"fault_start">>),
+        ?assertMatch(#{<<"shape">> := <<"kill_node">>, <<"node">> := <<"n2@h2">>, <<"restart_after_ms">> := 100,
+                       <<"links_cut">> := [[<<"n1@h1">>, <<"n2@h2">>], [<<"n2@h2">>, <<"n3@h3">>]]}, S),
+        Killed = Start + ticksplit_fake_faults:stopped_after_us(),
+        Started = Start + 100000 + ticksplit_fake_faults:resume_late_us(),
+        ?assertEqual([#{<<"kind">> => <<"fault_end">>, <<"fault">> => Id, <<"time_us">> => Started,
+                        <<"heal_observed">> => true, <<"dropped_packets">> => 0,
+                        <<"down_us">> => Killed, <<"exited_us">> => Killed + 10, <<"started_us">> => Started,
+                        <<"restart_late_us">> => ticksplit_fake_faults:resume_late_us()}],
+                     kind(Lines, <<"fault_end">>)),
+        ?assertMatch(#{id := Id, shape := kill_node, heal_observed := true, end_us := Started}, Summary)
+    end).
+
 %% A pause whose end its agent never reports: healed by request after the grace, its end the
 %% planned one; what the agent did report (the stop) is kept, the rest is null.
 unobserved_pause_test() ->

@@ -212,6 +212,90 @@ run(pause_guard_killed, [StateDir, _Prefix]) ->
            end, {orphans, Orphans}),
     ok;
 
+%% kill_node of host 1's node with a restart 3 s after the kill through the agent's
+%% --node-start (scripts/cluster gives start_node's command): the node's process is SIGKILLed at
+%% the instant (timing) and exits, host 2 sees it go down, the guard starts it again at the
+%% restart instant (timing), the same node name comes back as another process, the agent joins
+%% it again, and it rejoins the cluster.
+run(kill_restart, [StateDir, _Prefix]) ->
+    restore_mesh(),  % host 2 must be connected to see the nodedown
+    [subscribe(agent(I)) || I <- [1, 2]],
+    %% Refused, with the reason: another host's node, the caller itself, a restart past --max-fault.
+    {error, {not_local_node, N2}} = call(agent(1), {kill_node, #{node => app(2)}}),
+    expect(N2 =:= app(2), {not_local_node, N2}),
+    {error, {requester_node, N1}} =
+        rpc:call(app(1), gen_server, call, [{ticksplit, agent(1)}, {kill_node, #{node => app(1)}}]),
+    expect(N1 =:= app(1), {requester_node, N1}),
+    {error, {duration_above_max_fault, _, _}} =
+        call(agent(1), {kill_node, #{node => app(1), restart_after_ms => 3600000}}),
+    {error, {bad_restart_after, 0}} = call(agent(1), {kill_node, #{node => app(1), restart_after_ms => 0}}),
+    Pid = list_to_integer(rpc:call(app(1), os, getpid, [])),
+    Start = os:system_time(microsecond) + 300000,
+    After = 3000,
+    {ok, Id} = call(agent(1), {kill_node, #{node => app(1), start_at_us => Start, restart_after_ms => After}}),
+    #{killed_us := Killed, exited_us := Exited, os_pid := Pid, planned_restart_us := Planned} =
+        await_event(agent(1), fun(E) -> is_fault(E, node_killed, Id) end, 3000),
+    Down = await_event(agent(2), fun(#{type := nodedown, peer := P}) -> P =:= app(1);
+                                    (_) -> false end, 3000),
+    #{reason := Reason, killed := true, started_us := Started, start_pid := StartPid, error := <<>>} =
+        await_event(agent(1), fun(E) -> is_fault(E, kill_ended, Id) end, After + 3000),
+    #{time_us := Joined} = await_event(agent(1), fun(#{type := node_joined, node := N}) -> N =:= app(1);
+                                                   (_) -> false end, 15000),
+    NewPid = list_to_integer(rpc:call(app(1), os, getpid, [])),
+    Written = list_to_integer(string:trim(read(filename:join([StateDir, "h1", "app.pid"])))),
+    io:format("  kill_node ~s (pid ~w): killed ~.2f ms after the instant, exited ~.2f ms after the kill;~n"
+              "    ~s saw ~p ~.1f ms after the kill; started again ~.2f ms after the planned restart"
+              " (pid ~w, node pid ~w); the agent joined it ~.1f ms after the start~n",
+              [app(1), Pid, (Killed - Start) / 1000, (Exited - Killed) / 1000, app(2), maps:get(reason, Down),
+               (maps:get(time_us, Down) - Killed) / 1000, (Started - Planned) / 1000, StartPid, NewPid,
+               (Joined - Started) / 1000]),
+    expect(Planned =:= Start + After * 1000, {planned_restart, Planned}),
+    expect(Reason =:= deadline, {reason, Reason}),
+    expect(Killed >= Start andalso Killed - Start =< timing_bound(5000), {kill_late, Killed - Start}),
+    expect(Exited >= Killed, {exited_before_killed, Exited, Killed}),
+    expect(maps:get(time_us, Down) >= Killed, {nodedown_before_kill, Down}),
+    expect(Started >= Planned andalso Started - Planned =< timing_bound(5000), {restart_late, Started - Planned}),
+    expect(NewPid =/= Pid andalso proc_state(Pid) =:= $?, {old_process, Pid, proc_state(Pid)}),
+    expect(Written =:= NewPid andalso StartPid =:= NewPid, {started_by_the_command, Written, StartPid, NewPid}),
+    await(fun() -> rpc:call(app(2), net_adm, ping, [app(1)]) =:= pong end, rejoined),
+    await(fun() -> agent_joined(agent(1)) end, agent_rejoined),
+    ok;
+
+%% SIGKILL the agent 1 s after it killed host 1's node (restart 3 s after the kill): the
+%% detached guard still starts the node at its instant; a restarted agent joins the new one.
+run(kill_agent_killed, [StateDir, _Prefix]) ->
+    subscribe(agent(1)),
+    Pid = list_to_integer(rpc:call(app(1), os, getpid, [])),
+    Start = os:system_time(microsecond) + 300000,
+    After = 3000,
+    Planned = Start + After * 1000,
+    {ok, Id} = call(agent(1), {kill_node, #{node => app(1), start_at_us => Start, restart_after_ms => After}}),
+    #{killed_us := Killed} = await_event(agent(1), fun(E) -> is_fault(E, node_killed, Id) end, 3000),
+    AgentPid = string:trim(read(filename:join([StateDir, "h1", "agent.pid"]))),
+    timer:sleep(max(0, (Killed + 1000000 - os:system_time(microsecond)) div 1000)),
+    "" = os:cmd("kill -KILL " ++ AgentPid),
+    await(fun() -> not running(AgentPid) end, agent_gone),
+    AppPid = filename:join([StateDir, "h1", "app.pid"]),
+    Old = read(AppPid),
+    %% From outside, every 2 ms: the pid file the start command writes, then the node answering.
+    Seen = await_change(fun() -> catch list_to_integer(string:trim(read(AppPid))) end, Old, Planned + 10000000),
+    NewPid = list_to_integer(string:trim(read(AppPid))),
+    await(fun() -> rpc:call(app(1), os, getpid, []) =:= integer_to_list(NewPid) end, node_up),
+    Up = os:system_time(microsecond),
+    io:format("  agent SIGKILLed 1 s after the kill of ~s: the guard started it ~.1f ms after the planned restart"
+              " (seen from outside, pid ~w), up ~.1f ms later~n", [app(1), (Seen - Planned) / 1000, NewPid,
+                                                                      (Up - Seen) / 1000]),
+    expect(NewPid =/= Pid, {same_pid, Pid}),
+    expect(Seen >= Planned, {started_early, Seen - Planned}),
+    expect(Seen - Planned =< timing_bound(50000), {restart_late, Seen - Planned}),
+    os:cmd("rm -f " ++ filename:join([StateDir, "h1", "agent.pid"])),
+    cmd_ok("scripts/cluster start-agent 1"),
+    await(fun() -> agent_joined(agent(1)) end, agent_restarted),
+    {ok, #{faults := Faults}} = call(agent(1), status),
+    expect(Faults =:= [], {faults_after_restart, Faults}),
+    await(fun() -> rpc:call(app(2), net_adm, ping, [app(1)]) =:= pong end, rejoined),
+    ok;
+
 %% in / out / both at host 1 against host 2, seen at the IP level with UDP both ways, and
 %% host 3 untouched. The datagrams that must pass are sent after the ones that must not, so
 %% once they have arrived the others would have too.
@@ -428,6 +512,23 @@ pause_node(I, Dur) ->
     Start = os:system_time(microsecond) + 300000,
     {ok, Id} = call(agent(I), {pause, #{node => app(I), duration_ms => Dur, start_at_us => Start}}),
     {Start, Dur, Id, Pid}.
+
+%% Polls F every 2 ms until it returns an integer whose text differs from Old (a pid file
+%% rewritten); the unix µs it was first seen, or an error past Until (unix µs).
+await_change(F, Old, Until) ->
+    case F() of
+        N when is_integer(N) ->
+            case integer_to_list(N) =/= string:trim(Old) of
+                true -> os:system_time(microsecond);
+                false -> await_change_later(F, Old, Until)
+            end;
+        _ -> await_change_later(F, Old, Until)
+    end.
+await_change_later(F, Old, Until) ->
+    case os:system_time(microsecond) > Until of
+        true -> error({timeout, no_change});
+        false -> timer:sleep(2), await_change(F, Old, Until)
+    end.
 
 %% The state letter of /proc/PID/stat (the field after the command's closing parenthesis).
 proc_state(Pid) ->

@@ -154,6 +154,49 @@ TEST_CASE("runner: a pause asks the node's agent alone; the history has its stop
   CHECK(table.find("n1@198.51.100.11 - n2@198.51.100.12  silent (an end stopped)") != std::string::npos);
 }
 
+TEST_CASE("runner: a kill_node asks the node's agent alone; the history has the kill, the restart, the up time") {
+  test::FakeAgents agents;
+  const auto t0 = agents.now;
+  const auto p = plan("  - kill_node: n2@198.51.100.12\n    restart_after: 5s\n");
+  const auto r = run(agents, p);
+  CHECK(r.result.exit_code == 0);
+  CHECK(agents.requests<proto::PartitionRequest>().empty());
+  const auto kills = agents.requests<proto::KillNodeRequest>();
+  REQUIRE(kills.size() == 1);
+  CHECK(kills[0].first == "ticksplit@198.51.100.12");
+  CHECK(kills[0].second.node == "n2@198.51.100.12");
+  CHECK(kills[0].second.restart_after_ms == 5000);
+  const auto start_us = t0 + start_lead_ms * 1000;
+  CHECK(kills[0].second.start_at_us == start_us);
+  const auto start = r.of("fault_start").at(0);
+  CHECK(start.at("shape") == "kill_node");
+  CHECK(start.at("node") == "n2@198.51.100.12");
+  CHECK(start.at("restart_after_ms") == 5000);
+  const auto end = r.of("fault_end").at(0);
+  const auto& ev = end.at("agents").at("ticksplit@198.51.100.12");
+  CHECK(ev.at("down_us") == start_us + 300);
+  CHECK(ev.at("exited_us") == start_us + 10'300);
+  CHECK(ev.at("started_us") == start_us + 5'000'400);
+  CHECK(ev.at("restart_late_us") == 400);
+  CHECK(ev.at("up_us") == start_us + 7'000'400);  // the agent joined the new node
+  CHECK(ev.at("start_pid") == 5151);
+  CHECK(end.at("effective_outage_us") == 7'000'100);  // from the kill to the node joined again
+  const auto text = describe_plan(p, cluster(), 1);
+  CHECK(text.find("ticksplit@198.51.100.12 kills n2@198.51.100.12's OS process (SIGKILL) at the start; its guard "
+                  "starts it again 5000 ms later") != std::string::npos);
+  CHECK(summary(r.result.faults, cluster()).find("closed (an end killed)") != std::string::npos);
+
+  test::FakeAgents sup;
+  const auto q = plan("  - kill_node: random_node\n");
+  const auto s = run(sup, q);
+  CHECK(s.result.exit_code == 0);
+  REQUIRE(sup.requests<proto::KillNodeRequest>().size() == 1);
+  CHECK_FALSE(sup.requests<proto::KillNodeRequest>()[0].second.restart_after_ms.has_value());
+  CHECK(s.of("fault_start").at(0).at("restart_after_ms").is_null());
+  CHECK(s.of("fault_end").at(0).at("agents").begin()->at("up_us").is_null());
+  CHECK(describe_plan(q, cluster(), 1).find("the host's supervisor starts it again") != std::string::npos);
+}
+
 TEST_CASE("runner: a refusal heals the parts already armed by their ids, never with a bare heal; exit 1") {
   test::FakeAgents agents;
   agents.refuse = {"ticksplit@198.51.100.13"};

@@ -119,6 +119,9 @@ TEST_CASE("every mistake names its file and line") {
             .rfind("s.yaml:5: unknown key 'loss'", 0) == 0);
   CHECK(error_of(head + "  - pause: nohost\n    for: 1s\n").rfind("s.yaml:3: pause 'nohost' is not a node name", 0) == 0);
   CHECK(error_of(head + "  - pause: app@198.51.100.11\n").rfind("s.yaml:3: pause step needs 'for'", 0) == 0);
+  CHECK(error_of(head + "  - kill_node: app@198.51.100.11\n    for: 1s\n").rfind("s.yaml:4: unknown key 'for'", 0) == 0);
+  CHECK(error_of(head + "  - kill_node: nohost\n").rfind("s.yaml:3: kill_node 'nohost' is not a node name", 0) == 0);
+  CHECK(error_of(head + "  - kill_node: app@198.51.100.11\n    restart_after: soon\n").rfind("s.yaml:4: 'restart_after'", 0) == 0);
   CHECK(error_of(head + "  - explode: now\n").rfind("s.yaml:3: unknown step 'explode'", 0) == 0);
   CHECK(error_of(head + "  - partition: sideways\n    for: 1s\n").rfind("s.yaml:3: unknown partition shape", 0) == 0);
   CHECK(error_of(head + "  - partition: [[app@h1]]\n    for: 1s\n").rfind("s.yaml:3: partition must be", 0) == 0);

@@ -112,6 +112,7 @@ class FakeAgents final : public ctl::Agents {
     if (r == nullptr) return ei::error_tuple(std::get<proto::Rejected>(parsed).reason);
     if (const auto* p = std::get_if<proto::PartitionRequest>(r)) return partition(agent, *p);
     if (const auto* p = std::get_if<proto::PauseRequest>(r)) return pause(agent, *p);
+    if (const auto* k = std::get_if<proto::KillNodeRequest>(r)) return kill_node(agent, *k);
     if (std::holds_alternative<proto::HealAllRequest>(*r)) return ei::ok_tuple(std::exchange(held[agent], 0));
     if (std::holds_alternative<proto::StatusRequest>(*r)) {
       proto::AgentStatus s;
@@ -139,6 +140,25 @@ class FakeAgents final : public ctl::Agents {
     if (silent.count(agent)) return ei::ok_tuple(ei::binary(*p.id));
     emit(end + 300, proto::PauseEnded{*p.id, p.node, proto::HealReason::deadline, true, start + 200, end + 300, end, ""});
     return ei::ok_tuple(ei::binary(*p.id));
+  }
+
+  // A kill as a guard would do it: killed 300 µs after the start, exited 10 ms later, started
+  // again 400 µs after the planned restart, and the agent joins the new node 2 s after that.
+  ei::Term kill_node(const std::string& agent, const proto::KillNodeRequest& k) {
+    const std::int64_t start = k.start_at_us.value_or(now), killed = start + 300, exited = killed + 10'000;
+    const auto emit = [&](std::int64_t at, proto::FaultEvent e) {
+      scheduled.emplace(at, ctl::AgentEvent{agent, proto::to_event({at, std::move(e)})});
+    };
+    const auto planned = k.restart_after_ms ? std::optional(start + *k.restart_after_ms * 1000) : std::nullopt;
+    emit(exited, proto::NodeKilled{*k.id, k.node, 4242, "ctl@198.51.100.1", killed, exited, planned});
+    const auto started = planned ? std::optional(*planned + 400) : std::nullopt;
+    const auto ended = started.value_or(exited);
+    emit(ended, proto::KillEnded{*k.id, k.node, proto::HealReason::deadline, true, killed, exited, planned, started,
+                                 started ? std::optional<std::int64_t>(5151) : std::nullopt, ""});
+    if (started)
+      scheduled.emplace(*started + 2'000'000,
+                        ctl::AgentEvent{agent, {0, "node_joined", *started + 2'000'000, {{"node", ei::atom(k.node)}}}});
+    return ei::ok_tuple(ei::binary(*k.id));
   }
 
   ei::Term partition(const std::string& agent, const proto::PartitionRequest& p) {
