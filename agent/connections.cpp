@@ -147,6 +147,7 @@ void Agent::drop_connection(int fd, const std::string& why) {
   conns_.erase(it);
   requests_.closed(fd);  // its faults heal: they are owned like links
   if (!joiner_.lost(fd, why)) spdlog::info("connection from {} closed: {}", node, why);
+  else node_commands_lost(node, why);  // its watcher is gone, and its commands not yet reported
 }
 
 cnode::Stream* Agent::connection_to(const std::string& node) {
@@ -174,6 +175,7 @@ void Agent::on_message(cnode::Stream& conn, const cnode::Message& msg) {
     return;
   }
   const std::string& to = msg.to_name;
+  if (to == agent_registered_name && watcher::is_fault_report(*term)) return on_fault_report(conn, *term);
   if (to == agent_registered_name && watcher::is_watcher_message(*term)) {
     // Only a local node's own watcher, on that node's connection (installing or joined), may
     // report what that node saw.

@@ -57,6 +57,11 @@ struct FakeLoop final : RequestServer::Ports {
       const std::string& node) const override {
     return proto::Refusal{proto::Refusal::Kind::not_local_node, node, {}, 0, 0};
   }
+  std::vector<proto::KillProcessRequest> kills;
+  ei::Term kill_process(const proto::KillProcessRequest& r, const std::string&) override {
+    kills.push_back(r);
+    return ei::ok_tuple(ei::binary("k1"));
+  }
 
   // What the engine's thread would do, in the order posted.
   void run_engine() {
