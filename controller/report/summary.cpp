@@ -41,6 +41,22 @@ Link link_of(const std::string& a, const std::string& b) { return a < b ? Link{a
 
 }  // namespace
 
+std::string kill_text(const FaultOutcome& f) {
+  const auto& t = f.fault.kill_target;
+  const std::string what = t.kind == proto::ProcessTarget::Kind::name ? t.name : "a child of " + t.name;
+  if (!f.killed) return "kill_process of " + what + " on " + *f.fault.killed_on + ": no report";
+  const auto& k = *f.killed;
+  if (!k.error.empty()) return "kill_process of " + what + " on " + k.node + ": not killed: " + k.error;
+  std::string s = "killed " + k.pid.value_or("?") + " (" +
+                  (t.kind == proto::ProcessTarget::Kind::name ? t.name : "child " + k.child_id + " of " + t.name) +
+                  ") on " + k.node;
+  if (k.killed_us) s += ", " + fixed(static_cast<double>(*k.killed_us - k.planned_us) / 1000, 2) + " ms after the planned instant";
+  if (k.restarted && k.restarted_us && k.killed_us)
+    return s + "; restarted after " + fixed(static_cast<double>(*k.restarted_us - *k.killed_us) / 1000, 2) + " ms as " +
+           k.new_pid.value_or("?");
+  return s + "; not restarted within " + std::to_string(k.restart_window_ms) + " ms";
+}
+
 std::vector<LinkReport> link_reports(const FaultOutcome& f) {
   std::map<Link, LinkReport> links;
   for (const auto& l : f.fault.topology.cut) {
@@ -67,7 +83,7 @@ std::vector<LinkReport> link_reports(const FaultOutcome& f) {
 }
 
 std::string loss_column(const FaultOutcome& f) {
-  if (f.fault.paused) return "-";  // nothing is dropped: the node is stopped
+  if (f.fault.paused || f.fault.killed_on) return "-";  // nothing is dropped: the node is stopped, a process killed
   if (f.fault.loss.total()) return loss_text(f.fault.loss);
   const auto rate = f.loss_rate();
   if (!rate) return loss_text(f.fault.loss) + " (no packet)";
@@ -103,6 +119,7 @@ std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& 
                     std::to_string(down), std::to_string(silent), std::to_string(cascades), std::to_string(hidden)});
     // Per link: intended (cut or not) against observed (first nodedown, reconnection).
     details += "fault " + std::to_string(f.fault.number) + " (" + f.fault.shape + "), after the window's start:\n";
+    if (f.fault.killed_on) details += "  " + kill_text(f) + "\n";
     std::vector<std::vector<std::string>> lines;
     for (const auto& l : links) {
       const char* how = !l.cut ? "not cut" : f.fault.paused ? "silent (an end stopped)" : l.one_way ? "cut one way" : "cut";
@@ -164,6 +181,15 @@ std::string describe_plan(const std::vector<PlannedStep>& plan, const ClusterInf
       os << "\n";
     }
     const auto& t = f.topology;
+    if (f.killed_on) {
+      const auto& k = f.kill_target;
+      os << "    " << cluster.agent_of.at(*f.killed_on) << " has " << *f.killed_on << "'s watcher kill (exit(Pid, kill)) "
+         << (k.kind == proto::ProcessTarget::Kind::name ? "the process registered as " + k.name
+                                                        : "a random child of the supervisor " + k.name)
+         << " at the window's start, and watch " << f.duration_ms << " ms for its restart\n"
+         << "    on distribution's TCP links: none cut\n";
+      continue;
+    }
     if (f.paused)
       os << "    " << cluster.agent_of.at(*f.paused) << " stops " << *f.paused
          << "'s OS process (SIGSTOP) for the window; its guard resumes it (SIGCONT) at the deadline\n";

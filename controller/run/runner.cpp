@@ -117,6 +117,17 @@ class Runner {
       parts_[*r.id] = Part{agent, {*f.paused}};
       reqs.emplace_back(agent, proto::to_term(proto::Request{r}));
     }
+    if (f.killed_on) {  // one request, to the agent of the node; the window is the restart watch
+      proto::KillProcessRequest r;
+      r.node = *f.killed_on;
+      r.target = f.kill_target;
+      r.restart_window_ms = f.duration_ms;
+      r.start_at_us = out.start_us;
+      r.id = out.id + ".1";
+      const auto& agent = cluster_.agent_of.at(*f.killed_on);
+      parts_[*r.id] = Part{agent, {*f.killed_on}};
+      reqs.emplace_back(agent, proto::to_term(proto::Request{r}));
+    }
     for (std::size_t k = 0; k < f.drops.size(); ++k) {
       const auto& d = f.drops[k];
       proto::PartitionRequest r;
@@ -152,6 +163,12 @@ class Runner {
                {"arm_ms", out.arm_ms}};
     if (!f.groups.empty()) start["groups"] = f.groups;
     if (f.paused) start["node"] = *f.paused;
+    if (f.killed_on) {
+      start["node"] = *f.killed_on;
+      start["target"] = proto::process_target_name(f.kill_target.kind);
+      start[f.kill_target.kind == proto::ProcessTarget::Kind::name ? "name" : "supervisor"] = f.kill_target.name;
+      start["restart_window_ms"] = f.duration_ms;
+    }
     // What the drops do to distribution's links (controller/plan/topology.hpp).
     start["effective_groups"] = f.topology.groups;
     start["links_cut"] = links_json(f.topology.cut);
@@ -175,7 +192,9 @@ class Runner {
     }
     last_heal_us_ = 0;
     // Until every part is healed and recovered (the agents bound recovery by 2T).
-    const std::int64_t limit = out.end_us + 2 * cluster_.net_ticktime_ms * 1000 + 2'000'000;
+    // A kill's report may come up to 5 s after its window (a slow which_children), or the
+    // agent's own word that it never came (agent/process_kills.hpp).
+    const std::int64_t limit = out.end_us + 2 * cluster_.net_ticktime_ms * 1000 + (f.killed_on ? 7'000'000 : 2'000'000);
     const bool ok = follow_until(limit, [&] {
       return std::all_of(parts_.begin(), parts_.end(), [](auto& p) { return p.second.healed && p.second.recovered; });
     });
@@ -185,7 +204,8 @@ class Runner {
       if (!p.healed && silent.find(p.agent) == std::string::npos) silent += (silent.empty() ? "" : ", ") + p.agent;
     const bool healed_everywhere = !ok || silent.empty();
     if (!healed_everywhere) {
-      fail_message_ = "no fault_healed from agent(s) " + silent + " for fault " + std::to_string(f.number) +
+      fail_message_ = std::string(f.killed_on ? "no process_killed" : "no fault_healed") + " from agent(s) " + silent +
+                      " for fault " + std::to_string(f.number) +
                       "; the others are healed";
       result_.exit_code = 1;
       heal_parts();
@@ -200,6 +220,8 @@ class Runner {
         outcome.effective_outage_us =
             std::max(outcome.effective_outage_us, p.evidence["effective_outage_us"].get<std::int64_t>());
     }
+    if (f.killed_on) outcome.killed = killed_;
+    killed_.reset();
     // when the last agent reported the heal (a stopped run: now)
     const std::int64_t ended = !ok || !healed_everywhere ? agents_.now_us()
                                : last_heal_us_ > 0       ? last_heal_us_
@@ -314,6 +336,26 @@ class Runner {
       p.evidence["effective_outage_us"] =
           pe->stopped_us && pe->resumed_us ? json(*pe->resumed_us - *pe->stopped_us) : json(nullptr);
       if (!pe->error.empty()) p.evidence["error"] = pe->error;
+    } else if (const auto* k = std::get_if<proto::ProcessKilled>(&*typed)) {
+      // Over at once: the kill and the restart watch are done when it is reported.
+      p.healed = p.recovered = true;
+      last_heal_us_ = std::max(last_heal_us_, e.time_us);
+      killed_ = *k;
+      const auto text_or_null = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
+      p.evidence["nodes"] = p.nodes;
+      p.evidence["target"] = proto::process_target_name(k->target.kind);
+      p.evidence[k->target.kind == proto::ProcessTarget::Kind::name ? "name" : "supervisor"] = k->target.name;
+      if (!k->child_id.empty()) p.evidence["child_id"] = k->child_id;
+      p.evidence["pid"] = text_or_null(k->pid);
+      p.evidence["killed_us"] = maybe(k->killed_us);
+      p.evidence["kill_late_us"] = k->killed_us ? json(*k->killed_us - k->planned_us) : json(nullptr);
+      p.evidence["restart_window_ms"] = k->restart_window_ms;
+      p.evidence["restarted"] = k->restarted;
+      p.evidence["new_pid"] = text_or_null(k->new_pid);
+      p.evidence["restarted_us"] = maybe(k->restarted_us);
+      p.evidence["restart_after_us"] =
+          k->restarted_us && k->killed_us ? json(*k->restarted_us - *k->killed_us) : json(nullptr);
+      if (!k->error.empty()) p.evidence["error"] = k->error;
     }
   }
 
@@ -401,6 +443,7 @@ class Runner {
   std::map<std::string, Part> parts_;
   std::optional<std::size_t> attributed_;  // the fault node events belong to: the last started
   std::int64_t last_heal_us_ = 0;
+  std::optional<proto::ProcessKilled> killed_;  // the current kill_process's report
   std::string fail_message_;
   RunResult result_;
 };

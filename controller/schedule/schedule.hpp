@@ -35,17 +35,18 @@ struct DurationSpec {
 };
 
 struct Step {
-  enum class Kind { isolate, partition, one_way, pause, wait, repeat };
+  enum class Kind { isolate, partition, one_way, pause, wait, repeat, kill_process };
   Kind kind = Kind::wait;
   Where where;
-  std::string node;   // isolate, pause: a node, or random_node
+  std::string node;   // isolate, pause, kill_process: a node, or random_node
   std::string shape;  // partition: groups, random_halves, majorities_ring, bridge, random_node
   std::vector<std::vector<std::string>> groups;  // partition: groups
   std::string from, to;                          // one_way
-  DurationSpec duration;                         // `for` of a fault, or a wait
+  DurationSpec duration;                         // `for` of a fault, a wait, kill_process's `restart_within`
   proto::Loss loss;                              // `loss` of a fault (common/loss.hpp); total if absent
   int times = 0;                                 // repeat
   std::vector<Step> steps;                       // repeat
+  proto::ProcessTarget target;                   // kill_process: `name` or `supervisor`
 };
 
 struct Schedule {
