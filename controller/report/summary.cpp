@@ -112,7 +112,7 @@ std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& 
     const auto& t = f.fault.topology;
     rows.push_back({std::to_string(f.fault.number), f.fault.shape,
                     f.fault.requested + " = " + std::to_string(f.fault.duration_ms) + "ms",
-                    window_class_name(f.fault.window_class), loss_column(f),
+                    f.fault.killed_on ? "-" : window_class_name(f.fault.window_class), loss_column(f),
                     !f.landed ? "not landed" : f.effective_outage_us >= 0 ? seconds(f.effective_outage_us) : "n/a",
                     std::to_string(f.dropped_packets),
                     std::to_string(t.cut.size()) + (t.one_way.empty() ? "" : " (" + std::to_string(t.one_way.size()) + " one way)"),
@@ -162,8 +162,9 @@ std::string describe_plan(const std::vector<PlannedStep>& plan, const ClusterInf
       continue;
     }
     const auto& f = std::get<PlannedFault>(step);
-    os << "  fault " << f.number << " (line " << f.line << "): " << f.shape << ", " << f.duration_ms << " ms ("
-       << f.requested << ", " << window_class_name(f.window_class) << ")"
+    os << "  fault " << f.number << " (line " << f.line << "): " << f.shape << ", "
+       << (f.killed_on ? "restart window " : "") << f.duration_ms << " ms (" << f.requested
+       << (f.killed_on ? "" : std::string(", ") + window_class_name(f.window_class)) << ")"
        << (f.loss.total() ? "" : ", loss " + loss_text(f.loss)) << "\n";
     if (!f.groups.empty()) {
       os << "    groups:";
