@@ -170,7 +170,7 @@ report(To, Kind, Id, Props) ->
 %% @doc Kills the target (exit(Pid, kill)) and watches for its restart for WindowMs: by name,
 %% whereis/1 returns another pid; a supervisor's child, the same child id has another pid.
 %% Returns the report's props: target, name or supervisor and child_id, pid, killed_us,
-%% restarted, new_pid, restarted_us, error (<<>> when the kill was done).
+%% restarted, new_pid, restarted_us, error (`<<>>' when the kill was done).
 -spec kill_process({name, atom()} | {child_of, atom()}, non_neg_integer()) -> [{atom(), term()}].
 kill_process({name, Name}, WindowMs) ->
     Base = [{target, name}, {name, Name}],
