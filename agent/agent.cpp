@@ -271,6 +271,8 @@ void Agent::shutdown() {
                     spdlog::info("{} fault(s) healed on shutdown", *n);
                 });
   engine_->deliver([this](fault::Output events) { record(std::move(events)); });
+  // Kills not yet reported: their watchers exit with this agent (a kill not yet due with them).
+  for (const auto& n : joiner_.nodes()) node_commands_lost(n.name, "the agent is stopping");
   ledger_.remove();
   engine_.reset();
   backend_.reset();  // removes the filters (and the clsact qdisc if we made it)
