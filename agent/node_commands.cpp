@@ -44,7 +44,8 @@ void Agent::on_fault_report(const cnode::Stream& conn, const ei::Term& msg) {
   auto report = watcher::fault_report_from(msg);
   if (!report || n == nullptr || report->observer != n->name) {
     warn("fault_report", "bad fault report from " + conn.node() + ": " +
-                             (report ? std::string("not its own node's watcher") : report.error().message) + ", dropping");
+                             (report ? std::string("not its own node's watcher") : report.error().message) +
+                             ", dropping");
     return;
   }
   const auto& r = *report;
@@ -56,8 +57,8 @@ void Agent::on_fault_report(const cnode::Stream& conn, const ei::Term& msg) {
   } else if (r.kind == "rejected") {
     if (auto k = kills_.failed(n->name, r.id, watcher::rejected_error(r))) return record(*k);
   } else {
-    return warn("fault_report", "fault report of unknown kind " + ei::log_text(ei::atom(r.kind)) + " from " + n->name +
-                                    ", dropping");
+    return warn("fault_report",
+                "fault report of unknown kind " + ei::log_text(ei::atom(r.kind)) + " from " + n->name + ", dropping");
   }
   warn("fault_report", "fault report " + r.kind + " from " + n->name + " for " + ei::log_text(ei::binary(r.id)) +
                            ", which is no command of this agent's to that node (late or forged), dropping");

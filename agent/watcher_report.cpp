@@ -25,7 +25,8 @@ struct Props {
   std::optional<Error> error;
 
   void bad(const char* key) {
-    if (!error) error = protocol_error("fault report " + r.kind + " with a bad " + key + ": " + ei::log_text(*r.prop(key)));
+    if (!error)
+      error = protocol_error("fault report " + r.kind + " with a bad " + key + ": " + ei::log_text(*r.prop(key)));
   }
   void missing(const char* key) {
     if (!error) error = protocol_error("fault report " + r.kind + " without " + key);
@@ -53,8 +54,10 @@ struct Props {
   }
   bool flag(const char* key) {
     const Term* t = r.prop(key);
-    if (t == nullptr) missing(key);
-    else if (!t->is_atom("true") && !t->is_atom("false")) bad(key);
+    if (t == nullptr)
+      missing(key);
+    else if (!t->is_atom("true") && !t->is_atom("false"))
+      bad(key);
     return t != nullptr && t->is_atom("true");
   }
 };
@@ -121,7 +124,8 @@ Result<KillSeen> kill_seen_from(const FaultReport& r) {
 std::string rejected_error(const FaultReport& r) {
   const Term* e = r.prop("error");
   const auto* b = e != nullptr ? e->as<ei::Binary>() : nullptr;
-  return "the watcher rejected the command: " + (b != nullptr ? printable(b->bytes, max_report_text) : std::string("?"));
+  return "the watcher rejected the command: " +
+         (b != nullptr ? printable(b->bytes, max_report_text) : std::string("?"));
 }
 
 }  // namespace ticksplit::agent::watcher

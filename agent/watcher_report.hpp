@@ -19,14 +19,14 @@
 namespace ticksplit::agent::watcher {
 
 inline constexpr std::size_t max_report_props = 32;
-inline constexpr std::size_t max_report_id = 128;      // as a request's id
-inline constexpr std::size_t max_report_text = 1024;   // an `error`
-inline constexpr std::size_t max_report_short = 256;   // a pid, a child id
+inline constexpr std::size_t max_report_id = 128;     // as a request's id
+inline constexpr std::size_t max_report_text = 1024;  // an `error`
+inline constexpr std::size_t max_report_short = 256;  // a pid, a child id
 
 struct FaultReport {
-  std::string observer;  // the node the watcher runs on
-  std::string kind;      // process_killed, rejected, ...
-  std::string id;        // the command's fault id
+  std::string observer;                                 // the node the watcher runs on
+  std::string kind;                                     // process_killed, rejected, ...
+  std::string id;                                       // the command's fault id
   std::vector<std::pair<std::string, ei::Term>> props;  // distinct atom keys, at most max_report_props
 
   [[nodiscard]] const ei::Term* prop(std::string_view key) const noexcept;

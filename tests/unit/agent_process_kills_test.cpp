@@ -13,7 +13,8 @@ constexpr std::int64_t kNow = 1'700'000'000'000'000;
 const clock::Monotonic::time_point kMono{std::chrono::seconds(1000)};
 constexpr std::int64_t kMaxFaultMs = 600'000;
 
-proto::KillProcessRequest by_name(std::optional<std::int64_t> start = std::nullopt, std::optional<std::string> id = std::nullopt) {
+proto::KillProcessRequest by_name(std::optional<std::int64_t> start = std::nullopt,
+                                  std::optional<std::string> id = std::nullopt) {
   proto::KillProcessRequest r;
   r.node = "app@h";
   r.target = {proto::ProcessTarget::Kind::name, "ts_worker"};
@@ -21,14 +22,16 @@ proto::KillProcessRequest by_name(std::optional<std::int64_t> start = std::nullo
   r.id = std::move(id);
   return r;
 }
-std::variant<agent::watcher::KillProcessCommand, proto::Refusal> plan(ProcessKills& k, const proto::KillProcessRequest& r) {
+std::variant<agent::watcher::KillProcessCommand, proto::Refusal> plan(ProcessKills& k,
+                                                                      const proto::KillProcessRequest& r) {
   return k.plan(r, "ctl@c", kNow, kMono, kMaxFaultMs);
 }
 K refusal(const std::variant<agent::watcher::KillProcessCommand, proto::Refusal>& v) {
   REQUIRE(std::holds_alternative<proto::Refusal>(v));
   return std::get<proto::Refusal>(v).kind;
 }
-const agent::watcher::KillProcessCommand& command(const std::variant<agent::watcher::KillProcessCommand, proto::Refusal>& v) {
+const agent::watcher::KillProcessCommand& command(
+    const std::variant<agent::watcher::KillProcessCommand, proto::Refusal>& v) {
   REQUIRE(std::holds_alternative<agent::watcher::KillProcessCommand>(v));
   return std::get<agent::watcher::KillProcessCommand>(v);
 }
@@ -51,7 +54,7 @@ TEST_CASE("process kills: the command carries the plan; ids are given and never 
 
 TEST_CASE("process kills: timing refusals as a partition's") {
   ProcessKills k("x");
-  CHECK(refusal(plan(k, by_name(kNow - 1'000'000))) == K::already_over);          // window over
+  CHECK(refusal(plan(k, by_name(kNow - 1'000'000))) == K::already_over);           // window over
   CHECK(command(plan(k, by_name(kNow - 999'000))).start_at_us == kNow - 999'000);  // inside it: kill now
   CHECK(refusal(plan(k, by_name(kNow + kMaxFaultMs * 1000 + 1))) == K::starts_later_than_max_fault);
   CHECK(refusal(plan(k, by_name(std::numeric_limits<std::int64_t>::max()))) == K::starts_later_than_max_fault);

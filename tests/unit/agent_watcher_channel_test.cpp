@@ -12,7 +12,8 @@ namespace watcher = ticksplit::agent::watcher;
 
 namespace {
 Term report(Term kind, Term id, Term props) {
-  return tuple({atom("ticksplit_watcher"), atom("app@h"), atom("fault"), std::move(kind), std::move(id), std::move(props)});
+  return tuple(
+      {atom("ticksplit_watcher"), atom("app@h"), atom("fault"), std::move(kind), std::move(id), std::move(props)});
 }
 Term killed_props(bool restarted = true) {
   return list({tuple({atom("target"), atom("child_of")}), tuple({atom("supervisor"), atom("ts_sup")}),
@@ -60,7 +61,8 @@ TEST_CASE("a process_killed report decodes into what the watcher saw") {
   CHECK(seen->new_pid == "<0.95.0>");
   CHECK(seen->restarted_us == 103);
   CHECK(seen->error.empty());
-  auto not_restarted = watcher::kill_seen_from(*watcher::fault_report_from(report(atom("process_killed"), binary("k1"), killed_props(false))));
+  auto not_restarted = watcher::kill_seen_from(
+      *watcher::fault_report_from(report(atom("process_killed"), binary("k1"), killed_props(false))));
   REQUIRE(not_restarted);
   CHECK_FALSE(not_restarted->restarted);
   CHECK_FALSE(not_restarted->new_pid);
@@ -68,13 +70,14 @@ TEST_CASE("a process_killed report decodes into what the watcher saw") {
 
 TEST_CASE("hostile fault reports are refused, never trusted") {
   const auto envelope_fails = [](const Term& msg) { return !watcher::fault_report_from(msg).ok(); };
-  CHECK(envelope_fails(report(binary("process_killed"), binary("k1"), list({}))));       // kind not an atom
-  CHECK(envelope_fails(report(atom(std::string(65, 'k')), binary("k1"), list({}))));     // kind too long
-  CHECK(envelope_fails(report(atom("process_killed"), binary(""), list({}))));           // empty id
+  CHECK(envelope_fails(report(binary("process_killed"), binary("k1"), list({}))));    // kind not an atom
+  CHECK(envelope_fails(report(atom(std::string(65, 'k')), binary("k1"), list({}))));  // kind too long
+  CHECK(envelope_fails(report(atom("process_killed"), binary(""), list({}))));        // empty id
   CHECK(envelope_fails(report(atom("process_killed"), binary(std::string(129, 'i')), list({}))));
-  CHECK(envelope_fails(report(atom("process_killed"), atom("k1"), list({}))));           // id not a binary
+  CHECK(envelope_fails(report(atom("process_killed"), atom("k1"), list({}))));  // id not a binary
   CHECK(envelope_fails(report(atom("process_killed"), binary("k1"), atom("props"))));
-  CHECK(envelope_fails(report(atom("process_killed"), binary("k1"), improper_list({tuple({atom("a"), 1})}, atom("t")))));
+  CHECK(
+      envelope_fails(report(atom("process_killed"), binary("k1"), improper_list({tuple({atom("a"), 1})}, atom("t")))));
   CHECK(envelope_fails(report(atom("process_killed"), binary("k1"), list({atom("a")}))));  // not a pair
   CHECK(envelope_fails(report(atom("process_killed"), binary("k1"), list({tuple({binary("a"), 1})}))));
   CHECK(envelope_fails(report(atom("process_killed"), binary("k1"),
@@ -82,7 +85,8 @@ TEST_CASE("hostile fault reports are refused, never trusted") {
   std::vector<Term> many;
   for (int i = 0; i < 33; ++i) many.push_back(tuple({atom("p" + std::to_string(i)), i}));
   CHECK(envelope_fails(report(atom("process_killed"), binary("k1"), list(std::move(many)))));
-  CHECK(envelope_fails(tuple({atom("ticksplit_watcher"), 7, atom("fault"), atom("process_killed"), binary("k1"), list({})})));
+  CHECK(envelope_fails(
+      tuple({atom("ticksplit_watcher"), 7, atom("fault"), atom("process_killed"), binary("k1"), list({})})));
 
   // The envelope is fine, the fields are not.
   const auto fields_fail = [](Term props) {
@@ -102,9 +106,9 @@ TEST_CASE("hostile fault reports are refused, never trusted") {
   CHECK(fields_fail(with("restarted", atom("maybe"))));
   CHECK(fields_fail(with("pid", 90)));
   CHECK(fields_fail(with("error", list({}))));
-  CHECK(fields_fail(with("restarted_us", 99)));                  // restarted before it was killed
-  CHECK(fields_fail(with("new_pid", atom("undefined"))));        // restarted, but to what?
-  CHECK(fields_fail(with("pid", atom("undefined"))));            // killed nothing, and no error
+  CHECK(fields_fail(with("restarted_us", 99)));            // restarted before it was killed
+  CHECK(fields_fail(with("new_pid", atom("undefined"))));  // restarted, but to what?
+  CHECK(fields_fail(with("pid", atom("undefined"))));      // killed nothing, and no error
 
   // Oversized or binary texts are cut and made printable, not refused.
   auto big = watcher::kill_seen_from(*watcher::fault_report_from(
@@ -122,9 +126,9 @@ TEST_CASE("hostile fault reports are refused, never trusted") {
 }
 
 TEST_CASE("a rejected report carries the watcher's reason") {
-  auto r = watcher::fault_report_from(report(atom("rejected"), binary("k1"),
-                                             list({tuple({atom("command"), atom("kill_process")}),
-                                                   tuple({atom("error"), binary("bad target")})})));
+  auto r = watcher::fault_report_from(
+      report(atom("rejected"), binary("k1"),
+             list({tuple({atom("command"), atom("kill_process")}), tuple({atom("error"), binary("bad target")})})));
   REQUIRE(r);
   CHECK(watcher::rejected_error(*r) == "the watcher rejected the command: bad target");
 }

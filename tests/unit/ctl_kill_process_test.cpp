@@ -93,8 +93,8 @@ TEST_CASE("schedule: bad kill_process steps name their line") {
   CHECK(error_of("  - kill_process: {name: w}\n").rfind("k.yaml:3: kill_process needs 'node'", 0) == 0);
   CHECK(error_of("  - kill_process: {node: n2@198.51.100.12}\n").find("exactly one of 'name' and 'supervisor'") !=
         std::string::npos);
-  CHECK(error_of("  - kill_process: {node: n2@198.51.100.12, name: w, supervisor: s}\n")
-            .find("exactly one of") != std::string::npos);
+  CHECK(error_of("  - kill_process: {node: n2@198.51.100.12, name: w, supervisor: s}\n").find("exactly one of") !=
+        std::string::npos);
   CHECK(error_of("  - kill_process: {node: n2@198.51.100.12, name: w, pid: 1}\n").find("unknown key 'pid'") !=
         std::string::npos);
   CHECK(error_of("  - kill_process: {node: n2@198.51.100.12, name: w}\n    for: 1s\n").find("unknown key 'for'") !=
@@ -117,7 +117,8 @@ TEST_CASE("plan: a kill_process cuts nothing and says what its node's watcher do
   CHECK(f.topology.cut.empty());
   const auto text = describe_plan(p, cluster(), 1);
   CHECK(text.find("ticksplit@198.51.100.12 has n2@198.51.100.12's watcher kill (exit(Pid, kill)) a random child of "
-                  "the supervisor ts_sup at the window's start, and watch 500 ms for its restart") != std::string::npos);
+                  "the supervisor ts_sup at the window's start, and watch 500 ms for its restart") !=
+        std::string::npos);
   CHECK(text.find("none cut") != std::string::npos);
 }
 
