@@ -108,8 +108,8 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   std::map<int, std::unique_ptr<cnode::Stream>> conns_;  // open and still in handshake
   // Each joined node's process, held by a pidfd from the moment its watcher said its pid.
   std::map<std::string, fault::NodeProcess> processes_;
-  std::map<std::string, std::string> unpausable_;
-  ProcessKills kills_;  // kill_process commands sent to watchers, until their report  // joined nodes whose process failed the checks, and why
+  std::map<std::string, std::string> unpausable_;  // joined nodes whose process failed the checks, and why
+  ProcessKills kills_;  // kill_process commands sent to watchers, until their report
   Subscribers subscribers_;
   EventFanout fanout_{opts_.name, log_, subscribers_};  // after the log and subscribers it uses
   RequestServer requests_{*this, log_, subscribers_};

@@ -147,7 +147,8 @@ void Agent::drop_connection(int fd, const std::string& why) {
   conns_.erase(it);
   requests_.closed(fd);  // its faults heal: they are owned like links
   if (!joiner_.lost(fd, why)) spdlog::info("connection from {} closed: {}", node, why);
-  else node_commands_lost(node, why);  // its watcher is gone, and its commands not yet reported
+  else
+    node_commands_lost(node, why);  // its watcher is gone, and its commands not yet reported
 }
 
 cnode::Stream* Agent::connection_to(const std::string& node) {

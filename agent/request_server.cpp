@@ -158,7 +158,8 @@ std::optional<Term> RequestServer::handle(const Term& request, int fd, const Cal
       auto reply = s.ports_.kill_process(r, caller.node);
       const auto* t = reply.tuple_of(2);
       spdlog::info("kill_process of {} from {} {}: {}", r.target.name, caller.node,
-                   t != nullptr && (*t)[0].is_atom("ok") ? "sent" : "refused", ei::log_text(t != nullptr ? (*t)[1] : reply));
+                   t != nullptr && (*t)[0].is_atom("ok") ? "sent" : "refused",
+                   ei::log_text(t != nullptr ? (*t)[1] : reply));
       return reply;
     }
     std::optional<Term> operator()(const proto::HealRequest& r) const {

@@ -136,15 +136,15 @@ struct ProcessKilled {
   std::string node;
   std::string owner;
   ProcessTarget target;
-  std::string child_id;                 // child_of: the killed child's id, as text; else empty
-  std::optional<std::string> pid;       // the killed process, as text (<0.123.0>); none if none was
-  std::int64_t planned_us = 0;          // the planned instant (unix µs)
+  std::string child_id;            // child_of: the killed child's id, as text; else empty
+  std::optional<std::string> pid;  // the killed process, as text (<0.123.0>); none if none was
+  std::int64_t planned_us = 0;     // the planned instant (unix µs)
   std::optional<std::int64_t> killed_us;
   std::int64_t restart_window_ms = 0;
-  bool restarted = false;               // a new pid under the name / for the child id within the window
+  bool restarted = false;  // a new pid under the name / for the child id within the window
   std::optional<std::string> new_pid;
   std::optional<std::int64_t> restarted_us;  // when the new pid was first seen
-  std::string error;                    // why nothing was killed, or nothing heard; empty if killed
+  std::string error;                         // why nothing was killed, or nothing heard; empty if killed
   bool operator==(const ProcessKilled&) const = default;
 };
 
@@ -164,9 +164,9 @@ const std::string& fault_id(const FaultEvent& e) noexcept;
 // {error, Reason}).
 struct Refusal {
   enum class Kind {
-    bad_duration,                 // n: the duration
-    bad_loss,                     // n: parts per million (not in 1..1,000,000)
-    duration_above_max_fault,     // n: the duration, m: the maximum
+    bad_duration,              // n: the duration
+    bad_loss,                  // n: parts per million (not in 1..1,000,000)
+    duration_above_max_fault,  // n: the duration, m: the maximum
     no_peers,
     unspecified,                  // subject: the address
     loopback,                     // subject: the address

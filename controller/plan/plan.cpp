@@ -150,7 +150,8 @@ class Planner {
     f.duration_ms = ms(st.duration, st.where);
     if (f.duration_ms < proto::KillProcessRequest::min_restart_window_ms ||
         f.duration_ms > proto::KillProcessRequest::max_restart_window_ms)
-      throw ScheduleError(st.where, "restart_within must be from 10ms to 60s (" + std::to_string(f.duration_ms) + " ms)");
+      throw ScheduleError(st.where,
+                          "restart_within must be from 10ms to 60s (" + std::to_string(f.duration_ms) + " ms)");
     f.window_class = classify(f.duration_ms, c_.window());
     f.topology = effective_topology(c_.nodes, Grudge{});
     f.requested = st.duration.text;

@@ -50,7 +50,8 @@ std::string kill_text(const FaultOutcome& f) {
   std::string s = "killed " + k.pid.value_or("?") + " (" +
                   (t.kind == proto::ProcessTarget::Kind::name ? t.name : "child " + k.child_id + " of " + t.name) +
                   ") on " + k.node;
-  if (k.killed_us) s += ", " + fixed(static_cast<double>(*k.killed_us - k.planned_us) / 1000, 2) + " ms after the planned instant";
+  if (k.killed_us)
+    s += ", " + fixed(static_cast<double>(*k.killed_us - k.planned_us) / 1000, 2) + " ms after the planned instant";
   if (k.restarted && k.restarted_us && k.killed_us)
     return s + "; restarted after " + fixed(static_cast<double>(*k.restarted_us - *k.killed_us) / 1000, 2) + " ms as " +
            k.new_pid.value_or("?");
@@ -113,9 +114,12 @@ std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& 
     rows.push_back({std::to_string(f.fault.number), f.fault.shape,
                     f.fault.requested + " = " + std::to_string(f.fault.duration_ms) + "ms",
                     f.fault.killed_on ? "-" : window_class_name(f.fault.window_class), loss_column(f),
-                    !f.landed ? "not landed" : f.effective_outage_us >= 0 ? seconds(f.effective_outage_us) : "n/a",
+                    !f.landed                    ? "not landed"
+                    : f.effective_outage_us >= 0 ? seconds(f.effective_outage_us)
+                                                 : "n/a",
                     std::to_string(f.dropped_packets),
-                    std::to_string(t.cut.size()) + (t.one_way.empty() ? "" : " (" + std::to_string(t.one_way.size()) + " one way)"),
+                    std::to_string(t.cut.size()) +
+                        (t.one_way.empty() ? "" : " (" + std::to_string(t.one_way.size()) + " one way)"),
                     std::to_string(down), std::to_string(silent), std::to_string(cascades), std::to_string(hidden)});
     // Per link: intended (cut or not) against observed (first nodedown, reconnection).
     details += "fault " + std::to_string(f.fault.number) + " (" + f.fault.shape + "), after the window's start:\n";
@@ -184,7 +188,8 @@ std::string describe_plan(const std::vector<PlannedStep>& plan, const ClusterInf
     const auto& t = f.topology;
     if (f.killed_on) {
       const auto& k = f.kill_target;
-      os << "    " << cluster.agent_of.at(*f.killed_on) << " has " << *f.killed_on << "'s watcher kill (exit(Pid, kill)) "
+      os << "    " << cluster.agent_of.at(*f.killed_on) << " has " << *f.killed_on
+         << "'s watcher kill (exit(Pid, kill)) "
          << (k.kind == proto::ProcessTarget::Kind::name ? "the process registered as " + k.name
                                                         : "a random child of the supervisor " + k.name)
          << " at the window's start, and watch " << f.duration_ms << " ms for its restart\n"

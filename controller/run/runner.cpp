@@ -205,8 +205,7 @@ class Runner {
     const bool healed_everywhere = !ok || silent.empty();
     if (!healed_everywhere) {
       fail_message_ = std::string(f.killed_on ? "no process_killed" : "no fault_healed") + " from agent(s) " + silent +
-                      " for fault " + std::to_string(f.number) +
-                      "; the others are healed";
+                      " for fault " + std::to_string(f.number) + "; the others are healed";
       result_.exit_code = 1;
       heal_parts();
     }

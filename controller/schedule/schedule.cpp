@@ -142,9 +142,8 @@ class Parser {
       s.steps = steps(n["steps"]);
     } else {
       const auto first = n.begin()->first;
-      fail(first,
-           "unknown step '" + first.as<std::string>() +
-               "' (expected isolate, partition, one_way, pause, kill_process, wait or repeat)");
+      fail(first, "unknown step '" + first.as<std::string>() +
+                      "' (expected isolate, partition, one_way, pause, kill_process, wait or repeat)");
     }
     return s;
   }
@@ -157,12 +156,14 @@ class Parser {
     if (!v.IsMap()) fail(v, "kill_process must be {node: NODE, name: NAME} or {node: NODE, supervisor: SUP}");
     only_keys(v, {"node", "name", "supervisor"}, "kill_process");
     if (!v["node"]) fail(v, "kill_process needs 'node' (a node, or random_node)");
-    s.node = v["node"].IsScalar() && v["node"].Scalar() == "random_node" ? "random_node" : node_name(v["node"], "kill_process node");
+    s.node = v["node"].IsScalar() && v["node"].Scalar() == "random_node" ? "random_node"
+                                                                         : node_name(v["node"], "kill_process node");
     if (!v["name"] == !v["supervisor"]) fail(v, "kill_process needs exactly one of 'name' and 'supervisor'");
     const bool by_name = static_cast<bool>(v["name"]);
     const auto name = text(v[by_name ? "name" : "supervisor"], by_name ? "name" : "supervisor");
     if (name.size() > 255 || name == "undefined")
-      fail(v, "kill_process " + std::string(by_name ? "name" : "supervisor") + " must be a registered name (an atom of at most 255 characters)");
+      fail(v, "kill_process " + std::string(by_name ? "name" : "supervisor") +
+                  " must be a registered name (an atom of at most 255 characters)");
     s.target = {by_name ? proto::ProcessTarget::Kind::name : proto::ProcessTarget::Kind::child_of, name};
     s.duration = *parse_duration_spec("1s");  // the agent's default
     if (const auto& w = n["restart_within"]) {
