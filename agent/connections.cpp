@@ -146,9 +146,10 @@ void Agent::drop_connection(int fd, const std::string& why) {
   const std::string node = it->second->node();
   conns_.erase(it);
   requests_.closed(fd);  // its faults heal: they are owned like links
-  if (!joiner_.lost(fd, why)) spdlog::info("connection from {} closed: {}", node, why);
-  else
+  if (joiner_.lost(fd, why))
     node_commands_lost(node, why);  // its watcher is gone, and its commands not yet reported
+  else
+    spdlog::info("connection from {} closed: {}", node, why);
 }
 
 cnode::Stream* Agent::connection_to(const std::string& node) {
