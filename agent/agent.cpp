@@ -232,6 +232,7 @@ void Agent::on_timer() {
   expire_handshakes(now);
   requests_.expire(now);
   joiner_.expire(now);
+  expire_commands(now);
   if (!cnode_.published() && republish_at_ <= now) {
     if (auto s = cnode_.publish(); !s) {
       spdlog::warn("{}; retrying in {}s", s.error().message, kRepublishDelay.count());
@@ -255,6 +256,7 @@ void Agent::arm_timer() {
   for (const auto& [fd, c] : conns_)
     if (!c->open()) consider(c->deadline());
   if (auto t = requests_.next_deadline()) consider(*t);
+  if (auto t = kills_.next_deadline()) consider(*t);
   itimerspec spec{};
   if (next) {
     const auto ns = std::max<std::int64_t>(1, next->time_since_epoch().count());
@@ -277,6 +279,8 @@ void Agent::shutdown() {
                     spdlog::info("{} fault(s) healed on shutdown", *n);
                 });
   engine_->deliver([this](fault::Output events) { record(std::move(events)); });
+  // Kills not yet reported: their watchers exit with this agent (a kill not yet due with them).
+  for (const auto& n : joiner_.nodes()) node_commands_lost(n.name, "the agent is stopping");
   ledger_.remove();
   engine_.reset();
   backend_.reset();  // removes the filters (and the clsact qdisc if we made it)

@@ -146,7 +146,10 @@ void Agent::drop_connection(int fd, const std::string& why) {
   const std::string node = it->second->node();
   conns_.erase(it);
   requests_.closed(fd);  // its faults heal: they are owned like links
-  if (!joiner_.lost(fd, why)) spdlog::info("connection from {} closed: {}", node, why);
+  if (joiner_.lost(fd, why))
+    node_commands_lost(node, why);  // its watcher is gone, and its commands not yet reported
+  else
+    spdlog::info("connection from {} closed: {}", node, why);
 }
 
 cnode::Stream* Agent::connection_to(const std::string& node) {
@@ -174,6 +177,7 @@ void Agent::on_message(cnode::Stream& conn, const cnode::Message& msg) {
     return;
   }
   const std::string& to = msg.to_name;
+  if (to == agent_registered_name && watcher::is_fault_report(*term)) return on_fault_report(conn, *term);
   if (to == agent_registered_name && watcher::is_watcher_message(*term)) {
     // Only a local node's own watcher, on that node's connection (installing or joined), may
     // report what that node saw.

@@ -156,6 +156,14 @@ std::optional<Term> RequestServer::handle(const Term& request, int fd, const Cal
     std::optional<Term> operator()(const proto::PartitionRequest& r) const { return s.partition(r, fd, caller); }
     std::optional<Term> operator()(const proto::PauseRequest& r) const { return s.pause(r, caller); }
     std::optional<Term> operator()(const proto::KillNodeRequest& r) const { return s.kill_node(r, caller); }
+    std::optional<Term> operator()(const proto::KillProcessRequest& r) const {
+      auto reply = s.ports_.kill_process(r, caller.node);
+      const auto* t = reply.tuple_of(2);
+      spdlog::info("kill_process of {} from {} {}: {}", r.target.name, caller.node,
+                   t != nullptr && (*t)[0].is_atom("ok") ? "sent" : "refused",
+                   ei::log_text(t != nullptr ? (*t)[1] : reply));
+      return reply;
+    }
     std::optional<Term> operator()(const proto::HealRequest& r) const {
       s.ask_engine([id = r.id](fault::Engine& e, fault::Output& out) -> Term {
         if (e.heal(id, out) == fault::Engine::Healed::not_found) return ei::error_tuple(atom("not_found"));

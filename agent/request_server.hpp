@@ -63,6 +63,9 @@ class RequestServer {
     // joins, or not joined yet).
     [[nodiscard]] virtual std::variant<fault::NodeProcess, proto::Refusal> local_process(
         const std::string& node) const = 0;
+    // A kill_process for `owner`: checked and sent to the node's watcher now (it kills at the
+    // planned instant); the reply, {ok, Id} or {error, Reason}.
+    virtual ei::Term kill_process(const proto::KillProcessRequest& r, const std::string& owner) = 0;
   };
 
   // Past this a partition's lookup is abandoned, the names not yet resolved counting as

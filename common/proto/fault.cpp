@@ -41,12 +41,17 @@ const char* heal_reason_name(HealReason r) noexcept {
 
 const char* event_type(const FaultEvent& e) noexcept {
   static const char* const names[] = {"fault_started", "fault_healed", "fault_recovered", "pause_started",
-                                      "pause_ended",   "node_killed",  "kill_ended"};
+                                      "pause_ended",   "node_killed",  "kill_ended",
+                                      "process_killed"};
   return names[e.index()];
 }
 
 const std::string& fault_id(const FaultEvent& e) noexcept {
   return std::visit([](const auto& x) -> const std::string& { return x.id; }, e);
+}
+
+const char* process_target_name(ProcessTarget::Kind k) noexcept {
+  return k == ProcessTarget::Kind::name ? "name" : "child_of";
 }
 
 const char* refusal_name(Refusal::Kind k) noexcept {
@@ -81,6 +86,7 @@ const char* refusal_name(Refusal::Kind k) noexcept {
     case K::too_many_peer_hosts: return "too_many_peer_hosts";
     case K::cannot_resolve_peers: return "cannot_resolve_peers";
     case K::unresolvable_requester: return "unresolvable_requester";
+    case K::too_many_kills: return "too_many_kills";
   }
   return "refused";
 }

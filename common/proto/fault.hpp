@@ -148,8 +148,38 @@ struct KillEnded {
   bool operator==(const KillEnded&) const = default;
 };
 
-using FaultEvent =
-    std::variant<FaultStarted, FaultHealed, FaultRecovered, PauseStarted, PauseEnded, NodeKilled, KillEnded>;
+// What a kill_process kills on a local node: the process registered under `name`, or a random
+// child (with a pid) of the supervisor registered under it.
+struct ProcessTarget {
+  enum class Kind { name, child_of };
+  Kind kind = Kind::name;
+  std::string name;
+  bool operator==(const ProcessTarget&) const = default;
+};
+const char* process_target_name(ProcessTarget::Kind k) noexcept;  // name, child_of
+
+// A kill_process is over: the node's watcher killed the target (exit(Pid, kill)) at the planned
+// instant and watched for its restart for the window, or says why it killed nothing (`error`),
+// or the agent says why it never heard (the node lost, no report in time).
+struct ProcessKilled {
+  std::string id;
+  std::string node;
+  std::string owner;
+  ProcessTarget target;
+  std::string child_id;            // child_of: the killed child's id, as text; else empty
+  std::optional<std::string> pid;  // the killed process, as text (<0.123.0>); none if none was
+  std::int64_t planned_us = 0;     // the planned instant (unix µs)
+  std::optional<std::int64_t> killed_us;
+  std::int64_t restart_window_ms = 0;
+  bool restarted = false;  // a new pid under the name / for the child id within the window
+  std::optional<std::string> new_pid;
+  std::optional<std::int64_t> restarted_us;  // when the new pid was first seen
+  std::string error;                         // why nothing was killed, or nothing heard; empty if killed
+  bool operator==(const ProcessKilled&) const = default;
+};
+
+using FaultEvent = std::variant<FaultStarted, FaultHealed, FaultRecovered, PauseStarted, PauseEnded, NodeKilled, KillEnded,
+                                ProcessKilled>;
 
 struct TimedFaultEvent {
   std::int64_t time_us = 0;  // unix µs, when the agent learned of it
@@ -157,7 +187,8 @@ struct TimedFaultEvent {
   bool operator==(const TimedFaultEvent&) const = default;
 };
 
-// fault_started, fault_healed, fault_recovered, pause_started, pause_ended, node_killed, kill_ended
+// fault_started, fault_healed, fault_recovered, pause_started, pause_ended, node_killed, kill_ended,
+// process_killed
 const char* event_type(const FaultEvent& e) noexcept;
 const std::string& fault_id(const FaultEvent& e) noexcept;
 
@@ -165,9 +196,9 @@ const std::string& fault_id(const FaultEvent& e) noexcept;
 // {error, Reason}).
 struct Refusal {
   enum class Kind {
-    bad_duration,                 // n: the duration
-    bad_loss,                     // n: parts per million (not in 1..1,000,000)
-    duration_above_max_fault,     // n: the duration, m: the maximum
+    bad_duration,              // n: the duration
+    bad_loss,                  // n: parts per million (not in 1..1,000,000)
+    duration_above_max_fault,  // n: the duration, m: the maximum
     no_peers,
     unspecified,                  // subject: the address
     loopback,                     // subject: the address
@@ -194,6 +225,7 @@ struct Refusal {
     already_killed,               // subject: the node (one kill_node per node at a time)
     no_start_command,             // subject: the node (a restart asked, no --node-start for it)
     cannot_kill,                  // subject: the node, detail: why (no guard, the spawn failed)
+    too_many_kills,               // n: the limit of kill_process commands waiting for their report
   };
   Kind kind = Kind::no_peers;
   std::string subject;

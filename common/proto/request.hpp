@@ -68,6 +68,21 @@ struct KillNodeRequest {
   std::optional<std::int64_t> restart_after_ms;
   bool operator==(const KillNodeRequest&) const = default;
 };
+
+// {kill_process, #{node, name | supervisor, start_at_us, id, restart_window_ms}}: kill a
+// process on a local node (exit(Pid, kill)) by registered name, or a random child of a
+// registered supervisor, and watch for its restart (docs/faults.md).
+struct KillProcessRequest {
+  static constexpr std::int64_t default_restart_window_ms = 1000;
+  static constexpr std::int64_t min_restart_window_ms = 10;
+  static constexpr std::int64_t max_restart_window_ms = 60000;
+  std::string node;
+  ProcessTarget target;
+  std::int64_t restart_window_ms = default_restart_window_ms;
+  std::optional<std::int64_t> start_at_us;  // unix microseconds; absent: now
+  std::optional<std::string> id;
+  bool operator==(const KillProcessRequest&) const = default;
+};
 struct HealRequest {
   std::string id;
   bool operator==(const HealRequest&) const = default;
@@ -77,7 +92,8 @@ struct HealAllRequest {
 };
 
 using Request = std::variant<StatusRequest, SubscribeRequest, UnsubscribeRequest, EventsRequest, PartitionRequest,
-                             PauseRequest, HealRequest, HealAllRequest, KillNodeRequest>;
+                             PauseRequest, HealRequest, HealAllRequest, KillNodeRequest,
+                             KillProcessRequest>;
 
 // A request that cannot be served, with the reason to send back in {error, Reason}.
 struct Rejected {

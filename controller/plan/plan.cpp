@@ -1,5 +1,7 @@
 #include "controller/plan/plan.hpp"
 
+#include "common/proto/request.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -174,6 +176,26 @@ class Planner {
     out_.emplace_back(std::move(f));
   }
 
+  // A kill_process cuts nothing: one process on one node is killed at the window's start, and
+  // the window is how long its restart is watched for.
+  void kill_process(const Step& st, const std::string& node) {
+    PlannedFault f;
+    f.number = ++faults_;
+    f.shape = "kill_process";
+    f.killed_on = node;
+    f.kill_target = st.target;
+    f.duration_ms = ms(st);
+    if (f.duration_ms < proto::KillProcessRequest::min_restart_window_ms ||
+        f.duration_ms > proto::KillProcessRequest::max_restart_window_ms)
+      throw ScheduleError(st.where,
+                          "restart_within must be from 10ms to 60s (" + std::to_string(f.duration_ms) + " ms)");
+    f.window_class = classify(f.duration_ms, c_.window());
+    f.topology = effective_topology(c_.nodes, Grudge{});
+    f.requested = st.duration.text;
+    f.line = st.where.line;
+    out_.emplace_back(std::move(f));
+  }
+
   void fault(const Step& st, std::string shape, Groups groups, Grudge grudge) {
     PlannedFault f;
     f.number = ++faults_;
@@ -247,6 +269,13 @@ class Planner {
           if (node == "random_node") node = shuffled().front();
           known(node, st.where);
           kill_node(st, node);
+          break;
+        }
+        case Step::Kind::kill_process: {
+          std::string node = st.node;
+          if (node == "random_node") node = shuffled().front();
+          known(node, st.where);
+          kill_process(st, node);
           break;
         }
         case Step::Kind::wait:

@@ -69,7 +69,8 @@ struct PlannedCallClass {
 
 struct PlannedFault {
   int number = 0;     // 1-based, in run order
-  std::string shape;  // isolate, halves, majorities_ring, bridge, groups, one_way, pause, kill_node
+  std::string shape;  // isolate, halves, majorities_ring, bridge, groups, one_way, pause, kill_node,
+                      // kill_process
   Groups groups;      // empty for non-transitive shapes
   Grudge grudge;
   std::vector<AgentDrop> drops;  // the requests: one per agent (none for a pause)
@@ -78,6 +79,8 @@ struct PlannedFault {
   // the agent starts it again (duration_ms after the kill; absent: the host's supervisor does).
   std::optional<std::string> killed;
   std::optional<std::int64_t> restart_after_ms;
+  std::optional<std::string> killed_on;  // a kill_process: the node (its agent's request); duration_ms is the restart window
+  proto::ProcessTarget kill_target;      // a kill_process: by name, or a random child of a supervisor
   Topology topology;             // what the drops do to distribution's links (topology.hpp)
   std::vector<std::string> warnings;  // where that is not what the shape promises
   std::int64_t duration_ms = 0;

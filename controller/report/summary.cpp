@@ -41,6 +41,23 @@ Link link_of(const std::string& a, const std::string& b) { return a < b ? Link{a
 
 }  // namespace
 
+std::string kill_text(const FaultOutcome& f) {
+  const auto& t = f.fault.kill_target;
+  const std::string what = t.kind == proto::ProcessTarget::Kind::name ? t.name : "a child of " + t.name;
+  if (!f.killed) return "kill_process of " + what + " on " + *f.fault.killed_on + ": no report";
+  const auto& k = *f.killed;
+  if (!k.error.empty()) return "kill_process of " + what + " on " + k.node + ": not killed: " + k.error;
+  std::string s = "killed " + k.pid.value_or("?") + " (" +
+                  (t.kind == proto::ProcessTarget::Kind::name ? t.name : "child " + k.child_id + " of " + t.name) +
+                  ") on " + k.node;
+  if (k.killed_us)
+    s += ", " + fixed(static_cast<double>(*k.killed_us - k.planned_us) / 1000, 2) + " ms after the planned instant";
+  if (k.restarted && k.restarted_us && k.killed_us)
+    return s + "; restarted after " + fixed(static_cast<double>(*k.restarted_us - *k.killed_us) / 1000, 2) + " ms as " +
+           k.new_pid.value_or("?");
+  return s + "; not restarted within " + std::to_string(k.restart_window_ms) + " ms";
+}
+
 std::vector<LinkReport> link_reports(const FaultOutcome& f) {
   std::map<Link, LinkReport> links;
   for (const auto& l : f.fault.topology.cut) {
@@ -67,7 +84,7 @@ std::vector<LinkReport> link_reports(const FaultOutcome& f) {
 }
 
 std::string loss_column(const FaultOutcome& f) {
-  if (f.fault.paused || f.fault.killed) return "-";  // nothing is dropped: the node is stopped or killed
+  if (f.fault.paused || f.fault.killed || f.fault.killed_on) return "-";  // nothing is dropped: the node is stopped or killed, or a process killed
   if (f.fault.loss.total()) return loss_text(f.fault.loss);
   const auto rate = f.loss_rate();
   if (!rate) return loss_text(f.fault.loss) + " (no packet)";
@@ -96,13 +113,17 @@ std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& 
     const auto& t = f.fault.topology;
     rows.push_back({std::to_string(f.fault.number), f.fault.shape,
                     f.fault.requested + " = " + std::to_string(f.fault.duration_ms) + "ms",
-                    window_class_name(f.fault.window_class), loss_column(f),
-                    !f.landed ? "not landed" : f.effective_outage_us >= 0 ? seconds(f.effective_outage_us) : "n/a",
+                    f.fault.killed_on ? "-" : window_class_name(f.fault.window_class), loss_column(f),
+                    !f.landed                    ? "not landed"
+                    : f.effective_outage_us >= 0 ? seconds(f.effective_outage_us)
+                                                 : "n/a",
                     std::to_string(f.dropped_packets),
-                    std::to_string(t.cut.size()) + (t.one_way.empty() ? "" : " (" + std::to_string(t.one_way.size()) + " one way)"),
+                    std::to_string(t.cut.size()) +
+                        (t.one_way.empty() ? "" : " (" + std::to_string(t.one_way.size()) + " one way)"),
                     std::to_string(down), std::to_string(silent), std::to_string(cascades), std::to_string(hidden)});
     // Per link: intended (cut or not) against observed (first nodedown, reconnection).
     details += "fault " + std::to_string(f.fault.number) + " (" + f.fault.shape + "), after the window's start:\n";
+    if (f.fault.killed_on) details += "  " + kill_text(f) + "\n";
     std::vector<std::vector<std::string>> lines;
     for (const auto& l : links) {
       const char* how = !l.cut             ? "not cut"
@@ -149,8 +170,9 @@ std::string describe_plan(const std::vector<PlannedStep>& plan, const ClusterInf
       continue;
     }
     const auto& f = std::get<PlannedFault>(step);
-    os << "  fault " << f.number << " (line " << f.line << "): " << f.shape << ", " << f.duration_ms << " ms ("
-       << f.requested << ", " << window_class_name(f.window_class) << ")"
+    os << "  fault " << f.number << " (line " << f.line << "): " << f.shape << ", "
+       << (f.killed_on ? "restart window " : "") << f.duration_ms << " ms (" << f.requested
+       << (f.killed_on ? "" : std::string(", ") + window_class_name(f.window_class)) << ")"
        << (f.loss.total() ? "" : ", loss " + loss_text(f.loss))
        << (f.call_class ? ", sized by call_timeout " + std::to_string(f.call_class->call_timeout_ms) + " ms" : "")
        << "\n";
@@ -170,6 +192,16 @@ std::string describe_plan(const std::vector<PlannedStep>& plan, const ClusterInf
       os << "\n";
     }
     const auto& t = f.topology;
+    if (f.killed_on) {
+      const auto& k = f.kill_target;
+      os << "    " << cluster.agent_of.at(*f.killed_on) << " has " << *f.killed_on
+         << "'s watcher kill (exit(Pid, kill)) "
+         << (k.kind == proto::ProcessTarget::Kind::name ? "the process registered as " + k.name
+                                                        : "a random child of the supervisor " + k.name)
+         << " at the window's start, and watch " << f.duration_ms << " ms for its restart\n"
+         << "    on distribution's TCP links: none cut\n";
+      continue;
+    }
     if (f.paused)
       os << "    " << cluster.agent_of.at(*f.paused) << " stops " << *f.paused
          << "'s OS process (SIGSTOP) for the window; its guard resumes it (SIGCONT) at the deadline\n";

@@ -27,6 +27,11 @@ std::vector<LinkReport> link_reports(const FaultOutcome& f);
 // "30% (29.8% seen)".
 std::string loss_column(const FaultOutcome& f);
 
+// A kill_process's outcome in one line: "killed <0.90.0> (ts_worker) on app@h, 0.52 ms after
+// the planned instant; restarted after 3.10 ms as <0.95.0>", "...; not restarted within
+// 1000 ms", or "...: not killed: why".
+std::string kill_text(const FaultOutcome& f);
+
 // The table printed at the end of a run (columns as wide as their content), then each fault's
 // links.
 std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& cluster);

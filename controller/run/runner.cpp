@@ -127,6 +127,17 @@ class Runner {
       parts_[*r.id] = Part{agent, {*f.killed}};
       reqs.emplace_back(agent, proto::to_term(proto::Request{r}));
     }
+    if (f.killed_on) {  // one request, to the agent of the node; the window is the restart watch
+      proto::KillProcessRequest r;
+      r.node = *f.killed_on;
+      r.target = f.kill_target;
+      r.restart_window_ms = f.duration_ms;
+      r.start_at_us = out.start_us;
+      r.id = out.id + ".1";
+      const auto& agent = cluster_.agent_of.at(*f.killed_on);
+      parts_[*r.id] = Part{agent, {*f.killed_on}};
+      reqs.emplace_back(agent, proto::to_term(proto::Request{r}));
+    }
     for (std::size_t k = 0; k < f.drops.size(); ++k) {
       const auto& d = f.drops[k];
       proto::PartitionRequest r;
@@ -170,6 +181,12 @@ class Runner {
       start["node"] = *f.killed;
       start["restart_after_ms"] = f.restart_after_ms ? json(*f.restart_after_ms) : json(nullptr);
     }
+    if (f.killed_on) {
+      start["node"] = *f.killed_on;
+      start["target"] = proto::process_target_name(f.kill_target.kind);
+      start[f.kill_target.kind == proto::ProcessTarget::Kind::name ? "name" : "supervisor"] = f.kill_target.name;
+      start["restart_window_ms"] = f.duration_ms;
+    }
     // What the drops do to distribution's links (controller/plan/topology.hpp).
     start["effective_groups"] = f.topology.groups;
     start["links_cut"] = links_json(f.topology.cut);
@@ -193,7 +210,9 @@ class Runner {
     }
     last_heal_us_ = 0;
     // Until every part is healed and recovered (the agents bound recovery by 2T).
-    const std::int64_t limit = out.end_us + 2 * cluster_.net_ticktime_ms * 1000 + 2'000'000;
+    // A kill's report may come up to 5 s after its window (a slow which_children), or the
+    // agent's own word that it never came (agent/process_kills.hpp).
+    const std::int64_t limit = out.end_us + 2 * cluster_.net_ticktime_ms * 1000 + (f.killed_on ? 7'000'000 : 2'000'000);
     const bool ok = follow_until(limit, [&] {
       return std::all_of(parts_.begin(), parts_.end(), [](auto& p) { return p.second.healed && p.second.recovered; });
     });
@@ -203,8 +222,8 @@ class Runner {
       if (!p.healed && silent.find(p.agent) == std::string::npos) silent += (silent.empty() ? "" : ", ") + p.agent;
     const bool healed_everywhere = !ok || silent.empty();
     if (!healed_everywhere) {
-      fail_message_ = "no fault_healed from agent(s) " + silent + " for fault " + std::to_string(f.number) +
-                      "; the others are healed";
+      fail_message_ = std::string(f.killed_on ? "no process_killed" : "no fault_healed") + " from agent(s) " + silent +
+                      " for fault " + std::to_string(f.number) + "; the others are healed";
       result_.exit_code = 1;
       heal_parts();
     }
@@ -218,6 +237,8 @@ class Runner {
         outcome.effective_outage_us =
             std::max(outcome.effective_outage_us, p.evidence["effective_outage_us"].get<std::int64_t>());
     }
+    if (f.killed_on) outcome.killed = killed_;
+    killed_.reset();
     // when the last agent reported the heal (a stopped run: now)
     const std::int64_t ended = !ok || !healed_everywhere ? agents_.now_us()
                                : last_heal_us_ > 0       ? last_heal_us_
@@ -358,6 +379,26 @@ class Runner {
                                           : json(nullptr);
       if (!p.evidence.contains("up_us")) p.evidence["up_us"] = nullptr;
       if (!ke->error.empty()) p.evidence["error"] = ke->error;
+    } else if (const auto* k = std::get_if<proto::ProcessKilled>(&*typed)) {
+      // Over at once: the kill and the restart watch are done when it is reported.
+      p.healed = p.recovered = true;
+      last_heal_us_ = std::max(last_heal_us_, e.time_us);
+      killed_ = *k;
+      const auto text_or_null = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
+      p.evidence["nodes"] = p.nodes;
+      p.evidence["target"] = proto::process_target_name(k->target.kind);
+      p.evidence[k->target.kind == proto::ProcessTarget::Kind::name ? "name" : "supervisor"] = k->target.name;
+      if (!k->child_id.empty()) p.evidence["child_id"] = k->child_id;
+      p.evidence["pid"] = text_or_null(k->pid);
+      p.evidence["killed_us"] = maybe(k->killed_us);
+      p.evidence["kill_late_us"] = k->killed_us ? json(*k->killed_us - k->planned_us) : json(nullptr);
+      p.evidence["restart_window_ms"] = k->restart_window_ms;
+      p.evidence["restarted"] = k->restarted;
+      p.evidence["new_pid"] = text_or_null(k->new_pid);
+      p.evidence["restarted_us"] = maybe(k->restarted_us);
+      p.evidence["restart_after_us"] =
+          k->restarted_us && k->killed_us ? json(*k->restarted_us - *k->killed_us) : json(nullptr);
+      if (!k->error.empty()) p.evidence["error"] = k->error;
     }
   }
 
@@ -461,6 +502,7 @@ class Runner {
   std::map<std::string, Part> parts_;
   std::optional<std::size_t> attributed_;  // the fault node events belong to: the last started
   std::int64_t last_heal_us_ = 0;
+  std::optional<proto::ProcessKilled> killed_;  // the current kill_process's report
   std::string fail_message_;
   RunResult result_;
 };

@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/proto/fault.hpp"
 #include "controller/history/history.hpp"
 #include "controller/plan/plan.hpp"
 #include "controller/run/agents.hpp"
@@ -39,6 +41,7 @@ struct FaultOutcome {
   std::vector<NodeDown> nodedowns;
   std::vector<NodeUp> nodeups;  // after the window closed: reconnections
   std::int64_t followed_until_us = 0;  // node events were attributed to it until then
+  std::optional<proto::ProcessKilled> killed;  // a kill_process: what its node's watcher saw
   // The loss the kernel made: dropped / (dropped + passed); none if no packet matched.
   [[nodiscard]] std::optional<double> loss_rate() const {
     const auto all = dropped_packets + passed_packets;

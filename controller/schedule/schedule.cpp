@@ -151,6 +151,8 @@ class Parser {
       s.from = node_name(v["from"], "one_way from");
       s.to = node_name(v["to"], "one_way to");
       if (s.from == s.to) fail(v, "one_way from and to are the same node");
+    } else if (n["kill_process"]) {
+      kill_process(n, s);
     } else if (n["wait"]) {
       s.kind = Step::Kind::wait;
       only_keys(n, {"wait"}, "wait step");
@@ -169,9 +171,34 @@ class Parser {
       const auto first = n.begin()->first;
       fail(first,
            "unknown step '" + first.as<std::string>() +
-               "' (expected isolate, partition, one_way, pause, kill_node, wait or repeat)");
+               "' (expected isolate, partition, one_way, pause, kill_node, kill_process, wait or repeat)");
     }
     return s;
+  }
+
+  // {kill_process: {node: NODE | random_node, name: NAME | supervisor: SUP}, restart_within: 1s}
+  void kill_process(const YAML::Node& n, Step& s) const {
+    s.kind = Step::Kind::kill_process;
+    only_keys(n, {"kill_process", "restart_within"}, "kill_process step");
+    const auto& v = n["kill_process"];
+    if (!v.IsMap()) fail(v, "kill_process must be {node: NODE, name: NAME} or {node: NODE, supervisor: SUP}");
+    only_keys(v, {"node", "name", "supervisor"}, "kill_process");
+    if (!v["node"]) fail(v, "kill_process needs 'node' (a node, or random_node)");
+    s.node = v["node"].IsScalar() && v["node"].Scalar() == "random_node" ? "random_node"
+                                                                         : node_name(v["node"], "kill_process node");
+    if (!v["name"] == !v["supervisor"]) fail(v, "kill_process needs exactly one of 'name' and 'supervisor'");
+    const bool by_name = static_cast<bool>(v["name"]);
+    const auto name = text(v[by_name ? "name" : "supervisor"], by_name ? "name" : "supervisor");
+    if (name.size() > 255 || name == "undefined")
+      fail(v, "kill_process " + std::string(by_name ? "name" : "supervisor") +
+                  " must be a registered name (an atom of at most 255 characters)");
+    s.target = {by_name ? proto::ProcessTarget::Kind::name : proto::ProcessTarget::Kind::child_of, name};
+    s.duration = *parse_duration_spec("1s");  // the agent's default
+    if (const auto& w = n["restart_within"]) {
+      s.duration = duration(w, "'restart_within'");
+      if (!std::holds_alternative<Duration>(s.duration.value))
+        fail(w, "'restart_within' must be a duration such as 500ms or 2s, not a window class");
+    }
   }
 
   Schedule schedule(const YAML::Node& root) {

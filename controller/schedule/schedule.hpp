@@ -36,14 +36,14 @@ struct DurationSpec {
 };
 
 struct Step {
-  enum class Kind { isolate, partition, one_way, pause, wait, repeat, kill_node };
+  enum class Kind { isolate, partition, one_way, pause, wait, repeat, kill_node, kill_process };
   Kind kind = Kind::wait;
   Where where;
-  std::string node;   // isolate, pause: a node, or random_node
+  std::string node;   // isolate, pause, kill_process: a node, or random_node
   std::string shape;  // partition: groups, random_halves, majorities_ring, bridge, random_node
   std::vector<std::vector<std::string>> groups;  // partition: groups
   std::string from, to;                          // one_way
-  DurationSpec duration;                         // `for` of a fault, or a wait
+  DurationSpec duration;                         // `for` of a fault, a wait, kill_process's `restart_within`
   proto::Loss loss;                              // `loss` of a fault (common/loss.hpp); total if absent
   std::int64_t call_timeout_ms = default_call_timeout_ms;  // sizes a call class: the step's, else the schedule's
   int times = 0;                                 // repeat
@@ -51,6 +51,7 @@ struct Step {
   // kill_node: how long after the kill its agent starts the node again (`restart_after`);
   // absent: the host's supervisor does. The node is in `node` (or random_node).
   std::optional<DurationSpec> restart_after;
+  proto::ProcessTarget target;                   // kill_process: `name` or `supervisor`
 };
 
 struct Schedule {

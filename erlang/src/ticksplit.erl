@@ -36,7 +36,15 @@
 
 -export([agent_of/1, status/1, window/1, split/2, isolate/2, one_way/3, pause/2, heal/1,
          heal_all/1, subscribe/1, unsubscribe/1, start_lead_ms/0, kill_node/2]).
--export_type([options/0, fault/0, error_reason/0]).
+-export([kill_process/3]).
+-export_type([options/0, fault/0, error_reason/0, process_target/0, kill_options/0]).
+
+%% What kill_process/3 kills: the process registered under a name, or a random child (one with
+%% a pid) of the supervisor registered under a name.
+-type process_target() :: {name, atom()} | {supervisor, atom()}.
+%% `restart_window_ms': how long the node's watcher looks for the restart (10..60000, default
+%% 1000); `start_at_us' and `id' as split/2's.
+-type kill_options() :: #{restart_window_ms => 10..60000, start_at_us => integer(), id => binary()}.
 
 -type options() ::
         #{duration_ms => pos_integer(),
@@ -66,7 +74,7 @@
 %% restarts it), `duration_ms' the time until the restart, 0 without one).
 -type fault() ::
         #{id := binary(),
-          kind := partition | pause | kill_node,
+          kind := partition | pause | kill_node | kill_process,
           agents := [node()],
           drops := [{Agent :: node(), Nodes :: [node()], Peers :: [node()]}],
           start_at_us := integer(),
@@ -76,7 +84,9 @@
           node => node(),
           call_class => ticksplit_window:call_class(),
           call_timeout_ms => pos_integer(),
-          restart_after_ms => pos_integer() | undefined}.
+          restart_after_ms => pos_integer() | undefined,
+          target => process_target()}.
+%% A kill_process's `duration_ms' is its restart window, `node' the node, `target' what it kills.
 
 -type error_reason() ::
         {refused, Agent :: node(), Why :: term()}
@@ -93,12 +103,14 @@
       | {same_agent, node(), [node()]}
       | {own_host, node(), [node()]}
       | {no_window, Agent :: node()}
-      | {no_peers, node()}.
+      | {no_peers, node()}
+      | {bad_target, term()}.
 
 -define(APP, ticksplit).
 %% tests/data/golden/arming.txt: ticksplit-ctl arms with the same lead
 -define(START_LEAD_MS, 100).
 -define(OPTION_KEYS, [duration_ms, duration, call_timeout, start_at_us, direction, id, loss]).
+-define(DEFAULT_RESTART_WINDOW_MS, 1000).
 %% a stopped process neither sends nor reads: no direction, no loss, no cluster to cut from
 -define(PAUSE_KEYS, ?OPTION_KEYS -- [direction, loss]).
 
@@ -190,6 +202,23 @@ kill_node(Node, Opts) ->
           fun() -> check_node(Node) end],
          fun(_) -> arm_kill(Node, Opts) end).
 
+%% @doc Kills a process on `Node' (`exit(Pid, kill)') at the fault's start, through the agent of
+%% `Node''s host: the node's watcher kills the process registered as `Name', or a random child
+%% with a pid of the supervisor registered as `Sup', and watches for its restart for the
+%% restart window. The agent sends the outcome as a `process_killed' event (`pid', `killed_us',
+%% `restarted', `new_pid', `restarted_us', `error'; subscribe/1 first to get it). Refusals come
+%% as `{refused, Agent, Why}': `{not_local_node, Node}', `{node_not_joined, Node}',
+%% `{bad_target, T}', `{bad_restart_window, Ms}', `{duplicate_id, Id}', `{too_many_kills, N}'
+%% and the timing ones. What is only known on the node at the instant (no such process, not a
+%% supervisor, no child) is the event's `error', not a refusal. heal/1 on it is `ok' and does
+%% nothing: a kill cannot be undone.
+-spec kill_process(node(), process_target(), kill_options()) -> {ok, fault()} | {error, error_reason()}.
+kill_process(Node, Target, Opts) ->
+    with([fun() -> check_kill_process_options(Opts) end,
+          fun() -> check_node(Node) end,
+          fun() -> check_target(Target) end],
+         fun(_) -> arm_kill_process(Node, Target, Opts) end).
+
 %% @doc Ends a fault on every agent of it now (a paused node is resumed, a killed one started
 %% again at once if it was to be). `ok' also for a
 %% fault that already ended.
@@ -279,6 +308,19 @@ arm_kill(Node, Opts) ->
 restart_after_ms(#{restart_after_ms := Ms}, _) -> {ok, Ms};
 restart_after_ms(#{restart_after := D}, Agent) -> duration_ms(#{duration => D}, Agent);
 restart_after_ms(_, _) -> {ok, undefined}.
+
+arm_kill_process(Node, {Kind, Name} = Target, Opts) ->
+    Agent = agent_of(Node),
+    with([fun() -> connect([Agent]) end],
+         fun(_) ->
+                 Id = fault_id(Opts),
+                 Start = start_at_us(Opts),
+                 Window = maps:get(restart_window_ms, Opts, ?DEFAULT_RESTART_WINDOW_MS),
+                 arm_all([{Agent, {kill_process, #{node => Node, Kind => Name, restart_window_ms => Window,
+                                                   start_at_us => Start, id => Id}}}],
+                         #{id => Id, kind => kill_process, agents => [Agent], node => Node, drops => [],
+                           target => Target, start_at_us => Start, duration_ms => Window})
+         end).
 
 %% Every request is sent before any reply is awaited (they carry one start time); {ok, Fault}
 %% if every agent armed its part.
@@ -425,6 +467,29 @@ check_kill_options(Opts) when is_map(Opts) ->
     end;
 check_kill_options(Opts) ->
     {error, {bad_option, options, Opts}}.
+
+check_kill_process_options(Opts) when is_map(Opts) ->
+    Valid = fun(restart_window_ms, V) -> is_integer(V) andalso V >= 10 andalso V =< 60000;
+               (K, V) -> valid(K, V)
+            end,
+    case [K || K <- maps:keys(Opts), not lists:member(K, [restart_window_ms, start_at_us, id])] of
+        [K | _] -> {error, {unknown_option, K}};
+        [] ->
+            case [{K, V} || {K, V} <- maps:to_list(Opts), not Valid(K, V)] of
+                [{K, V} | _] -> {error, {bad_option, K, V}};
+                [] -> ok
+            end
+    end;
+check_kill_process_options(Opts) ->
+    {error, {bad_option, options, Opts}}.
+
+check_target({Kind, Name} = T) when Kind =:= name; Kind =:= supervisor ->
+    case is_atom(Name) andalso Name =/= undefined of
+        true -> ok;
+        false -> {error, {bad_target, T}}
+    end;
+check_target(T) ->
+    {error, {bad_target, T}}.
 
 check_node(Node) ->
     case is_atom(Node) andalso ticksplit_node:valid(Node) of

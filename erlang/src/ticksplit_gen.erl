@@ -18,6 +18,7 @@
 -module(ticksplit_gen).
 
 -export([duration/1, duration/2, call_duration/3, groups/1, loss/0, nemesis/2, nemesis/3, kill_node/2]).
+-export([kill_process/2, nemesis/4]).
 
 %% @doc A duration in milliseconds from any of the three classes of the window.
 -spec duration(ticksplit_window:window()) -> proper_types:type().
@@ -108,6 +109,23 @@ kill_node([_ | _] = Nodes, Window) ->
     proper_types:bind({proper_types:elements(Nodes), duration(Window)},
                       fun({N, After}) -> {call, ticksplit, kill_node, [N, #{restart_after_ms => After}]} end,
                       false).
+
+%% @doc A symbolic kill_process call for a `proper_statem' model: one of the nodes, one of
+%% the targets (`{name, Atom}' or `{supervisor, Atom}', those the system under test has), a
+%% restart window from 10 ms to 5 s that shrinks towards 10 ms.
+-spec kill_process([node(), ...], [ticksplit:process_target(), ...]) -> proper_types:type().
+kill_process([_ | _] = Nodes, [_ | _] = Targets) ->
+    require_proper(),
+    {call, ticksplit, kill_process,
+     [proper_types:elements(Nodes), proper_types:elements(Targets),
+      proper_types:bind(proper_types:integer(10, 5000), fun(W) -> #{restart_window_ms => W} end, false)]}.
+
+%% @doc As nemesis/3, with kill_process calls (kill_process/2) among the faults.
+-spec nemesis([node(), ...], ticksplit_window:window(), [ticksplit_window:class(), ...],
+              [ticksplit:process_target(), ...]) -> proper_types:type().
+nemesis(Nodes, Window, Classes, [_ | _] = Targets) ->
+    require_proper(),
+    proper_types:weighted_union([{9, nemesis(Nodes, Window, Classes)}, {2, kill_process(Nodes, Targets)}]).
 
 two_groups(First, Tagged) ->
     Mine = [First | [N || {N, false} <- Tagged]],

@@ -38,6 +38,12 @@
 %% is at `started_us' (the node started again; the event's time without a restart) and adds
 %% `down_us' (the SIGKILL), `exited_us', `started_us' and `restart_late_us', null where the
 %% agent did not say.
+%% A kill_process (`{kill_process, Node, Target, KillOpts}', as ticksplit:kill_process/3) cuts
+%% nothing: its `fault_start' has `"shape":"kill_process"', `node', `target' and the name or
+%% supervisor, `requested_ms' is the restart window; its end is the agent's `process_killed',
+%% and `fault_end' (at the time the agent reported it) adds `pid', `killed_us', `restarted',
+%% `new_pid', `restarted_us', `restart_after_us' and `error' (`""' when killed), null where the
+%% agent did not say.
 %%
 %% While subscribed, every `nodeup'/`nodedown' an agent reports becomes a line (`reason' on
 %% nodedowns), until the workload stops the nemesis.
@@ -52,6 +58,7 @@
               | {one_way, node(), node(), ticksplit:options()}
               | {pause, node(), ticksplit:options()}
               | {kill_node, node(), map()}
+              | {kill_process, node(), ticksplit:process_target(), ticksplit:kill_options()}
               | heal_all.
 
 -define(DEFAULT_GRACE_MS, 5000).
@@ -195,7 +202,7 @@ fault(Step, #{api := Api, recorder := Rec, number := N0} = S0) ->
             ok = ticksplit_ops:event(Rec, Outcome#{kind => fault_end, time_us => End, fault => Id}),
             Summary = Outcome#{id => Id, number => N, shape => shape(Step), start_us => Start,
                                end_us => End, requested_ms => Ms, window_class => class(Ms, S)},
-            {ok, maps:without([current, healed, pause], S1#{faults := [Summary | maps:get(faults, S1)]})};
+            {ok, maps:without([current, healed, pause, killed], S1#{faults := [Summary | maps:get(faults, S1)]})};
         {error, Why} ->
             {error, {Step, Why}, S0}
     end.
@@ -204,7 +211,8 @@ arm(Api, {split, Groups, Opts}) -> Api:split(Groups, Opts);
 arm(Api, {isolate, Node, Opts}) -> Api:isolate(Node, Opts);
 arm(Api, {one_way, From, To, Opts}) -> Api:one_way(From, To, Opts);
 arm(Api, {pause, Node, Opts}) -> Api:pause(Node, Opts);
-arm(Api, {kill_node, Node, Opts}) -> Api:kill_node(Node, Opts).
+arm(Api, {kill_node, Node, Opts}) -> Api:kill_node(Node, Opts);
+arm(Api, {kill_process, Node, Target, Opts}) -> Api:kill_process(Node, Target, Opts).
 
 %% A kill's times as its agent reported them (kept in the same map as a pause's), null where it
 %% did not.
@@ -215,6 +223,17 @@ kill_outcome({kill_node, _, _}, #{pause := P}) ->
            end,
     #{down_us => maps:get(killed_us, P, null), exited_us => maps:get(exited_us, P, null),
       started_us => maps:get(started_us, P, null), restart_late_us => Late};
+%% What a kill_process's node saw, as its agent reported it; null where it did not.
+kill_outcome({kill_process, _, _, _}, S) ->
+    K = maps:get(killed, S, #{}),
+    Get = fun(Key) -> case maps:get(Key, K, undefined) of undefined -> null; V -> V end end,
+    After = case K of
+                #{killed_us := Kd, restarted_us := R} when is_integer(Kd), is_integer(R) -> R - Kd;
+                _ -> null
+            end,
+    #{pid => Get(pid), killed_us => Get(killed_us), restarted => maps:get(restarted, K, false),
+      new_pid => Get(new_pid), restarted_us => Get(restarted_us), restart_after_us => After,
+      error => maps:get(error, K, <<"no process_killed from the agent">>)};
 kill_outcome(_, _) ->
     #{}.
 
@@ -237,6 +256,7 @@ unobserved(Api, Fault, Silent, Rec) ->
 
 end_event(#{kind := pause}) -> pause_ended;
 end_event(#{kind := kill_node}) -> kill_ended;
+end_event(#{kind := kill_process}) -> process_killed;
 end_event(_) -> fault_healed.
 
 start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := Drops} = Fault, N, S) ->
@@ -256,6 +276,8 @@ start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := D
             end,
     Named = case Step of
                 {pause, Node, _} -> Sized#{node => Node};
+                {kill_process, Node, {Kind, Name}, _} ->
+                    Sized#{node => Node, target => target_kind(Kind), Kind => Name};
                 {kill_node, Node, _} -> Sized#{node => Node, restart_after_ms =>
                                                    case maps:get(restart_after_ms, Fault, undefined) of
                                                        undefined -> null;
@@ -277,6 +299,8 @@ cuts({pause, Node, _}, _, WorkloadNodes) ->
     Nodes = lists:usort([Node | WorkloadNodes]),
     Others = Nodes -- [Node],
     {Nodes, [{Node, Others} | [{O, [Node]} || O <- Others]]};
+cuts({kill_process, Node, _, _}, _, WorkloadNodes) ->  % nothing is cut
+    {lists:usort([Node | WorkloadNodes]), []};
 cuts(_, DropSets, WorkloadNodes) ->
     Involved = lists:append([[Node | Peers] || {Node, Peers} <- maps:to_list(DropSets)]),
     {lists:usort(WorkloadNodes ++ Involved), maps:to_list(DropSets)}.
@@ -285,13 +309,19 @@ shape({split, _, _}) -> groups;
 shape({isolate, _, _}) -> isolate;
 shape({one_way, _, _, _}) -> one_way;
 shape({pause, _, _}) -> pause;
-shape({kill_node, _, _}) -> kill_node.
+shape({kill_node, _, _}) -> kill_node;
+shape({kill_process, _, _, _}) -> kill_process.
+
+%% As the agent's events name it.
+target_kind(name) -> name;
+target_kind(supervisor) -> child_of.
 
 groups({split, Groups, _}, _, _) -> Groups;
 groups({isolate, Node, _}, DropSets, _) -> [[Node], maps:get(Node, DropSets, [])];
 groups({one_way, _, _, _}, _, _) -> none;
 groups({pause, Node, _}, _, Nodes) -> [[Node], Nodes -- [Node]];
-groups({kill_node, Node, _}, _, Nodes) -> [[Node], Nodes -- [Node]].
+groups({kill_node, Node, _}, _, Nodes) -> [[Node], Nodes -- [Node]];
+groups({kill_process, _, _, _}, _, _) -> none.
 
 requested(Step, Ms) ->
     case element(tuple_size(Step), Step) of
@@ -370,6 +400,15 @@ event(Agent, #{type := kill_ended, id := Id} = E, #{current := Id, healed := H, 
         _ -> ok
     end,
     S#{healed := H#{Agent => {End, 0}}};
+event(Agent, #{type := process_killed, id := Id} = E, #{current := Id, healed := H, recorder := Rec} = S) ->
+    case E of
+        #{error := Error} when is_binary(Error), Error =/= <<>> ->
+            ok = ticksplit_ops:note(Rec, "nemesis: kill_process ~s on ~s at ~s: ~ts",
+                                    [Id, maps:get(node, E, ''), Agent, Error]);
+        _ -> ok
+    end,
+    Seen = maps:with([pid, killed_us, restarted, new_pid, restarted_us, error], E),
+    S#{healed := H#{Agent => {event_time(E), 0}}, killed => Seen};
 event(_, _, S) ->
     S.
 

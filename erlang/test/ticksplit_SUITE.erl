@@ -12,7 +12,8 @@
          end_per_testcase/2]).
 -export([window_and_status/1, below_window_survives/1, isolate_nodedown_then_heal/1,
          one_way_drops_one_direction/1, refusal_heals_the_armed/1, unreachable_agent_arms_nothing/1,
-         heal_all_ends_everything/1, pause_above_window/1, kill_node_restarts/1]).
+         heal_all_ends_everything/1, pause_above_window/1, kill_node_restarts/1,
+         kill_process_restarted/1]).
 
 -define(WINDOW, {1500, 2500}).
 
@@ -21,7 +22,7 @@ suite() -> [{require, nodes}, {timetrap, {seconds, 60}}].
 all() ->
     [window_and_status, below_window_survives, isolate_nodedown_then_heal,
      one_way_drops_one_direction, refusal_heals_the_armed, unreachable_agent_arms_nothing,
-     heal_all_ends_everything, pause_above_window, kill_node_restarts].
+     heal_all_ends_everything, pause_above_window, kill_node_restarts, kill_process_restarted].
 
 init_per_suite(Config) ->
     Nodes = ct:get_config(nodes),
@@ -229,6 +230,56 @@ kill_node_restarts(Config) ->
     figure("kill_node: ~s killed ~.2f ms after the start, exited ~.2f ms later; seen down after ~p ms; "
            "started again ~.2f ms after the planned restart; ~s pinged it ~.1f ms after the start",
            [C, (Killed - Start) / 1000, (Exited - Killed) / 1000, DownAfter, (Started - Planned) / 1000, A, Up]).
+
+%% Killing a supervised worker by name: the node's watcher kills it at the start and sees its
+%% supervisor restart it under the same name; the event's pids are the node's. (OTP's own
+%% workers will not do: timer_server and inet_gethost_native are temporary children, and a
+%% permanent child of kernel_sup takes the node down.) A name nobody has is the event's error,
+%% not a refusal.
+kill_process_restarted(Config) ->
+    [_A, B, _C] = ?config(nodes, Config),
+    {ok, _} = load_supervisor(B),
+    Old = rpc:call(B, erlang, whereis, [ts_ct_worker]),
+    true = is_pid(Old),
+    AgentB = ticksplit:agent_of(B),
+    {ok, #{id := Id, kind := kill_process, agents := [AgentB], node := B, start_at_us := Start,
+           duration_ms := 1000, target := {name, ts_ct_worker}}} =
+        ticksplit:kill_process(B, {name, ts_ct_worker}, #{}),
+    {[{AgentB, #{node := B, pid := Pid, killed_us := Killed, restarted := true, new_pid := NewPid,
+                 restarted_us := Restarted, error := <<>>}}], _} =
+        await_events(fun(E) -> is_fault(process_killed, Id, E) end, 1, 8000),
+    New = rpc:call(B, erlang, whereis, [ts_ct_worker]),
+    Pid = list_to_binary(rpc:call(B, erlang, pid_to_list, [Old])),
+    NewPid = list_to_binary(rpc:call(B, erlang, pid_to_list, [New])),
+    false = rpc:call(B, erlang, is_process_alive, [Old]),
+    true = Killed >= Start,
+    ok = ticksplit:heal(#{id => Id, agents => [AgentB]}),   % nothing to heal: ok
+    {ok, #{id := Id2}} = ticksplit:kill_process(B, {name, ts_no_such_process}, #{restart_window_ms => 10}),
+    {[{AgentB, #{error := <<"no process is registered as ts_no_such_process">>, killed_us := undefined}}], _} =
+        await_events(fun(E) -> is_fault(process_killed, Id2, E) end, 1, 8000),
+    exit(rpc:call(B, erlang, whereis, [ts_ct_sup]), kill),
+    figure("kill_process: ts_ct_worker on ~s killed ~.2f ms after the start, restarted ~.2f ms later",
+           [B, (Killed - Start) / 1000, (Restarted - Killed) / 1000]).
+
+%% A one_for_one supervisor ts_ct_sup with one worker registered as ts_ct_worker, compiled
+%% here and loaded on Node (which has only OTP), unlinked from the rpc that starts it.
+load_supervisor(Node) ->
+    Src = ["-module(ts_ct_sup).",
+           "-export([start/0, init/1, worker/0]).",
+           "start() -> group_leader(whereis(user), self()),"
+           "  {ok, P} = supervisor:start_link({local, ts_ct_sup}, ts_ct_sup, []), unlink(P), {ok, P}.",
+           "init([]) -> {ok, {#{strategy => one_for_one, intensity => 10, period => 1},"
+           "  [#{id => worker, start => {ts_ct_sup, worker, []}}]}}.",
+           "worker() -> P = spawn_link(fun() -> receive stop -> ok end end), register(ts_ct_worker, P), {ok, P}."],
+    Forms = [begin {ok, T, _} = erl_scan:string(F), {ok, Form} = erl_parse:parse_form(T), Form end || F <- Src],
+    {ok, ts_ct_sup, Bin} = compile:forms(Forms, [binary]),
+    _ = rpc:call(Node, code, purge, [ts_ct_sup]),
+    {module, ts_ct_sup} = rpc:call(Node, code, load_binary, [ts_ct_sup, "ts_ct_sup.erl", Bin]),
+    case rpc:call(Node, erlang, whereis, [ts_ct_sup]) of
+        undefined -> ok;
+        Running -> exit(Running, kill), await(fun() -> rpc:call(Node, erlang, whereis, [ts_ct_sup]) =:= undefined end, old_sup_gone)
+    end,
+    rpc:call(Node, ts_ct_sup, start, []).
 
 %%% Helpers
 

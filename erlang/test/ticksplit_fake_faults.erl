@@ -7,7 +7,8 @@
 -module(ticksplit_fake_faults).
 
 -export([start/1, calls/0, split/2, isolate/2, one_way/3, pause/2, heal/1, heal_all/1,
-         subscribe/1, unsubscribe/1, window/1, kill_node/2]).
+         subscribe/1, unsubscribe/1, window/1, kill_node/2, kill_process/3]).
+-export([killed_after_us/0, restart_after_us/0]).
 -export([stopped_after_us/0, resume_late_us/0, resume_error/0]).
 
 -define(TAB, ?MODULE).
@@ -18,6 +19,9 @@
 -define(STOPPED_AFTER_US, 3).
 -define(RESUME_LATE_US, 7).
 -define(RESUME_ERROR, <<"cannot resume: no such process">>).
+%% A killed process dies this long after the start, and is restarted this much later (µs).
+-define(KILLED_AFTER_US, 5).
+-define(RESTART_AFTER_US, 2000).
 
 -spec start(observed | unresumed | silent | refuse) -> ok.
 start(Mode) ->
@@ -79,6 +83,18 @@ kill_node(Node, Opts) ->
     After = maps:get(restart_after_ms, Opts, undefined),
     fault(#{kind => kill_node, agents => [agent(Node)], node => Node, drops => [], restart_after_ms => After},
           #{duration_ms => case After of undefined -> 0; _ -> After end}).
+
+-spec kill_process(node(), {name | supervisor, atom()}, map()) -> {ok, map()} | {error, term()}.
+kill_process(Node, Target, Opts) ->
+    log({kill_process, Node, Target, Opts}),
+    fault(#{kind => kill_process, agents => [agent(Node)], node => Node, drops => [], target => Target},
+          #{duration_ms => maps:get(restart_window_ms, Opts, 1000)}).
+
+%% What process_killed reports of a kill's times, for the tests.
+-spec killed_after_us() -> pos_integer().
+killed_after_us() -> ?KILLED_AFTER_US.
+-spec restart_after_us() -> pos_integer().
+restart_after_us() -> ?RESTART_AFTER_US.
 
 %% What pause_started and pause_ended report of a paused node's times, for the tests.
 -spec stopped_after_us() -> pos_integer().
@@ -168,6 +184,25 @@ play(#{kind := kill_node, id := Id, node := Node, agents := [A], start_at_us := 
     Send(#{type => kill_ended, id => Id, node => Node, reason => deadline, killed => true, killed_us => Killed,
            exited_us => Killed + 10, planned_restart_us => Planned, started_us => Started,
            start_pid => 5151, error => <<>>, time_us => now_us(), seq => 3}),
+    ok;
+%% At the start, the process dies; its restart is seen 2 ms later (unresumed: never, and the
+%% agent reports an error instead); the report comes once the restart window is over.
+play(#{kind := kill_process, id := Id, node := Node, agents := [A], start_at_us := Start, duration_ms := Ms,
+       target := {Kind, Name}},
+     Mode, Subscribers) ->
+    sleep_until(Start + Ms * 1000),
+    Killed = Start + ?KILLED_AFTER_US,
+    Base = #{type => kill_process_event, id => Id, node => Node, owner => node(),
+             target => case Kind of name -> name; supervisor -> child_of end, Kind => Name,
+             planned_us => Start, restart_window_ms => Ms, time_us => now_us(), seq => 3},
+    Event = case Mode of
+                observed -> Base#{pid => <<"<0.90.0>">>, killed_us => Killed, restarted => true,
+                                  new_pid => <<"<0.95.0>">>, restarted_us => Killed + ?RESTART_AFTER_US,
+                                  error => <<>>};
+                _ -> Base#{pid => undefined, killed_us => undefined, restarted => false, new_pid => undefined,
+                           restarted_us => undefined, error => <<"no process is registered as ", (atom_to_binary(Name))/binary>>}
+            end,
+    [P ! {ticksplit_event, A, Event#{type => process_killed}} || Mode =/= silent, P <- Subscribers],
     ok;
 %% At the start, every cut node sees its first peer go down; at the end, every agent reports
 %% the heal (unless silent).

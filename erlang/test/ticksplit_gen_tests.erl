@@ -142,3 +142,30 @@ statem_shrinks_faults_test() ->
                             fun(Cmds) -> not lists:any(Above, Cmds) end),
     ?assertMatch([{set, {var, _}, {call, ticksplit, _, _}}], Cmds),
     ?assert(Above(hd(Cmds))).
+
+%%% kill_process
+
+-define(TARGETS, [{name, ts_worker}, {supervisor, ts_sup}]).
+
+%% kill_process calls the API accepts (its own option check), on the given nodes and targets;
+%% every target turns up; the restart window shrinks to its least, 10 ms.
+kill_process_commands_test() ->
+    Valid = fun({call, ticksplit, kill_process, [N, T, #{restart_window_ms := W} = O]}) ->
+                    lists:member(N, ?NODES) andalso lists:member(T, ?TARGETS) andalso
+                        W >= 10 andalso W =< 5000 andalso maps:keys(O) =:= [restart_window_ms];
+               (_) -> false
+            end,
+    ?assert(holds(ticksplit_gen:kill_process(?NODES, ?TARGETS), Valid)),
+    [?assertNot(holds(ticksplit_gen:kill_process(?NODES, ?TARGETS), fun(C) -> lists:nth(2, element(4, C)) =/= T end))
+     || T <- ?TARGETS],
+    [[{call, ticksplit, kill_process, [_, _, Shrunk]}]] =
+        [counterexample(ticksplit_gen:kill_process(?NODES, ?TARGETS), fun(_) -> false end)],
+    ?assertEqual(#{restart_window_ms => 10}, Shrunk).
+
+%% nemesis/4 mixes kill_process calls into nemesis/3's.
+nemesis_with_kills_test() ->
+    Gen = ticksplit_gen:nemesis(?NODES, ?W, ticksplit_window:classes(), ?TARGETS),
+    ?assert(holds(Gen, fun({call, ticksplit, kill_process, _}) -> true;
+                          (C) -> valid_call(C)
+                       end)),
+    [?assertNot(holds(Gen, fun(C) -> element(3, C) =/= F end)) || F <- [kill_process, split, pause]].

@@ -95,6 +95,23 @@ call_timeout_options_test_() ->
      ?_assertEqual(Unreachable, ticksplit:split(G, #{duration => around_call_timeout})),
      ?_assertEqual(Unreachable, ticksplit:pause(?A, #{duration => below_call_timeout, call_timeout => 3000}))].
 
+%% A kill_process takes its restart window, a start and an id; its target is a name or a
+%% supervisor. Bad options, names and targets never reach an agent.
+kill_process_options_test_() ->
+    W = {name, ts_worker},
+    [?_assertEqual({error, {bad_option, restart_window_ms, 9}}, ticksplit:kill_process(?A, W, #{restart_window_ms => 9})),
+     ?_assertEqual({error, {bad_option, restart_window_ms, 60001}},
+                   ticksplit:kill_process(?A, W, #{restart_window_ms => 60001})),
+     ?_assertEqual({error, {unknown_option, duration_ms}}, ticksplit:kill_process(?A, W, #{duration_ms => 100})),
+     ?_assertEqual({error, {bad_option, start_at_us, now}}, ticksplit:kill_process(?A, W, #{start_at_us => now})),
+     ?_assertEqual({error, {bad_option, options, []}}, ticksplit:kill_process(?A, W, [])),
+     ?_assertEqual({error, {bad_node, nohost}}, ticksplit:kill_process(nohost, W, #{})),
+     ?_assertEqual({error, {bad_target, {name, "ts_worker"}}}, ticksplit:kill_process(?A, {name, "ts_worker"}, #{})),
+     ?_assertEqual({error, {bad_target, {child_of, sup}}}, ticksplit:kill_process(?A, {child_of, sup}, #{})),
+     ?_assertEqual({error, {bad_target, {supervisor, undefined}}},
+                   ticksplit:kill_process(?A, {supervisor, undefined}, #{})),
+     ?_assertEqual({error, {bad_target, ts_worker}}, ticksplit:kill_process(?A, ts_worker, #{}))].
+
 shapes_test_() ->
     [?_assertEqual({error, {bad_groups, [[?A, ?B]]}}, ticksplit:split([[?A, ?B]], #{duration_ms => 100})),
      ?_assertEqual({error, {duplicate_node, ?A}}, ticksplit:split([[?A], [?A]], #{duration_ms => 100})),

@@ -329,6 +329,51 @@ nemesis_records_a_kill_test() ->
         ?assertMatch(#{id := Id, shape := kill_node, heal_observed := true, end_us := Started}, Summary)
     end).
 
+%% A kill_process cuts nothing: its start line names the node and the target, no link is cut;
+%% its end is the agent's process_killed, with what the node's watcher saw.
+nemesis_records_a_kill_process_test() ->
+    ok = ticksplit_fake_faults:start(observed),
+    with_run(fun(File, Tab) ->
+        Cluster = ['n1@h1', 'n2@h2'],
+        Step = {kill_process, 'n2@h2', {supervisor, ts_sup}, #{restart_window_ms => 50}},
+        {ok, #{faults := [Summary]}} =
+            ticksplit_workload:run(#{client => ?CLIENT(#{table => Tab}), nodes => Cluster,
+                                     rate => 50, duration_ms => 100, history => File,
+                                     ops => [{1, read, null}], fault_api => ticksplit_fake_faults,
+                                     nemesis => [Step]}),
+        ?assert(lists:member(Step, ticksplit_fake_faults:calls())),
+        Lines = lines(File),
+        [#{<<"fault">> := Id, <<"time_us">> := Start} = S] = kind(Lines, <<"fault_start">>),
+        ?assertMatch(#{<<"shape">> := <<"kill_process">>, <<"node">> := <<"n2@h2">>,
+                       <<"target">> := <<"child_of">>, <<"supervisor">> := <<"ts_sup">>,
+                       <<"requested_ms">> := 50, <<"links_cut">> := [],
+                       <<"links_up">> := [[<<"n1@h1">>, <<"n2@h2">>]]}, S),
+        ?assertNot(is_map_key(<<"groups">>, S)),
+        Killed = Start + ticksplit_fake_faults:killed_after_us(),
+        [End] = kind(Lines, <<"fault_end">>),
+        ?assertMatch(#{<<"fault">> := Id, <<"heal_observed">> := true, <<"pid">> := <<"<0.90.0>">>,
+                       <<"killed_us">> := Killed, <<"restarted">> := true, <<"new_pid">> := <<"<0.95.0>">>,
+                       <<"error">> := <<>>}, End),
+        ?assertEqual(ticksplit_fake_faults:restart_after_us(), maps:get(<<"restart_after_us">>, End)),
+        ?assertMatch(#{id := Id, shape := kill_process, restarted := true, heal_observed := true}, Summary)
+    end).
+
+%% A kill_process whose target the node did not have: the agent's error is on the fault_end
+%% line and in a note; nothing was killed or restarted.
+kill_of_nothing_test() ->
+    ok = ticksplit_fake_faults:start(unresumed),
+    with_run(fun(File, Tab) ->
+        {ok, _} = ticksplit_workload:run(#{client => ?CLIENT(#{table => Tab}), nodes => [node()],
+                                           rate => 50, duration_ms => 50, history => File,
+                                           ops => [{1, read, null}], fault_api => ticksplit_fake_faults,
+                                           nemesis => [{kill_process, 'n1@h1', {name, nobody}, #{restart_window_ms => 10}}]}),
+        Lines = lines(File),
+        ?assertMatch([#{<<"restarted">> := false, <<"pid">> := null, <<"killed_us">> := null,
+                        <<"restart_after_us">> := null,
+                        <<"error">> := <<"no process is registered as nobody">>}], kind(Lines, <<"fault_end">>)),
+        ?assertMatch([_], [T || #{<<"text">> := <<"nemesis: kill_process ", _/binary>> = T} <- notes(Lines)])
+    end).
+
 %% A pause whose end its agent never reports: healed by request after the grace, its end the
 %% planned one; what the agent did report (the stop) is kept, the rest is null.
 unobserved_pause_test() ->

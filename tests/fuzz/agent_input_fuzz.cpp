@@ -1,6 +1,7 @@
 // libFuzzer target: everything a peer's bytes reach in the agent before a fault is made.
 // The first byte picks the path and how the rest is cut into reads:
-//   even: bytes after the handshake: packets -> control tuple -> message -> gen_call -> request
+//   even: bytes after the handshake: packets -> control tuple -> message -> gen_call -> request,
+//         or -> a watcher's fault report and its kill_process props (agent/watcher_report.hpp)
 //   odd:  the accepting handshake, fed in reads of (first byte / 2 + 1) bytes; what follows a
 //         completed handshake goes down the packet path.
 // Run by scripts/fuzz (a bounded run over tests/fuzz/corpus, in scripts/test).
@@ -12,6 +13,7 @@
 #include "common/cnode/handshake.hpp"
 #include "common/cnode/packet.hpp"
 #include "common/ei/decode.hpp"
+#include "agent/watcher_report.hpp"
 #include "common/proto/request.hpp"
 
 namespace {
@@ -27,6 +29,13 @@ void packets(std::string buf) {
     auto m = cnode::parse_packet((*p)->body);
     if (!m || m->payload.empty()) continue;
     auto term = ei::decode(m->payload.data(), m->payload.size());
+    if (term && agent::watcher::is_fault_report(*term)) {
+      if (auto r = agent::watcher::fault_report_from(*term)) {
+        (void)agent::watcher::kill_seen_from(*r);
+        (void)agent::watcher::rejected_error(*r);
+      }
+      continue;
+    }
     if (!term || !proto::is_gen_call(*term)) continue;
     auto call = proto::parse_gen_call(*term);
     if (call) (void)proto::parse_request(call->request);

@@ -473,6 +473,90 @@ run(owner, []) ->
     io:format("  app2 disconnected from the agent; its 60 s fault healed ~.1f ms later~n",
               [(now_us() - T0) / 1000]),
     ok = rpc:call(app(3), ts_probe, tcp_try, [inet, addr(ip4(1)), 4369, 1000]),  % epmd of host 1
+    ok;
+
+%% kill_process on host 1's node (ts_probe's supervisor ts_kp_sup with its worker
+%% ts_kp_worker, and ts_kp_alone, unsupervised), each 300 ms ahead: by name and as the
+%% supervisor's random child the worker is killed and restarted (a new pid under the name /
+%% the child id, seen from outside too); the unsupervised one is killed and not restarted; a
+%% name nobody has comes back as the event's error; the request-time refusals.
+run(kill_process, []) ->
+    A = agent(1),
+    subscribe(A),
+    {ok, _Sup, W0, Alone} = rpc:call(app(1), ts_probe, kp_start, []),
+    Kill = fun(Target, Window) ->
+                   Start = now_us() + 300000,
+                   {ok, Id} = call(A, {kill_process, maps:merge(#{node => app(1), start_at_us => Start,
+                                                                   restart_window_ms => Window}, Target)}),
+                   E = await_event(A, fun(E) -> is_fault(E, process_killed, Id) end, Window + 7000),
+                   {Start, E}
+           end,
+    Pid = fun(P) -> list_to_binary(rpc:call(app(1), erlang, pid_to_list, [P])) end,  % as the node writes it
+    Restart = fun(#{restarted_us := R, killed_us := K}) -> (R - K) / 1000 end,
+
+    {S1, E1} = Kill(#{name => ts_kp_worker}, 1000),
+    W1 = rpc:call(app(1), erlang, whereis, [ts_kp_worker]),
+    io:format("  name ts_kp_worker: ~0p~n", [E1]),
+    expect(maps:get(error, E1) =:= <<>>, {error, E1}),
+    expect(maps:get(pid, E1) =:= Pid(W0), {pid, E1, W0}),
+    expect(maps:get(restarted, E1) andalso maps:get(new_pid, E1) =:= Pid(W1) andalso W1 =/= W0, {restart, E1, W1}),
+    expect(rpc:call(app(1), erlang, is_process_alive, [W0]) =:= false, {still_alive, W0}),
+    expect(maps:get(killed_us, E1) >= S1, {early, E1, S1}),
+
+    {S2, E2} = Kill(#{supervisor => ts_kp_sup}, 1000),
+    W2 = rpc:call(app(1), erlang, whereis, [ts_kp_worker]),
+    io:format("  child of ts_kp_sup: ~0p~n", [E2]),
+    expect(maps:get(error, E2) =:= <<>> andalso maps:get(target, E2) =:= child_of, {error, E2}),
+    expect(maps:get(child_id, E2) =:= <<"worker">> andalso maps:get(pid, E2) =:= Pid(W1), {child, E2, W1}),
+    expect(maps:get(restarted, E2) andalso maps:get(new_pid, E2) =:= Pid(W2), {restart, E2, W2}),
+    expect(maps:get(killed_us, E2) >= S2, {early, E2, S2}),
+
+    {S3, E3} = Kill(#{name => ts_kp_alone}, 200),
+    io:format("  name ts_kp_alone (unsupervised): ~0p~n", [E3]),
+    expect(maps:get(error, E3) =:= <<>> andalso maps:get(pid, E3) =:= Pid(Alone), {error, E3}),
+    expect(maps:get(restarted, E3) =:= false andalso maps:get(new_pid, E3) =:= undefined, {restarted, E3}),
+    expect(maps:get(time_us, E3) >= S3 + 200000, {window_cut_short, E3}),
+    expect(rpc:call(app(1), erlang, is_process_alive, [Alone]) =:= false, {still_alive, Alone}),
+
+    {_, E4} = Kill(#{name => ts_kp_nobody}, 100),
+    io:format("  name ts_kp_nobody: ~0p~n", [E4]),
+    expect(maps:get(error, E4) =:= <<"no process is registered as ts_kp_nobody">>, {error, E4}),
+    expect(maps:get(pid, E4) =:= undefined andalso maps:get(killed_us, E4) =:= undefined, {killed, E4}),
+
+    io:format("  killed ~.2f / ~.2f ms after the planned instant; restarted ~.2f / ~.2f ms after the kill~n",
+              [(maps:get(killed_us, E1) - S1) / 1000, (maps:get(killed_us, E2) - S2) / 1000, Restart(E1), Restart(E2)]),
+
+    %% A kill not yet due when the agent loses the node's connection is dropped with the
+    %% watcher, and the agent says so: the worker lives on.
+    W3 = rpc:call(app(1), erlang, whereis, [ts_kp_worker]),
+    {ok, Lost} = call(A, {kill_process, #{node => app(1), name => ts_kp_worker, start_at_us => now_us() + 3000000}}),
+    true = rpc:call(app(1), erlang, disconnect_node, [A]),
+    E5 = await_event(A, fun(E) -> is_fault(E, process_killed, Lost) end, 2000),
+    io:format("  connection lost before the instant: ~0p~n", [E5]),
+    expect(binary:match(maps:get(error, E5), <<"connection was lost">>) =/= nomatch, {error, E5}),
+    expect(maps:get(killed_us, E5) =:= undefined, {killed, E5}),
+    await_event(A, fun(#{type := node_joined}) -> true; (_) -> false end, 5000),
+    timer:sleep(3500),  % past the dropped kill's instant
+    expect(rpc:call(app(1), erlang, whereis, [ts_kp_worker]) =:= W3, {killed_anyway, W3}),
+
+    %% Refusals at request time.
+    K = fun(Spec) -> call(A, {kill_process, Spec}) end,
+    Base = #{node => app(1), name => ts_kp_worker},
+    Refused = [{Base#{node => app(2)}, {error, {not_local_node, app(2)}}},
+               {Base#{name => <<"ts_kp_worker">>}, {error, {bad_target, <<"ts_kp_worker">>}}},
+               {Base#{supervisor => ts_kp_sup}, {error, {bad_target, {ts_kp_worker, ts_kp_sup}}}},
+               {Base#{restart_window_ms => 5}, {error, {bad_restart_window, 5}}},
+               {Base#{start_at_us => now_us() - 5000000}, error},
+               {Base#{start_at_us => 9223372036854775807}, {error, {starts_later_than_max_fault, 9223372036854775807}}},
+               {Base#{id => maps:get(id, E1)}, {error, {duplicate_id, maps:get(id, E1)}}},
+               {Base#{colour => red}, {error, {unknown_key, colour}}}],
+    lists:foreach(fun({Spec, Want}) ->
+                          Got = K(Spec),
+                          io:format("  ~-70s -> ~0p~n", [io_lib:format("~0p", [Spec]), Got]),
+                          expect(case Want of error -> element(1, Got) =:= error; _ -> Got =:= Want end,
+                                 {refusal, Spec, Got})
+                  end, Refused),
+    ok = rpc:call(app(1), ts_probe, kp_stop, []),
     ok.
 
 %% --- helpers ----------------------------------------------------------------------------

@@ -5,6 +5,8 @@
 -export([echo_server/0, echo_loop/0, caller/3, caller_loop/4, caller_results/1]).
 -export([keep_mesh/2, keep_mesh_loop/2, udp_sink/2, udp_sink_loop/2, udp_stream/5, udp_burst/4, tcp_listen/2, tcp_accept_loop/1,
          tcp_try/4]).
+-export([kp_start/0, kp_stop/0, init/1, kp_worker/1]).  % kill_process cases
+-behaviour(supervisor).
 
 %% A process that connects to every node of Nodes every IntervalMs, as a busy cluster's
 %% traffic would: links cut by a partition come back after it, so the next fault has traffic
@@ -155,3 +157,30 @@ drain_calls(Done, WaitMs) ->
 caller_results(Pid) ->
     Pid ! {results, self()},
     receive {results, Pid, Rs} -> Rs after 30000 -> error(caller_timeout) end.
+
+%% For kill_process: a one_for_one supervisor ts_kp_sup with one worker registered as
+%% ts_kp_worker (child id `worker'), and an unsupervised process registered as ts_kp_alone.
+%% Neither is linked to the caller (an rpc's process, gone after the call).
+kp_start() ->
+    kp_stop(),
+    %% the node's own output, not the rpc caller's: supervisor reports stay on the node
+    group_leader(whereis(user), self()),
+    {ok, Sup} = supervisor:start_link({local, ts_kp_sup}, ?MODULE, kp),
+    true = unlink(Sup),
+    Alone = spawn(fun() -> receive stop -> ok end end),
+    true = register(ts_kp_alone, Alone),
+    {ok, Sup, whereis(ts_kp_worker), Alone}.
+
+kp_stop() ->
+    [begin Ref = monitor(process, P), exit(P, kill), receive {'DOWN', Ref, _, _, _} -> ok end end
+     || Name <- [ts_kp_sup, ts_kp_alone], P <- [whereis(Name)], is_pid(P)],
+    ok.
+
+init(kp) ->
+    {ok, {#{strategy => one_for_one, intensity => 100, period => 1},
+          [#{id => worker, start => {?MODULE, kp_worker, [ts_kp_worker]}}]}}.
+
+kp_worker(Name) ->
+    Pid = spawn_link(fun() -> receive stop -> ok end end),
+    true = register(Name, Pid),
+    {ok, Pid}.

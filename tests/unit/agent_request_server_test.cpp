@@ -57,6 +57,11 @@ struct FakeLoop final : RequestServer::Ports {
       const std::string& node) const override {
     return proto::Refusal{proto::Refusal::Kind::not_local_node, node, {}, 0, 0};
   }
+  std::vector<proto::KillProcessRequest> kills;
+  ei::Term kill_process(const proto::KillProcessRequest& r, const std::string&) override {
+    kills.push_back(r);
+    return ei::ok_tuple(ei::binary("k1"));
+  }
 
   // What the engine's thread would do, in the order posted.
   void run_engine() {
@@ -380,4 +385,20 @@ TEST_CASE("request server: a reply that drops its connection stops the replay of
   CHECK(t.server.lookup_fds().empty());
   t.loop.run_engine();  // the heal of its faults, posted by closed()
   CHECK(t.loop.posted.empty());
+}
+
+TEST_CASE("request server: a kill_process goes to the loop's port with its owner, answered at once") {
+  Served t;
+  const std::string node = "ctl@198.51.100.1";
+  t.server.opened(5, node, kRequesterAddress);
+  proto::KillProcessRequest k;
+  k.node = "app@198.51.100.11";
+  k.target = {proto::ProcessTarget::Kind::child_of, "ts_sup"};
+  t.server.on_call(5, "ticksplit", call(pid(node), k));
+  REQUIRE(t.loop.kills.size() == 1);
+  CHECK(t.loop.kills[0] == k);
+  const auto replies = t.loop.replies();
+  REQUIRE(replies.size() == 1);
+  CHECK(replies[0] == ei::ok_tuple(ei::binary("k1")));
+  CHECK(t.loop.posted.empty());  // nothing for the engine: the kill is the node's watcher's
 }

@@ -113,6 +113,7 @@ class FakeAgents final : public ctl::Agents {
     if (const auto* p = std::get_if<proto::PartitionRequest>(r)) return partition(agent, *p);
     if (const auto* p = std::get_if<proto::PauseRequest>(r)) return pause(agent, *p);
     if (const auto* k = std::get_if<proto::KillNodeRequest>(r)) return kill_node(agent, *k);
+    if (const auto* k = std::get_if<proto::KillProcessRequest>(r)) return kill_process(agent, *k);
     if (std::holds_alternative<proto::HealAllRequest>(*r)) return ei::ok_tuple(std::exchange(held[agent], 0));
     if (std::holds_alternative<proto::StatusRequest>(*r)) {
       proto::AgentStatus s;
@@ -158,6 +159,25 @@ class FakeAgents final : public ctl::Agents {
     if (started)
       scheduled.emplace(*started + 2'000'000,
                         ctl::AgentEvent{agent, {0, "node_joined", *started + 2'000'000, {{"node", ei::atom(k.node)}}}});
+    return ei::ok_tuple(ei::binary(*k.id));
+  }
+
+  // A kill as a watcher would do it: killed 400 µs after the instant, restarted 2 ms later
+  // (a target named "nobody": not killed, an error); reported at the window's end.
+  ei::Term kill_process(const std::string& agent, const proto::KillProcessRequest& k) {
+    if (refuse.count(agent))
+      return ei::error_tuple(proto::to_term(proto::Refusal{proto::Refusal::Kind::node_not_joined, k.node, {}, 0, 0}));
+    const std::int64_t start = k.start_at_us.value_or(now), end = start + k.restart_window_ms * 1000;
+    proto::ProcessKilled e{*k.id, k.node, "ctl@198.51.100.1", k.target, {}, "<0.90.0>", start, start + 400,
+                           k.restart_window_ms, true, "<0.95.0>", start + 2400, ""};
+    if (k.target.kind == proto::ProcessTarget::Kind::child_of) e.child_id = "worker";
+    if (k.target.name == "nobody") {
+      e.pid = e.new_pid = std::nullopt;
+      e.killed_us = e.restarted_us = std::nullopt;
+      e.restarted = false;
+      e.error = "no process is registered as nobody";
+    }
+    if (!silent.count(agent)) scheduled.emplace(end + 100, ctl::AgentEvent{agent, proto::to_event({end + 100, e})});
     return ei::ok_tuple(ei::binary(*k.id));
   }
 
