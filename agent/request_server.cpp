@@ -154,6 +154,7 @@ std::optional<Term> RequestServer::handle(const Term& request, int fd, const Cal
     }
     std::optional<Term> operator()(const proto::PartitionRequest& r) const { return s.partition(r, fd, caller); }
     std::optional<Term> operator()(const proto::PauseRequest& r) const { return s.pause(r, caller); }
+    std::optional<Term> operator()(const proto::StressRequest& r) const { return s.stress(r, caller); }
     std::optional<Term> operator()(const proto::HealRequest& r) const {
       s.ask_engine([id = r.id](fault::Engine& e, fault::Output& out) -> Term {
         if (e.heal(id, out) == fault::Engine::Healed::not_found) return ei::error_tuple(atom("not_found"));
@@ -266,6 +267,14 @@ std::optional<Term> RequestServer::pause(const proto::PauseRequest& r, const Cal
   },
               caller);
   return std::nullopt;
+}
+
+// A stress: told to the node's watcher, which runs it (agent/fault/stresses.*).
+std::optional<Term> RequestServer::stress(const proto::StressRequest& r, const Caller& caller) {
+  auto reason = proto::to_term(proto::Refusal{proto::Refusal::Kind::cannot_stress, r.node,
+                                              "no command channel to the node's watcher", 0, 0});
+  spdlog::info("stress from {} refused: {}", caller.node, ei::log_text(reason));
+  return ei::error_tuple(std::move(reason));
 }
 
 std::vector<std::pair<int, int>> RequestServer::lookup_fds() const {

@@ -126,6 +126,7 @@ class RequestServer {
   std::optional<ei::Term> handle(const ei::Term& request, int fd, const Caller& caller);
   std::optional<ei::Term> partition(const proto::PartitionRequest& r, int fd, const Caller& caller);
   std::optional<ei::Term> pause(const proto::PauseRequest& r, const Caller& caller);
+  std::optional<ei::Term> stress(const proto::StressRequest& r, const Caller& caller);
   // Posts an engine call that applies a fault (partition or pause) and answers its id or its
   // refusal, logged once.
   void apply_fault(const char* what, EngineThread::Work work, const Caller& caller);

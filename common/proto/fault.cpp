@@ -41,7 +41,7 @@ const char* heal_reason_name(HealReason r) noexcept {
 
 const char* event_type(const FaultEvent& e) noexcept {
   static const char* const names[] = {"fault_started", "fault_healed", "fault_recovered", "pause_started",
-                                      "pause_ended"};
+                                      "pause_ended",   "stress_started", "stress_ended"};
   return names[e.index()];
 }
 
@@ -59,6 +59,8 @@ const char* refusal_name(Refusal::Kind k) noexcept {
     case K::already_paused: return "already_paused";
     case K::requester_node: return "requester_node";
     case K::cannot_pause: return "cannot_pause";
+    case K::already_stressed: return "already_stressed";
+    case K::cannot_stress: return "cannot_stress";
     case K::duration_above_max_fault: return "duration_above_max_fault";
     case K::no_peers: return "no_peers";
     case K::unspecified: return "unspecified";

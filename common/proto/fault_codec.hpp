@@ -24,5 +24,6 @@ std::optional<Loss> loss_of_term(const ei::Term& t) noexcept;
 ei::Term to_term(const Refusal& r);
 ei::Term to_term(const FaultStatus& s);
 ei::Term to_term(const PauseStatus& s);
+ei::Term to_term(const StressStatus& s);
 
 }  // namespace ticksplit::proto

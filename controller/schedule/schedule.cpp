@@ -72,6 +72,8 @@ class Parser {
     const auto fault_for = [&](const char* kind) {
       if (std::string(kind) == "pause")  // a stopped process has no packets to lose
         only_keys(n, {kind, "for"}, std::string(kind) + " step");
+      else if (std::string(kind) == "stress")  // nor does a busy one: its packets are late, not lost
+        only_keys(n, {kind, "for", "hogs"}, std::string(kind) + " step");
       else
         only_keys(n, {kind, "for", "loss"}, std::string(kind) + " step");
       if (!n["for"]) fail(n, std::string(kind) + " step needs 'for' (how long the fault lasts)");
@@ -93,6 +95,17 @@ class Parser {
       fault_for("pause");
       const auto& v = n["pause"];
       s.node = v.IsScalar() && v.Scalar() == "random_node" ? "random_node" : node_name(v, "pause");
+    } else if (n["stress"]) {
+      s.kind = Step::Kind::stress;
+      fault_for("stress");
+      const auto& v = n["stress"];
+      s.node = v.IsScalar() && v.Scalar() == "random_node" ? "random_node" : node_name(v, "stress");
+      if (const auto& h = n["hogs"]) {
+        std::int64_t hogs = 0;
+        if (!h.IsScalar() || !YAML::convert<std::int64_t>::decode(h, hogs) || hogs < 1 || hogs > 16)
+          fail(h, "'hogs' must be a whole number from 1 to 16 (busy processes per online scheduler)");
+        s.hogs = hogs;
+      }
     } else if (n["partition"]) {
       s.kind = Step::Kind::partition;
       fault_for("partition");
@@ -141,7 +154,7 @@ class Parser {
     } else {
       const auto first = n.begin()->first;
       fail(first,
-           "unknown step '" + first.as<std::string>() + "' (expected isolate, partition, one_way, pause, wait or repeat)");
+           "unknown step '" + first.as<std::string>() + "' (expected isolate, partition, one_way, pause, stress, wait or repeat)");
     }
     return s;
   }

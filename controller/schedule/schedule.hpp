@@ -35,16 +35,17 @@ struct DurationSpec {
 };
 
 struct Step {
-  enum class Kind { isolate, partition, one_way, pause, wait, repeat };
+  enum class Kind { isolate, partition, one_way, pause, wait, repeat, stress };
   Kind kind = Kind::wait;
   Where where;
-  std::string node;   // isolate, pause: a node, or random_node
+  std::string node;   // isolate, pause, stress: a node, or random_node
   std::string shape;  // partition: groups, random_halves, majorities_ring, bridge, random_node
   std::vector<std::vector<std::string>> groups;  // partition: groups
   std::string from, to;                          // one_way
   DurationSpec duration;                         // `for` of a fault, or a wait
   proto::Loss loss;                              // `loss` of a fault (common/loss.hpp); total if absent
   int times = 0;                                 // repeat
+  std::int64_t hogs = 2;                         // stress: max-priority hogs per online scheduler (1..16)
   std::vector<Step> steps;                       // repeat
 };
 

@@ -7,7 +7,8 @@
 %% {"agent":"ticksplit@h2","kind":"nodedown","node_type":"visible","observer":"app@h2","peer":"app@h1","reason":"net_tick_timeout","time_us":...}
 %% '''
 %% Steps, in order: `{wait, Ms}', `{split, Groups, FaultOpts}', `{isolate, Node, FaultOpts}',
-%% `{one_way, From, To, FaultOpts}', `{pause, Node, FaultOpts}', `heal_all' (of the workload's
+%% `{one_way, From, To, FaultOpts}', `{pause, Node, FaultOpts}', `{stress, Node, FaultOpts}'
+%% (FaultOpts may add `hogs'), `heal_all' (of the workload's
 %% nodes). FaultOpts are those of ticksplit:split/2 (`duration_ms' or `duration'; a pause takes
 %% no `loss' or `direction'). A fault step arms the fault,
 %% writes `fault_start' (its `time_us' is the fault's start, a little in the future when the
@@ -31,6 +32,13 @@
 %% {"dropped_packets":0,"fault":"ts-...","heal_observed":true,"kind":"fault_end","resume_late_us":2710,"resumed_us":...,"stopped_us":...,"time_us":...}
 %% '''
 %%
+%% A stress drops and stops nothing (`drop_sets' empty, every link up, `node' and `hogs' in its
+%% `fault_start'); its end is the agent's `stress_ended': `fault_end' is at `ended_us' (the last
+%% hog gone) and adds the node's figures: `utilisation_before', `utilisation_during',
+%% `utilisation_after', `normal_late_max_ms', `rtt_before_ms' and `rtt_during_ms'
+%% (`{"median_ms", "max_ms", "count", "lost"}'), `started_us', `ended_us'; null where the node
+%% did not say.
+%%
 %% While subscribed, every `nodeup'/`nodedown' an agent reports becomes a line (`reason' on
 %% nodedowns), until the workload stops the nemesis.
 -module(ticksplit_nemesis).
@@ -43,6 +51,7 @@
               | {isolate, node(), ticksplit:options()}
               | {one_way, node(), node(), ticksplit:options()}
               | {pause, node(), ticksplit:options()}
+              | {stress, node(), ticksplit:options()}
               | heal_all.
 
 -define(DEFAULT_GRACE_MS, 5000).
@@ -186,7 +195,7 @@ fault(Step, #{api := Api, recorder := Rec, number := N0} = S0) ->
             ok = ticksplit_ops:event(Rec, Outcome#{kind => fault_end, time_us => End, fault => Id}),
             Summary = Outcome#{id => Id, number => N, shape => shape(Step), start_us => Start,
                                end_us => End, requested_ms => Ms, window_class => class(Ms, S)},
-            {ok, maps:without([current, healed, pause], S1#{faults := [Summary | maps:get(faults, S1)]})};
+            {ok, maps:without([current, healed, pause, stress], S1#{faults := [Summary | maps:get(faults, S1)]})};
         {error, Why} ->
             {error, {Step, Why}, S0}
     end.
@@ -194,7 +203,8 @@ fault(Step, #{api := Api, recorder := Rec, number := N0} = S0) ->
 arm(Api, {split, Groups, Opts}) -> Api:split(Groups, Opts);
 arm(Api, {isolate, Node, Opts}) -> Api:isolate(Node, Opts);
 arm(Api, {one_way, From, To, Opts}) -> Api:one_way(From, To, Opts);
-arm(Api, {pause, Node, Opts}) -> Api:pause(Node, Opts).
+arm(Api, {pause, Node, Opts}) -> Api:pause(Node, Opts);
+arm(Api, {stress, Node, Opts}) -> Api:stress(Node, Opts).
 
 %% A pause's times as its agent reported them, null where it did not.
 pause_outcome({pause, _, _}, #{pause := P}) ->
@@ -204,6 +214,10 @@ pause_outcome({pause, _, _}, #{pause := P}) ->
            end,
     #{stopped_us => maps:get(stopped_us, P, null), resumed_us => maps:get(resumed_us, P, null),
       resume_late_us => Late};
+pause_outcome({stress, _, _}, #{stress := F}) ->
+    F;
+pause_outcome({stress, _, _}, _) ->
+    #{utilisation_during => null};
 pause_outcome(_, _) ->
     #{}.
 
@@ -214,6 +228,7 @@ unobserved(Api, Fault, Silent, Rec) ->
                             [end_event(Fault), maps:get(id, Fault), Silent]).
 
 end_event(#{kind := pause}) -> pause_ended;
+end_event(#{kind := stress}) -> stress_ended;
 end_event(_) -> fault_healed.
 
 start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := Drops} = Fault, N, S) ->
@@ -229,6 +244,7 @@ start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := D
              links_up => Pairs(Up), loss => maps:get(loss, Fault, 1.0)},
     Named = case Step of
                 {pause, Node, _} -> Line#{node => Node};
+                {stress, Node, Opts} -> Line#{node => Node, hogs => maps:get(hogs, Opts, 2)};
                 _ -> Line
             end,
     case groups(Step, DropSets, Nodes) of
@@ -243,6 +259,8 @@ cuts({pause, Node, _}, _, WorkloadNodes) ->
     Nodes = lists:usort([Node | WorkloadNodes]),
     Others = Nodes -- [Node],
     {Nodes, [{Node, Others} | [{O, [Node]} || O <- Others]]};
+cuts({stress, Node, _}, _, WorkloadNodes) ->
+    {lists:usort([Node | WorkloadNodes]), []};   % a busy node drops nothing and stops nothing
 cuts(_, DropSets, WorkloadNodes) ->
     Involved = lists:append([[Node | Peers] || {Node, Peers} <- maps:to_list(DropSets)]),
     {lists:usort(WorkloadNodes ++ Involved), maps:to_list(DropSets)}.
@@ -250,12 +268,14 @@ cuts(_, DropSets, WorkloadNodes) ->
 shape({split, _, _}) -> groups;
 shape({isolate, _, _}) -> isolate;
 shape({one_way, _, _, _}) -> one_way;
-shape({pause, _, _}) -> pause.
+shape({pause, _, _}) -> pause;
+shape({stress, _, _}) -> stress.
 
 groups({split, Groups, _}, _, _) -> Groups;
 groups({isolate, Node, _}, DropSets, _) -> [[Node], maps:get(Node, DropSets, [])];
 groups({one_way, _, _, _}, _, _) -> none;
-groups({pause, Node, _}, _, Nodes) -> [[Node], Nodes -- [Node]].
+groups({pause, Node, _}, _, Nodes) -> [[Node], Nodes -- [Node]];
+groups({stress, _, _}, _, _) -> none.
 
 requested(Step, Ms) ->
     case element(tuple_size(Step), Step) of
@@ -318,8 +338,37 @@ event(Agent, #{type := pause_ended, id := Id} = E, #{current := Id, healed := H,
         _ -> ok
     end,
     S#{healed := H#{Agent => {End, 0}}};
+event(Agent, #{type := stress_ended, id := Id} = E, #{current := Id, healed := H, recorder := Rec} = S) ->
+    %% The node's figures (docs/faults.md, "Stress"), null where it could not say.
+    Keys = [started_us, ended_us, utilisation_before, utilisation_during, utilisation_after,
+            normal_late_max_ms],
+    Figures = maps:from_list([{K, case maps:get(K, E, undefined) of
+                                      V when is_number(V) -> V;
+                                      _ -> null
+                                  end} || K <- Keys]),
+    Rtt = fun(K) -> case maps:get(K, E, undefined) of
+                        {Med, Max, N, Lost} -> #{median_ms => null_if_undefined(Med),
+                                                 max_ms => null_if_undefined(Max), count => N, lost => Lost};
+                        _ -> null
+                    end
+          end,
+    case E of
+        #{error := Error} when is_binary(Error), Error =/= <<>> ->
+            ok = ticksplit_ops:note(Rec, "nemesis: stress ~s of ~s at ~s: ~ts",
+                                    [Id, maps:get(node, E, ''), Agent, Error]);
+        _ -> ok
+    end,
+    End = case Figures of
+              #{ended_us := T} when is_integer(T) -> T;
+              _ -> event_time(E)
+          end,
+    S#{healed := H#{Agent => {End, 0}},
+       stress => Figures#{rtt_before_ms => Rtt(rtt_before_ms), rtt_during_ms => Rtt(rtt_during_ms)}};
 event(_, _, S) ->
     S.
+
+null_if_undefined(undefined) -> null;
+null_if_undefined(V) -> V.
 
 %% The times a pause event gives (an agent sends undefined for those it cannot say).
 pause_times(E, #{pause := P} = S) ->

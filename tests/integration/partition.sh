@@ -5,7 +5,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cluster=$root/scripts/cluster
 case=${1:?usage: partition.sh CASE [ARGS]}
 shift
-if [ "$case" = sigkill ] || [ "$case" = pause_sigkill ] || [ "$case" = pause_guard_killed ]; then
+if [ "$case" = sigkill ] || [ "$case" = pause_sigkill ] || [ "$case" = pause_guard_killed ] ||
+   [ "$case" = stress_sigkill ]; then
   set -- "$("$cluster" state-dir)" "${TICKSPLIT_NS_PREFIX:-tsplit}"
 fi
 exec "$cluster" escript "$root/tests/integration/partition_cases.escript" "$case" "$@"
