@@ -224,6 +224,7 @@ void Agent::on_timer() {
   expire_handshakes(now);
   requests_.expire(now);
   joiner_.expire(now);
+  expire_commands(now);
   if (!cnode_.published() && republish_at_ <= now) {
     if (auto s = cnode_.publish(); !s) {
       spdlog::warn("{}; retrying in {}s", s.error().message, kRepublishDelay.count());
@@ -247,6 +248,8 @@ void Agent::arm_timer() {
   for (const auto& [fd, c] : conns_)
     if (!c->open()) consider(c->deadline());
   if (auto t = requests_.next_deadline()) consider(*t);
+  if (auto t = kills_.next_deadline()) consider(*t);
+  if (auto t = stresses_.next_deadline()) consider(*t);
   itimerspec spec{};
   if (next) {
     const auto ns = std::max<std::int64_t>(1, next->time_since_epoch().count());

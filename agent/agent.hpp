@@ -26,6 +26,8 @@
 #include "agent/log_limit.hpp"
 #include "agent/node_joiner.hpp"
 #include "agent/options.hpp"
+#include "agent/process_kills.hpp"
+#include "agent/stresses.hpp"
 #include "agent/pause/spawned_guards.hpp"
 #include "agent/request_server.hpp"
 #include "agent/subscribers.hpp"
@@ -84,6 +86,24 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   void drop(int fd, const std::string& why) override { drop_connection(fd, why); }
   void joined(const LocalNode& node) override;
 
+  // node_commands.cpp: the agent → watcher channel and the faults that use it
+  ei::Term kill_process(const proto::KillProcessRequest& r, const std::string& owner) override;
+  // Sends {ticksplit_agent, Command} to the node's watcher on its connection.
+  Status command(const LocalNode& node, const ei::Term& command);
+  // {ticksplit_watcher, Observer, fault, Kind, Id, Props} on connection `conn`, dispatched by Kind.
+  void on_fault_report(const cnode::Stream& conn, const ei::Term& msg);
+  void record(const proto::ProcessKilled& k);
+  void node_commands_lost(const std::string& node, const std::string& why);
+  void expire_commands(clock::Monotonic::time_point now);
+
+  // stress_commands.cpp: stresses over the channel (agent/stresses.hpp)
+  ei::Term stress(const proto::StressRequest& r, const std::string& owner) override;
+  bool stop_stress(const std::string& id, proto::HealReason why) override;
+  std::size_t stop_stresses(const std::optional<std::string>& owner, proto::HealReason why) override;
+  // A stress's report or rejection from `node`'s watcher or sampler: true if it was one of ours.
+  bool on_stress_report(const std::string& node, const watcher::FaultReport& r);
+  void record_stress(const proto::FaultEvent& e);
+
   Options opts_;
   InstanceLock host_lock_;  // first: nothing of a second agent's may touch this host
   EventLog log_;
@@ -97,7 +117,9 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   std::map<int, std::unique_ptr<cnode::Stream>> conns_;  // open and still in handshake
   // Each joined node's process, held by a pidfd from the moment its watcher said its pid.
   std::map<std::string, fault::NodeProcess> processes_;
-  std::map<std::string, std::string> unpausable_;  // joined nodes whose process failed the checks, and why
+  std::map<std::string, std::string> unpausable_;
+  Stresses stresses_;   // stresses sent to watchers, until the node's report
+  ProcessKills kills_;  // kill_process commands sent to watchers, until their report  // joined nodes whose process failed the checks, and why
   Subscribers subscribers_;
   EventFanout fanout_{opts_.name, log_, subscribers_};  // after the log and subscribers it uses
   RequestServer requests_{*this, log_, subscribers_};

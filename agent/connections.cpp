@@ -147,6 +147,7 @@ void Agent::drop_connection(int fd, const std::string& why) {
   conns_.erase(it);
   requests_.closed(fd);  // its faults heal: they are owned like links
   if (!joiner_.lost(fd, why)) spdlog::info("connection from {} closed: {}", node, why);
+  else node_commands_lost(node, why);  // its watcher is gone, and its commands not yet reported
 }
 
 cnode::Stream* Agent::connection_to(const std::string& node) {
@@ -174,6 +175,7 @@ void Agent::on_message(cnode::Stream& conn, const cnode::Message& msg) {
     return;
   }
   const std::string& to = msg.to_name;
+  if (to == agent_registered_name && watcher::is_fault_report(*term)) return on_fault_report(conn, *term);
   if (to == agent_registered_name && watcher::is_watcher_message(*term)) {
     // Only a local node's own watcher, on that node's connection (installing or joined), may
     // report what that node saw.
@@ -250,6 +252,7 @@ proto::AgentStatus Agent::status() const {
   for (const auto& c : opts_.exempt) s.exempt.push_back(c.to_string());
   s.max_fault_ms = opts_.max_fault_ms;
   s.events = log_.status();
+  for (const auto& st : stresses_.status(clock::unix_us())) s.faults.push_back(proto::to_term(st));  // the loop's
   return s;
 }
 

@@ -36,6 +36,7 @@ struct LocalNode {
   std::optional<std::int64_t> net_ticktime_ms;
   std::optional<std::int64_t> tick_intensity;
   std::optional<std::int64_t> os_pid;  // the node's emulator process, as its watcher says
+  std::optional<ei::Pid> watcher;      // its watcher's pid: where the agent's commands go
 
   // Back to down; the next attempt waits a backoff that doubles up to max_backoff.
   void failed(clock::Monotonic::time_point now) {
@@ -43,6 +44,7 @@ struct LocalNode {
     fd = -1;
     step = watcher::Step::check_loaded;
     os_pid.reset();  // a node that comes back is another process
+    watcher.reset();
     deadline = now + backoff;
     backoff = std::min(backoff * 2, max_backoff);
     ++failures;

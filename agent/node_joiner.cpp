@@ -125,6 +125,8 @@ bool NodeJoiner::on_rex(int fd, const ei::Term& reply) {
   n->net_ticktime_ms = next->started->net_ticktime_ms;
   n->tick_intensity = next->started->tick_intensity;
   n->os_pid = next->started->os_pid;
+  // Only a pid on the node itself is its watcher (a forged one would send commands elsewhere).
+  n->watcher = next->started->watcher && next->started->watcher->node == n->name ? next->started->watcher : std::nullopt;
   n->joined();
   ports_.joined(*n);
   spdlog::info("joined {} (net_ticktime {} ms, intensity {}), watcher running", n->name, *n->net_ticktime_ms,

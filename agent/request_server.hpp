@@ -63,6 +63,17 @@ class RequestServer {
     // joins, or not joined yet).
     [[nodiscard]] virtual std::variant<fault::NodeProcess, proto::Refusal> local_process(
         const std::string& node) const = 0;
+    // A kill_process for `owner`: checked and sent to the node's watcher now (it kills at the
+    // planned instant); the reply, {ok, Id} or {error, Reason}.
+    virtual ei::Term kill_process(const proto::KillProcessRequest& r, const std::string& owner) = 0;
+    // A stress for `owner`: checked and sent to the node's watcher now (the node runs it); the
+    // reply, {ok, Id} or {error, Reason}.
+    virtual ei::Term stress(const proto::StressRequest& r, const std::string& owner) = 0;
+    // Stops a stress early (its stress_ended comes from the node): true if `id` is one of this
+    // agent's stresses, under way or lately over.
+    virtual bool stop_stress(const std::string& id, proto::HealReason why) = 0;
+    // Stops the stresses `owner` asked for (every one if none): how many.
+    virtual std::size_t stop_stresses(const std::optional<std::string>& owner, proto::HealReason why) = 0;
   };
 
   // Past this a partition's lookup is abandoned, the names not yet resolved counting as
@@ -126,7 +137,6 @@ class RequestServer {
   std::optional<ei::Term> handle(const ei::Term& request, int fd, const Caller& caller);
   std::optional<ei::Term> partition(const proto::PartitionRequest& r, int fd, const Caller& caller);
   std::optional<ei::Term> pause(const proto::PauseRequest& r, const Caller& caller);
-  std::optional<ei::Term> stress(const proto::StressRequest& r, const Caller& caller);
   // Posts an engine call that applies a fault (partition or pause) and answers its id or its
   // refusal, logged once.
   void apply_fault(const char* what, EngineThread::Work work, const Caller& caller);

@@ -164,7 +164,7 @@ std::optional<std::pair<std::string, Term>> Stresses::stop(const std::string& id
   const auto it = pending_.find(id);
   if (it == pending_.end()) return std::nullopt;
   if (!it->second.asked) it->second.asked = why;
-  return std::pair{it->second.node, ei::tuple({atom("stress_stop"), ei::binary(id)})};
+  return std::pair{it->second.node, watcher::stress_stop_command(id)};
 }
 
 std::vector<std::string> Stresses::ids_of(const std::optional<std::string>& owner) const {
@@ -222,11 +222,6 @@ std::vector<proto::StressStatus> Stresses::status(std::int64_t now_us) const {
                    now_us < p.start_us ? S::pending : now_us < p.end_us ? S::active : S::reporting, p.start_us,
                    p.end_us});
   return out;
-}
-
-Term to_command(const StressCommand& c) {
-  return ei::tuple({atom("stress"), ei::binary(c.id), c.start_at_us, c.end_at_us,
-                    ei::atom_map({{"hogs", c.hogs}})});
 }
 
 }  // namespace ticksplit::agent

@@ -22,6 +22,7 @@
 #include <variant>
 #include <vector>
 
+#include "agent/watcher_command.hpp"
 #include "common/clock.hpp"
 #include "common/ei/term.hpp"
 #include "common/proto/fault.hpp"
@@ -29,13 +30,7 @@
 
 namespace ticksplit::agent {
 
-// {stress, Id, StartAtUs, EndAtUs, #{hogs => Hogs}} for the node's watcher.
-struct StressCommand {
-  std::string id;
-  std::int64_t start_at_us = 0, end_at_us = 0;  // unix µs: the node runs on this host, same clock
-  std::int64_t hogs = proto::StressRequest::default_hogs;
-  bool operator==(const StressCommand&) const = default;
-};
+using watcher::StressCommand;
 
 class Stresses {
  public:
@@ -69,8 +64,9 @@ class Stresses {
   // The watcher rejected command `id` (unknown, malformed, or refused by the node: bad hogs, a
   // window already over): the stress_ended with `error`; nothing if not ours.
   std::optional<proto::StressEnded> failed(const std::string& node, const std::string& id, const std::string& error);
-  // Stops a stress early (heal): the {stress_stop, Id} to send to the node's `node_name`, and
-  // the node; its stress_ended (reason request) comes from the node. Nothing if not ours.
+  // Stops a stress early (heal): the node and the command to send its `node_name`
+  // (watcher::stress_stop_command); its stress_ended comes from the node, with `why` as its
+  // reason. Nothing if not ours.
   std::optional<std::pair<std::string, ei::Term>> stop(const std::string& id, proto::HealReason why);
   // Every stress that `owner` asked for (all if nullopt): their ids.
   [[nodiscard]] std::vector<std::string> ids_of(const std::optional<std::string>& owner) const;
@@ -103,8 +99,5 @@ class Stresses {
   std::set<std::string> over_;
   std::deque<std::string> over_order_;
 };
-
-// {stress, Id, StartAtUs, EndAtUs, #{hogs => Hogs}} (the Command of {ticksplit_agent, Command}).
-ei::Term to_command(const StressCommand& c);
 
 }  // namespace ticksplit::agent

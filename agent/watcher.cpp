@@ -128,8 +128,11 @@ Result<Next> on_reply(Step step, const Term& reply) {
         // depend on it (only pauses do, and the agent checks the process before it holds it).
         std::optional<std::int64_t> os_pid;
         if (pid != nullptr && *pid >= 1 && *pid <= (std::int64_t{1} << 22)) os_pid = *pid;
+        // The watcher's pid, to send it commands; one of another node is not our watcher.
+        std::optional<ei::Pid> self;
+        if (const auto* w = (*t)[1].as<ei::Pid>()) self = *w;
         if (tick != nullptr && intensity != nullptr && *tick > 0 && *intensity > 0)
-          return Next{std::nullopt, Started{*tick * 1000, *intensity, os_pid}};
+          return Next{std::nullopt, Started{*tick * 1000, *intensity, os_pid, self}};
       }
       return failed("ticksplit_watcher:start");
   }

@@ -41,6 +41,7 @@ struct Started {
   std::int64_t net_ticktime_ms;
   std::int64_t tick_intensity;
   std::optional<std::int64_t> os_pid;  // the node's emulator process, as it says (os:getpid()); none if not a pid
+  std::optional<ei::Pid> watcher;      // the watcher process, which takes the agent's commands (watcher_command.hpp)
 };
 // What a step's reply (the Reply of {rex, Reply}) leads to: the next step, or Started.
 struct Next {

@@ -41,12 +41,16 @@ const char* heal_reason_name(HealReason r) noexcept {
 
 const char* event_type(const FaultEvent& e) noexcept {
   static const char* const names[] = {"fault_started", "fault_healed", "fault_recovered", "pause_started",
-                                      "pause_ended",   "stress_started", "stress_ended"};
+                                      "pause_ended",   "process_killed", "stress_started", "stress_ended"};
   return names[e.index()];
 }
 
 const std::string& fault_id(const FaultEvent& e) noexcept {
   return std::visit([](const auto& x) -> const std::string& { return x.id; }, e);
+}
+
+const char* process_target_name(ProcessTarget::Kind k) noexcept {
+  return k == ProcessTarget::Kind::name ? "name" : "child_of";
 }
 
 const char* refusal_name(Refusal::Kind k) noexcept {
@@ -80,6 +84,7 @@ const char* refusal_name(Refusal::Kind k) noexcept {
     case K::too_many_peer_hosts: return "too_many_peer_hosts";
     case K::cannot_resolve_peers: return "cannot_resolve_peers";
     case K::unresolvable_requester: return "unresolvable_requester";
+    case K::too_many_kills: return "too_many_kills";
   }
   return "refused";
 }

@@ -118,6 +118,37 @@ struct PauseEnded {
   bool operator==(const PauseEnded&) const = default;
 };
 
+// What a kill_process kills on a local node: the process registered under `name`, or a random
+// child (with a pid) of the supervisor registered under it.
+struct ProcessTarget {
+  enum class Kind { name, child_of };
+  Kind kind = Kind::name;
+  std::string name;
+  bool operator==(const ProcessTarget&) const = default;
+};
+const char* process_target_name(ProcessTarget::Kind k) noexcept;  // name, child_of
+
+// A kill_process is over: the node's watcher killed the target (exit(Pid, kill)) at the planned
+// instant and watched for its restart for the window, or says why it killed nothing (`error`),
+// or the agent says why it never heard (the node lost, no report in time).
+struct ProcessKilled {
+  std::string id;
+  std::string node;
+  std::string owner;
+  ProcessTarget target;
+  std::string child_id;                 // child_of: the killed child's id, as text; else empty
+  std::optional<std::string> pid;       // the killed process, as text (<0.123.0>); none if none was
+  std::int64_t planned_us = 0;          // the planned instant (unix µs)
+  std::optional<std::int64_t> killed_us;
+  std::int64_t restart_window_ms = 0;
+  bool restarted = false;               // a new pid under the name / for the child id within the window
+  std::optional<std::string> new_pid;
+  std::optional<std::int64_t> restarted_us;  // when the new pid was first seen
+  std::string error;                    // why nothing was killed, or nothing heard; empty if killed
+  bool operator==(const ProcessKilled&) const = default;
+};
+
+
 // Round trips a stressed node's prober measured to its peers (tiny erpc calls at max
 // priority, every 100 ms): median and max in ms over the answered ones, how many were
 // answered and how many got no answer within 1 s.
@@ -162,8 +193,8 @@ struct StressEnded {
   bool operator==(const StressEnded&) const = default;
 };
 
-using FaultEvent = std::variant<FaultStarted, FaultHealed, FaultRecovered, PauseStarted, PauseEnded, StressStarted,
-                                StressEnded>;
+using FaultEvent = std::variant<FaultStarted, FaultHealed, FaultRecovered, PauseStarted, PauseEnded, ProcessKilled,
+                                StressStarted, StressEnded>;
 
 struct TimedFaultEvent {
   std::int64_t time_us = 0;  // unix µs, when the agent learned of it
@@ -171,8 +202,8 @@ struct TimedFaultEvent {
   bool operator==(const TimedFaultEvent&) const = default;
 };
 
-// fault_started, fault_healed, fault_recovered, pause_started, pause_ended, stress_started,
-// stress_ended
+// fault_started, fault_healed, fault_recovered, pause_started, pause_ended, process_killed,
+// stress_started, stress_ended
 const char* event_type(const FaultEvent& e) noexcept;
 const std::string& fault_id(const FaultEvent& e) noexcept;
 
@@ -206,6 +237,7 @@ struct Refusal {
     already_paused,               // subject: the node
     requester_node,               // subject: the node (pausing the caller would stop its own call)
     cannot_pause,                 // subject: the node, detail: why (no pidfd, no guard)
+    too_many_kills,               // n: the limit of kill_process commands waiting for their report
     already_stressed,             // subject: the node (one stress at a time per node)
     cannot_stress,                // subject: the node, detail: why (no watcher to tell, or it refused)
   };

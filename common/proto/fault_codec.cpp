@@ -19,6 +19,7 @@ Term strings(const std::vector<std::string>& v) {
 }
 Term boolean(bool b) { return atom(b ? "true" : "false"); }
 Term maybe(const std::optional<std::int64_t>& v) { return v ? Term(*v) : atom("undefined"); }
+Term maybe_text(const std::optional<std::string>& v) { return v ? bin(*v) : atom("undefined"); }
 Term maybe(const std::optional<double>& v) { return v ? Term(*v) : atom("undefined"); }
 // {Median, Max, Count, Lost}: the round trips of a stress's probes.
 Term round_trips(const RoundTrips& r) { return tuple({maybe(r.median_ms), maybe(r.max_ms), r.count, r.lost}); }
@@ -54,6 +55,13 @@ struct Reader {
     const Term* t = need(name);
     if (t == nullptr || t->is_atom("undefined")) return std::nullopt;
     if (t->is<std::int64_t>()) return *t->as<std::int64_t>();
+    bad(name);
+    return std::nullopt;
+  }
+  std::optional<std::string> maybe_text(const char* name) {
+    const Term* t = need(name);
+    if (t == nullptr || t->is_atom("undefined")) return std::nullopt;
+    if (const auto* b = t->as<ei::Binary>()) return b->bytes;
     bad(name);
     return std::nullopt;
   }
@@ -201,6 +209,22 @@ Event to_event(const TimedFaultEvent& te) {
                     {"planned_end_us", p.planned_end_us},
                     {"error", bin(p.error)}};
     }
+    void operator()(const ProcessKilled& k) const {
+      const bool by_name = k.target.kind == ProcessTarget::Kind::name;
+      out.fields = {{"id", bin(k.id)},
+                    {"node", atom(k.node)},
+                    {"owner", atom(k.owner)},
+                    {"target", atom(process_target_name(k.target.kind))},
+                    {by_name ? "name" : "supervisor", atom(k.target.name)},
+                    {"child_id", bin(k.child_id)},
+                    {"pid", maybe_text(k.pid)},
+                    {"planned_us", k.planned_us},
+                    {"killed_us", maybe(k.killed_us)},
+                    {"restart_window_ms", k.restart_window_ms},
+                    {"restarted", boolean(k.restarted)},
+                    {"new_pid", maybe_text(k.new_pid)},
+                    {"restarted_us", maybe(k.restarted_us)},
+                    {"error", bin(k.error)}};
     void operator()(const StressStarted& p) const {
       out.fields = {{"id", bin(p.id)},
                     {"node", atom(p.node)},
@@ -310,6 +334,29 @@ Result<FaultEvent> fault_event_from(const Event& e) {
     p.planned_end_us = r.integer("planned_end_us");
     p.error = r.text("error");
     out = std::move(p);
+  } else if (e.type == "process_killed") {
+    ProcessKilled k;
+    k.id = r.text("id");
+    k.node = r.text("node");
+    k.owner = r.text("owner");
+    const auto target = r.text("target");
+    if (target == process_target_name(ProcessTarget::Kind::name)) {
+      k.target = {ProcessTarget::Kind::name, r.text("name")};
+    } else if (target == process_target_name(ProcessTarget::Kind::child_of)) {
+      k.target = {ProcessTarget::Kind::child_of, r.text("supervisor")};
+    } else {
+      r.bad("target");
+    }
+    k.child_id = r.text("child_id");
+    k.pid = r.maybe_text("pid");
+    k.planned_us = r.integer("planned_us");
+    k.killed_us = r.maybe_integer("killed_us");
+    k.restart_window_ms = r.integer("restart_window_ms");
+    k.restarted = r.flag("restarted");
+    k.new_pid = r.maybe_text("new_pid");
+    k.restarted_us = r.maybe_integer("restarted_us");
+    k.error = r.text("error");
+    out = std::move(k);
   } else if (e.type == "stress_started") {
     StressStarted p;
     p.id = r.text("id");
@@ -364,6 +411,7 @@ Term to_term(const Refusal& r) {
     case K::starts_later_than_max_fault:
     case K::too_many_addresses:
     case K::too_many_peer_hosts:
+    case K::too_many_kills:
       return tuple({name, r.n});
     case K::duration_above_max_fault:
     case K::agent_address_limit:

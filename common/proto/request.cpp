@@ -27,13 +27,22 @@ const Term* map_value(const ei::Map& m, std::string_view key) {
   return nullptr;
 }
 
-// What every fault request has: duration_ms (required), start_at_us and id.
+std::optional<Rejected> start_and_id(const ei::Map& m, std::optional<std::int64_t>& start_at_us,
+                                     std::optional<std::string>& id);
+
+// What every fault request with a window has: duration_ms (required), start_at_us and id.
 std::optional<Rejected> timing(const ei::Map& m, std::int64_t& duration_ms, std::optional<std::int64_t>& start_at_us,
                                std::optional<std::string>& id) {
   const Term* duration = map_value(m, "duration_ms");
   const auto* ms = duration != nullptr ? duration->as<std::int64_t>() : nullptr;
   if (ms == nullptr || *ms <= 0) return bad("bad_duration", duration != nullptr ? *duration : atom("missing"));
   duration_ms = *ms;
+  return start_and_id(m, start_at_us, id);
+}
+
+// start_at_us and id, which every fault request may carry.
+std::optional<Rejected> start_and_id(const ei::Map& m, std::optional<std::int64_t>& start_at_us,
+                                     std::optional<std::string>& id) {
   if (const Term* s = map_value(m, "start_at_us")) {
     const auto* us = s->as<std::int64_t>();
     if (us == nullptr || *us < 0) return bad("bad_start_at_us", *s);
@@ -102,6 +111,42 @@ std::variant<Request, Rejected> pause_request(const Term& spec) {
   return r;
 }
 
+// An Erlang atom holds at most 255 characters; a registered name is one.
+constexpr std::size_t kMaxProcessName = 255;
+
+std::variant<Request, Rejected> kill_process_request(const Term& spec) {
+  const auto* m = spec.as<ei::Map>();
+  if (m == nullptr) return bad("spec_not_a_map", spec);
+  for (const auto& [k, v] : m->entries)
+    if (!(k.is_atom("node") || k.is_atom("name") || k.is_atom("supervisor") || k.is_atom("start_at_us") ||
+          k.is_atom("id") || k.is_atom("restart_window_ms")))
+      return bad("unknown_key", k);
+  KillProcessRequest r;
+  const Term* node = map_value(*m, "node");
+  const auto* a = node != nullptr ? node->as<ei::Atom>() : nullptr;
+  if (a == nullptr || a->name.find('@') == std::string::npos)
+    return bad("bad_node", node != nullptr ? *node : atom("missing"));
+  r.node = a->name;
+  const Term* name = map_value(*m, "name");
+  const Term* sup = map_value(*m, "supervisor");
+  if ((name == nullptr) == (sup == nullptr))  // exactly one
+    return bad("bad_target", name != nullptr ? tuple({*name, *sup}) : atom("missing"));
+  const Term& target = name != nullptr ? *name : *sup;
+  const auto* t = target.as<ei::Atom>();
+  if (t == nullptr || t->name.empty() || t->name.size() > kMaxProcessName || t->name == "undefined")
+    return bad("bad_target", target);
+  r.target = {name != nullptr ? ProcessTarget::Kind::name : ProcessTarget::Kind::child_of, t->name};
+  if (const Term* w = map_value(*m, "restart_window_ms")) {
+    const auto* ms = w->as<std::int64_t>();
+    if (ms == nullptr || *ms < KillProcessRequest::min_restart_window_ms ||
+        *ms > KillProcessRequest::max_restart_window_ms)
+      return bad("bad_restart_window", *w);
+    r.restart_window_ms = *ms;
+  }
+  if (auto no = start_and_id(*m, r.start_at_us, r.id)) return *no;
+  return r;
+}
+
 std::variant<Request, Rejected> stress_request(const Term& spec) {
   const auto* m = spec.as<ei::Map>();
   if (m == nullptr) return bad("spec_not_a_map", spec);
@@ -141,6 +186,7 @@ std::variant<Request, Rejected> parse_request(const Term& t) {
   }
   if (tag.is_atom("partition")) return partition_request((*items)[1]);
   if (tag.is_atom("pause")) return pause_request((*items)[1]);
+  if (tag.is_atom("kill_process")) return kill_process_request((*items)[1]);
   if (tag.is_atom("stress")) return stress_request((*items)[1]);
   if (tag.is_atom("heal")) {
     const auto* id = (*items)[1].as<ei::Binary>();
@@ -172,6 +218,15 @@ Term to_term(const Request& r) {
       if (p.start_at_us) spec.emplace_back(atom("start_at_us"), *p.start_at_us);
       if (p.id) spec.emplace_back(atom("id"), ei::binary(*p.id));
       return tuple({atom("pause"), ei::map(std::move(spec))});
+    }
+    Term operator()(const KillProcessRequest& k) const {
+      const bool by_name = k.target.kind == ProcessTarget::Kind::name;
+      std::vector<std::pair<Term, Term>> spec{{atom("node"), atom(k.node)},
+                                              {atom(by_name ? "name" : "supervisor"), atom(k.target.name)},
+                                              {atom("restart_window_ms"), k.restart_window_ms}};
+      if (k.start_at_us) spec.emplace_back(atom("start_at_us"), *k.start_at_us);
+      if (k.id) spec.emplace_back(atom("id"), ei::binary(*k.id));
+      return tuple({atom("kill_process"), ei::map(std::move(spec))});
     }
     Term operator()(const StressRequest& p) const {
       std::vector<std::pair<Term, Term>> spec{{atom("node"), atom(p.node)}, {atom("duration_ms"), p.duration_ms}};

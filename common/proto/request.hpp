@@ -58,6 +58,20 @@ struct PauseRequest {
   std::optional<std::string> id;
   bool operator==(const PauseRequest&) const = default;
 };
+// {kill_process, #{node, name | supervisor, start_at_us, id, restart_window_ms}}: kill a
+// process on a local node (exit(Pid, kill)) by registered name, or a random child of a
+// registered supervisor, and watch for its restart (docs/faults.md).
+struct KillProcessRequest {
+  static constexpr std::int64_t default_restart_window_ms = 1000;
+  static constexpr std::int64_t min_restart_window_ms = 10;
+  static constexpr std::int64_t max_restart_window_ms = 60000;
+  std::string node;
+  ProcessTarget target;
+  std::int64_t restart_window_ms = default_restart_window_ms;
+  std::optional<std::int64_t> start_at_us;  // unix microseconds; absent: now
+  std::optional<std::string> id;
+  bool operator==(const KillProcessRequest&) const = default;
+};
 // {stress, #{node, duration_ms, start_at_us, id, hogs}}: starve a local node's schedulers for a
 // window with max-priority busy processes (hogs per online scheduler, 1..16, default 2).
 struct StressRequest {
@@ -78,7 +92,7 @@ struct HealAllRequest {
 };
 
 using Request = std::variant<StatusRequest, SubscribeRequest, UnsubscribeRequest, EventsRequest, PartitionRequest,
-                             PauseRequest, HealRequest, HealAllRequest, StressRequest>;
+                             PauseRequest, HealRequest, HealAllRequest, KillProcessRequest, StressRequest>;
 
 // A request that cannot be served, with the reason to send back in {error, Reason}.
 struct Rejected {

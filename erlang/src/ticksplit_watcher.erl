@@ -18,15 +18,32 @@
 %% the agent's node name: start/2 replaces a running one, so a restarted agent never gets
 %% duplicate events, and two agents on one node do not disturb each other. The watcher exits
 %% when its agent disconnects; the agent ships and starts a fresh one when it joins again.
+%%
+%% Commands (docs/protocol.md, "The watcher channel"): the agent sends the watcher's pid
+%%   {ticksplit_agent, Command}, Command = {Name, Id :: binary(), ...}
+%% and the watcher schedules it at its planned instant (StartAtUs, unix microseconds: the agent
+%% runs on the same host, so os:system_time/1 is its clock) with a timer of its own; when the
+%% timer fires the work runs in a process of its own, so the watcher's loop never waits on it.
+%% What came of it goes back as
+%%   {ticksplit_watcher, ObserverNode, fault, Kind, Id, Props :: [{atom(), term()}]}
+%% (Kind: process_killed; rejected for a command this watcher does not know or that is
+%% malformed, with an `error' prop). A command still waiting for its instant is dropped when the
+%% watcher exits (its agent disconnected): the agent reports it from its side.
 -module(ticksplit_watcher).
 
 -export([start/2, start/3, stop/1, name/1, init/4]).
 -export([log/2]).  % the logger handler callback
+-export([kill_process/2, loop/2]).  % a kill_process's work, and the loop, for tests
 -export([stress/5, stress_sampler/6, stress_hog/2, stress_prober/3, stress_sleeper/2]).  % stress, below
 
 %% What one forwarded log event may carry, and how many a second (the rest are counted).
 -define(MAX_TEXT, 1024).
 -define(PER_SECOND, 50).
+%% A kill_process's supervisor is asked for its children with this timeout (a process that is
+%% not a supervisor may never answer), and its restart is looked for this often.
+-define(WHICH_CHILDREN_TIMEOUT_MS, 1000).
+-define(POLL_MS, 1).
+-define(MAX_TERM_TEXT, 256).
 
 %% @doc Starts the watcher for the agent (replacing a running one) and returns
 %% `{ok, WatcherPid, NetTicktimeSeconds, NetTickIntensity, OsPid}' (OsPid: this node's
@@ -85,6 +102,8 @@ init(Caller, AgentNode, AgentName, LogLevel) ->
     _ = logger:remove_handler(name(AgentNode)),
     ok.
 
+%% @private The watcher's loop (exported for tests, which run it without start/3).
+-spec loop(node(), atom()) -> ok.
 loop(AgentNode, AgentName) ->
     receive
         {nodedown, AgentNode} ->
@@ -94,6 +113,14 @@ loop(AgentNode, AgentName) ->
             ok;
         {nodeup, AgentNode, _Info} ->
             loop(AgentNode, AgentName);
+        {ticksplit_agent, Command} ->
+            command(Command, {AgentName, AgentNode}),
+            loop(AgentNode, AgentName);
+        {timeout, _Ref, {ticksplit_run, Job}} ->
+            %% a command's instant: its work in a process of its own
+            To = {AgentName, AgentNode},
+            _ = spawn(fun() -> run(Job, To) end),
+            loop(AgentNode, AgentName);
         {Type, Peer, Info} when Type =:= nodeup; Type =:= nodedown ->
             %% noconnect: if the agent is unreachable the event is lost rather than
             %% blocking this process on a connection attempt.
@@ -102,6 +129,145 @@ loop(AgentNode, AgentName) ->
             loop(AgentNode, AgentName);
         _Other ->
             loop(AgentNode, AgentName)
+    end.
+
+%% One clause per command the agent sends; each checks its shape and schedules its job.
+command({kill_process, Id, Target, StartAtUs, WindowMs}, To)
+  when is_binary(Id), is_integer(StartAtUs), is_integer(WindowMs), WindowMs >= 0 ->
+    case Target of
+        {name, Name} when is_atom(Name) -> at(StartAtUs, {kill_process, Id, Target, WindowMs});
+        {child_of, Sup} when is_atom(Sup) -> at(StartAtUs, {kill_process, Id, Target, WindowMs});
+        _ -> reject(To, kill_process, Id, <<"bad target">>)
+    end;
+command({stress, Id, StartAtUs, EndAtUs, Opts}, To)
+  when is_binary(Id), is_integer(StartAtUs), is_integer(EndAtUs), is_map(Opts) ->
+    %% The stress runs in processes of its own from now on (the sampler waits for the start):
+    %% see the stress section below.
+    case stress(To, Id, StartAtUs, EndAtUs, Opts) of
+        {ok, _Sampler} -> ok;
+        {error, Why} -> reject(To, stress, Id, text_of(Why))
+    end;
+command(Command, To) when is_tuple(Command), tuple_size(Command) >= 2,
+                          is_atom(element(1, Command)), is_binary(element(2, Command)) ->
+    reject(To, element(1, Command), element(2, Command), <<"unknown or malformed command">>);
+command(_Command, _To) ->
+    ok.  % no id to answer to: nothing the agent waits for
+
+reject(To, Name, Id, Why) ->
+    report(To, rejected, Id, [{command, Name}, {error, Why}]).
+
+%% The job at StartAtUs (unix µs), to the millisecond: the timer fires no earlier, so the work
+%% never runs before its instant.
+at(StartAtUs, Job) ->
+    DelayMs = max(0, ceil_div(StartAtUs - os:system_time(microsecond), 1000)),
+    _ = erlang:start_timer(DelayMs, self(), {ticksplit_run, Job}),
+    ok.
+
+ceil_div(A, B) when A > 0 -> (A + B - 1) div B;
+ceil_div(A, B) -> A div B.
+
+run({kill_process, Id, Target, WindowMs}, To) ->
+    Props = try kill_process(Target, WindowMs)
+            catch C:R -> [{error, text_of({C, R})}]
+            end,
+    report(To, process_killed, Id, Props).
+
+report(To, Kind, Id, Props) ->
+    _ = erlang:send(To, {?MODULE, node(), fault, Kind, Id, Props}, [noconnect]),
+    ok.
+
+%% @doc Kills the target (exit(Pid, kill)) and watches for its restart for WindowMs: by name,
+%% whereis/1 returns another pid; a supervisor's child, the same child id has another pid.
+%% Returns the report's props: target, name or supervisor and child_id, pid, killed_us,
+%% restarted, new_pid, restarted_us, error (<<>> when the kill was done).
+-spec kill_process({name, atom()} | {child_of, atom()}, non_neg_integer()) -> [{atom(), term()}].
+kill_process({name, Name}, WindowMs) ->
+    Base = [{target, name}, {name, Name}],
+    case whereis(Name) of
+        undefined ->
+            Base ++ not_killed(<<"no process is registered as ", (text_of(Name))/binary>>);
+        Pid ->
+            Base ++ kill_and_watch(Pid, WindowMs, fun() ->
+                case whereis(Name) of
+                    New when is_pid(New), New =/= Pid -> {ok, New};
+                    _ -> none
+                end
+            end)
+    end;
+kill_process({child_of, Sup}, WindowMs) ->
+    Base = [{target, child_of}, {supervisor, Sup}],
+    case children(Sup) of
+        {error, Why} ->
+            Base ++ not_killed(Why);
+        {ok, []} ->
+            Base ++ not_killed(<<(text_of(Sup))/binary, " has no child with a pid">>);
+        {ok, Running} ->
+            {ChildId, Pid} = lists:nth(rand:uniform(length(Running)), Running),
+            [{child_id, text_of(ChildId)} | Base] ++ kill_and_watch(Pid, WindowMs, fun() ->
+                case children(Sup) of
+                    {ok, Now} ->
+                        case lists:keyfind(ChildId, 1, Now) of
+                            {_, New} when New =/= Pid -> {ok, New};
+                            _ -> none
+                        end;
+                    {error, _} -> none   % gone or busy: not restarted (yet)
+                end
+            end)
+    end.
+
+not_killed(Why) ->
+    [{pid, undefined}, {killed_us, undefined}, {restarted, false}, {new_pid, undefined},
+     {restarted_us, undefined}, {error, Why}].
+
+kill_and_watch(Pid, WindowMs, Restarted) ->
+    true = exit(Pid, kill),
+    Killed = os:system_time(microsecond),
+    Deadline = Killed + WindowMs * 1000,
+    {NewPid, At} = watch(Restarted, Deadline),
+    [{pid, text_of(Pid)}, {killed_us, Killed}, {restarted, NewPid =/= undefined},
+     {new_pid, case NewPid of undefined -> undefined; _ -> text_of(NewPid) end},
+     {restarted_us, At}, {error, <<>>}].
+
+%% Polls Restarted every ?POLL_MS until it finds the new pid or Deadline (unix µs) passes.
+watch(Restarted, Deadline) ->
+    case Restarted() of
+        {ok, New} ->
+            {New, os:system_time(microsecond)};
+        none ->
+            case os:system_time(microsecond) >= Deadline of
+                true -> {undefined, undefined};
+                false -> timer:sleep(?POLL_MS), watch(Restarted, Deadline)
+            end
+    end.
+
+%% A supervisor's children that have a pid, as [{ChildId, Pid}]; asked with a timeout
+%% (supervisor:which_children/1 waits forever, and the name may not be a supervisor).
+children(Sup) ->
+    try gen_server:call(Sup, which_children, ?WHICH_CHILDREN_TIMEOUT_MS) of
+        List when is_list(List) ->
+            {ok, [{Id, Pid} || {Id, Pid, _Type, _Mods} <- List, is_pid(Pid)]};
+        Other ->
+            {error, <<(text_of(Sup))/binary, " is not a supervisor: which_children answered ",
+                      (text_of(Other))/binary>>}
+    catch
+        exit:{noproc, _} ->
+            {error, <<"no process is registered as ", (text_of(Sup))/binary>>};
+        exit:{timeout, _} ->
+            {error, <<(text_of(Sup))/binary, " did not answer which_children within ",
+                      (integer_to_binary(?WHICH_CHILDREN_TIMEOUT_MS))/binary,
+                      " ms (not a supervisor?)">>};
+        C:R ->
+            {error, <<"which_children of ", (text_of(Sup))/binary, " failed: ", (text_of({C, R}))/binary>>}
+    end.
+
+%% Any term as a short line of text (pids as <0.1.0>, atoms unquoted where they can be).
+text_of(Pid) when is_pid(Pid) -> list_to_binary(pid_to_list(Pid));
+text_of(Atom) when is_atom(Atom) -> atom_to_binary(Atom, utf8);
+text_of(Term) ->
+    Bin = unicode:characters_to_binary(io_lib:format("~0tp", [Term], [{chars_limit, ?MAX_TERM_TEXT}])),
+    case byte_size(Bin) =< ?MAX_TERM_TEXT of
+        true -> Bin;
+        false -> cut(Bin, ?MAX_TERM_TEXT)
     end.
 
 add_log_handler(_, _, none) ->

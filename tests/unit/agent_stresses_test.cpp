@@ -56,7 +56,7 @@ TEST_CASE("stresses: the command, then refusals: one per node, ids, timing, max_
   CHECK(c.start_at_us == kNow + 100'000);
   CHECK(c.end_at_us == kNow + 2'100'000);
   CHECK(c.hogs == 2);
-  CHECK(ei::to_string(to_command(c)) ==
+  CHECK(ei::to_string(watcher::to_command(c)) ==
         "{stress,<<\"s1-t\">>," + std::to_string(kNow + 100'000) + "," + std::to_string(kNow + 2'100'000) +
             ",#{hogs => 2}}");
   CHECK(refused(s, req()) == K::already_stressed);
