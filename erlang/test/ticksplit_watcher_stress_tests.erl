@@ -107,3 +107,24 @@ refusals_test_() ->
         ?assertEqual({error, already_over}, ?W:stress(self(), <<"b">>, 0, 1000, #{})),
         ?assertEqual({error, badarg}, ?W:stress(self(), "b", Start, Start + 1000, #{}))
     end}.
+
+%% Through the watcher's loop (the channel's command): the stress runs and reports to the
+%% agent's name; one the node refuses is rejected with the reason.
+command_through_the_loop_test_() ->
+    {timeout, 20, fun() ->
+        clean(),
+        register(tss_agent, self()),
+        Watcher = spawn(fun() -> ticksplit_watcher:loop(node(), tss_agent) end),
+        Start = now_us() + 100000,
+        Watcher ! {ticksplit_agent, {stress, <<"c1">>, Start, Start + 200000, #{hogs => 1}}},
+        Watcher ! {ticksplit_agent, {stress, <<"c2">>, Start, Start + 200000, #{hogs => 99}}},
+        Node = node(),
+        Got = [receive {?W, Node, fault, Kind, Id, Props} -> {Id, Kind, maps:from_list(Props)}
+               after 5000 -> error(no_report) end || _ <- [1, 2, 3]],
+        unregister(tss_agent),
+        exit(Watcher, kill),
+        ?assertMatch({_, rejected, #{command := stress, error := <<"{bad_hogs,99}">>}},
+                     lists:keyfind(<<"c2">>, 1, Got)),
+        ?assertMatch([{<<"c1">>, stress_started, _}, {<<"c1">>, stress_ended, #{reason := deadline}}],
+                     [G || {<<"c1">>, _, _} = G <- Got])
+    end}.
