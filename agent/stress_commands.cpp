@@ -58,8 +58,6 @@ std::size_t Agent::stop_stresses(const std::optional<std::string>& owner, proto:
   return ids.size();
 }
 
-std::vector<proto::StressStatus> Agent::stress_status() const { return stresses_.status(clock::unix_us()); }
-
 bool Agent::on_stress_report(const std::string& node, const watcher::FaultReport& r) {
   if (r.kind == "rejected") {
     auto e = stresses_.failed(node, r.id, watcher::rejected_error(r));

@@ -148,7 +148,6 @@ struct ProcessKilled {
   bool operator==(const ProcessKilled&) const = default;
 };
 
-
 // Round trips a stressed node's prober measured to its peers (tiny erpc calls at max
 // priority, every 100 ms): median and max in ms over the answered ones, how many were
 // answered and how many got no answer within 1 s.

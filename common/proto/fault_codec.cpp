@@ -225,6 +225,7 @@ Event to_event(const TimedFaultEvent& te) {
                     {"new_pid", maybe_text(k.new_pid)},
                     {"restarted_us", maybe(k.restarted_us)},
                     {"error", bin(k.error)}};
+    }
     void operator()(const StressStarted& p) const {
       out.fields = {{"id", bin(p.id)},
                     {"node", atom(p.node)},

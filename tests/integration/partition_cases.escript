@@ -205,16 +205,39 @@ run(stress_window, []) ->
     Downs = [E || I <- [1, 2, 3], E <- drain(agent(I)), maps:get(type, E) =:= nodedown],
     io:format("  stress ~w ms of ~s, ~w hogs: utilisation ~.3f before, ~.3f during, ~.3f after;~n"
               "    seen from /proc: ~.2f CPUs during, ~.2f after; last hog gone ~.1f ms after the deadline;~n"
-              "    a normal-priority process woke up to ~.1f ms late; probe round trips before ~p,~n"
-              "    during: median ~p ms, max ~p ms (~w answered, ~w lost); nodedowns: ~p~n",
+              "    a normal-priority process woke up to ~.1f ms late; probe round trips before ~w,~n"
+              "    during: median ~w ms, max ~w ms (~w answered, ~w lost); nodedowns: ~p~n",
               [Dur, app(1), N, num(UB), UD, UA, During, After, (Ended - End) / 1000, num(Late), RttB, Med, Max,
                Count, Lost, Downs]),
     expect(UD > 0.9, {utilisation_during, UD}),
     expect(UA < 0.5, {utilisation_after, UA}),
     expect(Count > 0, {no_probe_during, Count}),
-    expect(During > 0.5, {cpu_during, During}),
-    expect(After < 0.3, {cpu_after, After}),
+    expect(During > 0.3, {cpu_during, During}),   % a shared host: its other work takes a share
+    expect(After < 0.2, {cpu_after, After}),
     expect(Ended - End < timing_bound(200000), {hogs_late, Ended - End}),
+    expect(hogs_on(app(1)) =:= 0, hogs_left),
+    ok;
+
+%% A heal 1 s into a 5 s stress stops it at once (the stop goes to the node's sampler, not to the
+%% starved watcher); a second stress of the node, another host's node and bad hogs are refused.
+run(stress_heal, []) ->
+    subscribe(agent(1)),
+    Start = os:system_time(microsecond) + 300000,
+    End = Start + 5000000,
+    {ok, Id} = call(agent(1), {stress, #{node => app(1), duration_ms => 5000, start_at_us => Start}}),
+    {error, {already_stressed, _}} = call(agent(1), {stress, #{node => app(1), duration_ms => 1000}}),
+    {error, {not_local_node, _}} = call(agent(1), {stress, #{node => app(2), duration_ms => 1000}}),
+    {error, {bad_hogs, 17}} = call(agent(1), {stress, #{node => app(1), duration_ms => 1000, hogs => 17}}),
+    _ = await_event(agent(1), fun(E) -> is_fault(E, stress_started, Id) end, 2000),
+    sleep_until_us(Start + 1000000),
+    Healed = os:system_time(microsecond),
+    ok = call(agent(1), {heal, Id}),
+    #{reason := Reason, ended_us := Ended} =
+        await_event(agent(1), fun(E) -> is_fault(E, stress_ended, Id) end, 5000),
+    io:format("  stress healed 1 s into 5 s: reason ~p, last hog gone ~.1f ms after the heal, ~.1f s before the"
+              " deadline~n", [Reason, (Ended - Healed) / 1000, (End - Ended) / 1000000]),
+    expect(Reason =:= request, {reason, Reason}),
+    expect(Ended - Healed < timing_bound(500000), {stop_late, Ended - Healed}),
     expect(hogs_on(app(1)) =:= 0, hogs_left),
     ok;
 
@@ -239,8 +262,8 @@ run(stress_sigkill, [StateDir, _Prefix]) ->
     os:cmd("rm -f " ++ filename:join([StateDir, "h1", "agent.pid"])),
     cmd_ok("scripts/cluster start-agent 1"),
     await(fun() -> agent_joined(agent(1)) end, agent_restarted),
-    expect(During > 0.5, {cpu_during, During}),
-    expect(After < 0.3, {cpu_after, After}),
+    expect(During > 0.3, {cpu_during, During}),
+    expect(After < 0.2, {cpu_after, After}),
     expect(Left =:= 0, {hogs_left, Left}),
     ok;
 
