@@ -351,6 +351,7 @@ class Runner {
       p.evidence["utilisation_before"] = real(se->utilisation_before);
       p.evidence["utilisation_during"] = real(se->utilisation_during);
       p.evidence["utilisation_after"] = real(se->utilisation_after);
+      p.evidence["normal_late_max_ms"] = real(se->normal_late_max_ms);
       p.evidence["rtt_before_ms"] = rtt(se->rtt_before);
       p.evidence["rtt_during_ms"] = rtt(se->rtt_during);
       if (!se->error.empty()) p.evidence["error"] = se->error;

@@ -180,6 +180,7 @@ TEST_CASE("runner: a stress asks the node's agent alone with its hogs; nothing i
   CHECK(ev.at("end_late_us") == 400);
   CHECK(ev.at("rtt_during_ms").at("max_ms") == 24.5);
   CHECK(ev.at("processes") == 6);
+  CHECK(ev.at("normal_late_max_ms") == 2000.0);
   const auto text = describe_plan(p, cluster(), 1);
   CHECK(text.find("has n2@198.51.100.12 run 3 max-priority busy process(es) per online scheduler") != std::string::npos);
   CHECK(text.find("none cut (ticks from and to n2@198.51.100.12 may run late)") != std::string::npos);
