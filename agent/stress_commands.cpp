@@ -25,7 +25,8 @@ ei::Term Agent::stress(const proto::StressRequest& r, const std::string& owner) 
   const auto cmd = std::get<StressCommand>(planned);
   if (auto sent = command(*n, to_command(cmd)); !sent) {
     stresses_.cancel(cmd.id);
-    return refused({K::cannot_stress, r.node, "sending the command to its watcher failed: " + sent.error().message, 0, 0});
+    return refused(
+        {K::cannot_stress, r.node, "sending the command to its watcher failed: " + sent.error().message, 0, 0});
   }
   return ei::ok_tuple(ei::binary(cmd.id));
 }

@@ -15,10 +15,18 @@ namespace {
 
 // What a node's report may say; the rest (id, node, owner, the plan) the agent knows itself.
 constexpr const char* kStartedProps[] = {"started_us", "processes"};
-constexpr const char* kEndedProps[] = {"reason",           "started",           "started_us",
-                                       "ended_us",         "processes",         "utilisation_before",
-                                       "utilisation_during", "utilisation_after", "normal_late_max_ms",
-                                       "rtt_before_ms",    "rtt_during_ms",     "error"};
+constexpr const char* kEndedProps[] = {"reason",
+                                       "started",
+                                       "started_us",
+                                       "ended_us",
+                                       "processes",
+                                       "utilisation_before",
+                                       "utilisation_during",
+                                       "utilisation_after",
+                                       "normal_late_max_ms",
+                                       "rtt_before_ms",
+                                       "rtt_during_ms",
+                                       "error"};
 constexpr std::size_t kMaxError = 1024;
 
 // A node's error text, printable ASCII and cut: it goes into logs and histories.
@@ -46,7 +54,8 @@ std::string Stresses::now_hex() {
 std::variant<StressCommand, proto::Refusal> Stresses::plan(const proto::StressRequest& r, const std::string& owner,
                                                            std::int64_t now_us, clock::Monotonic::time_point now,
                                                            std::int64_t max_fault_ms) {
-  if (r.duration_ms > max_fault_ms) return proto::Refusal{K::duration_above_max_fault, {}, {}, r.duration_ms, max_fault_ms};
+  if (r.duration_ms > max_fault_ms)
+    return proto::Refusal{K::duration_above_max_fault, {}, {}, r.duration_ms, max_fault_ms};
   const std::int64_t start = r.start_at_us.value_or(now_us);
   const std::int64_t length_us = r.duration_ms * 1000;  // duration <= max_fault: no overflow
   // start_at_us is at most 2^63 - 1 from the parser: compare without overflowing.
@@ -66,8 +75,8 @@ std::variant<StressCommand, proto::Refusal> Stresses::plan(const proto::StressRe
   }
   const std::int64_t end = start + length_us;
   const auto until_report = std::chrono::microseconds(std::max<std::int64_t>(0, end - now_us));
-  pending_[id] = Pending{r.node, owner, start, end, r.hogs, false, std::nullopt,
-                         now + until_report + after_period + report_grace};
+  pending_[id] =
+      Pending{r.node, owner, start, end, r.hogs, false, std::nullopt, now + until_report + after_period + report_grace};
   return StressCommand{id, start, end, r.hogs};
 }
 
@@ -143,7 +152,8 @@ std::optional<proto::FaultEvent> Stresses::reported(const std::string& node, con
     se.error = printable(se.error);
     out = std::move(*typed);
   } else {
-    out = ended_event(id, p, "malformed report from the node: " + printable(typed ? "not a stress_ended" : typed.error().message));
+    out = ended_event(
+        id, p, "malformed report from the node: " + printable(typed ? "not a stress_ended" : typed.error().message));
   }
   pending_.erase(it);
   remember(id);
@@ -151,7 +161,7 @@ std::optional<proto::FaultEvent> Stresses::reported(const std::string& node, con
 }
 
 std::optional<proto::StressEnded> Stresses::failed(const std::string& node, const std::string& id,
-                                                  const std::string& error) {
+                                                   const std::string& error) {
   const auto it = pending_.find(id);
   if (it == pending_.end() || it->second.node != node) return std::nullopt;
   auto e = ended_event(id, it->second, "the node's watcher rejected the stress: " + printable(error));
@@ -197,10 +207,11 @@ std::vector<proto::StressEnded> Stresses::expire(clock::Monotonic::time_point no
       ++it;
       continue;
     }
-    out.push_back(ended_event(it->first, it->second,
-                              "no report from the node within " +
-                                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(report_grace).count()) +
-                                  " s after the window and its after-period"));
+    out.push_back(
+        ended_event(it->first, it->second,
+                    "no report from the node within " +
+                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(report_grace).count()) +
+                        " s after the window and its after-period"));
     remember(it->first);
     it = pending_.erase(it);
   }
@@ -219,8 +230,10 @@ std::vector<proto::StressStatus> Stresses::status(std::int64_t now_us) const {
   std::vector<proto::StressStatus> out;
   for (const auto& [id, p] : pending_)
     out.push_back({id, p.owner, p.node, p.hogs,
-                   now_us < p.start_us ? S::pending : now_us < p.end_us ? S::active : S::reporting, p.start_us,
-                   p.end_us});
+                   now_us < p.start_us ? S::pending
+                   : now_us < p.end_us ? S::active
+                                       : S::reporting,
+                   p.start_us, p.end_us});
   return out;
 }
 

@@ -56,9 +56,8 @@ TEST_CASE("stresses: the command, then refusals: one per node, ids, timing, max_
   CHECK(c.start_at_us == kNow + 100'000);
   CHECK(c.end_at_us == kNow + 2'100'000);
   CHECK(c.hogs == 2);
-  CHECK(ei::to_string(watcher::to_command(c)) ==
-        "{stress,<<\"s1-t\">>," + std::to_string(kNow + 100'000) + "," + std::to_string(kNow + 2'100'000) +
-            ",#{hogs => 2}}");
+  CHECK(ei::to_string(watcher::to_command(c)) == "{stress,<<\"s1-t\">>," + std::to_string(kNow + 100'000) + "," +
+                                                     std::to_string(kNow + 2'100'000) + ",#{hogs => 2}}");
   CHECK(refused(s, req()) == K::already_stressed);
   auto dup = req("app@h2");
   dup.id = "s1-t";
@@ -82,7 +81,8 @@ TEST_CASE("stresses: the node's reports become typed events; what is not ours is
   CHECK_FALSE(s.reported("app@h2", "stress_started", c.id, {}).has_value());  // another node's word
   CHECK_FALSE(s.reported("app@h1", "stress_started", "other", {}).has_value());
   CHECK_FALSE(s.reported("app@h1", "process_killed", c.id, {}).has_value());
-  auto started = s.reported("app@h1", "stress_started", c.id, {{"started_us", kNow + 100'500}, {"processes", std::int64_t{4}}});
+  auto started =
+      s.reported("app@h1", "stress_started", c.id, {{"started_us", kNow + 100'500}, {"processes", std::int64_t{4}}});
   REQUIRE(started.has_value());
   const auto& st = std::get<proto::StressStarted>(*started);
   CHECK(st.owner == "ctl@h0");
@@ -104,12 +104,11 @@ TEST_CASE("stresses: the node's reports become typed events; what is not ours is
 }
 
 TEST_CASE("stresses: a hostile stress_ended still ends the stress, with an error and no figures") {
-  for (const auto& [key, bad] : std::vector<std::pair<std::string, Term>>{
-           {"utilisation_during", Term(7.0)},
-           {"rtt_during_ms", ei::tuple({atom("x")})},
-           {"started", Term(std::int64_t{1})},
-           {"error", ei::list({})},
-           {"ended_us", ei::binary("soon")}}) {
+  for (const auto& [key, bad] : std::vector<std::pair<std::string, Term>>{{"utilisation_during", Term(7.0)},
+                                                                          {"rtt_during_ms", ei::tuple({atom("x")})},
+                                                                          {"started", Term(std::int64_t{1})},
+                                                                          {"error", ei::list({})},
+                                                                          {"ended_us", ei::binary("soon")}}) {
     Stresses s("t");
     const auto c = planned(s, req());
     auto props = good_end();

@@ -104,7 +104,7 @@ TEST_CASE("stress refusals and status on the wire") {
         "{already_stressed,app@h1}");
   CHECK(to_string(proto::to_term(proto::Refusal{K::cannot_stress, "app@h1", "why", 0, 0})) ==
         "{cannot_stress,app@h1,<<\"why\">>}");
-  const auto st = proto::to_term(proto::StressStatus{"s-1", "ctl@h0", "app@h1", 2,
-                                                     proto::StressStatus::State::active, 10, 20});
+  const auto st =
+      proto::to_term(proto::StressStatus{"s-1", "ctl@h0", "app@h1", 2, proto::StressStatus::State::active, 10, 20});
   CHECK(to_string(st).find("kind => stress") != std::string::npos);
 }
