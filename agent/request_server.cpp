@@ -171,9 +171,10 @@ std::optional<Term> RequestServer::handle(const Term& request, int fd, const Cal
       return reply;
     }
     std::optional<Term> operator()(const proto::HealRequest& r) const {
-      if (s.ports_.stop_stress(r.id, fault::HealReason::request)) return atom("ok");  // a stress: the loop's
-      s.ask_engine([id = r.id](fault::Engine& e, fault::Output& out) -> Term {
-        if (e.heal(id, out) == fault::Engine::Healed::not_found) return ei::error_tuple(atom("not_found"));
+      // A stress is the loop's; the engine heals a partition or pause of that id too, if any.
+      const bool stress = s.ports_.stop_stress(r.id, fault::HealReason::request);
+      s.ask_engine([id = r.id, stress](fault::Engine& e, fault::Output& out) -> Term {
+        if (e.heal(id, out) == fault::Engine::Healed::not_found && !stress) return ei::error_tuple(atom("not_found"));
         return atom("ok");
       },
                    caller);
