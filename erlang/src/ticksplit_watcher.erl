@@ -420,6 +420,8 @@ stress_run(Report, Common, Id, StartAtUs, EndAtUs, Hogs) ->
     Sleeper = spawn_opt(?MODULE, stress_sleeper, [self(), mono_of(StartAtUs)], [{priority, normal}, link]),
     case wait_until(mono_of(StartAtUs), Id) of
         stop ->
+            [begin unlink(P), exit(P, kill) end || P <- [Prober, Sleeper]],  % a normal exit would not end them
+            _ = erlang:system_flag(scheduler_wall_time, false),
             Report(stress_ended, [{reason, request}, {started, false} | Common]);
         ok ->
             S1 = sched_sample(),

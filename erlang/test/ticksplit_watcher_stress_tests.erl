@@ -94,6 +94,23 @@ stop_test_() ->
         ?assertEqual([], hogs())
     end}.
 
+%% Stopped before its start: no hog ever ran, and nothing of it is left running.
+stop_before_start_test_() ->
+    {timeout, 20, fun() ->
+        clean(),
+        Before = length(processes()),
+        Start = now_us() + 1000000,
+        {ok, Sampler} = ?W:stress(self(), <<"p1">>, Start, Start + 1000000, #{}),
+        timer:sleep(50),
+        ticksplit_stress ! {ticksplit_agent, {stress_stop, <<"p1">>}},
+        ?assertMatch(#{reason := request, started := false}, report(stress_ended, <<"p1">>, 2000)),
+        Ref = monitor(process, Sampler),
+        receive {'DOWN', Ref, process, _, _} -> ok after 2000 -> error(sampler_left) end,
+        timer:sleep(50),
+        ?assertEqual(Before, length(processes())),   % no prober, no sleeper left
+        ?assert(now_us() < Start)
+    end}.
+
 %% One stress at a time per node; what cannot be run is refused at once.
 refusals_test_() ->
     {timeout, 20, fun() ->
