@@ -257,6 +257,7 @@ void Agent::arm_timer() {
     if (!c->open()) consider(c->deadline());
   if (auto t = requests_.next_deadline()) consider(*t);
   if (auto t = kills_.next_deadline()) consider(*t);
+  if (auto t = stresses_.next_deadline()) consider(*t);
   itimerspec spec{};
   if (next) {
     const auto ns = std::max<std::int64_t>(1, next->time_since_epoch().count());

@@ -28,6 +28,7 @@
 #include "agent/options.hpp"
 #include "agent/kill/spawned_kill_guards.hpp"
 #include "agent/process_kills.hpp"
+#include "agent/stresses.hpp"
 #include "agent/pause/spawned_guards.hpp"
 #include "agent/request_server.hpp"
 #include "agent/subscribers.hpp"
@@ -96,6 +97,14 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   void node_commands_lost(const std::string& node, const std::string& why);
   void expire_commands(clock::Monotonic::time_point now);
 
+  // stress_commands.cpp: stresses over the channel (agent/stresses.hpp)
+  ei::Term stress(const proto::StressRequest& r, const std::string& owner) override;
+  bool stop_stress(const std::string& id, proto::HealReason why) override;
+  std::size_t stop_stresses(const std::optional<std::string>& owner, proto::HealReason why) override;
+  // A stress's report or rejection from `node`'s watcher or sampler: true if it was one of ours.
+  bool on_stress_report(const std::string& node, const watcher::FaultReport& r);
+  void record_stress(const proto::FaultEvent& e);
+
   Options opts_;
   InstanceLock host_lock_;  // first: nothing of a second agent's may touch this host
   EventLog log_;
@@ -111,6 +120,7 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   // Each joined node's process, held by a pidfd from the moment its watcher said its pid.
   std::map<std::string, fault::NodeProcess> processes_;
   std::map<std::string, std::string> unpausable_;  // joined nodes whose process failed the checks, and why
+  Stresses stresses_;   // stresses sent to watchers, until the node's report
   ProcessKills kills_;  // kill_process commands sent to watchers, until their report
   Subscribers subscribers_;
   EventFanout fanout_{opts_.name, log_, subscribers_};  // after the log and subscribers it uses

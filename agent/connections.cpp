@@ -254,6 +254,7 @@ proto::AgentStatus Agent::status() const {
   for (const auto& c : opts_.exempt) s.exempt.push_back(c.to_string());
   s.max_fault_ms = opts_.max_fault_ms;
   s.events = log_.status();
+  for (const auto& st : stresses_.status(clock::unix_us())) s.faults.push_back(proto::to_term(st));  // the loop's
   return s;
 }
 

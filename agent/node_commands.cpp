@@ -1,6 +1,6 @@
 // The agent → watcher command channel on the loop (docs/protocol.md, "The watcher channel"):
 // commands sent to a local node's watcher, the fault reports that come back dispatched by
-// kind, and the faults that use the channel (kill_process). A new command adds its request
+// kind, and the faults that use the channel (kill_process; stress in stress_commands.cpp). A new command adds its request
 // here, its encoder in watcher_command.*, and a case in on_fault_report.
 #include <spdlog/spdlog.h>
 
@@ -56,6 +56,9 @@ void Agent::on_fault_report(const cnode::Stream& conn, const ei::Term& msg) {
     if (k) return record(*k);
   } else if (r.kind == "rejected") {
     if (auto k = kills_.failed(n->name, r.id, watcher::rejected_error(r))) return record(*k);
+    if (on_stress_report(n->name, r)) return;
+  } else if (r.kind == "stress_started" || r.kind == "stress_ended") {
+    if (on_stress_report(n->name, r)) return;
   } else {
     return warn("fault_report",
                 "fault report of unknown kind " + ei::log_text(ei::atom(r.kind)) + " from " + n->name + ", dropping");
@@ -70,10 +73,12 @@ void Agent::record(const proto::ProcessKilled& k) {
 
 void Agent::node_commands_lost(const std::string& node, const std::string& why) {
   for (const auto& k : kills_.node_lost(node, why)) record(k);
+  for (const auto& e : stresses_.node_lost(node, why)) record_stress(e);
 }
 
 void Agent::expire_commands(clock::Monotonic::time_point now) {
   for (const auto& k : kills_.expire(now)) record(k);
+  for (const auto& e : stresses_.expire(now)) record_stress(e);
 }
 
 }  // namespace ticksplit::agent

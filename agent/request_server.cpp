@@ -51,6 +51,8 @@ void RequestServer::closed(int fd) {
   deferred_.erase(fd);
   if (auto dropped = subscribers_.remove_node(node); dropped > 0)
     spdlog::info("{} subscriber(s) on {} removed: connection gone", dropped, node);
+  if (auto stopped = ports_.stop_stresses(node, fault::HealReason::owner_gone); stopped > 0)
+    spdlog::info("{} stress(es) of {} stopped: connection gone", stopped, node);
   // Its partition still waiting for a lookup went with lookups_; one already posted is applied
   // first (the engine takes work in order), then healed here.
   ports_.post([node](fault::Engine& e, fault::Output& out) {
@@ -124,8 +126,8 @@ std::optional<Term> RequestServer::handle(const Term& request, int fd, const Cal
                     [&s = s, caller = caller](Term faults) {
                       const auto* list = faults.as<ei::List>();
                       if (list == nullptr) return s.ports_.answer(caller, faults);  // {error, {internal, _}}
-                      auto status = s.ports_.status();
-                      status.faults = list->items;
+                      auto status = s.ports_.status();  // its faults: the loop's (stresses)
+                      status.faults.insert(status.faults.begin(), list->items.begin(), list->items.end());
                       s.ports_.answer(caller, proto::status_reply(status));
                     });
       return std::nullopt;
@@ -164,17 +166,27 @@ std::optional<Term> RequestServer::handle(const Term& request, int fd, const Cal
                    ei::log_text(t != nullptr ? (*t)[1] : reply));
       return reply;
     }
+    std::optional<Term> operator()(const proto::StressRequest& r) const {
+      auto reply = s.ports_.stress(r, caller.node);
+      const auto* t = reply.tuple_of(2);
+      spdlog::info("stress of {} from {} {}: {}", r.node, caller.node,
+                   t != nullptr && (*t)[0].is_atom("ok") ? "sent" : "refused", ei::log_text(t != nullptr ? (*t)[1] : reply));
+      return reply;
+    }
     std::optional<Term> operator()(const proto::HealRequest& r) const {
-      s.ask_engine([id = r.id](fault::Engine& e, fault::Output& out) -> Term {
-        if (e.heal(id, out) == fault::Engine::Healed::not_found) return ei::error_tuple(atom("not_found"));
+      // A stress is the loop's; the engine heals a partition or pause of that id too, if any.
+      const bool stress = s.ports_.stop_stress(r.id, fault::HealReason::request);
+      s.ask_engine([id = r.id, stress](fault::Engine& e, fault::Output& out) -> Term {
+        if (e.heal(id, out) == fault::Engine::Healed::not_found && !stress) return ei::error_tuple(atom("not_found"));
         return atom("ok");
       },
                    caller);
       return std::nullopt;
     }
     std::optional<Term> operator()(const proto::HealAllRequest&) const {
-      s.ask_engine([](fault::Engine& e, fault::Output& out) {
-        return ei::ok_tuple(static_cast<std::int64_t>(e.heal_all(fault::HealReason::heal_all, out)));
+      const auto stresses = static_cast<std::int64_t>(s.ports_.stop_stresses(std::nullopt, fault::HealReason::heal_all));
+      s.ask_engine([stresses](fault::Engine& e, fault::Output& out) {
+        return ei::ok_tuple(static_cast<std::int64_t>(e.heal_all(fault::HealReason::heal_all, out)) + stresses);
       },
                    caller);
       return std::nullopt;

@@ -66,6 +66,14 @@ class RequestServer {
     // A kill_process for `owner`: checked and sent to the node's watcher now (it kills at the
     // planned instant); the reply, {ok, Id} or {error, Reason}.
     virtual ei::Term kill_process(const proto::KillProcessRequest& r, const std::string& owner) = 0;
+    // A stress for `owner`: checked and sent to the node's watcher now (the node runs it); the
+    // reply, {ok, Id} or {error, Reason}.
+    virtual ei::Term stress(const proto::StressRequest& r, const std::string& owner) = 0;
+    // Stops a stress early (its stress_ended comes from the node): true if `id` is one of this
+    // agent's stresses, under way or lately over.
+    virtual bool stop_stress(const std::string& id, proto::HealReason why) = 0;
+    // Stops the stresses `owner` asked for (every one if none): how many.
+    virtual std::size_t stop_stresses(const std::optional<std::string>& owner, proto::HealReason why) = 0;
   };
 
   // Past this a partition's lookup is abandoned, the names not yet resolved counting as

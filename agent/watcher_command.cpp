@@ -13,4 +13,10 @@ ei::Term to_command(const KillProcessCommand& c) {
                     c.restart_window_ms});
 }
 
+ei::Term to_command(const StressCommand& c) {
+  return ei::tuple({atom("stress"), ei::binary(c.id), c.start_at_us, c.end_at_us, ei::atom_map({{"hogs", c.hogs}})});
+}
+
+ei::Term stress_stop_command(const std::string& id) { return ei::tuple({atom("stress_stop"), ei::binary(id)}); }
+
 }  // namespace ticksplit::agent::watcher

@@ -25,4 +25,18 @@ struct KillProcessCommand {
 };
 ei::Term to_command(const KillProcessCommand& c);
 
+// {stress, Id, StartAtUs, EndAtUs, #{hogs => Hogs}}: the node's watcher starts the stress's
+// sampler at once, which starts the hogs at StartAtUs; they end by themselves at EndAtUs.
+struct StressCommand {
+  std::string id;
+  std::int64_t start_at_us = 0, end_at_us = 0;  // unix µs: the node runs on this host, same clock
+  std::int64_t hogs = 2;
+  bool operator==(const StressCommand&) const = default;
+};
+ei::Term to_command(const StressCommand& c);
+// {stress_stop, Id}: sent (as {ticksplit_agent, {stress_stop, Id}}) to the node's
+// `ticksplit_stress`, the stress's sampler, not to the watcher: the watcher runs at normal
+// priority, which the hogs starve.
+ei::Term stress_stop_command(const std::string& id);
+
 }  // namespace ticksplit::agent::watcher

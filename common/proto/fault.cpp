@@ -42,7 +42,7 @@ const char* heal_reason_name(HealReason r) noexcept {
 const char* event_type(const FaultEvent& e) noexcept {
   static const char* const names[] = {"fault_started", "fault_healed", "fault_recovered", "pause_started",
                                       "pause_ended",   "node_killed",  "kill_ended",
-                                      "process_killed"};
+                                      "process_killed", "stress_started", "stress_ended"};
   return names[e.index()];
 }
 
@@ -67,6 +67,8 @@ const char* refusal_name(Refusal::Kind k) noexcept {
     case K::already_killed: return "already_killed";
     case K::no_start_command: return "no_start_command";
     case K::cannot_kill: return "cannot_kill";
+    case K::already_stressed: return "already_stressed";
+    case K::cannot_stress: return "cannot_stress";
     case K::duration_above_max_fault: return "duration_above_max_fault";
     case K::no_peers: return "no_peers";
     case K::unspecified: return "unspecified";

@@ -178,8 +178,52 @@ struct ProcessKilled {
   bool operator==(const ProcessKilled&) const = default;
 };
 
+// Round trips a stressed node's prober measured to its peers (tiny erpc calls at max
+// priority, every 100 ms): median and max in ms over the answered ones, how many were
+// answered and how many got no answer within 1 s.
+struct RoundTrips {
+  std::optional<double> median_ms, max_ms;  // none if no probe was answered
+  std::int64_t count = 0, lost = 0;
+  bool operator==(const RoundTrips&) const = default;
+};
+
+// A local node's schedulers are being starved (docs/faults.md, "Stress"): `processes` max-
+// priority hogs (hogs per online scheduler) started on the node, each ending by itself at the
+// deadline.
+struct StressStarted {
+  std::string id;
+  std::string node;
+  std::string owner;
+  std::int64_t started_us = 0;  // when the node started the hogs
+  std::int64_t planned_end_us = 0;
+  std::int64_t hogs = 0, processes = 0;
+  bool operator==(const StressStarted&) const = default;
+};
+
+// The stress is over: the node's report (utilisation of its normal schedulers before, during
+// and 500 ms after the window; how late normal priority ran; the probes' round trips before
+// and during it), or, with an error and no figures, why there is none.
+struct StressEnded {
+  std::string id;
+  std::string node;
+  HealReason reason = HealReason::deadline;
+  bool started = false;                      // false: no hog ran
+  std::optional<std::int64_t> started_us;    // as in StressStarted
+  std::optional<std::int64_t> ended_us;      // when the last hog was seen gone
+  std::int64_t planned_end_us = 0;
+  std::int64_t hogs = 0, processes = 0;
+  std::optional<double> utilisation_before, utilisation_during, utilisation_after;  // 0..1
+  // The longest a normal-priority process (where the node's own work runs) woke late past a
+  // 10 ms timer, from the window's start to the report: about the window itself when the
+  // hogs starve normal priority.
+  std::optional<double> normal_late_max_ms;
+  RoundTrips rtt_before, rtt_during;
+  std::string error;                         // empty if none
+  bool operator==(const StressEnded&) const = default;
+};
+
 using FaultEvent = std::variant<FaultStarted, FaultHealed, FaultRecovered, PauseStarted, PauseEnded, NodeKilled, KillEnded,
-                                ProcessKilled>;
+                                ProcessKilled, StressStarted, StressEnded>;
 
 struct TimedFaultEvent {
   std::int64_t time_us = 0;  // unix µs, when the agent learned of it
@@ -188,7 +232,7 @@ struct TimedFaultEvent {
 };
 
 // fault_started, fault_healed, fault_recovered, pause_started, pause_ended, node_killed, kill_ended,
-// process_killed
+// process_killed, stress_started, stress_ended
 const char* event_type(const FaultEvent& e) noexcept;
 const std::string& fault_id(const FaultEvent& e) noexcept;
 
@@ -226,6 +270,8 @@ struct Refusal {
     no_start_command,             // subject: the node (a restart asked, no --node-start for it)
     cannot_kill,                  // subject: the node, detail: why (no guard, the spawn failed)
     too_many_kills,               // n: the limit of kill_process commands waiting for their report
+    already_stressed,             // subject: the node (one stress at a time per node)
+    cannot_stress,                // subject: the node, detail: why (no watcher to tell, or it refused)
   };
   Kind kind = Kind::no_peers;
   std::string subject;
@@ -270,6 +316,16 @@ struct KillStatus {
   std::int64_t kill_us = 0;
   std::optional<std::int64_t> restart_us;
   bool operator==(const KillStatus&) const = default;
+};
+
+// A stress not yet reported, as status lists it (with the faults).
+struct StressStatus {
+  enum class State { pending, active, reporting };
+  std::string id, owner, node;
+  std::int64_t hogs = 0;
+  State state = State::pending;
+  std::int64_t window_start_us = 0, window_end_us = 0;
+  bool operator==(const StressStatus&) const = default;
 };
 
 }  // namespace ticksplit::proto

@@ -20,6 +20,9 @@ Term strings(const std::vector<std::string>& v) {
 Term boolean(bool b) { return atom(b ? "true" : "false"); }
 Term maybe(const std::optional<std::int64_t>& v) { return v ? Term(*v) : atom("undefined"); }
 Term maybe_text(const std::optional<std::string>& v) { return v ? bin(*v) : atom("undefined"); }
+Term maybe(const std::optional<double>& v) { return v ? Term(*v) : atom("undefined"); }
+// {Median, Max, Count, Lost}: the round trips of a stress's probes.
+Term round_trips(const RoundTrips& r) { return tuple({maybe(r.median_ms), maybe(r.max_ms), r.count, r.lost}); }
 
 // Reading back: each helper fails the whole event with the field's name.
 struct Reader {
@@ -69,6 +72,18 @@ struct Reader {
     return false;
   }
   HealReason reason(const char* name);
+  // A float in [lo, hi] (an integer is taken as one), or undefined.
+  std::optional<double> maybe_real(const char* name, double lo, double hi) {
+    const Term* t = need(name);
+    if (t == nullptr || t->is_atom("undefined")) return std::nullopt;
+    std::optional<double> v;
+    if (const auto* d = t->as<double>()) v = *d;
+    if (const auto* i = t->as<std::int64_t>()) v = static_cast<double>(*i);
+    if (v && *v >= lo && *v <= hi) return v;  // NaN fails both
+    bad(name);
+    return std::nullopt;
+  }
+  RoundTrips round_trips(const char* name);
   Loss loss(const char* name) {
     const Term* t = need(name);
     if (t == nullptr) return {};
@@ -105,6 +120,23 @@ std::optional<HealReason> heal_reason_from(const std::string& s) {
                  HealReason::shutdown})
     if (s == heal_reason_name(r)) return r;
   return std::nullopt;
+}
+
+RoundTrips Reader::round_trips(const char* name) {
+  RoundTrips out;
+  const Term* t = need(name);
+  const auto* q = t != nullptr ? t->tuple_of(4) : nullptr;
+  if (t != nullptr && q == nullptr) bad(name);
+  if (q == nullptr) return out;
+  Event one{0, name, 0, {{"median", (*q)[0]}, {"max", (*q)[1]}, {"count", (*q)[2]}, {"lost", (*q)[3]}}};
+  Reader r{one, std::nullopt};
+  constexpr double hour_ms = 3.6e6;
+  out.median_ms = r.maybe_real("median", 0, hour_ms);
+  out.max_ms = r.maybe_real("max", 0, hour_ms);
+  out.count = r.integer("count");
+  out.lost = r.integer("lost");
+  if (r.error || out.count < 0 || out.lost < 0 || out.median_ms.has_value() != out.max_ms.has_value()) bad(name);
+  return out;
 }
 
 HealReason Reader::reason(const char* name) {
@@ -214,6 +246,33 @@ Event to_event(const TimedFaultEvent& te) {
                     {"new_pid", maybe_text(k.new_pid)},
                     {"restarted_us", maybe(k.restarted_us)},
                     {"error", bin(k.error)}};
+    }
+    void operator()(const StressStarted& p) const {
+      out.fields = {{"id", bin(p.id)},
+                    {"node", atom(p.node)},
+                    {"owner", atom(p.owner)},
+                    {"started_us", p.started_us},
+                    {"planned_end_us", p.planned_end_us},
+                    {"hogs", p.hogs},
+                    {"processes", p.processes}};
+    }
+    void operator()(const StressEnded& p) const {
+      out.fields = {{"id", bin(p.id)},
+                    {"node", atom(p.node)},
+                    {"reason", atom(heal_reason_name(p.reason))},
+                    {"started", boolean(p.started)},
+                    {"started_us", maybe(p.started_us)},
+                    {"ended_us", maybe(p.ended_us)},
+                    {"planned_end_us", p.planned_end_us},
+                    {"hogs", p.hogs},
+                    {"processes", p.processes},
+                    {"utilisation_before", maybe(p.utilisation_before)},
+                    {"utilisation_during", maybe(p.utilisation_during)},
+                    {"utilisation_after", maybe(p.utilisation_after)},
+                    {"normal_late_max_ms", maybe(p.normal_late_max_ms)},
+                    {"rtt_before_ms", round_trips(p.rtt_before)},
+                    {"rtt_during_ms", round_trips(p.rtt_during)},
+                    {"error", bin(p.error)}};
     }
   };
   std::visit(V{out}, te.event);
@@ -343,6 +402,35 @@ Result<FaultEvent> fault_event_from(const Event& e) {
     k.restarted_us = r.maybe_integer("restarted_us");
     k.error = r.text("error");
     out = std::move(k);
+  } else if (e.type == "stress_started") {
+    StressStarted p;
+    p.id = r.text("id");
+    p.node = r.text("node");
+    p.owner = r.text("owner");
+    p.started_us = r.integer("started_us");
+    p.planned_end_us = r.integer("planned_end_us");
+    p.hogs = r.integer("hogs");
+    p.processes = r.integer("processes");
+    out = std::move(p);
+  } else if (e.type == "stress_ended") {
+    StressEnded p;
+    p.id = r.text("id");
+    p.node = r.text("node");
+    p.reason = r.reason("reason");
+    p.started = r.flag("started");
+    p.started_us = r.maybe_integer("started_us");
+    p.ended_us = r.maybe_integer("ended_us");
+    p.planned_end_us = r.integer("planned_end_us");
+    p.hogs = r.integer("hogs");
+    p.processes = r.integer("processes");
+    p.utilisation_before = r.maybe_real("utilisation_before", 0, 1);
+    p.utilisation_during = r.maybe_real("utilisation_during", 0, 1);
+    p.utilisation_after = r.maybe_real("utilisation_after", 0, 1);
+    p.normal_late_max_ms = r.maybe_real("normal_late_max_ms", 0, 3.6e6);
+    p.rtt_before = r.round_trips("rtt_before_ms");
+    p.rtt_during = r.round_trips("rtt_during_ms");
+    p.error = r.text("error");
+    out = std::move(p);
   } else {
     return protocol_error("not a fault event: " + e.type);
   }
@@ -389,9 +477,11 @@ Term to_term(const Refusal& r) {
     case K::requester_node:
     case K::already_killed:
     case K::no_start_command:
+    case K::already_stressed:
       return tuple({name, atom(r.subject)});
     case K::cannot_pause:
     case K::cannot_kill:
+    case K::cannot_stress:
       return tuple({name, atom(r.subject), bin(r.detail)});
     case K::bad_peer:
     case K::peer_block_too_large:
@@ -445,6 +535,19 @@ Term to_term(const KillStatus& s) {
                        {"state", atom(state)},
                        {"kill_us", s.kill_us},
                        {"restart_us", maybe(s.restart_us)}});
+}
+
+Term to_term(const StressStatus& s) {
+  const char* state = s.state == StressStatus::State::pending  ? "pending"
+                      : s.state == StressStatus::State::active ? "active"
+                                                               : "reporting";
+  return ei::atom_map({{"id", bin(s.id)},
+                       {"kind", atom("stress")},
+                       {"owner", atom(s.owner)},
+                       {"node", atom(s.node)},
+                       {"hogs", s.hogs},
+                       {"state", atom(state)},
+                       {"window_us", tuple({s.window_start_us, s.window_end_us})}});
 }
 
 }  // namespace ticksplit::proto

@@ -25,5 +25,6 @@ ei::Term to_term(const Refusal& r);
 ei::Term to_term(const FaultStatus& s);
 ei::Term to_term(const PauseStatus& s);
 ei::Term to_term(const KillStatus& s);
+ei::Term to_term(const StressStatus& s);
 
 }  // namespace ticksplit::proto

@@ -166,6 +166,28 @@ std::variant<Request, Rejected> kill_process_request(const Term& spec) {
   return r;
 }
 
+std::variant<Request, Rejected> stress_request(const Term& spec) {
+  const auto* m = spec.as<ei::Map>();
+  if (m == nullptr) return bad("spec_not_a_map", spec);
+  for (const auto& [k, v] : m->entries)
+    if (!(k.is_atom("node") || k.is_atom("duration_ms") || k.is_atom("start_at_us") || k.is_atom("id") ||
+          k.is_atom("hogs")))
+      return bad("unknown_key", k);
+  StressRequest r;
+  const Term* node = map_value(*m, "node");
+  const auto* a = node != nullptr ? node->as<ei::Atom>() : nullptr;
+  if (a == nullptr || a->name.find('@') == std::string::npos)
+    return bad("bad_node", node != nullptr ? *node : atom("missing"));
+  r.node = a->name;
+  if (auto no = timing(*m, r.duration_ms, r.start_at_us, r.id)) return *no;
+  if (const Term* h = map_value(*m, "hogs")) {
+    const auto* n = h->as<std::int64_t>();
+    if (n == nullptr || *n < 1 || *n > StressRequest::max_hogs) return bad("bad_hogs", *h);
+    r.hogs = *n;
+  }
+  return r;
+}
+
 }  // namespace
 
 std::variant<Request, Rejected> parse_request(const Term& t) {
@@ -185,6 +207,7 @@ std::variant<Request, Rejected> parse_request(const Term& t) {
   if (tag.is_atom("pause")) return pause_request((*items)[1]);
   if (tag.is_atom("kill_node")) return kill_node_request((*items)[1]);
   if (tag.is_atom("kill_process")) return kill_process_request((*items)[1]);
+  if (tag.is_atom("stress")) return stress_request((*items)[1]);
   if (tag.is_atom("heal")) {
     const auto* id = (*items)[1].as<ei::Binary>();
     if (id == nullptr) return bad("bad_id", (*items)[1]);
@@ -224,6 +247,13 @@ Term to_term(const Request& r) {
       if (k.start_at_us) spec.emplace_back(atom("start_at_us"), *k.start_at_us);
       if (k.id) spec.emplace_back(atom("id"), ei::binary(*k.id));
       return tuple({atom("kill_process"), ei::map(std::move(spec))});
+    }
+    Term operator()(const StressRequest& p) const {
+      std::vector<std::pair<Term, Term>> spec{{atom("node"), atom(p.node)}, {atom("duration_ms"), p.duration_ms}};
+      if (p.start_at_us) spec.emplace_back(atom("start_at_us"), *p.start_at_us);
+      if (p.id) spec.emplace_back(atom("id"), ei::binary(*p.id));
+      if (p.hogs != StressRequest::default_hogs) spec.emplace_back(atom("hogs"), p.hogs);
+      return tuple({atom("stress"), ei::map(std::move(spec))});
     }
     Term operator()(const HealRequest& h) const { return tuple({atom("heal"), ei::binary(h.id)}); }
     Term operator()(const HealAllRequest&) const { return atom("heal"); }

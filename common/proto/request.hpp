@@ -83,6 +83,17 @@ struct KillProcessRequest {
   std::optional<std::string> id;
   bool operator==(const KillProcessRequest&) const = default;
 };
+// {stress, #{node, duration_ms, start_at_us, id, hogs}}: starve a local node's schedulers for a
+// window with max-priority busy processes (hogs per online scheduler, 1..16, default 2).
+struct StressRequest {
+  static constexpr std::int64_t default_hogs = 2, max_hogs = 16;
+  std::string node;
+  std::int64_t duration_ms = 0;
+  std::optional<std::int64_t> start_at_us;  // unix microseconds; absent: now
+  std::optional<std::string> id;
+  std::int64_t hogs = default_hogs;
+  bool operator==(const StressRequest&) const = default;
+};
 struct HealRequest {
   std::string id;
   bool operator==(const HealRequest&) const = default;
@@ -93,7 +104,8 @@ struct HealAllRequest {
 
 using Request = std::variant<StatusRequest, SubscribeRequest, UnsubscribeRequest, EventsRequest, PartitionRequest,
                              PauseRequest, HealRequest, HealAllRequest, KillNodeRequest,
-                             KillProcessRequest>;
+                             KillProcessRequest,
+                             StressRequest>;
 
 // A request that cannot be served, with the reason to send back in {error, Reason}.
 struct Rejected {

@@ -196,6 +196,24 @@ class Planner {
     out_.emplace_back(std::move(f));
   }
 
+  // A stress drops nothing and stops nothing: the node's schedulers are kept busy by max-
+  // priority hogs, so its ticks may run late. No link is cut (the topology is the full mesh);
+  // its agent is asked.
+  void stress(const Step& st, const std::string& node) {
+    PlannedFault f;
+    f.number = ++faults_;
+    f.shape = "stress";
+    f.stressed = node;
+    f.hogs = st.hogs;
+    f.duration_ms = ms(st);
+    f.window_class = classify(f.duration_ms, c_.window());
+    f.call_class = call_class_of(st);
+    f.topology = effective_topology(c_.nodes, Grudge{});
+    f.requested = st.duration.text;
+    f.line = st.where.line;
+    out_.emplace_back(std::move(f));
+  }
+
   void fault(const Step& st, std::string shape, Groups groups, Grudge grudge) {
     PlannedFault f;
     f.number = ++faults_;
@@ -276,6 +294,13 @@ class Planner {
           if (node == "random_node") node = shuffled().front();
           known(node, st.where);
           kill_process(st, node);
+          break;
+        }
+        case Step::Kind::stress: {
+          std::string node = st.node;
+          if (node == "random_node") node = shuffled().front();
+          known(node, st.where);
+          stress(st, node);
           break;
         }
         case Step::Kind::wait:

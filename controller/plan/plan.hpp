@@ -70,7 +70,7 @@ struct PlannedCallClass {
 struct PlannedFault {
   int number = 0;     // 1-based, in run order
   std::string shape;  // isolate, halves, majorities_ring, bridge, groups, one_way, pause, kill_node,
-                      // kill_process
+                      // kill_process, stress
   Groups groups;      // empty for non-transitive shapes
   Grudge grudge;
   std::vector<AgentDrop> drops;  // the requests: one per agent (none for a pause)
@@ -89,6 +89,8 @@ struct PlannedFault {
   std::string requested;     // the `for` as written
   proto::Loss loss;          // of every drop (total unless the step says `loss`)
   int line = 0;
+  std::optional<std::string> stressed;  // a stress: the node whose schedulers are starved (its agent's request)
+  std::int64_t hogs = 0;                // a stress: max-priority hogs per online scheduler
 };
 struct PlannedWait {
   std::int64_t ms = 0;

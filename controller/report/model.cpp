@@ -7,6 +7,7 @@
 #include <set>
 
 #include "controller/plan/topology.hpp"
+#include "controller/report/stress_evidence.hpp"
 #include "controller/report/summary.hpp"
 
 namespace ticksplit::ctl {
@@ -62,6 +63,7 @@ FaultOutcome fault_of(const json& l, const std::vector<std::string>& nodes) {
     if (l.contains("restart_after_ms") && l["restart_after_ms"].is_number_integer())
       f.fault.restart_after_ms = l["restart_after_ms"].get<std::int64_t>();
   }
+  if (f.fault.shape == "stress" && l.contains("node") && l["node"].is_string()) f.fault.stressed = str(l, "node");
   if (l.contains("loss") && l["loss"].is_number())  // absent before loss existed: total
     f.fault.loss = proto::Loss::of_probability(l["loss"].get<double>()).value_or(proto::Loss{});
   if (l.contains("drop_sets") && l["drop_sets"].is_object())
@@ -162,6 +164,8 @@ ReportModel build_model(const HistoryLines& history) {
       f.passed_packets = std::clamp<std::int64_t>(num(l, "passed_packets"), 0, kMaxPackets);
       f.effective_outage_us = std::clamp<std::int64_t>(num(l, "effective_outage_us", -1), -1, kMaxMs * 1000);
       f.end_us = std::min(f.end_us, t);  // healed early (a stopped run), else the planned end
+      if (l.contains("agents") && l["agents"].is_object())
+        for (const auto& [agent, evidence] : l["agents"].items()) read_stress_evidence(evidence, f);
     } else if (kind == "nodeup" || kind == "nodedown") {
       ReportModel::Mark mark{t, str(l, "observer"), kind, "", ""};
       const auto peer = str(l, "peer"), reason = str(l, "reason"), type = str(l, "node_type");

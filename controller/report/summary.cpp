@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/loss.hpp"
+#include "controller/report/stress_evidence.hpp"
 
 namespace ticksplit::ctl {
 
@@ -84,7 +85,8 @@ std::vector<LinkReport> link_reports(const FaultOutcome& f) {
 }
 
 std::string loss_column(const FaultOutcome& f) {
-  if (f.fault.paused || f.fault.killed || f.fault.killed_on) return "-";  // nothing is dropped: the node is stopped or killed, or a process killed
+  if (f.fault.paused || f.fault.killed || f.fault.killed_on || f.fault.stressed)
+    return "-";  // nothing is dropped: the node is stopped, killed or busy, or a process killed
   if (f.fault.loss.total()) return loss_text(f.fault.loss);
   const auto rate = f.loss_rate();
   if (!rate) return loss_text(f.fault.loss) + " (no packet)";
@@ -126,7 +128,9 @@ std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& 
     if (f.fault.killed_on) details += "  " + kill_text(f) + "\n";
     std::vector<std::vector<std::string>> lines;
     for (const auto& l : links) {
-      const char* how = !l.cut             ? "not cut"
+      const bool busy_end = f.fault.stressed && (l.link.first == *f.fault.stressed || l.link.second == *f.fault.stressed);
+      const char* how = busy_end         ? "not cut (an end busy)"
+                        : !l.cut         ? "not cut"
                         : f.fault.paused ? "silent (an end stopped)"
                         : f.fault.killed ? "closed (an end killed)"
                         : l.one_way      ? "cut one way"
@@ -152,6 +156,7 @@ std::string summary(const std::vector<FaultOutcome>& faults, const ClusterInfo& 
         lines.push_back({"  " + d.observer + " <- " + d.peer, "hidden peer",
                          "down at " + seconds(d.after_us) + " (" + d.reason + "), not a cascade"});
     details += table(lines);
+    details += stress_line(f);
   }
   os << table(rows) << details;
   return os.str();
@@ -213,12 +218,19 @@ std::string describe_plan(const std::vector<PlannedStep>& plan, const ClusterInf
       else
         os << "the host's supervisor starts it again (no restart asked)\n";
     }
+    if (f.stressed)
+      os << "    " << cluster.agent_of.at(*f.stressed) << " has " << *f.stressed << " run " << f.hogs
+         << " max-priority busy process(es) per online scheduler for the window; each ends by itself at the"
+            " deadline\n";
     if (f.paused)
       os << "    on distribution's TCP links: " << t.cut.size() << " of " << t.cut.size() + t.up.size()
          << " silent (their end is stopped); who still reaches whom:";
     else if (f.killed)
       os << "    on distribution's TCP links: " << t.cut.size() << " of " << t.cut.size() + t.up.size()
          << " closed (their end is killed); who still reaches whom:";
+    else if (f.stressed)  // nothing is dropped: ticks may only run late
+      os << "    on distribution's TCP links: none cut (ticks from and to " << *f.stressed
+         << " may run late); who still reaches whom:";
     else if (!f.loss.total())  // nothing is cut for sure: the groups are who would be apart at 100%
       os << "    on distribution's TCP links: " << t.cut.size() << " of " << t.cut.size() + t.up.size()
          << " lossy (" << loss_text(f.loss) << " of each packet dropped, not cut); apart if it were total:";

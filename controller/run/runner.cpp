@@ -13,6 +13,7 @@
 #include "common/proto/fault_codec.hpp"
 #include "common/proto/reply.hpp"
 #include "common/proto/request.hpp"
+#include "controller/report/stress_evidence.hpp"
 #include "controller/report/summary.hpp"
 
 namespace ticksplit::ctl {
@@ -138,6 +139,17 @@ class Runner {
       parts_[*r.id] = Part{agent, {*f.killed_on}};
       reqs.emplace_back(agent, proto::to_term(proto::Request{r}));
     }
+    if (f.stressed) {  // one request, to the agent of the stressed node
+      proto::StressRequest r;
+      r.node = *f.stressed;
+      r.duration_ms = f.duration_ms;
+      r.start_at_us = out.start_us;
+      r.id = out.id + ".1";
+      r.hogs = f.hogs;
+      const auto& agent = cluster_.agent_of.at(*f.stressed);
+      parts_[*r.id] = Part{agent, {*f.stressed}};
+      reqs.emplace_back(agent, proto::to_term(proto::Request{r}));
+    }
     for (std::size_t k = 0; k < f.drops.size(); ++k) {
       const auto& d = f.drops[k];
       proto::PartitionRequest r;
@@ -187,6 +199,10 @@ class Runner {
       start[f.kill_target.kind == proto::ProcessTarget::Kind::name ? "name" : "supervisor"] = f.kill_target.name;
       start["restart_window_ms"] = f.duration_ms;
     }
+    if (f.stressed) {
+      start["node"] = *f.stressed;
+      start["hogs"] = f.hogs;
+    }
     // What the drops do to distribution's links (controller/plan/topology.hpp).
     start["effective_groups"] = f.topology.groups;
     start["links_cut"] = links_json(f.topology.cut);
@@ -233,6 +249,7 @@ class Runner {
       per_agent[p.agent] = p.evidence;
       outcome.dropped_packets += p.evidence.value("dropped_packets", std::int64_t{0});
       outcome.passed_packets += p.evidence.value("passed_packets", std::int64_t{0});
+      read_stress_evidence(p.evidence, outcome);
       if (p.evidence.contains("effective_outage_us") && p.evidence["effective_outage_us"].is_number())
         outcome.effective_outage_us =
             std::max(outcome.effective_outage_us, p.evidence["effective_outage_us"].get<std::int64_t>());
@@ -399,6 +416,30 @@ class Runner {
       p.evidence["restart_after_us"] =
           k->restarted_us && k->killed_us ? json(*k->restarted_us - *k->killed_us) : json(nullptr);
       if (!k->error.empty()) p.evidence["error"] = k->error;
+    } else if (const auto* ss = std::get_if<proto::StressStarted>(&*typed)) {
+      p.evidence["started_us"] = ss->started_us;
+      p.evidence["processes"] = ss->processes;
+    } else if (const auto* se = std::get_if<proto::StressEnded>(&*typed)) {
+      // A stress has nothing to recover in the kernel: its end is the node's report.
+      p.healed = p.recovered = true;
+      last_heal_us_ = std::max(last_heal_us_, e.time_us);
+      const auto real = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+      const auto rtt = [&real](const proto::RoundTrips& r) {
+        return json{{"median_ms", real(r.median_ms)}, {"max_ms", real(r.max_ms)}, {"count", r.count}, {"lost", r.lost}};
+      };
+      p.evidence["reason"] = proto::heal_reason_name(se->reason);
+      p.evidence["nodes"] = p.nodes;
+      p.evidence["started_us"] = maybe(se->started_us);
+      p.evidence["ended_us"] = maybe(se->ended_us);
+      p.evidence["end_late_us"] = se->ended_us ? json(*se->ended_us - se->planned_end_us) : json(nullptr);
+      p.evidence["processes"] = se->processes;
+      p.evidence["utilisation_before"] = real(se->utilisation_before);
+      p.evidence["utilisation_during"] = real(se->utilisation_during);
+      p.evidence["utilisation_after"] = real(se->utilisation_after);
+      p.evidence["normal_late_max_ms"] = real(se->normal_late_max_ms);
+      p.evidence["rtt_before_ms"] = rtt(se->rtt_before);
+      p.evidence["rtt_during_ms"] = rtt(se->rtt_during);
+      if (!se->error.empty()) p.evidence["error"] = se->error;
     }
   }
 

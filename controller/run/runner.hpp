@@ -42,6 +42,11 @@ struct FaultOutcome {
   std::vector<NodeUp> nodeups;  // after the window closed: reconnections
   std::int64_t followed_until_us = 0;  // node events were attributed to it until then
   std::optional<proto::ProcessKilled> killed;  // a kill_process: what its node's watcher saw
+  // A stress: what its node measured (the stressed node's agent's evidence, "Stress" in
+  // docs/faults.md): scheduler utilisation before, during and after the window; the probes'
+  // round trips during it. Empty for other faults or without a report.
+  std::optional<double> utilisation_before, utilisation_during, utilisation_after;
+  std::optional<double> rtt_during_median_ms, rtt_during_max_ms;
   // The loss the kernel made: dropped / (dropped + passed); none if no packet matched.
   [[nodiscard]] std::optional<double> loss_rate() const {
     const auto all = dropped_packets + passed_packets;

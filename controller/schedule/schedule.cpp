@@ -87,6 +87,8 @@ class Parser {
     const auto fault_for = [&](const char* kind) {
       if (std::string(kind) == "pause")  // a stopped process has no packets to lose
         only_keys(n, {kind, "for", "call_timeout"}, std::string(kind) + " step");
+      else if (std::string(kind) == "stress")  // nor does a busy one: its packets are late, not lost
+        only_keys(n, {kind, "for", "hogs"}, std::string(kind) + " step");
       else
         only_keys(n, {kind, "for", "loss", "call_timeout"}, std::string(kind) + " step");
       if (!n["for"]) fail(n, std::string(kind) + " step needs 'for' (how long the fault lasts)");
@@ -120,6 +122,17 @@ class Parser {
       const auto& v = n["kill_node"];
       s.node = v.IsScalar() && v.Scalar() == "random_node" ? "random_node" : node_name(v, "kill_node");
       if (const auto& r = n["restart_after"]) s.restart_after = duration(r, "'restart_after'");
+    } else if (n["stress"]) {
+      s.kind = Step::Kind::stress;
+      fault_for("stress");
+      const auto& v = n["stress"];
+      s.node = v.IsScalar() && v.Scalar() == "random_node" ? "random_node" : node_name(v, "stress");
+      if (const auto& h = n["hogs"]) {
+        std::int64_t hogs = 0;
+        if (!h.IsScalar() || !YAML::convert<std::int64_t>::decode(h, hogs) || hogs < 1 || hogs > 16)
+          fail(h, "'hogs' must be a whole number from 1 to 16 (busy processes per online scheduler)");
+        s.hogs = hogs;
+      }
     } else if (n["partition"]) {
       s.kind = Step::Kind::partition;
       fault_for("partition");
@@ -171,7 +184,8 @@ class Parser {
       const auto first = n.begin()->first;
       fail(first,
            "unknown step '" + first.as<std::string>() +
-               "' (expected isolate, partition, one_way, pause, kill_node, kill_process, wait or repeat)");
+               "' (expected isolate, partition, one_way, pause, kill_node, kill_process, stress, wait or "
+               "repeat)");
     }
     return s;
   }

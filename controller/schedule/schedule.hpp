@@ -36,10 +36,10 @@ struct DurationSpec {
 };
 
 struct Step {
-  enum class Kind { isolate, partition, one_way, pause, wait, repeat, kill_node, kill_process };
+  enum class Kind { isolate, partition, one_way, pause, wait, repeat, kill_node, kill_process, stress };
   Kind kind = Kind::wait;
   Where where;
-  std::string node;   // isolate, pause, kill_process: a node, or random_node
+  std::string node;   // isolate, pause, kill_node, kill_process, stress: a node, or random_node
   std::string shape;  // partition: groups, random_halves, majorities_ring, bridge, random_node
   std::vector<std::vector<std::string>> groups;  // partition: groups
   std::string from, to;                          // one_way
@@ -47,6 +47,7 @@ struct Step {
   proto::Loss loss;                              // `loss` of a fault (common/loss.hpp); total if absent
   std::int64_t call_timeout_ms = default_call_timeout_ms;  // sizes a call class: the step's, else the schedule's
   int times = 0;                                 // repeat
+  std::int64_t hogs = 2;                         // stress: max-priority hogs per online scheduler (1..16)
   std::vector<Step> steps;                       // repeat
   // kill_node: how long after the kill its agent starts the node again (`restart_after`);
   // absent: the host's supervisor does. The node is in `node` (or random_node).

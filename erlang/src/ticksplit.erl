@@ -36,7 +36,7 @@
 
 -export([agent_of/1, status/1, window/1, split/2, isolate/2, one_way/3, pause/2, heal/1,
          heal_all/1, subscribe/1, unsubscribe/1, start_lead_ms/0, kill_node/2]).
--export([kill_process/3]).
+-export([kill_process/3, stress/2]).
 -export_type([options/0, fault/0, error_reason/0, process_target/0, kill_options/0]).
 
 %% What kill_process/3 kills: the process registered under a name, or a random child (one with
@@ -74,7 +74,7 @@
 %% restarts it), `duration_ms' the time until the restart, 0 without one).
 -type fault() ::
         #{id := binary(),
-          kind := partition | pause | kill_node | kill_process,
+          kind := partition | pause | kill_node | kill_process | stress,
           agents := [node()],
           drops := [{Agent :: node(), Nodes :: [node()], Peers :: [node()]}],
           start_at_us := integer(),
@@ -85,7 +85,8 @@
           call_class => ticksplit_window:call_class(),
           call_timeout_ms => pos_integer(),
           restart_after_ms => pos_integer() | undefined,
-          target => process_target()}.
+          target => process_target(),
+          hogs => 1..16}.
 %% A kill_process's `duration_ms' is its restart window, `node' the node, `target' what it kills.
 
 -type error_reason() ::
@@ -113,6 +114,7 @@
 -define(DEFAULT_RESTART_WINDOW_MS, 1000).
 %% a stopped process neither sends nor reads: no direction, no loss, no cluster to cut from
 -define(PAUSE_KEYS, ?OPTION_KEYS -- [direction, loss]).
+-define(STRESS_KEYS, [hogs | ?PAUSE_KEYS]).
 
 %% @doc How far ahead of the call a fault starts without `start_at_us' (ms).
 -spec start_lead_ms() -> pos_integer().
@@ -219,6 +221,19 @@ kill_process(Node, Target, Opts) ->
           fun() -> check_target(Target) end],
          fun(_) -> arm_kill_process(Node, Target, Opts) end).
 
+%% @doc Starves `Node''s schedulers for the window, through the agent of `Node''s host: on
+%% the node, `hogs' (option, 1..16, default 2) busy processes per online scheduler at `max'
+%% priority run until the deadline and end by themselves (docs/faults.md, "Stress"). The node's
+%% own (normal-priority) processes do not run meanwhile; distribution (max priority, as the
+%% hogs) runs late by tens of milliseconds. The figures come in the `stress_ended' event.
+%% Options as pause/2's, plus `hogs'. Refusals: `{already_stressed, Node}',
+%% `{not_local_node, Node}', `{node_not_joined, Node}', `{cannot_stress, Node, Why}', timing.
+-spec stress(node(), options()) -> {ok, fault()} | {error, error_reason()}.
+stress(Node, Opts) ->
+    with([fun() -> check_options(Opts, ?STRESS_KEYS) end,
+          fun() -> check_node(Node) end],
+         fun(_) -> arm_stress(Node, Opts) end).
+
 %% @doc Ends a fault on every agent of it now (a paused node is resumed, a killed one started
 %% again at once if it was to be). `ok' also for a
 %% fault that already ended.
@@ -320,6 +335,20 @@ arm_kill_process(Node, {Kind, Name} = Target, Opts) ->
                                                    start_at_us => Start, id => Id}}}],
                          #{id => Id, kind => kill_process, agents => [Agent], node => Node, drops => [],
                            target => Target, start_at_us => Start, duration_ms => Window})
+         end).
+
+arm_stress(Node, Opts) ->
+    Agent = agent_of(Node),
+    Hogs = maps:get(hogs, Opts, 2),
+    with([fun() -> connect([Agent]) end,
+          fun() -> duration_ms(Opts, Agent) end],
+         fun(Ms) ->
+                 Id = fault_id(Opts),
+                 Start = start_at_us(Opts),
+                 Spec = #{node => Node, duration_ms => Ms, start_at_us => Start, id => Id, hogs => Hogs},
+                 arm_all([{Agent, {stress, Spec}}],
+                         #{id => Id, kind => stress, agents => [Agent], node => Node, drops => [],
+                           start_at_us => Start, duration_ms => Ms, hogs => Hogs})
          end).
 
 %% Every request is sent before any reply is awaited (they carry one start time); {ok, Fault}
@@ -445,7 +474,8 @@ valid(start_at_us, V) -> is_integer(V);
 valid(direction, V) -> lists:member(V, [in, out, both]);
 valid(id, V) -> is_binary(V) andalso byte_size(V) >= 1 andalso byte_size(V) =< 128;
 valid(loss, V) -> ticksplit_loss:of_option(V) =/= error;
-valid(nodes, V) -> is_list(V) andalso lists:all(fun is_atom/1, V).
+valid(nodes, V) -> is_list(V) andalso lists:all(fun is_atom/1, V);
+valid(hogs, V) -> is_integer(V) andalso V >= 1 andalso V =< 16.
 
 %% kill_node/2's: no duration (the kill is an instant), an optional restart.
 check_kill_options(Opts) when is_map(Opts) ->

@@ -19,6 +19,7 @@
 
 -export([duration/1, duration/2, call_duration/3, groups/1, loss/0, nemesis/2, nemesis/3, kill_node/2]).
 -export([kill_process/2, nemesis/4]).
+-export([hogs/0]).
 
 %% @doc A duration in milliseconds from any of the three classes of the window.
 -spec duration(ticksplit_window:window()) -> proper_types:type().
@@ -63,7 +64,8 @@ groups([First | Rest]) when Rest =/= [] ->
 
 %% @doc A symbolic call of the ticksplit API for a `proper_statem' model: split, isolate,
 %% one_way with a duration of any class and a loss (loss/0; none when total), pause of one node
-%% with a duration of any class, or heal_all.
+%% with a duration of any class, stress of one node with a duration of any class and hogs
+%% (hogs/0), or heal_all.
 -spec nemesis([node(), ...], ticksplit_window:window()) -> proper_types:type().
 nemesis(Nodes, Window) ->
     nemesis(Nodes, Window, ticksplit_window:classes()).
@@ -96,6 +98,7 @@ nemesis([_, _ | _] = Nodes, Window, [_ | _] = Classes) ->
                                       [From, proper_types:elements(Nodes -- [From]), Opts(#{})]}
                              end, false)},
        {2, {call, ticksplit, pause, [proper_types:elements(Nodes), PauseOpts]}},
+       {2, {call, ticksplit, stress, [proper_types:elements(Nodes), stress_options(Ms)]}},
        {1, {call, ticksplit, heal_all, [Nodes]}}]).
 
 %% @doc A symbolic `ticksplit:kill_node/2' call for a `proper_statem' model: one of the nodes
@@ -126,6 +129,17 @@ kill_process([_ | _] = Nodes, [_ | _] = Targets) ->
 nemesis(Nodes, Window, Classes, [_ | _] = Targets) ->
     require_proper(),
     proper_types:weighted_union([{9, nemesis(Nodes, Window, Classes)}, {2, kill_process(Nodes, Targets)}]).
+
+%% @doc A `hogs' option of ticksplit:stress/2: busy processes per online scheduler, 1 to 16,
+%% shrinking towards 1 (the mildest stress that still starves normal priority).
+-spec hogs() -> proper_types:type().
+hogs() ->
+    require_proper(),
+    proper_types:integer(1, 16).
+
+%% A stress's options: a duration and hogs (no loss: a busy node drops nothing).
+stress_options(Ms) ->
+    proper_types:bind({Ms, hogs()}, fun({D, H}) -> #{duration_ms => D, hogs => H} end, false).
 
 two_groups(First, Tagged) ->
     Mine = [First | [N || {N, false} <- Tagged]],

@@ -8,7 +8,7 @@
 %% '''
 %% Steps, in order: `{wait, Ms}', `{split, Groups, FaultOpts}', `{isolate, Node, FaultOpts}',
 %% `{one_way, From, To, FaultOpts}', `{pause, Node, FaultOpts}', `{kill_node, Node, KillOpts}',
-%% `heal_all' (of the workload's
+%% `{stress, Node, FaultOpts}' (FaultOpts may add `hogs'), `heal_all' (of the workload's
 %% nodes). FaultOpts are those of ticksplit:split/2 (`duration_ms' or `duration'; a pause takes
 %% no `loss' or `direction'). A fault step arms the fault,
 %% writes `fault_start' (its `time_us' is the fault's start, a little in the future when the
@@ -44,6 +44,12 @@
 %% and `fault_end' (at the time the agent reported it) adds `pid', `killed_us', `restarted',
 %% `new_pid', `restarted_us', `restart_after_us' and `error' (`""' when killed), null where the
 %% agent did not say.
+%% A stress drops and stops nothing (`drop_sets' empty, every link up, `node' and `hogs' in its
+%% `fault_start'); its end is the agent's `stress_ended': `fault_end' is at `ended_us' (the last
+%% hog gone) and adds the node's figures: `utilisation_before', `utilisation_during',
+%% `utilisation_after', `normal_late_max_ms', `rtt_before_ms' and `rtt_during_ms'
+%% (`{"median_ms", "max_ms", "count", "lost"}'), `started_us', `ended_us'; null where the node
+%% did not say.
 %%
 %% While subscribed, every `nodeup'/`nodedown' an agent reports becomes a line (`reason' on
 %% nodedowns), until the workload stops the nemesis.
@@ -59,6 +65,7 @@
               | {pause, node(), ticksplit:options()}
               | {kill_node, node(), map()}
               | {kill_process, node(), ticksplit:process_target(), ticksplit:kill_options()}
+              | {stress, node(), ticksplit:options()}
               | heal_all.
 
 -define(DEFAULT_GRACE_MS, 5000).
@@ -202,7 +209,7 @@ fault(Step, #{api := Api, recorder := Rec, number := N0} = S0) ->
             ok = ticksplit_ops:event(Rec, Outcome#{kind => fault_end, time_us => End, fault => Id}),
             Summary = Outcome#{id => Id, number => N, shape => shape(Step), start_us => Start,
                                end_us => End, requested_ms => Ms, window_class => class(Ms, S)},
-            {ok, maps:without([current, healed, pause, killed], S1#{faults := [Summary | maps:get(faults, S1)]})};
+            {ok, maps:without([current, healed, pause, killed, stress], S1#{faults := [Summary | maps:get(faults, S1)]})};
         {error, Why} ->
             {error, {Step, Why}, S0}
     end.
@@ -212,7 +219,8 @@ arm(Api, {isolate, Node, Opts}) -> Api:isolate(Node, Opts);
 arm(Api, {one_way, From, To, Opts}) -> Api:one_way(From, To, Opts);
 arm(Api, {pause, Node, Opts}) -> Api:pause(Node, Opts);
 arm(Api, {kill_node, Node, Opts}) -> Api:kill_node(Node, Opts);
-arm(Api, {kill_process, Node, Target, Opts}) -> Api:kill_process(Node, Target, Opts).
+arm(Api, {kill_process, Node, Target, Opts}) -> Api:kill_process(Node, Target, Opts);
+arm(Api, {stress, Node, Opts}) -> Api:stress(Node, Opts).
 
 %% A kill's times as its agent reported them (kept in the same map as a pause's), null where it
 %% did not.
@@ -245,6 +253,10 @@ pause_outcome({pause, _, _}, #{pause := P}) ->
            end,
     #{stopped_us => maps:get(stopped_us, P, null), resumed_us => maps:get(resumed_us, P, null),
       resume_late_us => Late};
+pause_outcome({stress, _, _}, #{stress := F}) ->
+    F;
+pause_outcome({stress, _, _}, _) ->
+    #{utilisation_during => null};
 pause_outcome(_, _) ->
     #{}.
 
@@ -257,6 +269,7 @@ unobserved(Api, Fault, Silent, Rec) ->
 end_event(#{kind := pause}) -> pause_ended;
 end_event(#{kind := kill_node}) -> kill_ended;
 end_event(#{kind := kill_process}) -> process_killed;
+end_event(#{kind := stress}) -> stress_ended;
 end_event(_) -> fault_healed.
 
 start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := Drops} = Fault, N, S) ->
@@ -276,6 +289,7 @@ start_line(Step, #{id := Id, start_at_us := Start, duration_ms := Ms, drops := D
             end,
     Named = case Step of
                 {pause, Node, _} -> Sized#{node => Node};
+                {stress, Node, Opts} -> Sized#{node => Node, hogs => maps:get(hogs, Opts, 2)};
                 {kill_process, Node, {Kind, Name}, _} ->
                     Sized#{node => Node, target => target_kind(Kind), Kind => Name};
                 {kill_node, Node, _} -> Sized#{node => Node, restart_after_ms =>
@@ -301,6 +315,8 @@ cuts({pause, Node, _}, _, WorkloadNodes) ->
     {Nodes, [{Node, Others} | [{O, [Node]} || O <- Others]]};
 cuts({kill_process, Node, _, _}, _, WorkloadNodes) ->  % nothing is cut
     {lists:usort([Node | WorkloadNodes]), []};
+cuts({stress, Node, _}, _, WorkloadNodes) ->
+    {lists:usort([Node | WorkloadNodes]), []};   % a busy node drops nothing and stops nothing
 cuts(_, DropSets, WorkloadNodes) ->
     Involved = lists:append([[Node | Peers] || {Node, Peers} <- maps:to_list(DropSets)]),
     {lists:usort(WorkloadNodes ++ Involved), maps:to_list(DropSets)}.
@@ -310,7 +326,8 @@ shape({isolate, _, _}) -> isolate;
 shape({one_way, _, _, _}) -> one_way;
 shape({pause, _, _}) -> pause;
 shape({kill_node, _, _}) -> kill_node;
-shape({kill_process, _, _, _}) -> kill_process.
+shape({kill_process, _, _, _}) -> kill_process;
+shape({stress, _, _}) -> stress.
 
 %% As the agent's events name it.
 target_kind(name) -> name;
@@ -321,7 +338,8 @@ groups({isolate, Node, _}, DropSets, _) -> [[Node], maps:get(Node, DropSets, [])
 groups({one_way, _, _, _}, _, _) -> none;
 groups({pause, Node, _}, _, Nodes) -> [[Node], Nodes -- [Node]];
 groups({kill_node, Node, _}, _, Nodes) -> [[Node], Nodes -- [Node]];
-groups({kill_process, _, _, _}, _, _) -> none.
+groups({kill_process, _, _, _}, _, _) -> none;
+groups({stress, _, _}, _, _) -> none.
 
 requested(Step, Ms) ->
     case element(tuple_size(Step), Step) of
@@ -409,6 +427,32 @@ event(Agent, #{type := process_killed, id := Id} = E, #{current := Id, healed :=
     end,
     Seen = maps:with([pid, killed_us, restarted, new_pid, restarted_us, error], E),
     S#{healed := H#{Agent => {event_time(E), 0}}, killed => Seen};
+event(Agent, #{type := stress_ended, id := Id} = E, #{current := Id, healed := H, recorder := Rec} = S) ->
+    %% The node's figures (docs/faults.md, "Stress"), null where it could not say.
+    Keys = [started_us, ended_us, utilisation_before, utilisation_during, utilisation_after,
+            normal_late_max_ms],
+    Figures = maps:from_list([{K, case maps:get(K, E, undefined) of
+                                      V when is_number(V) -> V;
+                                      _ -> null
+                                  end} || K <- Keys]),
+    Rtt = fun(K) -> case maps:get(K, E, undefined) of
+                        {Med, Max, N, Lost} -> #{median_ms => null_if_undefined(Med),
+                                                 max_ms => null_if_undefined(Max), count => N, lost => Lost};
+                        _ -> null
+                    end
+          end,
+    case E of
+        #{error := Error} when is_binary(Error), Error =/= <<>> ->
+            ok = ticksplit_ops:note(Rec, "nemesis: stress ~s of ~s at ~s: ~ts",
+                                    [Id, maps:get(node, E, ''), Agent, Error]);
+        _ -> ok
+    end,
+    End = case Figures of
+              #{ended_us := T} when is_integer(T) -> T;
+              _ -> event_time(E)
+          end,
+    S#{healed := H#{Agent => {End, 0}},
+       stress => Figures#{rtt_before_ms => Rtt(rtt_before_ms), rtt_during_ms => Rtt(rtt_during_ms)}};
 event(_, _, S) ->
     S.
 
@@ -416,6 +460,9 @@ kill_times(E, #{pause := P} = S) ->
     Times = maps:filter(fun(_, T) -> is_integer(T) end,
                         maps:with([killed_us, exited_us, started_us, planned_restart_us], E)),
     S#{pause := maps:merge(P, Times)}.
+
+null_if_undefined(undefined) -> null;
+null_if_undefined(V) -> V.
 
 %% The times a pause event gives (an agent sends undefined for those it cannot say).
 pause_times(E, #{pause := P} = S) ->

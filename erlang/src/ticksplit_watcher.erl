@@ -34,6 +34,7 @@
 -export([start/2, start/3, stop/1, name/1, init/4]).
 -export([log/2]).  % the logger handler callback
 -export([kill_process/2, loop/2]).  % a kill_process's work, and the loop, for tests
+-export([stress/5, stress_sampler/6, stress_hog/2, stress_prober/3, stress_sleeper/2]).  % stress, below
 
 %% What one forwarded log event may carry, and how many a second (the rest are counted).
 -define(MAX_TEXT, 1024).
@@ -137,6 +138,14 @@ command({kill_process, Id, Target, StartAtUs, WindowMs}, To)
         {name, Name} when is_atom(Name) -> at(StartAtUs, {kill_process, Id, Target, WindowMs});
         {child_of, Sup} when is_atom(Sup) -> at(StartAtUs, {kill_process, Id, Target, WindowMs});
         _ -> reject(To, kill_process, Id, <<"bad target">>)
+    end;
+command({stress, Id, StartAtUs, EndAtUs, Opts}, To)
+  when is_binary(Id), is_integer(StartAtUs), is_integer(EndAtUs), is_map(Opts) ->
+    %% The stress runs in processes of its own from now on (the sampler waits for the start):
+    %% see the stress section below.
+    case stress(To, Id, StartAtUs, EndAtUs, Opts) of
+        {ok, _Sampler} -> ok;
+        {error, Why} -> reject(To, stress, Id, text_of(Why))
     end;
 command(Command, To) when is_tuple(Command), tuple_size(Command) >= 2,
                           is_atom(element(1, Command)), is_binary(element(2, Command)) ->
@@ -329,3 +338,263 @@ ticktime_seconds() ->
 
 tick_intensity() ->
     application:get_env(kernel, net_tickintensity, 4).
+
+%%% --- stress ---------------------------------------------------------------------------
+%%% A stress starves a node's schedulers for a window (docs/faults.md, "Stress"): at its
+%%% start, Hogs x schedulers_online processes at `max' priority busy-loop and each exits by
+%%% itself at the deadline (a monotonic-clock check in its loop), so the stress ends without
+%%% the agent or the watcher. net_kernel, its ticker and the distribution connections run at
+%%% `max' too: hogs at a lower priority would never delay them.
+%%%
+%%% A sampler (max priority, asleep but at the phase boundaries) measures scheduler
+%%% utilisation (statistics(scheduler_wall_time), normal schedulers) before, during and after
+%%% the window; a prober (max priority) sends a tiny erpc call to every connected visible peer
+%%% every ?PROBE_EVERY_MS and times the round trip; a sleeper at `normal' priority (where the
+%%% node's own processes run) wakes every ?SLEEP_MS and measures how late it woke. The sampler
+%%% reports to `To' (the agent's
+%%% registered name, noconnect) as
+%%%   {ticksplit_watcher, Node, fault, stress_started | stress_ended, Id, Props}.
+
+
+-define(HOGS_MAX, 16).
+-define(STRESS_MAX_MS, 3600000).  % one hour: the agent's --max-fault bounds it further
+-define(AFTER_MS, 500).           % the period after the window whose utilisation is reported
+-define(PROBE_EVERY_MS, 100).
+-define(PROBE_TIMEOUT_MS, 1000).
+-define(PROBE_MAX_SAMPLES, 100000).
+-define(SLEEP_MS, 10).
+-define(STRESS_NAME, ticksplit_stress).
+-define(HOG_CHECK_EVERY, 2000).   % loop turns between two looks at the clock (~20 us)
+
+%% @doc Starts a stress of this node: returns at once with the sampler's pid, or refuses.
+%% StartAtUs, EndAtUs: unix microseconds; Opts: #{hogs => 1..16}.
+-spec stress(pid() | {atom(), node()}, binary(), integer(), integer(), map()) ->
+          {ok, pid()} | {error, term()}.
+stress(To, Id, StartAtUs, EndAtUs, Opts)
+  when is_binary(Id), is_integer(StartAtUs), is_integer(EndAtUs), is_map(Opts) ->
+    Hogs = maps:get(hogs, Opts, 2),
+    case stress_check(Hogs, StartAtUs, EndAtUs) of
+        ok ->
+            Pid = spawn_opt(?MODULE, stress_sampler, [To, Id, StartAtUs, EndAtUs, Hogs, self()],
+                            [{priority, max}]),
+            {ok, Pid};
+        Error ->
+            Error
+    end;
+stress(_, _, _, _, _) ->
+    {error, badarg}.
+
+stress_check(Hogs, _, _) when not is_integer(Hogs); Hogs < 1; Hogs > ?HOGS_MAX ->
+    {error, {bad_hogs, Hogs}};
+stress_check(_, StartAtUs, EndAtUs) when EndAtUs =< StartAtUs; EndAtUs - StartAtUs > ?STRESS_MAX_MS * 1000 ->
+    {error, bad_window};
+stress_check(_, _, EndAtUs) ->
+    case EndAtUs =< os:system_time(microsecond) of
+        true -> {error, already_over};
+        false -> ok
+    end.
+
+%% A unix time in microseconds as a deadline on the monotonic clock (the hogs' clock: it
+%% does not jump with the wall clock).
+mono_of(UnixUs) ->
+    erlang:monotonic_time(microsecond) + (UnixUs - os:system_time(microsecond)).
+
+%% @private The sampler: baseline until the start, the hogs, the window, the period after.
+stress_sampler(To, Id, StartAtUs, EndAtUs, Hogs, _Watcher) ->
+    Report = fun(Kind, Props) ->
+                     _ = erlang:send(To, {?MODULE, node(), fault, Kind, Id, Props}, [noconnect]),
+                     ok
+             end,
+    Common = [{node, node()}, {planned_end_us, EndAtUs}, {hogs, Hogs}],
+    %% The name makes one stress at a time per node, and lets the agent stop it early without
+    %% the watcher (a normal-priority process, starved while the hogs run).
+    case catch register(?STRESS_NAME, self()) of
+        true ->
+            stress_run(Report, Common, Id, StartAtUs, EndAtUs, Hogs);
+        _ ->
+            Report(stress_ended, [{reason, deadline}, {started, false}, {error, <<"already stressed">>} | Common])
+    end.
+
+stress_run(Report, Common, Id, StartAtUs, EndAtUs, Hogs) ->
+    %% The flag is counted per process that sets it (OTP 22+): ours goes when we do.
+    _ = erlang:system_flag(scheduler_wall_time, true),
+    S0 = sched_sample(),
+    Prober = spawn_opt(?MODULE, stress_prober, [self(), EndAtUs, ?PROBE_EVERY_MS], [{priority, max}, link]),
+    Sleeper = spawn_opt(?MODULE, stress_sleeper, [self(), mono_of(StartAtUs)], [{priority, normal}, link]),
+    case wait_until(mono_of(StartAtUs), Id) of
+        stop ->
+            [begin unlink(P), exit(P, kill) end || P <- [Prober, Sleeper]],  % a normal exit would not end them
+            _ = erlang:system_flag(scheduler_wall_time, false),
+            Report(stress_ended, [{reason, request}, {started, false} | Common]);
+        ok ->
+            S1 = sched_sample(),
+            EndMono = mono_of(EndAtUs),
+            N = Hogs * erlang:system_info(schedulers_online),
+            StartedUs = os:system_time(microsecond),
+            Online = erlang:system_info(schedulers_online),
+            Pids = [spawn_opt(?MODULE, stress_hog, [EndMono, (I rem Online) + 1], [{priority, max}, monitor])
+                    || I <- lists:seq(0, N - 1)],
+            Report(stress_started, [{started_us, StartedUs}, {processes, N} | Common]),
+            Reason = case wait_until(EndMono, Id) of
+                         ok -> deadline;
+                         stop -> [exit(P, kill) || {P, _} <- Pids], request
+                     end,
+            S2 = sched_sample(),
+            EndedUs = await_hogs(Pids),
+            sleep_until(erlang:monotonic_time(microsecond) + ?AFTER_MS * 1000),
+            S3 = sched_sample(),
+            Prober ! {self(), stop},
+            Rtts = receive {Prober, rtts, R} -> R after 2000 -> [] end,
+            Sleeper ! {self(), stop},
+            Late = receive {Sleeper, late, L} -> L after 2000 -> undefined end,
+            _ = erlang:system_flag(scheduler_wall_time, false),
+            Report(stress_ended,
+                   [{reason, Reason}, {started, true}, {started_us, StartedUs}, {ended_us, EndedUs},
+                    {processes, N},
+                    {utilisation_before, utilisation(S0, S1)},
+                    {utilisation_during, utilisation(S1, S2)},
+                    {utilisation_after, utilisation(S2, S3)},
+                    {normal_late_max_ms, Late}]
+                   ++ rtt_props(Rtts, StartAtUs, EndAtUs) ++ Common)
+    end.
+
+%% Sleeps until a monotonic instant, or until the agent says to stop this stress early:
+%% {ticksplit_agent, {stress_stop, Id}} sent to ?STRESS_NAME.
+wait_until(Mono, Id) ->
+    Ms = max(0, (Mono - erlang:monotonic_time(microsecond) + 999) div 1000),
+    receive
+        {ticksplit_agent, {stress_stop, Id}} -> stop
+    after Ms -> ok
+    end.
+
+%% Waits for every hog's 'DOWN': the unix time the last one exited.
+await_hogs([]) ->
+    os:system_time(microsecond);
+await_hogs([{Pid, Ref} | Rest]) ->
+    receive {'DOWN', Ref, process, Pid, _} -> await_hogs(Rest) end.
+
+sleep_until(Mono) ->
+    case Mono - erlang:monotonic_time(microsecond) of
+        Us when Us > 0 -> receive after (Us + 999) div 1000 -> ok end;
+        _ -> ok
+    end.
+
+%% {monotonic us, [{SchedulerId, Active, Total}]} of the normal schedulers online.
+sched_sample() ->
+    Online = erlang:system_info(schedulers_online),
+    All = case erlang:statistics(scheduler_wall_time) of undefined -> []; L -> L end,
+    {erlang:monotonic_time(microsecond), [S || S = {Sid, _, _} <- All, Sid =< Online]}.
+
+%% The share of wall time the schedulers were busy between two samples, or `undefined' if
+%% less than 10 ms passed (a window that began as it was requested has no baseline).
+utilisation({T0, A}, {T1, B}) when T1 - T0 >= 10000 ->
+    {Active, Total} = lists:foldl(
+                        fun({Sid, A1, T1s}, {Ac, To}) ->
+                                case lists:keyfind(Sid, 1, A) of
+                                    {Sid, A0, T0s} -> {Ac + (A1 - A0), To + (T1s - T0s)};
+                                    false -> {Ac, To}
+                                end
+                        end, {0, 0}, B),
+    case Total > 0 of
+        true -> Active / Total;
+        false -> undefined
+    end;
+utilisation(_, _) ->
+    undefined.
+
+%% @private A hog: busy at max priority until the deadline, then gone. Every function call
+%% costs a reduction, so the scheduler still preempts it (and runs the other max-priority
+%% processes in turn, and the ports).
+%% Each hog is bound to one scheduler, Hogs to each: left to the load balancer, two hogs may
+%% share a run queue for a while, and the other scheduler runs normal-priority work meanwhile.
+%% (process_flag(scheduler, N) is not in OTP's documentation; where it fails the hog runs
+%% unbound.)
+stress_hog(EndMono, Scheduler) ->
+    _ = (catch process_flag(scheduler, Scheduler)),
+    hog(EndMono, 0).
+
+hog(EndMono, N) when N < ?HOG_CHECK_EVERY ->
+    hog(EndMono, N + 1);
+hog(EndMono, _) ->
+    case erlang:monotonic_time(microsecond) < EndMono of
+        true -> hog(EndMono, 0);
+        false -> ok
+    end.
+
+%% @private The sleeper: at normal priority, sleeps ?SLEEP_MS at a time from the window's
+%% start on and keeps the largest delay past its timer (ms, a float), until the sampler's word.
+stress_sleeper(Sampler, StartMono) ->
+    sleeper_loop(Sampler, StartMono, 0).
+
+%% Each wake-up is measured against the instant it was due, the first (the window's start)
+%% included: a process starved from the start wakes only when the hogs are gone.
+sleeper_loop(Sampler, Due, Max) ->
+    receive
+        {Sampler, stop} -> Sampler ! {self(), late, Max / 1000}
+    after max(0, (Due - erlang:monotonic_time(microsecond) + 999) div 1000) ->
+            Now = erlang:monotonic_time(microsecond),
+            sleeper_loop(Sampler, Now + ?SLEEP_MS * 1000, max(Max, Now - Due))
+    end.
+
+%% @private The prober: every EveryMs, one erpc call to each connected visible peer, timed;
+%% stops at the sampler's word (or with it: linked), giving back [{SentUnixUs, RttUs | lost}].
+stress_prober(Sampler, _EndAtUs, EveryMs) ->
+    probe_loop(Sampler, EveryMs, [], 0).
+
+probe_loop(Sampler, EveryMs, Acc, Count) ->
+    receive
+        {Sampler, stop} -> Sampler ! {self(), rtts, lists:reverse(Acc)}
+    after 0 ->
+            Next = erlang:monotonic_time(microsecond) + EveryMs * 1000,
+            Round = probe_round(nodes()),
+            Acc1 = case Count < ?PROBE_MAX_SAMPLES of true -> Round ++ Acc; false -> Acc end,
+            receive
+                {Sampler, stop} -> Sampler ! {self(), rtts, lists:reverse(Acc1)}
+            after max(0, (Next - erlang:monotonic_time(microsecond)) div 1000) ->
+                    probe_loop(Sampler, EveryMs, Acc1, Count + length(Round))
+            end
+    end.
+
+%% One call to each peer at once; each answer timed as it arrives.
+probe_round([]) ->
+    [];
+probe_round(Peers) ->
+    SentUs = os:system_time(microsecond),
+    T0 = erlang:monotonic_time(microsecond),
+    Ids = lists:foldl(fun(P, C) -> erpc:send_request(P, erlang, node, [], P, C) end, erpc:reqids_new(), Peers),
+    collect(Ids, SentUs, T0, T0 + ?PROBE_TIMEOUT_MS * 1000, []).
+
+collect(Ids, SentUs, T0, Deadline, Acc) ->
+    case erpc:reqids_size(Ids) of
+        0 -> Acc;
+        _ ->
+            Left = max(0, (Deadline - erlang:monotonic_time(microsecond)) div 1000),
+            try erpc:receive_response(Ids, Left, true) of
+                {_, _Peer, Ids1} ->
+                    collect(Ids1, SentUs, T0, Deadline, [{SentUs, erlang:monotonic_time(microsecond) - T0} | Acc]);
+                no_request ->
+                    Acc;
+                timeout ->
+                    [{SentUs, lost} || _ <- lists:seq(1, erpc:reqids_size(Ids))] ++ Acc
+            catch
+                error:{erpc, _} -> Acc;   % the peer went down or the call failed: no round trip
+                _:_ -> Acc
+            end
+    end.
+
+%% Round trips sent before the window and inside it: median and max in ms, and how many
+%% were lost (no answer in ?PROBE_TIMEOUT_MS).
+rtt_props(Rtts, StartAtUs, EndAtUs) ->
+    Before = [R || {S, R} <- Rtts, S < StartAtUs],
+    During = [R || {S, R} <- Rtts, S >= StartAtUs, S < EndAtUs],
+    [{rtt_before_ms, rtt_summary(Before)}, {rtt_during_ms, rtt_summary(During)}].
+
+%% {Median, Max, Count, Lost} in ms (floats), or `undefined' with no answered probe.
+rtt_summary(Rs) ->
+    Lost = length([lost || lost <- Rs]),
+    case lists:sort([R || R <- Rs, is_integer(R)]) of
+        [] -> {undefined, undefined, 0, Lost};
+        Sorted ->
+            N = length(Sorted),
+            {lists:nth((N + 1) div 2, Sorted) / 1000, lists:last(Sorted) / 1000, N, Lost}
+    end.

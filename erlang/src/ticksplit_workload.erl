@@ -48,7 +48,7 @@
 %%      after the last heal wants a `{wait, Ms}' as the nemesis's last step.</li>
 %%  <li>`nemesis => [Step]': see ticksplit_nemesis (`{wait, Ms}', `{split, Groups,
 %%      FaultOpts}', `{isolate, Node, FaultOpts}', `{one_way, From, To, FaultOpts}',
-%%      `{pause, Node, FaultOpts}', `{kill_node, Node, KillOpts}', `{kill_process, Node, Target, KillOpts}', `heal_all'); the steps run alongside the clients, faults one after the other, and the
+%%      `{pause, Node, FaultOpts}', `{kill_node, Node, KillOpts}', `{kill_process, Node, Target, KillOpts}', `{stress, Node, FaultOpts}', `heal_all'); the steps run alongside the clients, faults one after the other, and the
 %%      run lasts until both are done. `stop_grace_ms' (default 5000): how long after its
 %%      last operation's timeout a client may take to close (or a final operation to open,
 %%      run and close) before it is killed, with a note. `heal_grace_ms' (default 5000): how long after a
@@ -206,6 +206,7 @@ valid_step({pause, Node, O}) -> is_atom(Node) andalso is_map(O);
 valid_step({kill_node, Node, O}) -> is_atom(Node) andalso is_map(O);
 valid_step({kill_process, Node, {K, Name}, O}) when K =:= name; K =:= supervisor ->
     is_atom(Node) andalso is_atom(Name) andalso is_map(O);
+valid_step({stress, Node, O}) -> is_atom(Node) andalso is_map(O);
 valid_step(heal_all) -> true;
 valid_step(_) -> false.
 

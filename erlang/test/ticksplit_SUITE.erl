@@ -13,7 +13,7 @@
 -export([window_and_status/1, below_window_survives/1, isolate_nodedown_then_heal/1,
          one_way_drops_one_direction/1, refusal_heals_the_armed/1, unreachable_agent_arms_nothing/1,
          heal_all_ends_everything/1, pause_above_window/1, kill_node_restarts/1,
-         kill_process_restarted/1]).
+         kill_process_restarted/1, stress_starves_without_nodedown/1]).
 
 -define(WINDOW, {1500, 2500}).
 
@@ -22,7 +22,8 @@ suite() -> [{require, nodes}, {timetrap, {seconds, 60}}].
 all() ->
     [window_and_status, below_window_survives, isolate_nodedown_then_heal,
      one_way_drops_one_direction, refusal_heals_the_armed, unreachable_agent_arms_nothing,
-     heal_all_ends_everything, pause_above_window, kill_node_restarts, kill_process_restarted].
+     heal_all_ends_everything, pause_above_window, kill_node_restarts, kill_process_restarted,
+     stress_starves_without_nodedown].
 
 init_per_suite(Config) ->
     Nodes = ct:get_config(nodes),
@@ -280,6 +281,29 @@ load_supervisor(Node) ->
         Running -> exit(Running, kill), await(fun() -> rpc:call(Node, erlang, whereis, [ts_ct_sup]) =:= undefined end, old_sup_gone)
     end,
     rpc:call(Node, ts_ct_sup, start, []).
+
+%% Stressing a node for 1.5 s: its schedulers busy in the window and idle after it, normal
+%% priority starved (a normal-priority process woke most of the window late), distribution
+%% still up (no nodedown of it), the hogs gone, the node answering again.
+stress_starves_without_nodedown(Config) ->
+    [A, B, C] = ?config(nodes, Config),
+    AgentC = ticksplit:agent_of(C),
+    {ok, #{id := Id, kind := stress, agents := [AgentC], node := C, hogs := 2, drops := []}} =
+        ticksplit:stress(C, #{duration_ms => 1500}),
+    {[{AgentC, #{processes := N}}], _} = await_events(fun(E) -> is_fault(stress_started, Id, E) end, 1, 2000),
+    {[{AgentC, #{reason := deadline, started := true, error := <<>>, utilisation_during := UD,
+                 utilisation_after := UA, normal_late_max_ms := Late,
+                 rtt_during_ms := {Med, Max, Count, _Lost}}}], Others} =
+        await_events(fun(E) -> is_fault(stress_ended, Id, E) end, 1, 8000),
+    true = UD > 0.9,
+    true = UA < 0.5,
+    true = Late > 750.0,
+    [] = [E || {_, #{type := nodedown, peer := P} = E} <- Others, P =:= C],
+    pong = net_adm:ping(C),
+    pong = rpc:call(A, net_adm, ping, [C]),
+    pong = rpc:call(B, net_adm, ping, [C]),
+    figure("stress: ~s with ~w hogs for 1500 ms: utilisation ~.3f during, ~.3f after; normal priority up to "
+           "~.1f ms late; probe round trips median ~w ms, max ~w ms (~w)", [C, N, UD, UA, Late, Med, Max, Count]).
 
 %%% Helpers
 

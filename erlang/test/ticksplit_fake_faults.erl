@@ -9,6 +9,7 @@
 -export([start/1, calls/0, split/2, isolate/2, one_way/3, pause/2, heal/1, heal_all/1,
          subscribe/1, unsubscribe/1, window/1, kill_node/2, kill_process/3]).
 -export([killed_after_us/0, restart_after_us/0]).
+-export([stress/2]).
 -export([stopped_after_us/0, resume_late_us/0, resume_error/0]).
 
 -define(TAB, ?MODULE).
@@ -95,6 +96,12 @@ kill_process(Node, Target, Opts) ->
 killed_after_us() -> ?KILLED_AFTER_US.
 -spec restart_after_us() -> pos_integer().
 restart_after_us() -> ?RESTART_AFTER_US.
+
+-spec stress(node(), map()) -> {ok, map()} | {error, term()}.
+stress(Node, Opts) ->
+    log({stress, Node, Opts}),
+    fault(#{kind => stress, agents => [agent(Node)], node => Node, drops => [],
+            hogs => maps:get(hogs, Opts, 2)}, Opts).
 
 %% What pause_started and pause_ended report of a paused node's times, for the tests.
 -spec stopped_after_us() -> pos_integer().
@@ -203,6 +210,20 @@ play(#{kind := kill_process, id := Id, node := Node, agents := [A], start_at_us 
                            restarted_us => undefined, error => <<"no process is registered as ", (atom_to_binary(Name))/binary>>}
             end,
     [P ! {ticksplit_event, A, Event#{type => process_killed}} || Mode =/= silent, P <- Subscribers],
+    ok;
+%% A stress: its agent reports the node's figures 500 ms after the end, as a node does (no
+%% nodedown: distribution runs at the hogs' priority).
+play(#{kind := stress, id := Id, node := Node, agents := [A], start_at_us := Start, duration_ms := Ms,
+       hogs := Hogs}, Mode, Subscribers) ->
+    End = Start + Ms * 1000,
+    sleep_until(End),
+    Ended = #{type => stress_ended, id => Id, node => Node, reason => deadline, started => true,
+              started_us => Start + 5, ended_us => End + 9, planned_end_us => End, hogs => Hogs,
+              processes => 2 * Hogs, utilisation_before => 0.01, utilisation_during => 0.99,
+              utilisation_after => 0.02, normal_late_max_ms => Ms * 1.0,
+              rtt_before_ms => {0.5, 0.9, 3, 0}, rtt_during_ms => {16.0, 24.0, 19, 0},
+              error => <<>>, time_us => now_us(), seq => 3},
+    [P ! {ticksplit_event, A, Ended} || Mode =/= silent, P <- Subscribers],
     ok;
 %% At the start, every cut node sees its first peer go down; at the end, every agent reports
 %% the heal (unless silent).

@@ -65,7 +65,12 @@ nemesis_commands_test() ->
     ?assert(holds(ticksplit_gen:nemesis(?NODES, ?W), fun valid_call/1)),
     %% every kind of call turns up: "never F" has a counterexample
     [?assertNot(holds(ticksplit_gen:nemesis(?NODES, ?W), fun(C) -> element(3, C) =/= F end))
-     || F <- [split, isolate, one_way, pause, heal_all]].
+     || F <- [split, isolate, one_way, pause, stress, heal_all]].
+
+%% A stress's hogs are what stress/2 accepts, and shrink to the mildest: one per scheduler.
+hogs_shrink_to_one_test() ->
+    ?assert(holds(ticksplit_gen:hogs(), fun(H) -> is_integer(H) andalso H >= 1 andalso H =< 16 end)),
+    ?assertEqual([1], counterexample(ticksplit_gen:hogs(), fun(_) -> false end)).
 
 %% kill_node calls name a node of the cluster and a restart the API accepts; the restart shrinks
 %% to the shortest of the below_window class.
@@ -115,6 +120,10 @@ valid_shape({call, ticksplit, one_way, [F, T, #{duration_ms := D}]}) ->
 valid_shape({call, ticksplit, pause, [N, #{duration_ms := D} = Opts]}) ->
     %% nothing but the duration: pause/2 refuses loss, direction and nodes
     lists:member(N, ?NODES) andalso is_integer(D) andalso D > 0 andalso maps:keys(Opts) =:= [duration_ms];
+valid_shape({call, ticksplit, stress, [N, #{duration_ms := D, hogs := H} = Opts]}) ->
+    %% the duration and hogs: stress/2 refuses loss, direction and nodes
+    lists:member(N, ?NODES) andalso is_integer(D) andalso D > 0 andalso H >= 1 andalso H =< 16
+        andalso lists:sort(maps:keys(Opts)) =:= [duration_ms, hogs];
 valid_shape({call, ticksplit, heal_all, [Ns]}) ->
     Ns =:= ?NODES;
 valid_shape(_) ->

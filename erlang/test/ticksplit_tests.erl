@@ -112,6 +112,17 @@ kill_process_options_test_() ->
                    ticksplit:kill_process(?A, {supervisor, undefined}, #{})),
      ?_assertEqual({error, {bad_target, ts_worker}}, ticksplit:kill_process(?A, ts_worker, #{}))].
 
+%% A stress takes a pause's options and `hogs' (1..16). Bad ones never reach an agent.
+stress_options_test_() ->
+    [?_assertEqual({error, missing_duration}, ticksplit:stress(?A, #{})),
+     ?_assertEqual({error, {bad_option, hogs, 0}}, ticksplit:stress(?A, #{duration_ms => 100, hogs => 0})),
+     ?_assertEqual({error, {bad_option, hogs, 17}}, ticksplit:stress(?A, #{duration_ms => 100, hogs => 17})),
+     ?_assertEqual({error, {bad_option, hogs, 2.0}}, ticksplit:stress(?A, #{duration_ms => 100, hogs => 2.0})),
+     ?_assertEqual({error, {unknown_option, loss}}, ticksplit:stress(?A, #{duration_ms => 100, loss => 0.5})),
+     ?_assertEqual({error, {unknown_option, direction}},
+                   ticksplit:stress(?A, #{duration_ms => 100, direction => in})),
+     ?_assertEqual({error, {bad_node, nohost}}, ticksplit:stress(nohost, #{duration_ms => 100, hogs => 2}))].
+
 shapes_test_() ->
     [?_assertEqual({error, {bad_groups, [[?A, ?B]]}}, ticksplit:split([[?A, ?B]], #{duration_ms => 100})),
      ?_assertEqual({error, {duplicate_node, ?A}}, ticksplit:split([[?A], [?A]], #{duration_ms => 100})),

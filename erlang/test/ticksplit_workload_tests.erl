@@ -374,6 +374,35 @@ kill_of_nothing_test() ->
         ?assertMatch([_], [T || #{<<"text">> := <<"nemesis: kill_process ", _/binary>> = T} <- notes(Lines)])
     end).
 
+%% A stress cuts nothing (every link up, no groups); its end is the node's report, whose figures
+%% the fault_end carries.
+nemesis_records_a_stress_test() ->
+    ok = ticksplit_fake_faults:start(observed),
+    with_run(fun(File, Tab) ->
+        Cluster = ['n1@h1', 'n2@h2', 'n3@h3'],
+        Step = {stress, 'n2@h2', #{duration_ms => 100, hogs => 3}},
+        {ok, #{faults := [Summary]}} =
+            ticksplit_workload:run(#{client => ?CLIENT(#{table => Tab}), nodes => Cluster,
+                                     rate => 50, duration_ms => 100, history => File,
+                                     ops => [{1, read, null}], fault_api => ticksplit_fake_faults,
+                                     nemesis => [Step]}),
+        ?assert(lists:member(Step, ticksplit_fake_faults:calls())),
+        Lines = lines(File),
+        [#{<<"fault">> := Id, <<"time_us">> := Start} = S] = kind(Lines, <<"fault_start">>),
+        ?assertMatch(#{<<"shape">> := <<"stress">>, <<"node">> := <<"n2@h2">>, <<"hogs">> := 3,
+                       <<"links_cut">> := [], <<"links_one_way">> := [],
+                       <<"links_up">> := [_, _, _]}, S),
+        ?assertNot(is_map_key(<<"groups">>, S)),
+        End = Start + 100000,
+        [E] = kind(Lines, <<"fault_end">>),
+        ?assertMatch(#{<<"fault">> := Id, <<"heal_observed">> := true, <<"utilisation_during">> := 0.99,
+                       <<"utilisation_after">> := 0.02, <<"normal_late_max_ms">> := 100.0,
+                       <<"rtt_during_ms">> := #{<<"median_ms">> := 16.0, <<"max_ms">> := 24.0,
+                                                 <<"count">> := 19, <<"lost">> := 0}}, E),
+        ?assertEqual(End + 9, maps:get(<<"time_us">>, E)),
+        ?assertMatch(#{id := Id, shape := stress, heal_observed := true, utilisation_during := 0.99}, Summary)
+    end).
+
 %% A pause whose end its agent never reports: healed by request after the grace, its end the
 %% planned one; what the agent did report (the stop) is kept, the rest is null.
 unobserved_pause_test() ->

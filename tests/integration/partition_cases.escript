@@ -183,6 +183,90 @@ run(pause_sigkill, [StateDir, _Prefix]) ->
     expect(State =/= $T andalso Faults =:= [] andalso Orphans =:= [], {left_stopped, State, Faults, Orphans}),
     ok;
 
+%% Stress host 1's node for 2 s (hogs 2 per scheduler): the node's report says its schedulers
+%% were busy during the window (> 0.9) and idle again after it (< 0.5), its probes timed round
+%% trips during the window; from outside, the node's OS process used CPU during the window and
+%% none after it (/proc/PID/stat); no hog is left. With T = 2 s no nodedown is expected (the
+%% hogs share max priority with distribution): any seen is printed, not failed.
+run(stress_window, []) ->
+    [subscribe(agent(I)) || I <- [1, 2, 3]],
+    Pid = list_to_integer(rpc:call(app(1), os, getpid, [])),
+    Dur = 2000,
+    Start = os:system_time(microsecond) + 300000,
+    End = Start + Dur * 1000,
+    {ok, Id} = call(agent(1), {stress, #{node => app(1), duration_ms => Dur, start_at_us => Start, hogs => 2}}),
+    #{processes := N} = await_event(agent(1), fun(E) -> is_fault(E, stress_started, Id) end, 2000),
+    During = cpu_share(Pid, Start + 500000, End - 200000),
+    After = cpu_share(Pid, End + 300000, End + 1000000),
+    #{reason := deadline, started := true, ended_us := Ended, utilisation_before := UB,
+      utilisation_during := UD, utilisation_after := UA, normal_late_max_ms := Late,
+      rtt_before_ms := RttB, rtt_during_ms := {Med, Max, Count, Lost}, error := <<>>} =
+        await_event(agent(1), fun(E) -> is_fault(E, stress_ended, Id) end, Dur + 8000),
+    Downs = [E || I <- [1, 2, 3], E <- drain(agent(I)), maps:get(type, E) =:= nodedown],
+    io:format("  stress ~w ms of ~s, ~w hogs: utilisation ~.3f before, ~.3f during, ~.3f after;~n"
+              "    seen from /proc: ~.2f CPUs during, ~.2f after; last hog gone ~.1f ms after the deadline;~n"
+              "    a normal-priority process woke up to ~.1f ms late; probe round trips before ~w,~n"
+              "    during: median ~w ms, max ~w ms (~w answered, ~w lost); nodedowns: ~p~n",
+              [Dur, app(1), N, num(UB), UD, UA, During, After, (Ended - End) / 1000, num(Late), RttB, Med, Max,
+               Count, Lost, Downs]),
+    expect(UD > 0.9, {utilisation_during, UD}),
+    expect(UA < 0.5, {utilisation_after, UA}),
+    expect(Count > 0, {no_probe_during, Count}),
+    expect(During > 0.3, {cpu_during, During}),   % a shared host: its other work takes a share
+    expect(After < 0.2, {cpu_after, After}),
+    expect(Ended - End < timing_bound(200000), {hogs_late, Ended - End}),
+    expect(hogs_on(app(1)) =:= 0, hogs_left),
+    ok;
+
+%% A heal 1 s into a 5 s stress stops it at once (the stop goes to the node's sampler, not to the
+%% starved watcher); a second stress of the node, another host's node and bad hogs are refused.
+run(stress_heal, []) ->
+    subscribe(agent(1)),
+    Start = os:system_time(microsecond) + 300000,
+    End = Start + 5000000,
+    {ok, Id} = call(agent(1), {stress, #{node => app(1), duration_ms => 5000, start_at_us => Start}}),
+    {error, {already_stressed, _}} = call(agent(1), {stress, #{node => app(1), duration_ms => 1000}}),
+    {error, {not_local_node, _}} = call(agent(1), {stress, #{node => app(2), duration_ms => 1000}}),
+    {error, {bad_hogs, 17}} = call(agent(1), {stress, #{node => app(1), duration_ms => 1000, hogs => 17}}),
+    _ = await_event(agent(1), fun(E) -> is_fault(E, stress_started, Id) end, 2000),
+    sleep_until_us(Start + 1000000),
+    Healed = os:system_time(microsecond),
+    ok = call(agent(1), {heal, Id}),
+    #{reason := Reason, ended_us := Ended} =
+        await_event(agent(1), fun(E) -> is_fault(E, stress_ended, Id) end, 5000),
+    io:format("  stress healed 1 s into 5 s: reason ~p, last hog gone ~.1f ms after the heal, ~.1f s before the"
+              " deadline~n", [Reason, (Ended - Healed) / 1000, (End - Ended) / 1000000]),
+    expect(Reason =:= request, {reason, Reason}),
+    expect(Ended - Healed < timing_bound(500000), {stop_late, Ended - Healed}),
+    expect(hogs_on(app(1)) =:= 0, hogs_left),
+    ok;
+
+%% SIGKILL the agent 1 s into a 3 s stress: the watcher exits with its agent, but the hogs end
+%% by themselves at the deadline: from outside (/proc/PID/stat) the node's process is busy
+%% before the deadline and idle after it, and no hog process is left.
+run(stress_sigkill, [StateDir, _Prefix]) ->
+    Pid = list_to_integer(rpc:call(app(1), os, getpid, [])),
+    Dur = 3000,
+    Start = os:system_time(microsecond) + 300000,
+    End = Start + Dur * 1000,
+    {ok, _Id} = call(agent(1), {stress, #{node => app(1), duration_ms => Dur, start_at_us => Start}}),
+    AgentPid = string:trim(read(filename:join([StateDir, "h1", "agent.pid"]))),
+    timer:sleep(max(0, (Start + 1000000 - os:system_time(microsecond)) div 1000)),
+    "" = os:cmd("kill -KILL " ++ AgentPid),
+    await(fun() -> not running(AgentPid) end, agent_gone),
+    During = cpu_share(Pid, Start + 1500000, End - 200000),
+    After = cpu_share(Pid, End + 300000, End + 1000000),
+    Left = hogs_on(app(1)),
+    io:format("  agent SIGKILLed 1 s into a ~w ms stress: the node used ~.2f CPUs in the window after the"
+              " kill, ~.2f after the deadline; hogs left: ~w~n", [Dur, During, After, Left]),
+    os:cmd("rm -f " ++ filename:join([StateDir, "h1", "agent.pid"])),
+    cmd_ok("scripts/cluster start-agent 1"),
+    await(fun() -> agent_joined(agent(1)) end, agent_restarted),
+    expect(During > 0.3, {cpu_during, During}),
+    expect(After < 0.2, {cpu_after, After}),
+    expect(Left =:= 0, {hogs_left, Left}),
+    ok;
+
 %% SIGKILL the agent and the pause's guard with it (as a systemd unit's cgroup would) 1 s into
 %% a 5 s pause: the node stays stopped until a restarted agent finds it in its ledger and
 %% resumes it, reporting pause_orphaned with resumed => true, long before the planned end.
@@ -588,6 +672,32 @@ await_event_until(Agent, Pred, Deadline) ->
             end
     after Left -> error({event_timeout, Agent})
     end.
+
+%% The CPUs a process used between two unix µs instants (utime + stime from /proc/PID/stat,
+%% in clock ticks of 10 ms): 2.0 is both cores of this machine.
+cpu_share(Pid, From, To) ->
+    sleep_until_us(From),
+    T0 = cpu_ticks(Pid),
+    W0 = os:system_time(microsecond),
+    sleep_until_us(To),
+    T1 = cpu_ticks(Pid),
+    W1 = os:system_time(microsecond),
+    (T1 - T0) * 10000 / max(1, W1 - W0).
+cpu_ticks(Pid) ->
+    {ok, B} = file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/stat"),
+    [_, Rest] = string:split(B, ") ", trailing),
+    Fields = string:lexemes(binary_to_list(Rest), " "),
+    list_to_integer(lists:nth(12, Fields)) + list_to_integer(lists:nth(13, Fields)).  % utime, stime
+sleep_until_us(T) -> timer:sleep(max(0, (T - os:system_time(microsecond)) div 1000)).
+
+%% How many stress hogs run on a node (asked over rpc: after the window, when rex runs again).
+hogs_on(Node) ->
+    length([P || P <- rpc:call(Node, erlang, processes, []),
+                 rpc:call(Node, erlang, process_info, [P, initial_call]) =:=
+                     {initial_call, {ticksplit_watcher, stress_hog, 2}}]).
+
+num(undefined) -> -1.0;
+num(X) -> X.
 
 %% A pause of host I's node starting 300 ms from now: {Start, DurationMs, Id, OsPid}.
 pause_node(I, Dur) ->

@@ -62,6 +62,22 @@ struct FakeLoop final : RequestServer::Ports {
     kills.push_back(r);
     return ei::ok_tuple(ei::binary("k1"));
   }
+  // Stresses are the loop's: the fake keeps what it was asked.
+  std::vector<std::pair<proto::StressRequest, std::string>> stresses;
+  std::vector<std::pair<std::string, proto::HealReason>> stops;
+  std::vector<std::optional<std::string>> owners_stopped;
+  ei::Term stress(const proto::StressRequest& r, const std::string& owner) override {
+    stresses.emplace_back(r, owner);
+    return ei::ok_tuple(ei::binary("s1"));
+  }
+  bool stop_stress(const std::string& id, proto::HealReason why) override {
+    stops.emplace_back(id, why);
+    return id == "s1";
+  }
+  std::size_t stop_stresses(const std::optional<std::string>& owner, proto::HealReason) override {
+    owners_stopped.push_back(owner);
+    return stresses.size();  // each stress asked counts as one under way
+  }
 
   // What the engine's thread would do, in the order posted.
   void run_engine() {
@@ -401,4 +417,39 @@ TEST_CASE("request server: a kill_process goes to the loop's port with its owner
   REQUIRE(replies.size() == 1);
   CHECK(replies[0] == ei::ok_tuple(ei::binary("k1")));
   CHECK(t.loop.posted.empty());  // nothing for the engine: the kill is the node's watcher's
+}
+
+TEST_CASE("request server: a stress is the loop's: asked with its owner, healed by id, by heal, with its owner") {
+  Served t;
+  const std::string node = "ctl@198.51.100.1";
+  t.server.opened(5, node, kRequesterAddress);
+  proto::StressRequest r;
+  r.node = "app@198.51.100.11";
+  r.duration_ms = 2000;
+  r.hogs = 3;
+  t.server.on_call(5, "ticksplit", call(pid(node), r));
+  REQUIRE(t.loop.stresses.size() == 1);
+  CHECK(t.loop.stresses[0].first == r);
+  CHECK(t.loop.stresses[0].second == node);
+  CHECK(t.loop.replies()[0] == ei::ok_tuple(ei::binary("s1")));  // at once, not through the engine
+
+  t.server.on_call(5, "ticksplit", call(pid(node), proto::HealRequest{"s1"}));
+  REQUIRE(t.loop.stops.size() == 1);
+  CHECK(t.loop.stops[0] == std::pair{std::string("s1"), proto::HealReason::request});
+  t.loop.run_engine();  // the engine has no fault of that id: ok all the same, for the stress
+  CHECK(t.loop.replies()[0].is_atom("ok"));
+
+  t.server.on_call(5, "ticksplit", call(pid(node), proto::HealRequest{"f9"}));  // not a stress: the engine's
+  t.loop.run_engine();
+  CHECK(is_error(t.loop.replies()[0], "not_found"));
+
+  t.server.on_call(5, "ticksplit", call(pid(node), proto::HealAllRequest{}));
+  t.loop.run_engine();
+  CHECK(t.loop.replies()[0] == ei::ok_tuple(std::int64_t{1}));  // the fake's one stress, no partition
+  REQUIRE(t.loop.owners_stopped.size() == 1);
+  CHECK_FALSE(t.loop.owners_stopped[0].has_value());
+
+  t.server.closed(5);
+  REQUIRE(t.loop.owners_stopped.size() == 2);
+  CHECK(t.loop.owners_stopped[1] == std::optional<std::string>(node));
 }

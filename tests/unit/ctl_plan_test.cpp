@@ -264,3 +264,33 @@ steps:
           "lower call_timeout");
   }
 }
+
+TEST_CASE("a stress: one node (random_node drawn from the seed), its hogs, nothing cut, every link up") {
+  auto s = parse_schedule(R"(agents: [ticksplit@h]
+steps:
+  - stress: random_node
+    for: in_window
+  - stress: n2@h
+    for: 1s
+    hogs: 16
+)",
+                          "p.yaml");
+  const auto c = cluster(3);
+  const auto a = make_plan(s, c, 7);
+  REQUIRE(a.size() == 2);
+  const auto& drawn = std::get<PlannedFault>(a[0]);
+  CHECK(drawn.shape == "stress");
+  REQUIRE(drawn.stressed.has_value());
+  CHECK(std::find(c.nodes.begin(), c.nodes.end(), *drawn.stressed) != c.nodes.end());
+  CHECK(drawn.hogs == 2);
+  CHECK(drawn.window_class == WindowClass::in_window);
+  CHECK(*std::get<PlannedFault>(make_plan(s, c, 7)[0]).stressed == *drawn.stressed);  // same seed, same node
+  const auto& named = std::get<PlannedFault>(a[1]);
+  CHECK(*named.stressed == "n2@h");
+  CHECK(named.hogs == 16);
+  CHECK(named.drops.empty());
+  CHECK(named.grudge.empty());
+  CHECK_FALSE(named.paused.has_value());
+  CHECK(named.topology.cut.empty());
+  CHECK(named.topology.up.size() == 3);
+}

@@ -197,6 +197,44 @@ TEST_CASE("runner: a kill_node asks the node's agent alone; the history has the 
   CHECK(describe_plan(q, cluster(), 1).find("the host's supervisor starts it again") != std::string::npos);
 }
 
+TEST_CASE("runner: a stress asks the node's agent alone with its hogs; nothing is cut; the node's figures are kept") {
+  test::FakeAgents agents;
+  const auto t0 = agents.now;
+  const auto p = plan("  - stress: n2@198.51.100.12\n    for: 2s\n    hogs: 3\n");
+  const auto r = run(agents, p);
+  CHECK(r.result.exit_code == 0);
+  CHECK(agents.requests<proto::PartitionRequest>().empty());
+  const auto stresses = agents.requests<proto::StressRequest>();
+  REQUIRE(stresses.size() == 1);
+  CHECK(stresses[0].first == "ticksplit@198.51.100.12");
+  CHECK(stresses[0].second.node == "n2@198.51.100.12");
+  CHECK(stresses[0].second.hogs == 3);
+  CHECK(stresses[0].second.duration_ms == 2000);
+  CHECK(stresses[0].second.start_at_us == t0 + start_lead_ms * 1000);
+  const auto start = r.of("fault_start").at(0);
+  CHECK(start.at("shape") == "stress");
+  CHECK(start.at("node") == "n2@198.51.100.12");
+  CHECK(start.at("hogs") == 3);
+  CHECK(start.at("links_cut").empty());
+  CHECK(start.at("links_up").size() == 3);
+  const auto end = r.of("fault_end").at(0);
+  const auto& ev = end.at("agents").at("ticksplit@198.51.100.12");
+  CHECK(ev.at("utilisation_during") == 0.995);
+  CHECK(ev.at("end_late_us") == 400);
+  CHECK(ev.at("rtt_during_ms").at("max_ms") == 24.5);
+  CHECK(ev.at("processes") == 6);
+  CHECK(ev.at("normal_late_max_ms") == 2000.0);
+  const auto text = describe_plan(p, cluster(), 1);
+  CHECK(text.find("has n2@198.51.100.12 run 3 max-priority busy process(es) per online scheduler") != std::string::npos);
+  CHECK(text.find("none cut (ticks from and to n2@198.51.100.12 may run late)") != std::string::npos);
+  const auto table = summary(r.result.faults, cluster());
+  CHECK(table.find("stress: scheduler utilisation 1% before, 100% during, 2% after; probe round trips during the"
+                   " window: median 16.0 ms, max 24.5 ms") != std::string::npos);
+  INFO(table);
+  // nothing dropped, no link cut, none went down
+  CHECK(table.find("1  stress  2s = 2000ms  in_window  -     n/a     0        0          0 ") != std::string::npos);
+}
+
 TEST_CASE("runner: a refusal heals the parts already armed by their ids, never with a bare heal; exit 1") {
   test::FakeAgents agents;
   agents.refuse = {"ticksplit@198.51.100.13"};

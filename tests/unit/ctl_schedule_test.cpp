@@ -118,6 +118,13 @@ TEST_CASE("every mistake names its file and line") {
   CHECK(error_of(head + "  - pause: app@198.51.100.11\n    for: 1s\n    loss: 30%\n")
             .rfind("s.yaml:5: unknown key 'loss'", 0) == 0);
   CHECK(error_of(head + "  - pause: nohost\n    for: 1s\n").rfind("s.yaml:3: pause 'nohost' is not a node name", 0) == 0);
+  CHECK(error_of(head + "  - stress: app@198.51.100.11\n    for: 1s\n    loss: 30%\n").find("unknown key") !=
+        std::string::npos);
+  CHECK(error_of(head + "  - stress: app@198.51.100.11\n    for: 1s\n    hogs: 17\n")
+            .rfind("s.yaml:5: 'hogs' must be a whole number from 1 to 16", 0) == 0);
+  CHECK(error_of(head + "  - stress: app@198.51.100.11\n    for: 1s\n    hogs: two\n")
+            .rfind("s.yaml:5: 'hogs' must be a whole number", 0) == 0);
+  CHECK(error_of(head + "  - stress: app@198.51.100.11\n").rfind("s.yaml:3: stress step needs 'for'", 0) == 0);
   CHECK(error_of(head + "  - pause: app@198.51.100.11\n").rfind("s.yaml:3: pause step needs 'for'", 0) == 0);
   CHECK(error_of(head + "  - kill_node: app@198.51.100.11\n    for: 1s\n").rfind("s.yaml:4: unknown key 'for'", 0) == 0);
   CHECK(error_of(head + "  - kill_node: nohost\n").rfind("s.yaml:3: kill_node 'nohost' is not a node name", 0) == 0);

@@ -114,6 +114,7 @@ class FakeAgents final : public ctl::Agents {
     if (const auto* p = std::get_if<proto::PauseRequest>(r)) return pause(agent, *p);
     if (const auto* k = std::get_if<proto::KillNodeRequest>(r)) return kill_node(agent, *k);
     if (const auto* k = std::get_if<proto::KillProcessRequest>(r)) return kill_process(agent, *k);
+    if (const auto* p = std::get_if<proto::StressRequest>(r)) return stress(agent, *p);
     if (std::holds_alternative<proto::HealAllRequest>(*r)) return ei::ok_tuple(std::exchange(held[agent], 0));
     if (std::holds_alternative<proto::StatusRequest>(*r)) {
       proto::AgentStatus s;
@@ -179,6 +180,36 @@ class FakeAgents final : public ctl::Agents {
     }
     if (!silent.count(agent)) scheduled.emplace(end + 100, ctl::AgentEvent{agent, proto::to_event({end + 100, e})});
     return ei::ok_tuple(ei::binary(*k.id));
+  }
+
+  // A stress as a node would report it: hogs started 100 µs after the start, the last gone
+  // 400 µs after the end, the report 500 ms later.
+  ei::Term stress(const std::string& agent, const proto::StressRequest& p) {
+    if (refuse.count(agent))
+      return ei::error_tuple(proto::to_term(proto::Refusal{proto::Refusal::Kind::already_stressed, p.node, {}, 0, 0}));
+    const std::int64_t start = p.start_at_us.value_or(now), end = start + p.duration_ms * 1000;
+    const auto emit = [&](std::int64_t at, proto::FaultEvent e) {
+      scheduled.emplace(at, ctl::AgentEvent{agent, proto::to_event({at, std::move(e)})});
+    };
+    emit(start + 100, proto::StressStarted{*p.id, p.node, "ctl@198.51.100.1", start + 100, end, p.hogs, 2 * p.hogs});
+    if (silent.count(agent)) return ei::ok_tuple(ei::binary(*p.id));
+    proto::StressEnded e;
+    e.id = *p.id;
+    e.node = p.node;
+    e.started = true;
+    e.started_us = start + 100;
+    e.ended_us = end + 400;
+    e.planned_end_us = end;
+    e.hogs = p.hogs;
+    e.processes = 2 * p.hogs;
+    e.utilisation_before = 0.01;
+    e.utilisation_during = 0.995;
+    e.utilisation_after = 0.02;
+    e.normal_late_max_ms = p.duration_ms * 1.0;
+    e.rtt_before = {0.5, 0.9, 3, 0};
+    e.rtt_during = {16.0, 24.5, 19, 0};
+    emit(end + 500'000, e);
+    return ei::ok_tuple(ei::binary(*p.id));
   }
 
   ei::Term partition(const std::string& agent, const proto::PartitionRequest& p) {
