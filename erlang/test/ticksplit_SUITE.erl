@@ -209,15 +209,21 @@ kill_node_restarts(Config) ->
     [A, B, C] = ?config(nodes, Config),
     AgentC = ticksplit:agent_of(C),
     OldPid = rpc:call(C, os, getpid, []),
+    %% both others connected to C (the pause before may have left a link down)
+    await(fun() -> [pong, pong] =:= [rpc:call(X, net_adm, ping, [C]) || X <- [A, B]] end, {meshed, C}),
+    flush(),
     {ok, #{id := Id, kind := kill_node, agents := [AgentC], node := C, drops := [], start_at_us := Start,
            restart_after_ms := 2000, duration_ms := 2000}} = ticksplit:kill_node(C, #{restart_after_ms => 2000}),
-    {[{AgentC, #{killed_us := Killed, exited_us := Exited, planned_restart_us := Planned}}], _} =
+    %% node_killed comes once the guard saw the exit, which may be after the others' nodedowns
+    IsDown = fun(#{type := nodedown, peer := P, observer := O}) -> P =:= C andalso (O =:= A orelse O =:= B);
+                (_) -> false
+             end,
+    {[{AgentC, #{killed_us := Killed, exited_us := Exited, planned_restart_us := Planned}}], Before} =
         await_events(fun(E) -> is_fault(node_killed, Id, E) end, 1, 3000),
     Planned = Start + 2000000,
-    {Downs, _} = await_events(fun(#{type := nodedown, peer := P, observer := O}) ->
-                                      P =:= C andalso (O =:= A orelse O =:= B);
-                                 (_) -> false
-                              end, 2, 3000),
+    Early = [X || {_, E} = X <- Before, IsDown(E)],
+    {Late, _} = await_events(IsDown, 2 - length(Early), 3000),
+    Downs = Early ++ Late,
     DownAfter = [(T - Killed) / 1000 || {_, #{time_us := T}} <- Downs],
     {[{AgentC, #{reason := deadline, killed := true, started_us := Started, error := <<>>}}], _} =
         await_events(fun(E) -> is_fault(kill_ended, Id, E) end, 1, 5000),
@@ -228,6 +234,9 @@ kill_node_restarts(Config) ->
     NewPid = rpc:call(C, os, getpid, []),
     true = is_list(NewPid) andalso NewPid =/= OldPid,
     await(fun() -> faults(C) =:= [] end, kill_left_the_status),
+    %% its agent has joined the new process (what the next case's stress of C needs)
+    await(fun() -> {ok, #{nodes := Ns}} = ticksplit:status(C), Ns =/= [] andalso
+                       lists:all(fun(#{connected := Joined}) -> Joined end, Ns) end, {agent_joined, C}),
     figure("kill_node: ~s killed ~.2f ms after the start, exited ~.2f ms later; seen down after ~p ms; "
            "started again ~.2f ms after the planned restart; ~s pinged it ~.1f ms after the start",
            [C, (Killed - Start) / 1000, (Exited - Killed) / 1000, DownAfter, (Started - Planned) / 1000, A, Up]).
