@@ -294,7 +294,9 @@ std::optional<Term> RequestServer::pause(const proto::PauseRequest& r, const Cal
 // starts its guard (with the node's --node-start command if a restart is asked).
 std::optional<Term> RequestServer::kill_node(const proto::KillNodeRequest& r, const Caller& caller) {
   auto process = ports_.local_process(r.node);
-  if (const auto* why = std::get_if<proto::Refusal>(&process)) {
+  if (auto* why = std::get_if<proto::Refusal>(&process)) {
+    // local_process speaks of pauses; the same checks refuse a kill as cannot_kill
+    if (why->kind == proto::Refusal::Kind::cannot_pause) why->kind = proto::Refusal::Kind::cannot_kill;
     auto reason = proto::to_term(*why);
     spdlog::info("kill_node from {} refused: {}", caller.node, ei::log_text(reason));
     return ei::error_tuple(std::move(reason));

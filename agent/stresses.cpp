@@ -133,7 +133,10 @@ std::optional<proto::FaultEvent> Stresses::reported(const std::string& node, con
   }
   for (const auto& [k, v] : props) {
     if (!(ended ? allowed(k, kEndedProps) : allowed(k, kStartedProps))) continue;  // a newer node's, or ours
-    if (k == "reason" && p.asked) continue;  // the agent's own word on why it stopped early
+    // Stopped early on our word: say whose (heal, heal_all, owner gone). A heal that came too
+    // late (after the window, or before the node had the stress) stopped nothing: the node's
+    // `deadline` stands.
+    if (k == "reason" && p.asked && v.is_atom("request")) continue;
     for (auto& f : e.fields)
       if (f.first == k) f.second = v;
     bool present = false;

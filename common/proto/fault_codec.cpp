@@ -426,7 +426,7 @@ Result<FaultEvent> fault_event_from(const Event& e) {
     p.utilisation_before = r.maybe_real("utilisation_before", 0, 1);
     p.utilisation_during = r.maybe_real("utilisation_during", 0, 1);
     p.utilisation_after = r.maybe_real("utilisation_after", 0, 1);
-    p.normal_late_max_ms = r.maybe_real("normal_late_max_ms", 0, 3.6e6);
+    p.normal_late_max_ms = r.maybe_real("normal_late_max_ms", 0, 2 * 3.6e6);  // the window (1 h at most) and after
     p.rtt_before = r.round_trips("rtt_before_ms");
     p.rtt_during = r.round_trips("rtt_during_ms");
     p.error = r.text("error");

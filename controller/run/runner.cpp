@@ -449,7 +449,8 @@ class Runner {
     const auto* n = e.field("node");
     if (n == nullptr) return;
     for (auto& [id, p] : parts_)
-      if (p.agent == agent && p.evidence.contains("started_us") && !p.evidence["started_us"].is_null() &&
+      if (p.agent == agent && p.evidence.contains("killed") && p.evidence.contains("started_us") &&
+          !p.evidence["started_us"].is_null() &&
           (!p.evidence.contains("up_us") || p.evidence["up_us"].is_null()) && std::find(p.nodes.begin(), p.nodes.end(), text(*n)) != p.nodes.end() &&
           e.time_us >= p.evidence["started_us"].get<std::int64_t>()) {
         p.recovered = true;

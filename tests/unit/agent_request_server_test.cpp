@@ -52,9 +52,12 @@ struct FakeLoop final : RequestServer::Ports {
     return s;
   }
   void warn(const char* kind, const std::string&) override { warnings.emplace_back(kind); }
-  // No local node: every pause is refused here (the engine's pauses are fault_pauses_test's).
+  // No local node: every pause is refused here (the engine's pauses are fault_pauses_test's),
+  // as not_local_node unless a test says otherwise.
+  std::optional<proto::Refusal> process_refusal;
   [[nodiscard]] std::variant<agent::fault::NodeProcess, proto::Refusal> local_process(
       const std::string& node) const override {
+    if (process_refusal) return *process_refusal;
     return proto::Refusal{proto::Refusal::Kind::not_local_node, node, {}, 0, 0};
   }
   std::vector<proto::KillProcessRequest> kills;
@@ -452,4 +455,17 @@ TEST_CASE("request server: a stress is the loop's: asked with its owner, healed 
   t.server.closed(5);
   REQUIRE(t.loop.owners_stopped.size() == 2);
   CHECK(t.loop.owners_stopped[1] == std::optional<std::string>(node));
+}
+
+TEST_CASE("request server: a node whose process failed the checks: a pause says cannot_pause, a kill cannot_kill") {
+  Served t;
+  const std::string node = "ctl@198.51.100.1";
+  t.server.opened(5, node, kRequesterAddress);
+  t.loop.process_refusal = proto::Refusal{proto::Refusal::Kind::cannot_pause, "app@198.51.100.11", "not a BEAM", 0, 0};
+  t.server.on_call(5, "ticksplit", call(pid(node), proto::PauseRequest{"app@198.51.100.11", 1000, std::nullopt, std::nullopt}));
+  CHECK(ei::to_string(t.loop.replies()[0]) == "{error,{cannot_pause,'app@198.51.100.11',<<\"not a BEAM\">>}}");
+  t.server.on_call(5, "ticksplit",
+                   call(pid(node), proto::KillNodeRequest{"app@198.51.100.11", std::nullopt, std::nullopt, std::nullopt}));
+  CHECK(ei::to_string(t.loop.replies()[0]) == "{error,{cannot_kill,'app@198.51.100.11',<<\"not a BEAM\">>}}");
+  CHECK(t.loop.posted.empty());  // refused before the engine
 }

@@ -143,10 +143,25 @@ TEST_CASE("stresses: stopped early, lost with its node, or overdue: always a str
   REQUIRE(stop.has_value());
   CHECK(stop->first == "app@h1");
   CHECK(ei::to_string(stop->second) == "{stress_stop,<<\"s1-t\">>}");
-  auto props = good_end();  // the node says deadline: the agent knows it asked
+  auto props = good_end();
+  props[0].second = atom("request");  // the node stopped it early: on whose word is the agent's to say
   auto ended = s.reported("app@h1", "stress_ended", c1.id, props);
   REQUIRE(ended.has_value());
   CHECK(std::get<proto::StressEnded>(*ended).reason == proto::HealReason::request);
+  // A heal_all that came too late (after the window): the node ran it to its deadline, and says so.
+  const auto late = planned(s, req("app@h5"));
+  REQUIRE(s.stop(late.id, proto::HealReason::heal_all).has_value());
+  auto full = s.reported("app@h5", "stress_ended", late.id, good_end());
+  REQUIRE(full.has_value());
+  CHECK(std::get<proto::StressEnded>(*full).reason == proto::HealReason::deadline);
+  // stopped early by a heal_all: the agent's word
+  const auto early = planned(s, req("app@h6"));
+  REQUIRE(s.stop(early.id, proto::HealReason::heal_all).has_value());
+  auto cut = good_end();
+  cut[0].second = atom("request");
+  auto stopped = s.reported("app@h6", "stress_ended", early.id, cut);
+  REQUIRE(stopped.has_value());
+  CHECK(std::get<proto::StressEnded>(*stopped).reason == proto::HealReason::heal_all);
 
   auto c4r = req("app@h4");
   const auto c4 = planned(s, c4r);
