@@ -108,48 +108,22 @@ class Runner {
     // reply is awaited, with one start.
     std::vector<std::pair<std::string, ei::Term>> reqs;
     parts_.clear();
-    if (f.paused) {  // one request, to the agent of the paused node
-      proto::PauseRequest r;
-      r.node = *f.paused;
-      r.duration_ms = f.duration_ms;
+    // A fault on one node's process (a pause, a kill, a stress): one request, to that node's
+    // agent, with the fault's start and the id of its one part.
+    const auto to_node_agent = [&](auto r) {
       r.start_at_us = out.start_us;
       r.id = out.id + ".1";
-      const auto& agent = cluster_.agent_of.at(*f.paused);
-      parts_[*r.id] = Part{agent, {*f.paused}};
-      reqs.emplace_back(agent, proto::to_term(proto::Request{r}));
-    }
-    if (f.killed) {  // one request, to the agent of the killed node
-      proto::KillNodeRequest r;
-      r.node = *f.killed;
-      r.start_at_us = out.start_us;
-      r.id = out.id + ".1";
-      r.restart_after_ms = f.restart_after_ms;
-      const auto& agent = cluster_.agent_of.at(*f.killed);
-      parts_[*r.id] = Part{agent, {*f.killed}};
-      reqs.emplace_back(agent, proto::to_term(proto::Request{r}));
-    }
-    if (f.killed_on) {  // one request, to the agent of the node; the window is the restart watch
-      proto::KillProcessRequest r;
-      r.node = *f.killed_on;
-      r.target = f.kill_target;
-      r.restart_window_ms = f.duration_ms;
-      r.start_at_us = out.start_us;
-      r.id = out.id + ".1";
-      const auto& agent = cluster_.agent_of.at(*f.killed_on);
-      parts_[*r.id] = Part{agent, {*f.killed_on}};
-      reqs.emplace_back(agent, proto::to_term(proto::Request{r}));
-    }
-    if (f.stressed) {  // one request, to the agent of the stressed node
-      proto::StressRequest r;
-      r.node = *f.stressed;
-      r.duration_ms = f.duration_ms;
-      r.start_at_us = out.start_us;
-      r.id = out.id + ".1";
-      r.hogs = f.hogs;
-      const auto& agent = cluster_.agent_of.at(*f.stressed);
-      parts_[*r.id] = Part{agent, {*f.stressed}};
-      reqs.emplace_back(agent, proto::to_term(proto::Request{r}));
-    }
+      const auto& agent = cluster_.agent_of.at(r.node);
+      parts_[*r.id] = Part{agent, {r.node}};
+      reqs.emplace_back(agent, proto::to_term(proto::Request{std::move(r)}));
+    };
+    if (f.paused) to_node_agent(proto::PauseRequest{.node = *f.paused, .duration_ms = f.duration_ms});
+    if (f.killed) to_node_agent(proto::KillNodeRequest{.node = *f.killed, .restart_after_ms = f.restart_after_ms});
+    if (f.killed_on)  // the window is the restart watch
+      to_node_agent(proto::KillProcessRequest{
+          .node = *f.killed_on, .target = f.kill_target, .restart_window_ms = f.duration_ms});
+    if (f.stressed)
+      to_node_agent(proto::StressRequest{.node = *f.stressed, .duration_ms = f.duration_ms, .hogs = f.hogs});
     for (std::size_t k = 0; k < f.drops.size(); ++k) {
       const auto& d = f.drops[k];
       proto::PartitionRequest r;
