@@ -100,7 +100,9 @@ isolate_nodedown_then_heal(Config) ->
                               end, 2, 8000),
     Delays = [(T - Start) div 1000 || {_, #{time_us := T}} <- Downs],
     [net_tick_timeout] = lists:usort([R || {_, #{reason := R}} <- Downs]),
-    [true = D >= 1500 andalso D =< 2550 || D <- Delays],
+    %% inside the window {1500, 2500}; an event's time is when the agent heard of it, so the
+    %% watcher's forwarding on a busy host comes on top (up to 150 ms allowed)
+    [] = [D || D <- Delays, D < 1500 orelse D > 2650],
     Reconnect = heal_and_reconnect(Fault, [{A, C}, {B, C}]),
     {Healed, _} = await_events(fun(E) -> is_fault(fault_healed, Id, E) end, 3, 2000),
     [request] = lists:usort([R || {_, #{reason := R}} <- Healed]),
@@ -187,7 +189,9 @@ pause_above_window(Config) ->
                               end, 2, 8000),
     [net_tick_timeout] = lists:usort([R || {_, #{reason := R}} <- Downs]),
     Delays = [(T - Stopped) div 1000 || {_, #{time_us := T}} <- Downs],
-    [true = D >= 1500 andalso D =< 2550 || D <- Delays],
+    %% inside the window {1500, 2500}; an event's time is when the agent heard of it, so the
+    %% watcher's forwarding on a busy host comes on top (up to 150 ms allowed)
+    [] = [D || D <- Delays, D < 1500 orelse D > 2650],
     {[{AgentC, #{reason := deadline, started := true, resumed_us := Resumed, error := <<>>}}], _} =
         await_events(fun(E) -> is_fault(pause_ended, Id, E) end, 1, Ms + 2000),
     %% resumed by the agent's guard at the deadline: no later than the 5 ms the agent's own
