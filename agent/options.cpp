@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <sstream>
 
+#include "agent/access/flags.hpp"
 #include "agent/kill/guard.hpp"
 #include "common/cookie.hpp"
 #include "agent/version.hpp"
@@ -40,7 +41,14 @@ po::options_description describe() {
       "log-level", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error or off")(
       "forward-logs", po::value<std::string>()->default_value("notice"),
       "forward each node's log events at or above this OTP logger level as `log` events (emergency, alert, "
-      "critical, error, warning, notice, info, debug), or none");
+      "critical, error, warning, notice, info, debug), or none")(
+      "listen", po::value<std::string>(), "listen for distribution connections on this one address of the host only "
+      "(default: every IPv4 address)")(
+      "allow-from", po::value<std::vector<std::string>>(),
+      "accept connections only from peers inside this address or CIDR (repeatable, at most 64)")(
+      "allow", po::value<std::vector<std::string>>(),
+      "serve requests only from nodes whose name matches this pattern, * for any run of characters (repeatable, at "
+      "most 64; not a security boundary: a name is only claimed)");
   return d;
 }
 
@@ -115,6 +123,10 @@ Parsed parse_options(int argc, const char* const argv[]) {
       if (!o.node_start.emplace(node, command).second)
         throw ConfigError("--node-start " + node + " is given twice");
     }
+
+  if (vm.count("listen")) o.listen = access::parse_listen(vm["listen"].as<std::string>());
+  if (vm.count("allow-from")) o.allow_from = access::parse_allow_from(vm["allow-from"].as<std::vector<std::string>>());
+  if (vm.count("allow")) o.allow = access::parse_allow(vm["allow"].as<std::vector<std::string>>());
 
   o.event_log_size = vm["event-log-size"].as<std::size_t>();
   o.state_dir = vm["state-dir"].as<std::string>();

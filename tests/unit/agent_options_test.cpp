@@ -93,3 +93,60 @@ TEST_CASE("configuration mistakes are clear errors") {
   TempCookie empty("\n", 0600);
   CHECK(error_of({"--node", "a@h", "--cookie-file", empty.path}).find("empty") != std::string::npos);
 }
+
+TEST_CASE("--listen, --allow-from and --allow parse exactly; defaults leave everything open") {
+  TempCookie c("secret\n", 0400);
+  const std::vector<std::string> base = {"--node", "app@198.51.100.11", "--cookie-file", c.path};
+  const auto with = [&](std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+  auto p = parse(base);
+  REQUIRE(p.options);
+  CHECK_FALSE(p.options->listen);
+  CHECK(p.options->allow_from.empty());
+  CHECK(p.options->allow.empty());
+
+  p = parse(with({"--listen", "198.51.100.11", "--allow-from", "198.51.100.1/32", "--allow-from", "2001:db8::/32",
+                  "--allow", "app@198.51.100.1*", "--allow", "ctl_*"}));
+  REQUIRE(p.options);
+  CHECK(p.options->listen == *ticksplit::net::parse_cidr("198.51.100.11"));
+  CHECK(p.options->allow_from.size() == 2);
+  CHECK(p.options->allow == std::vector<std::string>{"app@198.51.100.1*", "ctl_*"});
+  p = parse(with({"--listen", "2001:db8::11"}));
+  CHECK(p.options->listen == *ticksplit::net::parse_cidr("2001:db8::11"));
+  p = parse(with({"--listen", "::ffff:198.51.100.11"}));  // the IPv4 address it maps
+  CHECK(p.options->listen == *ticksplit::net::parse_cidr("198.51.100.11"));
+
+  // --listen: one address literal of this host, nothing else.
+  for (const char* bad : {"", "localhost", "198.51.100.11/32", "198.51.100.0/24", "0.0.0.0", "::", "198.51.100.256",
+                          "198.51.100.11 ", " 198.51.100.11", "198.51.100.11:4369", "fe80::1", "fe80::1%eth0",
+                          "2001:db8::/32", "1.2.3"})
+    CHECK_MESSAGE(error_of(with({"--listen", bad})).find("--listen") != std::string::npos, bad);
+  CHECK(error_of(with({"--listen", std::string(10'000, '1')})).size() < 300);  // bounded echo
+  CHECK(error_of(with({"--listen", "198.51.100.11", "--listen", "198.51.100.12"})) != "");
+
+  // --allow-from: addresses or blocks, host bits clear, at most 64.
+  for (const char* bad : {"", "any", "198.51.100.1/33", "198.51.100.1/24", "198.51.100.0/", "example.com", "1.2.3.4/x"})
+    CHECK_MESSAGE(error_of(with({"--allow-from", bad})).find("--allow-from") != std::string::npos, bad);
+  std::vector<std::string> many;
+  for (int i = 0; i < 65; ++i) {
+    many.push_back("--allow-from");
+    many.push_back("198.51.100." + std::to_string(i));
+  }
+  CHECK(error_of(with(many)).find("at most 64") != std::string::npos);
+  many.resize(128);
+  CHECK(parse(with(many)).options->allow_from.size() == 64);
+
+  // --allow: 1 to 255 printable bytes without spaces, at most 64.
+  for (const std::string& bad : {std::string(""), std::string(256, 'a'), std::string("app @h"), std::string("a\tb"),
+                                 std::string("app@h\xc3\xa9"), std::string("a\0b", 3)})
+    CHECK(error_of(with({"--allow", bad})).find("--allow") != std::string::npos);
+  many.clear();
+  for (int i = 0; i < 65; ++i) {
+    many.push_back("--allow");
+    many.push_back("n" + std::to_string(i) + "@*");
+  }
+  CHECK(error_of(with(many)).find("at most 64") != std::string::npos);
+}
