@@ -38,6 +38,15 @@ case "$case" in
     lines=$(new_lines | grep -F "$me" | grep -c "not_allowed" || true)
     [ "$lines" -eq 1 ] || fail "$lines log lines name the refused $me (want exactly 1 for 50 calls)"
     new_lines | grep -F "$me" | grep "not_allowed"
+    # ticksplit-ctl (named ticksplit_ctl_status_...: no match either) says why, exit 1.
+    if [ -n "${TICKSPLIT_CTL:-}" ]; then
+      rc=0
+      out=$("$cluster" exec ctl "$TICKSPLIT_CTL" status --agent ticksplit@198.51.100.11 \
+        --cookie-file "$state/cookie" 2>&1) || rc=$?
+      [ "$rc" -eq 1 ] && grep -q "ticksplit@198.51.100.11: not_allowed: the agent serves only" <<<"$out" ||
+        fail "ticksplit-ctl status refused: exit $rc: $out"
+      echo "$out"
+    fi
     echo "PASS allow (matching app@198.51.100.12 served, $me refused 50 times, 1 log line)"
     ;;
 

@@ -41,6 +41,13 @@ run(allow) ->
     receive {ticksplit_event, _, E} -> error({event_to_a_name_not_allowed, E}) after 0 -> ok end,
     %% still served to the matching one after the burst
     expect(joined_as_seen_by(?APP2), not_served_after_burst),
+    %% the Erlang library says who refused and why (with TICKSPLIT_EBIN: the built library)
+    case os:getenv("TICKSPLIT_EBIN") of
+        false -> ok;
+        Ebin ->
+            true = code:add_patha(Ebin),
+            {error, {refused, ?A1, not_allowed}} = ticksplit:status(?A1)
+    end,
     io:format("refused ~b calls from ~s~n", [length(Requests), node()]),
     ok;
 
