@@ -124,7 +124,10 @@ Parsed parse_options(int argc, const char* const argv[]) {
         throw ConfigError("--node-start " + node + " is given twice");
     }
 
-  if (vm.count("listen")) o.listen = access::parse_listen(vm["listen"].as<std::string>());
+  if (vm.count("listen")) {
+    o.listen = access::parse_listen(vm["listen"].as<std::string>());
+    access::check_listen_matches_name(*o.listen, o.name);
+  }
   if (vm.count("allow-from")) o.allow_from = access::parse_allow_from(vm["allow-from"].as<std::vector<std::string>>());
   if (vm.count("allow")) o.allow = access::parse_allow(vm["allow"].as<std::vector<std::string>>());
 

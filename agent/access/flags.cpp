@@ -46,6 +46,15 @@ net::Cidr parse_listen(const std::string& text) {
   return a;
 }
 
+void check_listen_matches_name(const net::Cidr& listen, const std::string& agent_name) {
+  const auto host = agent_name.substr(agent_name.find('@') + 1);
+  const auto literal = net::parse_cidr(host);
+  if (literal && !(*literal == listen))
+    throw ConfigError("--listen " + shown(listen.to_string().substr(0, listen.to_string().rfind('/'))) +
+                      " but the agent's name " + agent_name + " makes peers connect to " + host +
+                      ", where it would not listen; give --name with the --listen address");
+}
+
 std::vector<net::Cidr> parse_allow_from(const std::vector<std::string>& texts) {
   if (texts.size() > max_allow_from)
     throw ConfigError("--allow-from given " + std::to_string(texts.size()) + " times; at most " +

@@ -14,6 +14,10 @@ namespace ticksplit::agent::access {
 // unspecified address (that is the default: every address), no IPv6 link-local (it would need
 // an interface scope).
 net::Cidr parse_listen(const std::string& text);
+// Peers reach the agent at the host of its node name (epmd there gives the port): an address
+// literal there that is not the --listen address would leave the agent unreachable by its name.
+// A host name is not checked (it may resolve to the address).
+void check_listen_matches_name(const net::Cidr& listen, const std::string& agent_name);
 // Addresses or CIDR blocks, at most max_allow_from.
 std::vector<net::Cidr> parse_allow_from(const std::vector<std::string>& texts);
 // Node name patterns (agent/access/name_pattern.hpp), at most max_patterns.

@@ -114,10 +114,15 @@ TEST_CASE("--listen, --allow-from and --allow parse exactly; defaults leave ever
   CHECK(p.options->listen == *ticksplit::net::parse_cidr("198.51.100.11"));
   CHECK(p.options->allow_from.size() == 2);
   CHECK(p.options->allow == std::vector<std::string>{"app@198.51.100.1*", "ctl_*"});
-  p = parse(with({"--listen", "2001:db8::11"}));
+  p = parse(with({"--listen", "2001:db8::11", "--name", "ticksplit@2001:db8::11"}));
   CHECK(p.options->listen == *ticksplit::net::parse_cidr("2001:db8::11"));
   p = parse(with({"--listen", "::ffff:198.51.100.11"}));  // the IPv4 address it maps
   CHECK(p.options->listen == *ticksplit::net::parse_cidr("198.51.100.11"));
+  p = parse(with({"--listen", "198.51.100.11", "--name", "ticksplit@agent.example"}));  // a name may resolve to it
+  CHECK(p.options->listen);
+  // Peers would connect to the name's address, where it does not listen.
+  CHECK(error_of(with({"--listen", "198.51.100.12"})).find("peers connect to 198.51.100.11") != std::string::npos);
+  CHECK(error_of(with({"--listen", "2001:db8::11"})).find("--name") != std::string::npos);
 
   // --listen: one address literal of this host, nothing else.
   for (const char* bad : {"", "localhost", "198.51.100.11/32", "198.51.100.0/24", "0.0.0.0", "::", "198.51.100.256",
