@@ -64,12 +64,12 @@ case "$case" in
     # host 1 meanwhile: one agent per namespace.)
     "$cluster" stop-agent 1
     rc=0
-    err=$("$cluster" exec 1 "$agent" --node app@198.51.100.11 --cookie-file "$state/cookie" --state-dir "" \
+    err=$("$cluster" exec 1 timeout 20 "$agent" --node app@198.51.100.11 --cookie-file "$state/cookie" --state-dir "" \
       --name ticksplit@198.51.100.99 --listen 198.51.100.99 2>&1 </dev/null) || rc=$?
     [ "$rc" -eq 2 ] || fail "--listen 198.51.100.99 (not on the host): exit $rc, want 2: $err"
     grep -q "198.51.100.99 (not an address of this host)" <<<"$err" || fail "the bind failure does not say why: $err"
     rc=0
-    err=$("$cluster" exec 1 "$agent" --node app@198.51.100.11 --cookie-file "$state/cookie" --state-dir "" \
+    err=$("$cluster" exec 1 timeout 20 "$agent" --node app@198.51.100.11 --cookie-file "$state/cookie" --state-dir "" \
       --listen localhost 2>&1 </dev/null) || rc=$?
     [ "$rc" -eq 2 ] && grep -q -- "--listen" <<<"$err" || fail "--listen localhost: exit $rc: $err"
 
