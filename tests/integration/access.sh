@@ -2,7 +2,7 @@
 # Who may command an agent: --allow, --allow-from and --listen on a 2-host cluster of its own
 # (scripts/cluster up 2 with TICKSPLIT_NS_PREFIX=tsa, set up by the ctest fixture). Each case
 # restarts host 1's agent with the flag (TICKSPLIT_AGENT_ARGS), checks, and restores the
-# standard agent. Usage: access.sh allow | allow_from | listen. Prints PASS/FAIL; exit 0/1.
+# standard agent. Usage: access.sh allow | allow_from | listen | listen6. Prints PASS/FAIL; exit 0/1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cluster=$root/scripts/cluster
@@ -89,6 +89,35 @@ case "$case" in
       fail "a connection to 127.0.0.1:$port was accepted"
     fi
     echo "PASS listen (198.51.100.11:$port only; 127.0.0.1:$port refused; bad addresses exit 2)"
+    ;;
+
+  listen6)
+    # An IPv6 address: the agent named by it listens there only, joins its node (over IPv4,
+    # outgoing), and an IPv6 node reaches it; the host's IPv4 address on that port is refused.
+    name=ticksplit@2001:db8::11
+    restart_agent "--name $name --listen 2001:db8::11"
+    pid=$(cat "$state/h1/agent.pid")
+    probe() {  # a hidden node on inet6_tcp in the control namespace: ping and status
+      "$cluster" exec ctl env HOME="$state" timeout 30 erl -proto_dist inet6_tcp -name "probe6_$$@2001:db8::1" \
+        -hidden -noshell -eval "io:format(\"~p ~p~n\", [net_adm:ping('$name'),
+          catch gen_server:call({ticksplit, '$name'}, status, 2000)]), halt()."
+    }
+    for _ in $(seq 100); do
+      out=$(probe 2>&1) || true
+      grep -q "connected => true" <<<"$out" && break
+      sleep 0.2
+    done
+    grep -q "^pong {ok," <<<"$out" && grep -q "connected => true" <<<"$out" ||
+      fail "an IPv6 node is not served, or the agent did not join its node: $out"
+    port=$("$cluster" exec 1 epmd -names | sed -n 's/^name ticksplit at port \([0-9]*\)$/\1/p')
+    sockets=$("$cluster" exec 1 ss -Hltnp | grep "pid=$pid," || true)
+    echo "$sockets"
+    [ "$(grep -c . <<<"$sockets")" -eq 1 ] && grep -qE "^LISTEN +[0-9]+ +[0-9]+ +\[2001:db8::11\]:$port " <<<"$sockets" ||
+      fail "the agent's listening socket is not [2001:db8::11]:$port: $sockets"
+    if "$cluster" exec ctl timeout 5 bash -c "exec 3<>/dev/tcp/198.51.100.11/$port" 2>/dev/null; then
+      fail "a connection to 198.51.100.11:$port was accepted"
+    fi
+    echo "PASS listen6 ([2001:db8::11]:$port only, served over IPv6; 198.51.100.11:$port refused)"
     ;;
 
   *)
