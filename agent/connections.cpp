@@ -69,8 +69,9 @@ void Agent::on_listen_ready() {
       ::close(fd);
       ++refused_peers_;
       const auto peer = access::peer_address(addr, len);
-      warn("allow_from", "refused a connection from " + (peer ? peer->to_string() : std::string("an unreadable address")) +
-                             ": not inside any --allow-from (" + std::to_string(refused_peers_) + " refused so far)");
+      const auto from = peer ? peer->to_string() : std::string("an unreadable address");
+      warn("allow_from", "refused a connection from " + from + ": not inside any --allow-from (" +
+                             std::to_string(refused_peers_) + " refused so far)");
       continue;
     }
     const auto challenge = random_challenge();

@@ -100,7 +100,8 @@ void RequestServer::on_call(int fd, const std::string& to_name, const Term& mess
   // still answers: it commands nothing, and says only that the connection is up.
   if (!conn->second.allowed && to_name != "net_kernel") {
     ports_.warn("not_allowed", "request from " + via + " refused: its name matches no --allow pattern (not_allowed)");
-    return ports_.answer(caller, ei::error_tuple(proto::to_term(proto::Refusal{proto::Refusal::Kind::not_allowed, {}, {}, 0, 0})));
+    const proto::Refusal refusal{proto::Refusal::Kind::not_allowed, {}, {}, 0, 0};
+    return ports_.answer(caller, ei::error_tuple(proto::to_term(refusal)));
   }
   std::optional<Term> reply;
   if (to_name == "net_kernel") {

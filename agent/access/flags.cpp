@@ -25,7 +25,8 @@ std::string shown(const std::string& text) {
 }
 
 net::Cidr parse_address(const char* flag, const std::string& text) {
-  if (text.size() > kMaxAddressText) throw ConfigError(std::string(flag) + " " + shown(text) + ": too long for an address");
+  if (text.size() > kMaxAddressText)
+    throw ConfigError(std::string(flag) + " " + shown(text) + ": too long for an address");
   auto c = net::parse_cidr(text);
   if (!c) throw ConfigError(std::string(flag) + ": " + shown(text) + " is not an address or CIDR");
   return *c;
@@ -34,14 +35,15 @@ net::Cidr parse_address(const char* flag, const std::string& text) {
 }  // namespace
 
 net::Cidr parse_listen(const std::string& text) {
-  if (text.find('/') != std::string::npos)
-    throw ConfigError("--listen " + shown(text) + ": one address, not a block");
+  if (text.find('/') != std::string::npos) throw ConfigError("--listen " + shown(text) + ": one address, not a block");
   const auto a = parse_address("--listen", text);
   if (net::is_unspecified(a))
-    throw ConfigError("--listen " + shown(text) + ": the unspecified address means every address, which is the "
+    throw ConfigError("--listen " + shown(text) +
+                      ": the unspecified address means every address, which is the "
                       "default; give one address of this host");
   if (a.family == AF_INET6 && a.addr[0] == 0xfe && (a.addr[1] & 0xc0) == 0x80)
-    throw ConfigError("--listen " + shown(text) + ": an IPv6 link-local address needs an interface scope; give "
+    throw ConfigError("--listen " + shown(text) +
+                      ": an IPv6 link-local address needs an interface scope; give "
                       "another address");
   return a;
 }
@@ -66,7 +68,8 @@ std::vector<net::Cidr> parse_allow_from(const std::vector<std::string>& texts) {
 
 std::vector<std::string> parse_allow(const std::vector<std::string>& texts) {
   if (texts.size() > max_patterns)
-    throw ConfigError("--allow given " + std::to_string(texts.size()) + " times; at most " + std::to_string(max_patterns));
+    throw ConfigError("--allow given " + std::to_string(texts.size()) + " times; at most " +
+                      std::to_string(max_patterns));
   for (const auto& t : texts)
     if (auto why = pattern_problem(t)) {
       std::string s = t.substr(0, 80);

@@ -39,9 +39,8 @@ Result<Listener> listen_on(const net::Cidr& address, int backlog) {
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&ss), len) != 0) {
     const int err = errno;
-    return system_error("cannot bind --listen " + shown(address) +
-                            (err == EADDRNOTAVAIL ? " (not an address of this host)" : ""),
-                        err);
+    return system_error(
+        "cannot bind --listen " + shown(address) + (err == EADDRNOTAVAIL ? " (not an address of this host)" : ""), err);
   }
   if (::listen(fd.get(), backlog) != 0) return system_error("cannot listen on " + shown(address), errno);
   sockaddr_storage bound{};

@@ -81,7 +81,7 @@ TEST_CASE("--allow matcher: examples") {
   CHECK(wildcard_match("a.b", "a.b"));
   CHECK_FALSE(wildcard_match("a.b", "aXb"));  // a dot is a dot, not a regex
   CHECK_FALSE(wildcard_match("a?b", "aXb"));  // no ? wildcard
-  CHECK(name_allowed({}, "whoever@host"));   // no --allow: everyone
+  CHECK(name_allowed({}, "whoever@host"));    // no --allow: everyone
   CHECK(name_allowed({"x@*", "app@*"}, "app@h"));
   CHECK_FALSE(name_allowed({"x@*", "app@*"}, "intruder@h"));
 }
@@ -129,7 +129,7 @@ TEST_CASE("--allow-from: the peer's address against the blocks, IPv4-mapped as I
   CHECK(peer_allowed(a, len, allowed));
   a = v4("198.51.100.2", len);
   CHECK_FALSE(peer_allowed(a, len, allowed));
-  CHECK(peer_allowed(a, len, {}));  // no --allow-from: everyone
+  CHECK(peer_allowed(a, len, {}));     // no --allow-from: everyone
   a = v6("::ffff:198.51.100.1", len);  // an IPv4 peer on a dual-stack socket
   CHECK(peer_allowed(a, len, allowed));
   CHECK(agent::access::peer_address(a, len) == *net::parse_cidr("198.51.100.1"));

@@ -146,7 +146,7 @@ TEST_CASE("--listen, --allow-from and --allow parse exactly; defaults leave ever
 
   // --allow: 1 to 255 printable bytes without spaces, at most 64.
   for (const std::string& bad : {std::string(""), std::string(256, 'a'), std::string("app @h"), std::string("a\tb"),
-                                 std::string("app@h\xc3\xa9")})  // a NUL cannot come through argv (pattern_problem's test)
+                                 std::string("app@h\xc3\xa9")})  // no NUL: argv cannot carry one
     CHECK(error_of(with({"--allow", bad})).find("--allow") != std::string::npos);
   many.clear();
   for (int i = 0; i < 65; ++i) {
