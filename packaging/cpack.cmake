@@ -15,14 +15,17 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # load (libnl, spdlog, fmt, boost, yaml-cpp, OpenSSL, libstdc++, libc ...).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)  # maintainer scripts 0755, conffiles 0644
+# Stripped binaries (the RelWithDebInfo agent package installs 51 MB with debug information,
+# 1.6 MB without).
+set(CPACK_STRIP_FILES ON)
 
 set(CPACK_DEBIAN_AGENT_PACKAGE_NAME ticksplit-agent)
 set(CPACK_COMPONENT_AGENT_DESCRIPTION
     "ticksplit agent: partitions, pauses and kills for the BEAM nodes of a host
- Joins the host's Erlang nodes as a hidden C-node and applies faults timed around
- net_ticktime: partitions through an eBPF classifier on clsact, pauses and kills
- through detached guards. Runs as the systemd service ticksplit-agent, configured
- in /etc/ticksplit/agent.conf.")
+Joins the host's Erlang nodes as a hidden C-node and applies faults timed around
+net_ticktime: partitions through an eBPF classifier on clsact, pauses and kills
+through detached guards. Runs as the systemd service ticksplit-agent, configured
+in /etc/ticksplit/agent.conf.")
 set(CPACK_DEBIAN_AGENT_PACKAGE_CONTROL_EXTRA
     ${CMAKE_CURRENT_SOURCE_DIR}/debian/conffiles ${CMAKE_CURRENT_SOURCE_DIR}/debian/postinst
     ${CMAKE_CURRENT_SOURCE_DIR}/debian/prerm ${CMAKE_CURRENT_SOURCE_DIR}/debian/postrm)
@@ -31,9 +34,9 @@ set(CPACK_DEBIAN_AGENT_PACKAGE_CONTROL_EXTRA
 set(CPACK_DEBIAN_CTL_PACKAGE_NAME ticksplit-ctl)
 set(CPACK_COMPONENT_CTL_DESCRIPTION
     "ticksplit controller: runs fault schedules against ticksplit agents
- ticksplit-ctl plans and runs YAML schedules of partitions, pauses and kills
- against the agents of a BEAM cluster, writes the history, draws the report and
- checks histories of client operations (linearizability, set, queue, counter).")
+ticksplit-ctl plans and runs YAML schedules of partitions, pauses and kills
+against the agents of a BEAM cluster, writes the history, draws the report and
+checks histories of client operations (linearizability, set, queue, counter).")
 
 set(CPACK_DEBIAN_ERLANG_PACKAGE_NAME ticksplit-erlang)
 set(CPACK_DEBIAN_ERLANG_PACKAGE_ARCHITECTURE all)  # .beam files run on any ERTS
@@ -41,9 +44,9 @@ set(CPACK_DEBIAN_ERLANG_PACKAGE_DEPENDS erlang-base)
 set(CPACK_DEBIAN_ERLANG_PACKAGE_SUGGESTS ticksplit-ctl)  # ticksplit_check runs ticksplit-ctl check
 set(CPACK_COMPONENT_ERLANG_DESCRIPTION
     "ticksplit Erlang library: fault injection from test code
- The ticksplit OTP application: arms partitions and other faults on every agent
- with one start, and a Jepsen-style loop (workload, nemesis, history) for testing
- an Erlang application under faults. Installed in Erlang's lib directory, so
- code:lib_dir(ticksplit) finds it.")
+The ticksplit OTP application: arms partitions and other faults on every agent
+with one start, and a Jepsen-style loop (workload, nemesis, history) for testing
+an Erlang application under faults. Installed in Erlang's lib directory, so
+code:lib_dir(ticksplit) finds it.")
 
 include(CPack)

@@ -34,7 +34,7 @@ start=$SECONDS
 mapfile -t debs < <("$root/scripts/package" --from "$build")
 echo "built in $((SECONDS - start)) s: ${debs[*]}"
 [ "${#debs[@]}" -eq 3 ] || fail "expected 3 packages, got ${#debs[@]}"
-deb_of() { for d in "${debs[@]}"; do [[ $(basename "$d") == "$1"_* ]] && echo "$d"; done; }
+deb_of() { for d in "${debs[@]}"; do [[ $(basename "$d") == "$1"_* ]] && echo "$d"; done; return 0; }
 
 # Depends covers every NEEDED library of every ELF file in the package.
 for n in "${names[@]}"; do
@@ -54,7 +54,13 @@ for n in "${names[@]}"; do
       [ -n "$path" ] || fail "$n: ${f#"$work/$n"} needs $lib, which is not installed here"
       owner=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null || dpkg -S "$path") || fail "$n: no package owns $path"
       owner=${owner%%:*}
-      [[ $dep_names == *" $owner "* ]] || fail "$n: ${f#"$work/$n"} needs $lib ($owner), not in Depends: $depends"
+      # The package itself or a virtual package it provides (libspdlog1.10 provides
+      # libspdlog1.10-fmt9, which its shlibs file names).
+      satisfied=0
+      for p in "$owner" $(dpkg-query -W -f='${Provides}' "$owner" | tr ',' '\n' | sed -E 's/\(.*\)//; s/[[:space:]]//g'); do
+        [[ $dep_names == *" $p "* ]] && satisfied=1
+      done
+      [ "$satisfied" -eq 1 ] || fail "$n: ${f#"$work/$n"} needs $lib ($owner), not in Depends: $depends"
     done
   done < <(find "$work/$n" -type f -print0)
   echo "$n: $elves ELF files, their libraries all in Depends"
