@@ -19,8 +19,8 @@ std::string helper_path(std::string_view name) {
   char self[PATH_MAX];
   const auto n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) return std::string(name);  // no /proc: spawning it fails and says so
-  const auto candidates = helper_candidates(std::string_view(self, static_cast<std::size_t>(n)),
-                                            install::libexec_from_bin, name);
+  const auto candidates =
+      helper_candidates(std::string_view(self, static_cast<std::size_t>(n)), install::libexec_from_bin, name);
   for (const auto& c : candidates)
     if (::access(c.c_str(), X_OK) == 0) return c;
   return candidates.front();

@@ -33,7 +33,8 @@ po::options_description describe() {
       "name", po::value<std::string>(), "this agent's node name (default: ticksplit@<host of the first --node>)")(
       "cookie-file", po::value<std::string>(),
       "file holding the Erlang cookie, owner-only permissions (default: ~/.erlang.cookie)")(
-      "exempt", po::value<std::vector<std::string>>()->composing(), "address or CIDR that a fault may never drop (repeatable)")(
+      "exempt", po::value<std::vector<std::string>>()->composing(),
+      "address or CIDR that a fault may never drop (repeatable)")(
       "max-fault", po::value<std::string>()->default_value("10m"), "longest allowed fault, e.g. 90s, 10m")(
       "interface", po::value<std::vector<std::string>>()->composing(),
       "interface to enforce partitions on (repeatable; default: every non-loopback interface at start-up)")(
@@ -80,8 +81,8 @@ Parsed parse_options(int argc, const char* const argv[]) {
   }
   // The guards' paths too: where this executable finds them (agent/helper_path.hpp).
   if (vm.count("version"))
-    return {std::nullopt, std::string("ticksplit-agent ") + version + "\npause guard: " +
-                              pause::default_guard_path() + "\nkill guard: " + kill::default_kill_guard_path() + "\n"};
+    return {std::nullopt, std::string("ticksplit-agent ") + version + "\npause guard: " + pause::default_guard_path() +
+                              "\nkill guard: " + kill::default_kill_guard_path() + "\n"};
 
   Options o;
   if (!vm.count("node")) throw ConfigError("at least one --node is required (see --help)");

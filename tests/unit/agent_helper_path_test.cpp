@@ -6,7 +6,8 @@ using ticksplit::agent::helper_candidates;
 
 TEST_CASE("a helper is looked for next to the agent, then in the install's libexec") {
   const auto c = helper_candidates("/usr/bin/ticksplit-agent", "../libexec/ticksplit", "ticksplit-pause-guard");
-  CHECK(c == std::vector<std::string>{"/usr/bin/ticksplit-pause-guard", "/usr/libexec/ticksplit/ticksplit-pause-guard"});
+  CHECK(c ==
+        std::vector<std::string>{"/usr/bin/ticksplit-pause-guard", "/usr/libexec/ticksplit/ticksplit-pause-guard"});
 }
 
 TEST_CASE("a prefix moved as a whole keeps its libexec (the relative path holds)") {

@@ -109,16 +109,17 @@ struct TempConfig {
 
 TEST_CASE("--config reads key = value lines with the long option names, repeatable keys repeating") {
   TempCookie c("secret", 0400);
-  TempConfig conf(c, "# the agent of host 11\n"
-                     "node = app@198.51.100.11\n"
-                     "node = b@198.51.100.11\n"
-                     "\n"
-                     "cookie-file = " + c.path + "\n"
-                     "exempt = 198.51.100.1   # the controller\n"
-                     "exempt = 2001:db8::/32\n"
-                     "max-fault = 90s\n"
-                     "node-start = b@198.51.100.11=/opt/b/bin/b daemon\n"
-                     "log-level = debug\n");
+  const std::string text =
+      "# the agent of host 11\n"
+      "node = app@198.51.100.11\n"
+      "node = b@198.51.100.11\n"
+      "\n"
+      "exempt = 198.51.100.1   # the controller\n"
+      "exempt = 2001:db8::/32\n"
+      "max-fault = 90s\n"
+      "node-start = b@198.51.100.11=/opt/b/bin/b daemon\n"
+      "log-level = debug\n";
+  TempConfig conf(c, text + "cookie-file = " + c.path + "\n");
   auto p = parse({"--config", conf.path});
   REQUIRE(p.options);
   CHECK(p.options->nodes == std::vector<std::string>{"app@198.51.100.11", "b@198.51.100.11"});
