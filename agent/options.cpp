@@ -4,7 +4,10 @@
 #include <sstream>
 
 #include "agent/access/flags.hpp"
+#include "agent/config_file.hpp"
 #include "agent/kill/guard.hpp"
+#include "agent/kill/spawned_kill_guards.hpp"
+#include "agent/pause/spawned_guards.hpp"
 #include "common/cookie.hpp"
 #include "agent/version.hpp"
 #include "agent/watcher.hpp"
@@ -23,19 +26,23 @@ po::options_description describe() {
   po::options_description d(
       "ticksplit-agent: joins local BEAM nodes as a hidden C-node and applies partitions on this host\n\nOptions");
   d.add_options()("help,h", "show this help and exit")("version", "show the version and exit")(
-      "node", po::value<std::vector<std::string>>(),
+      "config", po::value<std::string>(),
+      "read options from this file, `key = value` lines with the long option names (e.g. node = app@host); the "
+      "command line overrides a single-valued one and adds to a repeatable one")(
+      "node", po::value<std::vector<std::string>>()->composing(),
       "local BEAM node to join, e.g. app@198.51.100.11 (repeatable, at least one)")(
       "name", po::value<std::string>(), "this agent's node name (default: ticksplit@<host of the first --node>)")(
       "cookie-file", po::value<std::string>(),
       "file holding the Erlang cookie, owner-only permissions (default: ~/.erlang.cookie)")(
-      "exempt", po::value<std::vector<std::string>>(), "address or CIDR that a fault may never drop (repeatable)")(
+      "exempt", po::value<std::vector<std::string>>()->composing(),
+      "address or CIDR that a fault may never drop (repeatable)")(
       "max-fault", po::value<std::string>()->default_value("10m"), "longest allowed fault, e.g. 90s, 10m")(
-      "interface", po::value<std::vector<std::string>>(),
+      "interface", po::value<std::vector<std::string>>()->composing(),
       "interface to enforce partitions on (repeatable; default: every non-loopback interface at start-up)")(
       "event-log-size", po::value<std::size_t>()->default_value(10000), "events kept in memory for {events, Seq}")(
       "state-dir", po::value<std::string>()->default_value("/run/ticksplit"),
       "where the fault ledger is kept, so that a restarted agent reports what a killed one left")(
-      "node-start", po::value<std::vector<std::string>>(),
+      "node-start", po::value<std::vector<std::string>>()->composing(),
       "NODE=COMMAND: how a kill_node fault with a restart starts that --node again (run as /bin/sh -c COMMAND, in "
       "its own session, stdio on /dev/null; repeatable, one per node)")(
       "log-level", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error or off")(
@@ -65,6 +72,12 @@ Parsed parse_options(int argc, const char* const argv[]) {
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+  } catch (const po::error& e) {
+    throw ConfigError(std::string(e.what()) + " (see --help)");
+  }
+  // After the command line, so that the command line wins (agent/config_file.hpp).
+  if (vm.count("config")) store_config_file(vm["config"].as<std::string>(), desc, vm);
+  try {
     po::notify(vm);
   } catch (const po::error& e) {
     throw ConfigError(std::string(e.what()) + " (see --help)");
@@ -74,7 +87,10 @@ Parsed parse_options(int argc, const char* const argv[]) {
     os << desc;
     return {std::nullopt, os.str()};
   }
-  if (vm.count("version")) return {std::nullopt, std::string("ticksplit-agent ") + version + "\n"};
+  // The guards' paths too: where this executable finds them (agent/helper_path.hpp).
+  if (vm.count("version"))
+    return {std::nullopt, std::string("ticksplit-agent ") + version + "\npause guard: " + pause::default_guard_path() +
+                              "\nkill guard: " + kill::default_kill_guard_path() + "\n"};
 
   Options o;
   if (!vm.count("node")) throw ConfigError("at least one --node is required (see --help)");

@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -154,4 +156,115 @@ TEST_CASE("--listen, --allow-from and --allow parse exactly; defaults leave ever
     many.push_back("n" + std::to_string(i) + "@*");
   }
   CHECK(error_of(with(many)).find("at most 64") != std::string::npos);
+namespace {
+// A config file next to a cookie, in the cookie's temporary directory; removed at scope exit.
+struct TempConfig {
+  std::string path;
+  TempConfig(const TempCookie& c, const std::string& text) : path(c.dir + "/agent.conf") {
+    std::ofstream(path) << text;
+  }
+  ~TempConfig() { unlink(path.c_str()); }
+};
+}  // namespace
+
+TEST_CASE("--config reads key = value lines with the long option names, repeatable keys repeating") {
+  TempCookie c("secret", 0400);
+  const std::string text =
+      "# the agent of host 11\n"
+      "node = app@198.51.100.11\n"
+      "node = b@198.51.100.11\n"
+      "\n"
+      "exempt = 198.51.100.1   # the controller\n"
+      "exempt = 2001:db8::/32\n"
+      "max-fault = 90s\n"
+      "node-start = b@198.51.100.11=/opt/b/bin/b daemon\n"
+      "log-level = debug\n";
+  TempConfig conf(c, text + "cookie-file = " + c.path + "\n");
+  auto p = parse({"--config", conf.path});
+  REQUIRE(p.options);
+  CHECK(p.options->nodes == std::vector<std::string>{"app@198.51.100.11", "b@198.51.100.11"});
+  CHECK(p.options->name == "ticksplit@198.51.100.11");
+  CHECK(p.options->cookie == "secret");
+  CHECK(p.options->exempt.size() == 2);
+  CHECK(p.options->max_fault_ms == 90000);
+  CHECK(p.options->node_start.at("b@198.51.100.11") == "/opt/b/bin/b daemon");  // the first '=' splits
+  CHECK(p.options->log_level == "debug");
+  CHECK(p.options->state_dir == "/run/ticksplit");  // not in the file: the default
+}
+
+TEST_CASE("the command line overrides a single-valued key and adds to a repeatable one") {
+  TempCookie c("secret", 0400);
+  TempConfig conf(c, "node = app@198.51.100.11\ncookie-file = " + c.path +
+                         "\nmax-fault = 90s\nexempt = 198.51.100.1\nstate-dir = /var/lib/x\n");
+  auto p = parse({"--max-fault", "2m", "--exempt", "198.51.100.2", "--config", conf.path, "--node", "b@h"});
+  REQUIRE(p.options);
+  CHECK(p.options->max_fault_ms == 120000);
+  CHECK(p.options->state_dir == "/var/lib/x");
+  CHECK(p.options->exempt.size() == 2);
+  // The command line's values come first: its first --node names the default agent.
+  CHECK(p.options->nodes == std::vector<std::string>{"b@h", "app@198.51.100.11"});
+  CHECK(p.options->name == "ticksplit@h");
+}
+
+TEST_CASE("a bad config file is a configuration error that names the file") {
+  TempCookie c("secret", 0400);
+  SUBCASE("unreadable") {
+    const auto msg = error_of({"--config", c.dir + "/missing.conf"});
+    CHECK(msg.find("--config " + c.dir + "/missing.conf: cannot read") == 0);
+  }
+  SUBCASE("an unknown key: a misspelt one is never ignored") {
+    TempConfig conf(c, "node = a@h\ncookie-file = " + c.path + "\nexmept = 10.0.0.1\n");
+    const auto msg = error_of({"--config", conf.path});
+    CHECK(msg.find(conf.path) != std::string::npos);
+    CHECK(msg.find("exmept") != std::string::npos);
+  }
+  SUBCASE("a bad value is checked as on the command line") {
+    TempConfig conf(c, "node = a@h\ncookie-file = " + c.path + "\nmax-fault = 0s\n");
+    CHECK(error_of({"--config", conf.path}).find("--max-fault") != std::string::npos);
+  }
+  SUBCASE("a line that is not key = value") {
+    TempConfig conf(c, "node a@h\n");
+    CHECK(error_of({"--config", conf.path}).find(conf.path) != std::string::npos);
+  }
+  SUBCASE("command-line-only keys") {
+    for (const char* key : {"help", "version", "config"}) {
+      TempConfig conf(c, std::string(key) + " = 1\n");
+      CHECK(error_of({"--config", conf.path}).find("command-line option only") != std::string::npos);
+    }
+  }
+  SUBCASE("a --node-start twice, once in each place") {
+    TempConfig conf(c, "node = a@h\ncookie-file = " + c.path + "\nnode-start = a@h=start-a\n");
+    CHECK(error_of({"--config", conf.path, "--node-start", "a@h=other"}).find("given twice") != std::string::npos);
+  }
+}
+
+TEST_CASE("--version also says where this agent finds its guards") {
+  const auto text = parse({"--version"}).text;
+  CHECK(text.find("\npause guard: /") != std::string::npos);
+  CHECK(text.find("\nkill guard: /") != std::string::npos);
+}
+
+TEST_CASE("packaging/agent.conf documents every option, and every key in it is one") {
+  // Each `key = value` line, commented out or not, made live (the cookie made the test's).
+  TempCookie c("secret", 0400);
+  std::ifstream in(TICKSPLIT_PACKAGING "/agent.conf");
+  REQUIRE(in);
+  const std::regex setting(R"(^#?([a-z-]+) = (.*)$)");
+  std::set<std::string> keys;
+  std::string live, line;
+  for (std::smatch m; std::getline(in, line);)
+    if (std::regex_match(line, m, setting)) {
+      keys.insert(m[1]);
+      live += m[1].str() + " = " + (m[1] == "cookie-file" ? c.path : m[2].str()) + "\n";
+    }
+  // Every long option of --help but those of the command line alone.
+  const auto help = parse({"--help"}).text;
+  const std::regex option(R"(\n +(?:-\w \[ )?--([a-z-]+))");
+  for (auto it = std::sregex_iterator(help.begin(), help.end(), option); it != std::sregex_iterator(); ++it) {
+    const auto name = (*it)[1].str();
+    if (name == "help" || name == "version" || name == "config") continue;
+    CHECK_MESSAGE(keys.count(name) == 1, "agent.conf does not document " << name);
+  }
+  TempConfig conf(c, live);
+  CHECK(parse({"--config", conf.path}).options);  // throws on a key that is no option, or a bad value
 }
