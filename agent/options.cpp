@@ -51,9 +51,9 @@ po::options_description describe() {
       "critical, error, warning, notice, info, debug), or none")(
       "listen", po::value<std::string>(), "listen for distribution connections on this one address of the host only "
       "(default: every IPv4 address)")(
-      "allow-from", po::value<std::vector<std::string>>(),
+      "allow-from", po::value<std::vector<std::string>>()->composing(),
       "accept connections only from peers inside this address or CIDR (repeatable, at most 64)")(
-      "allow", po::value<std::vector<std::string>>(),
+      "allow", po::value<std::vector<std::string>>()->composing(),
       "serve requests only from nodes whose name matches this pattern, * for any run of characters (repeatable, at "
       "most 64; not a security boundary: a name is only claimed)");
   return d;

@@ -156,6 +156,8 @@ TEST_CASE("--listen, --allow-from and --allow parse exactly; defaults leave ever
     many.push_back("n" + std::to_string(i) + "@*");
   }
   CHECK(error_of(with(many)).find("at most 64") != std::string::npos);
+}
+
 namespace {
 // A config file next to a cookie, in the cookie's temporary directory; removed at scope exit.
 struct TempConfig {
