@@ -43,6 +43,19 @@ std::unique_ptr<fault::Engine> with_kills(std::unique_ptr<fault::Engine> engine,
   return engine;
 }
 
+// The map, the programs and the filters are in place: keep only what the agent still uses
+// (agent/privileges.hpp). Failing to drop is a start-up error: the agent does not run with more
+// than it says.
+privileges::Sets drop_privileges() {
+  auto before = privileges::current();
+  if (!before) throw ConfigError(before.error().message + "; cannot drop capabilities");
+  auto after = privileges::drop_unneeded();
+  if (!after) throw ConfigError(after.error().message + "; cannot drop capabilities");
+  spdlog::info("running with capabilities {} (dropped {})", privileges::names(after->effective),
+               privileges::names(before->permitted & ~after->permitted));
+  return *after;
+}
+
 }  // namespace
 
 Agent::Agent(Options options)
@@ -52,6 +65,7 @@ Agent::Agent(Options options)
       leftovers_reported_(report_leftovers()),
       backend_(std::make_unique<fault::KernelBackend>(opts_.interfaces)),
       ledger_reset_(ledger_.write({}).ok()),  // what it listed is gone with the dead agent's filters
+      capabilities_(drop_privileges()),
       engine_(std::make_unique<EngineThread>(
           with_kills(std::make_unique<fault::Engine>(*backend_, policy_or_throw(opts_), &guards_), kill_guards_, opts_),
           ledger_)),

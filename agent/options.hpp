@@ -12,6 +12,7 @@
 namespace ticksplit::agent {
 
 struct Options {
+  bool cleanup = false;  // --cleanup: remove what a killed agent left, then exit (only interfaces, log_level set)
   std::vector<std::string> nodes;  // local BEAM nodes to join
   std::string name;                // our own node name
   std::string cookie;              // read from cookie_file; never logged

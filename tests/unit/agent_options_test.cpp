@@ -93,3 +93,19 @@ TEST_CASE("configuration mistakes are clear errors") {
   TempCookie empty("\n", 0600);
   CHECK(error_of({"--node", "a@h", "--cookie-file", empty.path}).find("empty") != std::string::npos);
 }
+
+TEST_CASE("--cleanup needs no node and no cookie, and ignores the node options a config file gives") {
+  auto p = parse({"--cleanup"});
+  REQUIRE(p.options);
+  CHECK(p.options->cleanup);
+  CHECK(p.options->interfaces.empty());
+  p = parse({"--cleanup", "--node", "app@198.51.100.11", "--cookie-file", "/nonexistent/cookie", "--exempt",
+             "198.51.100.1", "--interface", "eth0", "--interface", "eth1", "--state-dir", "/nonexistent"});
+  REQUIRE(p.options);
+  CHECK(p.options->cleanup);
+  CHECK(p.options->interfaces == std::vector<std::string>{"eth0", "eth1"});
+  CHECK(p.options->cookie.empty());
+  CHECK_THROWS_AS(parse({"--cleanup", "--interface", "a/b"}), ConfigError);
+  CHECK_THROWS_AS(parse({"--cleanup", "--log-level", "loud"}), ConfigError);
+  CHECK_FALSE(parse({"--help"}).options);
+}
