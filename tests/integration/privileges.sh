@@ -51,6 +51,12 @@ stop_mine() {
   mine=""
 }
 gone() { ! alive "$1"; }
+# grep -q on a pipe would stop reading early and, with pipefail, fail the writer (SIGPIPE).
+contains() {
+  local in
+  in=$(cat)
+  grep -q -- "$1" <<<"$in"
+}
 await_gone() { await gone "$1"; }
 finish() {
   stop_mine
@@ -89,8 +95,8 @@ threads_hold() {
   done
 }
 our_filters() { tc -n "$ns" filter show dev eth0 ingress; tc -n "$ns" filter show dev eth0 egress; }
-has_ours() { our_filters | grep -q "$ours"; }
-has_clsact() { tc -n "$ns" qdisc show dev eth0 | grep -q clsact; }
+has_ours() { our_filters | contains "$ours"; }
+has_clsact() { tc -n "$ns" qdisc show dev eth0 | contains clsact; }
 partition_heals() {
   "$cluster" escript "$root/tests/integration/privileges_cases.escript" partition_heal "$prefix" ||
     fail "the partition did not apply and heal"
@@ -98,10 +104,13 @@ partition_heals() {
 
 case "$case" in
   unprivileged)
-    as_user +net_admin,+bpf "$agent" "${agent_args[@]}" >"$work/agent.log" 2>&1 &
+    # Not through as_user: a function run with & is a subshell, and $! would be its pid.
+    ip netns exec "$ns" setpriv --reuid "$user" --regid "$group" --clear-groups --inh-caps +net_admin,+bpf \
+      --ambient-caps +net_admin,+bpf -- "$agent" "${agent_args[@]}" >"$work/agent.log" 2>&1 &
     mine=$!
     await started || fail "the agent did not start"
-    [ "$(stat -c %U "/proc/$mine")" = "$user" ] || fail "the agent does not run as $user"
+    # (not /proc/PID's owner: a process that dropped capabilities is not dumpable, and root owns it)
+    [ "$(awk '$1 == "Uid:" {print $2}' "/proc/$mine/status")" = "$(id -u "$user")" ] || fail "the agent does not run as $user"
     eff=$(cap_of "$mine" CapEff) prm=$(cap_of "$mine" CapPrm) amb=$(cap_of "$mine" CapAmb)
     [ "$eff" = "$net_admin_only" ] || fail "CapEff $eff, want $net_admin_only"
     [ "$prm" = "$net_admin_only" ] || fail "CapPrm $prm, want $net_admin_only"
@@ -175,7 +184,7 @@ case "$case" in
       [ -z "$(tc -n "$ns" filter show dev "$dev" ingress)$(tc -n "$ns" filter show dev "$dev" egress)" ] ||
         fail "a filter is left on $dev"
     done
-    tc -n "$ns" qdisc show | grep -q clsact && fail "a clsact qdisc is left"
+    tc -n "$ns" qdisc show | contains clsact && fail "a clsact qdisc is left"
     # 2. nothing left: exit 0, says so; the node options a config file gives are ignored
     out=$(run_cleanup --node app@198.51.100.11 --cookie-file /nonexistent --state-dir /nonexistent) ||
       fail "second --cleanup: exit $?"
@@ -189,7 +198,7 @@ case "$case" in
     grep -qx "left clsact qdisc eth0: 1 other filter" <<<"$out" || fail "it did not say it left the qdisc"
     has_ours && fail "a filter of ours is left"
     has_clsact || fail "the clsact qdisc holding a foreign filter was removed"
-    tc -n "$ns" filter show dev eth0 ingress | grep -q "pref 1 u32" || fail "the foreign filter was removed"
+    tc -n "$ns" filter show dev eth0 ingress | contains "pref 1 u32" || fail "the foreign filter was removed"
     tc -n "$ns" filter del dev eth0 ingress prio 1
     tc -n "$ns" qdisc del dev eth0 clsact
     # 4. a live agent holds the namespace: refused, nothing removed
