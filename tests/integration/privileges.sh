@@ -4,6 +4,8 @@
 # there; the standard one is started again at the end. Usage: privileges.sh CASE with CASE one of
 #   unprivileged  as nobody with only CAP_NET_ADMIN + CAP_BPF (ambient): CapEff/CapPrm become
 #                 net_admin alone, on every thread; a partition applies and heals (ping)
+#   guards        as nobody with CAP_KILL and CAP_SYS_NICE too: it pauses a root node; its guard
+#                 holds them (ambient), though the agent dropped CAP_BPF
 #   less          fewer capabilities: exit 2 naming the missing one(s), nothing attached
 #   root          as root: CapEff/CapPrm/CapBnd become net_admin,kill,sys_nice; a partition
 #                 applies and heals; SIGTERM still removes the filters and the clsact qdisc
@@ -121,6 +123,24 @@ case "$case" in
     stop_mine TERM
     has_ours && fail "SIGTERM left our filters"
     echo "PASS unprivileged (CapEff=CapPrm=CapAmb $eff after start-up as $user)"
+    ;;
+
+  guards)
+    caps=+net_admin,+bpf,+kill,+sys_nice
+    ip netns exec "$ns" setpriv --reuid "$user" --regid "$group" --clear-groups --inh-caps "$caps" \
+      --ambient-caps "$caps" -- "$agent" "${agent_args[@]}" >"$work/agent.log" 2>&1 &
+    mine=$!
+    await started || fail "the agent did not start"
+    [ "$(cap_of "$mine" CapEff)" = "$root_kept" ] || fail "CapEff $(cap_of "$mine" CapEff), want $root_kept"
+    out=$("$cluster" escript "$root/tests/integration/privileges_cases.escript" pause_guard) ||
+      fail "the pause failed: $out"
+    echo "$out" | sed 's/^/  /'
+    grep -qx "guard_eff $root_kept" <<<"$out" || fail "the guard's CapEff is not $root_kept"
+    grep -qx "guard_amb $root_kept" <<<"$out" || fail "the guard's CapAmb is not $root_kept"
+    grep -qx "node_state T" <<<"$out" || fail "the root node was not stopped"
+    grep -qx "pause_ended deadline" <<<"$out" || fail "the pause did not end at its deadline"
+    stop_mine TERM
+    echo "PASS guards (a nobody agent paused a root node; its guard held $root_kept)"
     ;;
 
   less)

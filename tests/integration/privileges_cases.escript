@@ -4,6 +4,9 @@
 %%   partition_heal PREFIX   host 1's agent cuts host 2 (direction in) and heals the cut; real
 %%                           packets decide: a TCP connection from host 2 to host 1's epmd is
 %%                           not made (its SYN dropped), then is again (no ping on the test hosts)
+%%   pause_guard             host 1's agent pauses its node for 3 s; while it holds, prints the
+%%                           guard's CapEff and CapAmb and the node's state, one per line, for
+%%                           privileges.sh to judge; returns after the pause ended
 -mode(compile).
 -include("../../scripts/lib/escript_lib.hrl").
 
@@ -24,6 +27,23 @@ main(["partition_heal", Prefix]) ->
     ok = call(agent(1), {heal, Id}),
     await(Ping, {passes_again, Id}),
     io:format("partition ~s: host 2 could not connect to host 1 while it held, could again after the heal~n", [Id]);
+main(["pause_guard"]) ->
+    start_dist("priv_"),
+    await(fun() -> agent_joined(agent(1)) end, {agent_joined, 1}),
+    ok = call(agent(1), {subscribe, self()}),
+    {ok, Id} = call(agent(1), {pause, #{node => app(1), duration_ms => 3000}}),
+    receive {ticksplit_event, _, #{type := pause_started, id := Id, os_pid := Pid}} -> ok
+    after 5000 -> Pid = error({no_pause_started, Id})
+    end,
+    %% The guard is the agent's child named ticksplit-pause (comm is cut at 15 bytes).
+    Guard = string:trim(os:cmd("pgrep -x ticksplit-pause")),
+    Status = fun(P, Key) -> string:trim(os:cmd("awk '$1 == \"" ++ Key ++ ":\" {print $2}' /proc/" ++ P ++ "/status")) end,
+    io:format("guard_eff ~s~nguard_amb ~s~nnode_state ~s~n",
+              [Status(Guard, "CapEff"), Status(Guard, "CapAmb"), Status(integer_to_list(Pid), "State")]),
+    receive {ticksplit_event, _, #{type := pause_ended, id := Id, reason := Reason}} ->
+            io:format("pause_ended ~p~n", [Reason])
+    after 6000 -> error({no_pause_ended, Id})
+    end;
 main(_) ->
-    io:format(standard_error, "usage: privileges_cases.escript partition_heal PREFIX~n", []),
+    io:format(standard_error, "usage: privileges_cases.escript partition_heal PREFIX | pause_guard~n", []),
     halt(2).
