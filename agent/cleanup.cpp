@@ -24,7 +24,8 @@ std::vector<Link> all_links() {
   std::vector<Link> out;
   std::unique_ptr<struct if_nameindex, decltype(&if_freenameindex)> list(::if_nameindex(), if_freenameindex);
   if (!list) throw ConfigError(system_error("listing the interfaces (if_nameindex)", errno).message);
-  for (const struct if_nameindex* i = list.get(); i->if_index != 0; ++i) out.push_back({static_cast<int>(i->if_index), i->if_name});
+  for (const struct if_nameindex* i = list.get(); i->if_index != 0; ++i)
+    out.push_back({static_cast<int>(i->if_index), i->if_name});
   return out;
 }
 
@@ -106,8 +107,8 @@ int run_cleanup(const std::vector<std::string>& interfaces, std::ostream& out, s
   if (tally.filters == 0 && tally.failures == 0) {
     out << "nothing to remove: no ticksplit filter on " << links.size() << " interface(s)\n";
   } else {
-    out << "removed " << tally.filters << " filter(s) and " << tally.qdiscs << " clsact qdisc(s) on "
-        << links.size() << " interface(s)";
+    out << "removed " << tally.filters << " filter(s) and " << tally.qdiscs << " clsact qdisc(s) on " << links.size()
+        << " interface(s)";
     if (tally.failures > 0) out << "; " << tally.failures << " removal(s) failed";
     out << "\n";
   }

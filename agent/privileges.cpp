@@ -14,16 +14,47 @@ namespace ticksplit::agent::privileges {
 namespace {
 
 // capsh's names, by number (<linux/capability.h>, up to CAP_CHECKPOINT_RESTORE = 40).
-constexpr std::array<const char*, 41> kNames = {
-    "cap_chown",          "cap_dac_override",   "cap_dac_read_search", "cap_fowner",         "cap_fsetid",
-    "cap_kill",           "cap_setgid",         "cap_setuid",          "cap_setpcap",        "cap_linux_immutable",
-    "cap_net_bind_service", "cap_net_broadcast", "cap_net_admin",      "cap_net_raw",        "cap_ipc_lock",
-    "cap_ipc_owner",      "cap_sys_module",     "cap_sys_rawio",       "cap_sys_chroot",     "cap_sys_ptrace",
-    "cap_sys_pacct",      "cap_sys_admin",      "cap_sys_boot",        "cap_sys_nice",       "cap_sys_resource",
-    "cap_sys_time",       "cap_sys_tty_config", "cap_mknod",           "cap_lease",          "cap_audit_write",
-    "cap_audit_control",  "cap_setfcap",        "cap_mac_override",    "cap_mac_admin",      "cap_syslog",
-    "cap_wake_alarm",     "cap_block_suspend",  "cap_audit_read",      "cap_perfmon",        "cap_bpf",
-    "cap_checkpoint_restore"};
+constexpr std::array<const char*, 41> kNames = {"cap_chown",
+                                                "cap_dac_override",
+                                                "cap_dac_read_search",
+                                                "cap_fowner",
+                                                "cap_fsetid",
+                                                "cap_kill",
+                                                "cap_setgid",
+                                                "cap_setuid",
+                                                "cap_setpcap",
+                                                "cap_linux_immutable",
+                                                "cap_net_bind_service",
+                                                "cap_net_broadcast",
+                                                "cap_net_admin",
+                                                "cap_net_raw",
+                                                "cap_ipc_lock",
+                                                "cap_ipc_owner",
+                                                "cap_sys_module",
+                                                "cap_sys_rawio",
+                                                "cap_sys_chroot",
+                                                "cap_sys_ptrace",
+                                                "cap_sys_pacct",
+                                                "cap_sys_admin",
+                                                "cap_sys_boot",
+                                                "cap_sys_nice",
+                                                "cap_sys_resource",
+                                                "cap_sys_time",
+                                                "cap_sys_tty_config",
+                                                "cap_mknod",
+                                                "cap_lease",
+                                                "cap_audit_write",
+                                                "cap_audit_control",
+                                                "cap_setfcap",
+                                                "cap_mac_override",
+                                                "cap_mac_admin",
+                                                "cap_syslog",
+                                                "cap_wake_alarm",
+                                                "cap_block_suspend",
+                                                "cap_audit_read",
+                                                "cap_perfmon",
+                                                "cap_bpf",
+                                                "cap_checkpoint_restore"};
 
 bool has(CapSet set, int n) { return (set & cap(n)) != 0; }
 
@@ -55,9 +86,7 @@ std::vector<std::string> missing_for_setup(CapSet effective) {
   return out;
 }
 
-CapSet to_keep(CapSet permitted) {
-  return cap(cap_net_admin) | (permitted & (cap(cap_kill) | cap(cap_sys_nice)));
-}
+CapSet to_keep(CapSet permitted) { return cap(cap_net_admin) | (permitted & (cap(cap_kill) | cap(cap_sys_nice))); }
 
 Sets after_drop(const Sets& before) {
   const CapSet keep = to_keep(before.permitted) & before.permitted;
