@@ -1,11 +1,14 @@
 #include "agent/cleanup.hpp"
 
 #include <net/if.h>
+#include <unistd.h>
 
 #include <memory>
 #include <utility>
 
 #include "agent/instance_lock.hpp"
+#include "agent/ledger.hpp"
+#include "agent/pause/left.hpp"
 #include "agent/privileges.hpp"
 #include "agent/tc/clsact.hpp"
 #include "common/error.hpp"
@@ -74,9 +77,35 @@ void clean(tc::Netlink& nl, const Link& link, Tally& tally, std::ostream& out, s
   ++tally.qdiscs;
 }
 
+// The pauses the named agent's ledger lists. Returns the failures (a ledger it cannot read).
+int end_left_pauses(const Options& o, std::ostream& out, std::ostream& err) {
+  if (o.name.empty() || o.state_dir.empty()) return 0;
+  Ledger ledger(o.state_dir + "/" + o.name + ".faults.json");
+  if (::access(ledger.path().c_str(), F_OK) != 0) return 0;  // that agent left none (or exited cleanly)
+  // Locked as an agent locks it: a live agent of that name elsewhere (another namespace sharing
+  // the directory) owns its pauses.
+  if (auto locked = ledger.lock(); !locked) {
+    err << "ticksplit-agent: " << locked.error().message << "; the pauses it lists are not checked\n";
+    return 1;
+  }
+  auto left = ledger.read();
+  if (!left) {
+    err << "ticksplit-agent: " << left.error().message << "; the pauses it lists are not checked\n";
+    return 1;
+  }
+  for (const auto& p : *left) {
+    if (!p.paused) continue;
+    const auto ended = pause::end_left_pause(*p.paused);
+    if (ended.guard_ended) out << "ended pause guard " << p.paused->guard_pid << " of " << p.paused->node << "\n";
+    if (ended.resumed) out << "resumed " << p.paused->node << " (pid " << p.paused->pid << "), left paused\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
-int run_cleanup(const std::vector<std::string>& interfaces, std::ostream& out, std::ostream& err) {
+int run_cleanup(const Options& o, std::ostream& out, std::ostream& err) {
+  const auto& interfaces = o.interfaces;
   // Netlink would say EPERM for each request; one message naming the capability says it better.
   if (auto caps = privileges::current(); !caps || (caps->effective & privileges::cap(privileges::cap_net_admin)) == 0)
     throw ConfigError("--cleanup needs CAP_NET_ADMIN (or root) to remove tc filters; it is missing");
@@ -112,6 +141,7 @@ int run_cleanup(const std::vector<std::string>& interfaces, std::ostream& out, s
     if (tally.failures > 0) out << "; " << tally.failures << " removal(s) failed";
     out << "\n";
   }
+  tally.failures += end_left_pauses(o, out, err);
   return tally.failures == 0 ? 0 : 1;
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/options.hpp"
+
 namespace ticksplit::agent {
 
 // Removes our filters (tc::filter_priority, tc::filter_handle) from both clsact hooks of every
@@ -14,7 +16,9 @@ namespace ticksplit::agent {
 // only where it removed one of ours and no other filter remains on either hook. One line per
 // thing removed or left on `out`, then a summary. Returns 0 (also when there was nothing), 1
 // if a removal failed; throws ConfigError (exit 2) without CAP_NET_ADMIN or while an agent
-// holds this namespace (agent/instance_lock.hpp).
-int run_cleanup(const std::vector<std::string>& interfaces, std::ostream& out, std::ostream& err);
+// holds this namespace (agent/instance_lock.hpp). Then, if `o.name` is set and its ledger is in
+// `o.state_dir`, it ends the pauses that agent left (agent/pause/left.hpp): a node a killed
+// agent's killed guard left stopped is resumed. The ledger stays for the next agent to report.
+int run_cleanup(const Options& o, std::ostream& out, std::ostream& err);
 
 }  // namespace ticksplit::agent

@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
     logger->set_level(spdlog::level::from_str(parsed.options->log_level));
     logger->flush_on(spdlog::level::trace);
     spdlog::set_default_logger(logger);
-    if (parsed.options->cleanup) return agent::run_cleanup(parsed.options->interfaces, std::cout, std::cerr);
+    if (parsed.options->cleanup) return agent::run_cleanup(*parsed.options, std::cout, std::cerr);
     // Before anything of the host is touched: without these the BPF map cannot be made.
     agent::privileges::require_setup();
     agent::Agent a(std::move(*parsed.options));

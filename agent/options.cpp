@@ -95,6 +95,15 @@ Parsed parse_options(int argc, const char* const argv[]) {
   // file gives them to both modes) are not needed, and not checked, as no node is joined.
   if (vm.count("cleanup")) {
     o.cleanup = true;
+    // The ledger of the agent it cleans up after, for the pauses that agent left (best effort:
+    // without a name there is no ledger to read).
+    o.state_dir = vm["state-dir"].as<std::string>();
+    if (vm.count("name")) {
+      o.name = vm["name"].as<std::string>();
+    } else if (vm.count("node")) {
+      o.name = default_agent_of(vm["node"].as<std::vector<std::string>>().front()).value_or("");
+    }
+    if (!valid_node_name(o.name)) o.name.clear();
     return {std::move(o), ""};
   }
   if (!vm.count("node")) throw ConfigError("at least one --node is required (see --help)");

@@ -10,7 +10,8 @@
 #   root          as root: CapEff/CapPrm/CapBnd become net_admin,kill,sys_nice; a partition
 #                 applies and heals; SIGTERM still removes the filters and the clsact qdisc
 #   cleanup       --cleanup after a SIGKILLed agent, again with nothing left, next to a foreign
-#                 filter, and refused while an agent runs
+#                 filter, refused while an agent runs; and it resumes a node that a killed agent
+#                 (and its killed guard) left paused
 # Prints PASS/FAIL; exit 0/1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -62,6 +63,8 @@ contains() {
 await_gone() { await gone "$1"; }
 finish() {
   stop_mine
+  # A node a failed case left stopped (cleanup's last part kills a pause's guard).
+  [ -f "$state/h1/app.pid" ] && kill -CONT "$(cat "$state/h1/app.pid")" 2>/dev/null || true
   # Whatever a failed case left on host 1 (a SIGKILLed agent's filters, the foreign filter).
   ip netns exec "$ns" "$agent" --cleanup >/dev/null 2>&1 || true
   tc -n "$ns" filter del dev eth0 ingress prio 1 2>/dev/null || true
@@ -77,8 +80,12 @@ mkdir -p "$work/state"
 install -m 400 -o "$user" -g "$group" "$state/cookie" "$work/cookie"
 chown "$user:$group" "$work" "$work/state"
 
-agent_args=(--node "app@198.51.100.11" --cookie-file "$work/cookie" --exempt 198.51.100.1 --exempt 2001:db8::1
-  --state-dir "$work/state")
+# Each user its own state directory: a root agent that dropped CAP_DAC_OVERRIDE cannot write its
+# ledger into nobody's (docs/kernel.md, Privileges).
+mkdir -m 700 "$work/root-state"
+agent_args=(--node "app@198.51.100.11" --cookie-file "$work/cookie" --exempt 198.51.100.1 --exempt 2001:db8::1)
+user_args=("${agent_args[@]}" --state-dir "$work/state")
+root_args=("${agent_args[@]}" --state-dir "$work/root-state")
 # As $user holding only the given capabilities (inheritable + ambient: they survive the exec).
 as_user() {
   local caps=$1
@@ -99,6 +106,8 @@ threads_hold() {
 our_filters() { tc -n "$ns" filter show dev eth0 ingress; tc -n "$ns" filter show dev eth0 egress; }
 has_ours() { our_filters | contains "$ours"; }
 has_clsact() { tc -n "$ns" qdisc show dev eth0 | contains clsact; }
+# Nothing it does after start-up failed for want of a capability (a ledger it cannot write, ...).
+no_warnings() { ! grep -E "^[0-9T:.-]+ (warning|error) " "$work/agent.log"; }
 partition_heals() {
   "$cluster" escript "$root/tests/integration/privileges_cases.escript" partition_heal "$prefix" ||
     fail "the partition did not apply and heal"
@@ -108,7 +117,7 @@ case "$case" in
   unprivileged)
     # Not through as_user: a function run with & is a subshell, and $! would be its pid.
     ip netns exec "$ns" setpriv --reuid "$user" --regid "$group" --clear-groups --inh-caps +net_admin,+bpf \
-      --ambient-caps +net_admin,+bpf -- "$agent" "${agent_args[@]}" >"$work/agent.log" 2>&1 &
+      --ambient-caps +net_admin,+bpf -- "$agent" "${user_args[@]}" >"$work/agent.log" 2>&1 &
     mine=$!
     await started || fail "the agent did not start"
     # (not /proc/PID's owner: a process that dropped capabilities is not dumpable, and root owns it)
@@ -122,17 +131,18 @@ case "$case" in
     threads_hold "$mine" CapEff "$net_admin_only" || fail "a thread holds more than $net_admin_only"
     stop_mine TERM
     has_ours && fail "SIGTERM left our filters"
+    no_warnings || fail "the agent warned"
     echo "PASS unprivileged (CapEff=CapPrm=CapAmb $eff after start-up as $user)"
     ;;
 
   guards)
     caps=+net_admin,+bpf,+kill,+sys_nice
     ip netns exec "$ns" setpriv --reuid "$user" --regid "$group" --clear-groups --inh-caps "$caps" \
-      --ambient-caps "$caps" -- "$agent" "${agent_args[@]}" >"$work/agent.log" 2>&1 &
+      --ambient-caps "$caps" -- "$agent" "${user_args[@]}" >"$work/agent.log" 2>&1 &
     mine=$!
     await started || fail "the agent did not start"
     [ "$(cap_of "$mine" CapEff)" = "$root_kept" ] || fail "CapEff $(cap_of "$mine" CapEff), want $root_kept"
-    out=$("$cluster" escript "$root/tests/integration/privileges_cases.escript" pause_guard) ||
+    out=$("$cluster" escript "$root/tests/integration/privileges_cases.escript" pause_guard "$mine") ||
       fail "the pause failed: $out"
     echo "$out" | sed 's/^/  /'
     grep -qx "guard_eff $root_kept" <<<"$out" || fail "the guard's CapEff is not $root_kept"
@@ -151,7 +161,7 @@ case "$case" in
         *) want="missing CAP_NET_ADMIN and CAP_BPF:" ;;
       esac
       rc=0
-      as_user "$caps" "$agent" "${agent_args[@]}" >"$work/agent.log" 2>&1 || rc=$?
+      as_user "$caps" "$agent" "${user_args[@]}" >"$work/agent.log" 2>&1 || rc=$?
       [ "$rc" = 2 ] || fail "with '${caps:-no capabilities}': exit $rc, want 2"
       grep -q "$want" "$work/agent.log" || fail "with '${caps:-no capabilities}': no '$want'"
       echo "  ${caps:-none}: exit 2: $(grep -o "$want" "$work/agent.log")"
@@ -164,7 +174,7 @@ case "$case" in
     ;;
 
   root)
-    ip netns exec "$ns" "$agent" "${agent_args[@]}" >"$work/agent.log" 2>&1 &
+    ip netns exec "$ns" "$agent" "${root_args[@]}" >"$work/agent.log" 2>&1 &
     mine=$!
     await started || fail "the agent did not start"
     for f in CapEff CapPrm CapBnd; do
@@ -180,6 +190,7 @@ case "$case" in
     stop_mine TERM
     has_ours && fail "SIGTERM left our filters"
     has_clsact && fail "SIGTERM left the clsact qdisc"
+    no_warnings || fail "the agent warned"
     echo "PASS root (CapEff=CapPrm=CapBnd $root_kept; SIGTERM removed the filters)"
     ;;
 
@@ -187,7 +198,7 @@ case "$case" in
     run_cleanup() { ip netns exec "$ns" "$agent" --cleanup "$@"; }
     start_and_kill() {
       : >"$work/agent.log"
-      ip netns exec "$ns" "$agent" "${agent_args[@]}" >"$work/agent.log" 2>&1 &
+      ip netns exec "$ns" "$agent" "${root_args[@]}" >"$work/agent.log" 2>&1 &
       mine=$!
       await started || fail "the agent did not start"
       stop_mine KILL
@@ -222,7 +233,7 @@ case "$case" in
     tc -n "$ns" filter del dev eth0 ingress prio 1
     tc -n "$ns" qdisc del dev eth0 clsact
     # 4. a live agent holds the namespace: refused, nothing removed
-    ip netns exec "$ns" "$agent" "${agent_args[@]}" >"$work/agent.log" 2>&1 &
+    ip netns exec "$ns" "$agent" "${root_args[@]}" >"$work/agent.log" 2>&1 &
     mine=$!
     await started || fail "the agent did not start"
     before=$(our_filters | grep -c "$ours")
@@ -233,6 +244,29 @@ case "$case" in
     [ "$(our_filters | grep -c "$ours")" = "$before" ] || fail "--cleanup removed a live agent's filters"
     echo "  live agent: exit 2: $err"
     stop_mine TERM
+    # 5. a node paused by an agent killed with its guard: --cleanup, given the agent's node (its
+    # name) and state directory, resumes it from that agent's ledger
+    : >"$work/agent.log"
+    ip netns exec "$ns" "$agent" "${root_args[@]}" >"$work/agent.log" 2>&1 &
+    mine=$!
+    await started || fail "the agent did not start"
+    "$cluster" escript "$root/tests/integration/privileges_cases.escript" pause_hold >"$work/pause.out" 2>&1 &
+    holder=$!
+    paused() { grep -q '^paused' "$work/pause.out"; }
+    await paused || fail "the pause did not start: $(cat "$work/pause.out")"
+    ledger="$work/root-state/ticksplit@198.51.100.11.faults.json"
+    guard=$(grep -oE '"guard_pid": ?[0-9]+' "$ledger" | grep -oE '[0-9]+$') || fail "no guard in the ledger"
+    node=$(cat "$state/h1/app.pid")
+    stop_mine KILL
+    kill -KILL "$guard"
+    await_gone "$guard" || fail "the guard $guard survived SIGKILL"
+    wait "$holder" || true
+    state_of() { awk '$1 == "State:" {print $2}' "/proc/$1/status"; }
+    [ "$(state_of "$node")" = T ] || fail "the node is not stopped: $(state_of "$node")"
+    out=$(run_cleanup --node app@198.51.100.11 --state-dir "$work/root-state") || fail "--cleanup after a pause: exit $?"
+    echo "$out" | sed 's/^/  /'
+    grep -q "^resumed app@198.51.100.11 (pid $node)" <<<"$out" || fail "it did not say it resumed the node"
+    [ "$(state_of "$node")" != T ] || fail "the node is still stopped"
     echo "PASS cleanup"
     ;;
 

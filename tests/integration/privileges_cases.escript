@@ -4,7 +4,9 @@
 %%   partition_heal PREFIX   host 1's agent cuts host 2 (direction in) and heals the cut; real
 %%                           packets decide: a TCP connection from host 2 to host 1's epmd is
 %%                           not made (its SYN dropped), then is again (no ping on the test hosts)
-%%   pause_guard             host 1's agent pauses its node for 3 s; while it holds, prints the
+%%   pause_hold              host 1's agent pauses its node for 30 s; prints "paused" and holds
+%%                           the connection (the pause's owner) until that agent goes down
+%%   pause_guard AGENT_PID   host 1's agent pauses its node for 3 s; while it holds, prints the
 %%                           guard's CapEff and CapAmb and the node's state, one per line, for
 %%                           privileges.sh to judge; returns after the pause ended
 -mode(compile).
@@ -27,7 +29,20 @@ main(["partition_heal", Prefix]) ->
     ok = call(agent(1), {heal, Id}),
     await(Ping, {passes_again, Id}),
     io:format("partition ~s: host 2 could not connect to host 1 while it held, could again after the heal~n", [Id]);
-main(["pause_guard"]) ->
+main(["pause_hold"]) ->
+    start_dist("priv_"),
+    await(fun() -> agent_joined(agent(1)) end, {agent_joined, 1}),
+    ok = call(agent(1), {subscribe, self()}),
+    {ok, Id} = call(agent(1), {pause, #{node => app(1), duration_ms => 30000}}),
+    receive {ticksplit_event, _, #{type := pause_started, id := Id}} -> ok
+    after 5000 -> error({no_pause_started, Id})
+    end,
+    io:format("paused~n"),
+    monitor_node(agent(1), true),
+    receive {nodedown, _} -> ok
+    after 30000 -> error(agent_still_up)
+    end;
+main(["pause_guard", AgentPid]) ->
     start_dist("priv_"),
     await(fun() -> agent_joined(agent(1)) end, {agent_joined, 1}),
     ok = call(agent(1), {subscribe, self()}),
@@ -36,7 +51,7 @@ main(["pause_guard"]) ->
     after 5000 -> Pid = error({no_pause_started, Id})
     end,
     %% The guard is the agent's child named ticksplit-pause (comm is cut at 15 bytes).
-    Guard = string:trim(os:cmd("pgrep -x ticksplit-pause")),
+    Guard = string:trim(os:cmd("pgrep -P " ++ AgentPid ++ " -x ticksplit-pause")),
     Status = fun(P, Key) -> string:trim(os:cmd("awk '$1 == \"" ++ Key ++ ":\" {print $2}' /proc/" ++ P ++ "/status")) end,
     io:format("guard_eff ~s~nguard_amb ~s~nnode_state ~s~n",
               [Status(Guard, "CapEff"), Status(Guard, "CapAmb"), Status(integer_to_list(Pid), "State")]),
@@ -45,5 +60,5 @@ main(["pause_guard"]) ->
     after 6000 -> error({no_pause_ended, Id})
     end;
 main(_) ->
-    io:format(standard_error, "usage: privileges_cases.escript partition_heal PREFIX | pause_guard~n", []),
+    io:format(standard_error, "usage: privileges_cases.escript partition_heal PREFIX | pause_hold | pause_guard AGENT_PID~n", []),
     halt(2).
