@@ -70,7 +70,7 @@ Agent::Agent(Options options)
       engine_(std::make_unique<EngineThread>(
           with_kills(std::make_unique<fault::Engine>(*backend_, policy_or_throw(opts_), &guards_), kill_guards_, opts_),
           ledger_)),
-      cnode_(opts_.name, opts_.cookie),
+      cnode_(opts_.name, opts_.cookie, opts_.listen),
       timer_(make_timerfd()),
       signals_(termination_signal_fd()) {
   // The handshake's digests: a libcrypto that refuses MD5 (FIPS) would make every handshake
@@ -83,7 +83,11 @@ Agent::Agent(Options options)
   if (const int fl = ::fcntl(cnode_.listen_fd(), F_GETFL); fl < 0 || ::fcntl(cnode_.listen_fd(), F_SETFL, fl | O_NONBLOCK) < 0)
     throw ConfigError(system_error("making the listening socket non-blocking", errno).message);
   if (auto s = cnode_.publish(); !s) throw ConfigError(s.error().message);
-  spdlog::info("agent {} listening on port {}, registered with epmd", opts_.name, cnode_.port());
+  spdlog::info("agent {} listening on {} port {}, registered with epmd", opts_.name,
+               opts_.listen ? opts_.listen->to_string() : std::string("every address"), cnode_.port());
+  if (!opts_.allow_from.empty() || !opts_.allow.empty())
+    spdlog::info("access: --allow-from {} block(s), --allow {} pattern(s) (none given: no limit)",
+                 opts_.allow_from.size(), opts_.allow.size());
 }
 
 int Agent::run() {

@@ -128,7 +128,7 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   ProcessKills kills_;  // kill_process commands sent to watchers, until their report
   Subscribers subscribers_;
   EventFanout fanout_{opts_.name, log_, subscribers_};  // after the log and subscribers it uses
-  RequestServer requests_{*this, log_, subscribers_};
+  RequestServer requests_{*this, log_, subscribers_, RequestServer::Seams{}, opts_.allow};
   NodeJoiner joiner_{*this, opts_.nodes, opts_.name, opts_.forward_logs};
   Throttle handshake_warnings_{std::chrono::seconds(10)};
   std::map<std::string, Throttle> peer_warnings_;  // by kind
@@ -137,6 +137,7 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   Fd signals_;
   clock::Monotonic::time_point republish_at_{};
   clock::Monotonic::time_point listen_paused_until_{};
+  std::uint64_t refused_peers_ = 0;  // connections closed unread: their peer is outside --allow-from
   bool stop_ = false;
 };
 

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/agent.hpp"
+#include "agent/access/peer_filter.hpp"
 
 #include "agent/pause/guard.hpp"
 #include "agent/pause/pidfd.hpp"
@@ -60,6 +61,18 @@ void Agent::on_listen_ready() {
                               std::to_string(kAcceptBackoff.count()) + " ms");
       listen_paused_until_ = clock::Monotonic::now() + kAcceptBackoff;
       return;
+    }
+    // --allow-from, on the address accept4 read off the accepted socket (getpeername's), before
+    // a byte of it is read and before it may evict a handshake: a refused peer costs nothing
+    // but this close.
+    if (!access::peer_allowed(addr, len, opts_.allow_from)) {
+      ::close(fd);
+      ++refused_peers_;
+      const auto peer = access::peer_address(addr, len);
+      const auto from = peer ? peer->to_string() : std::string("an unreadable address");
+      warn("allow_from", "refused a connection from " + from + ": not inside any --allow-from (" +
+                             std::to_string(refused_peers_) + " refused so far)");
+      continue;
     }
     const auto challenge = random_challenge();
     if (!challenge) {

@@ -3,7 +3,11 @@
 #include <boost/program_options.hpp>
 #include <sstream>
 
+#include "agent/access/flags.hpp"
+#include "agent/config_file.hpp"
 #include "agent/kill/guard.hpp"
+#include "agent/kill/spawned_kill_guards.hpp"
+#include "agent/pause/spawned_guards.hpp"
 #include "common/cookie.hpp"
 #include "agent/version.hpp"
 #include "agent/watcher.hpp"
@@ -25,25 +29,36 @@ po::options_description describe() {
       "cleanup",
       "remove the drop filters (and clsact qdiscs) a killed agent left in this network namespace, then exit; "
       "refused while an agent runs here; --interface limits it, node options are ignored")(
-      "node", po::value<std::vector<std::string>>(),
+      "config", po::value<std::string>(),
+      "read options from this file, `key = value` lines with the long option names (e.g. node = app@host); the "
+      "command line overrides a single-valued one and adds to a repeatable one")(
+      "node", po::value<std::vector<std::string>>()->composing(),
       "local BEAM node to join, e.g. app@198.51.100.11 (repeatable, at least one)")(
       "name", po::value<std::string>(), "this agent's node name (default: ticksplit@<host of the first --node>)")(
       "cookie-file", po::value<std::string>(),
       "file holding the Erlang cookie, owner-only permissions (default: ~/.erlang.cookie)")(
-      "exempt", po::value<std::vector<std::string>>(), "address or CIDR that a fault may never drop (repeatable)")(
+      "exempt", po::value<std::vector<std::string>>()->composing(),
+      "address or CIDR that a fault may never drop (repeatable)")(
       "max-fault", po::value<std::string>()->default_value("10m"), "longest allowed fault, e.g. 90s, 10m")(
-      "interface", po::value<std::vector<std::string>>(),
+      "interface", po::value<std::vector<std::string>>()->composing(),
       "interface to enforce partitions on (repeatable; default: every non-loopback interface at start-up)")(
       "event-log-size", po::value<std::size_t>()->default_value(10000), "events kept in memory for {events, Seq}")(
       "state-dir", po::value<std::string>()->default_value("/run/ticksplit"),
       "where the fault ledger is kept, so that a restarted agent reports what a killed one left")(
-      "node-start", po::value<std::vector<std::string>>(),
+      "node-start", po::value<std::vector<std::string>>()->composing(),
       "NODE=COMMAND: how a kill_node fault with a restart starts that --node again (run as /bin/sh -c COMMAND, in "
       "its own session, stdio on /dev/null; repeatable, one per node)")(
       "log-level", po::value<std::string>()->default_value("info"), "trace, debug, info, warn, error or off")(
       "forward-logs", po::value<std::string>()->default_value("notice"),
       "forward each node's log events at or above this OTP logger level as `log` events (emergency, alert, "
-      "critical, error, warning, notice, info, debug), or none");
+      "critical, error, warning, notice, info, debug), or none")(
+      "listen", po::value<std::string>(), "listen for distribution connections on this one address of the host only "
+      "(default: every IPv4 address)")(
+      "allow-from", po::value<std::vector<std::string>>(),
+      "accept connections only from peers inside this address or CIDR (repeatable, at most 64)")(
+      "allow", po::value<std::vector<std::string>>(),
+      "serve requests only from nodes whose name matches this pattern, * for any run of characters (repeatable, at "
+      "most 64; not a security boundary: a name is only claimed)");
   return d;
 }
 
@@ -77,6 +92,12 @@ Parsed parse_options(int argc, const char* const argv[]) {
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+  } catch (const po::error& e) {
+    throw ConfigError(std::string(e.what()) + " (see --help)");
+  }
+  // After the command line, so that the command line wins (agent/config_file.hpp).
+  if (vm.count("config")) store_config_file(vm["config"].as<std::string>(), desc, vm);
+  try {
     po::notify(vm);
   } catch (const po::error& e) {
     throw ConfigError(std::string(e.what()) + " (see --help)");
@@ -86,7 +107,10 @@ Parsed parse_options(int argc, const char* const argv[]) {
     os << desc;
     return {std::nullopt, os.str()};
   }
-  if (vm.count("version")) return {std::nullopt, std::string("ticksplit-agent ") + version + "\n"};
+  // The guards' paths too: where this executable finds them (agent/helper_path.hpp).
+  if (vm.count("version"))
+    return {std::nullopt, std::string("ticksplit-agent ") + version + "\npause guard: " + pause::default_guard_path() +
+                              "\nkill guard: " + kill::default_kill_guard_path() + "\n"};
 
   Options o;
   o.interfaces = interfaces(vm);
@@ -145,6 +169,13 @@ Parsed parse_options(int argc, const char* const argv[]) {
       if (!o.node_start.emplace(node, command).second)
         throw ConfigError("--node-start " + node + " is given twice");
     }
+
+  if (vm.count("listen")) {
+    o.listen = access::parse_listen(vm["listen"].as<std::string>());
+    access::check_listen_matches_name(*o.listen, o.name);
+  }
+  if (vm.count("allow-from")) o.allow_from = access::parse_allow_from(vm["allow-from"].as<std::vector<std::string>>());
+  if (vm.count("allow")) o.allow = access::parse_allow(vm["allow"].as<std::vector<std::string>>());
 
   o.event_log_size = vm["event-log-size"].as<std::size_t>();
   o.state_dir = vm["state-dir"].as<std::string>();

@@ -28,6 +28,12 @@ struct Options {
   std::string state_dir = "/run/ticksplit";  // the ledger of faults (agent/ledger.hpp); "" for none
   // --node-start NODE=CMD: how a kill_node fault with a restart starts NODE again (/bin/sh -c CMD).
   std::map<std::string, std::string> node_start;
+  // Who may reach the agent (agent/access/): the one address it listens on (none: every
+  // address), the peer blocks that may connect (empty: any), the node name patterns whose
+  // requests it serves (empty: every node).
+  std::optional<net::Cidr> listen;
+  std::vector<net::Cidr> allow_from;
+  std::vector<std::string> allow;
 };
 
 // What main should do: run with options, or print text (help/version) and exit 0.

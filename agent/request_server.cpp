@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "agent/access/name_pattern.hpp"
 #include "agent/fault/peers.hpp"
 #include "common/ei/encode.hpp"
 #include "common/net/resolve.hpp"
@@ -14,8 +15,9 @@ namespace ticksplit::agent {
 using ei::atom;
 using ei::Term;
 
-RequestServer::RequestServer(Ports& ports, EventLog& log, Subscribers& subscribers, Seams seams)
-    : ports_(ports), log_(log), subscribers_(subscribers), seams_(std::move(seams)) {}
+RequestServer::RequestServer(Ports& ports, EventLog& log, Subscribers& subscribers, Seams seams,
+                             std::vector<std::string> allow)
+    : ports_(ports), log_(log), subscribers_(subscribers), seams_(std::move(seams)), allow_(std::move(allow)) {}
 
 // What a connection's faults must spare. An address literal needs no resolver; a host name is
 // looked up on a thread, and the calls that arrive meanwhile wait (in order, at most
@@ -29,6 +31,12 @@ void RequestServer::opened(int fd, const std::string& node, const std::optional<
   conn = Connection{};
   conn.node = node;
   conn.peer = peer;
+  conn.allowed = access::name_allowed(allow_, node);
+  if (!conn.allowed) {
+    // Every call of it is refused, so nothing needs its addresses: no lookup for it to start.
+    conn.spared = Error{Domain::config, 0, "not allowed"};
+    return;
+  }
   const auto host = net::node_host(node);
   if (net::parse_cidr(host)) {
     conn.spared = requester_addresses(node, peer, seams_.addresses);
@@ -87,6 +95,14 @@ void RequestServer::on_call(int fd, const std::string& to_name, const Term& mess
   if (call->from.node != via)
     return ports_.warn("forged", "call from " + via + " with a From of " + ei::log_text(call->from) + ", refusing (forged)");
   const Caller caller{via, call->from, call->tag};
+  // --allow: the name is the one the handshake claimed (the cookie proved the rest), so this
+  // only keeps honest callers with the wrong name away. net_kernel's is_auth (net_adm:ping)
+  // still answers: it commands nothing, and says only that the connection is up.
+  if (!conn->second.allowed && to_name != "net_kernel") {
+    ports_.warn("not_allowed", "request from " + via + " refused: its name matches no --allow pattern (not_allowed)");
+    const proto::Refusal refusal{proto::Refusal::Kind::not_allowed, {}, {}, 0, 0};
+    return ports_.answer(caller, ei::error_tuple(proto::to_term(refusal)));
+  }
   std::optional<Term> reply;
   if (to_name == "net_kernel") {
     // net_adm:ping/1 asks net_kernel whether we accept the caller; we do (the cookie matched).

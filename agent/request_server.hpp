@@ -89,7 +89,10 @@ class RequestServer {
     net::Resolver resolve = nullptr;                      // host names on Lookup threads (nullptr: DNS)
     std::function<clock::Monotonic::time_point()> now = [] { return clock::Monotonic::now(); };
   };
-  RequestServer(Ports& ports, EventLog& log, Subscribers& subscribers, Seams seams);
+  // `allow`: --allow's node name patterns (agent/access/name_pattern.hpp); a node whose name
+  // matches none gets {error, not_allowed} to every request. Empty: every node is served.
+  RequestServer(Ports& ports, EventLog& log, Subscribers& subscribers, Seams seams,
+                std::vector<std::string> allow = {});
   RequestServer(Ports& ports, EventLog& log, Subscribers& subscribers)
       : RequestServer(ports, log, subscribers, Seams{}) {}
 
@@ -113,6 +116,7 @@ class RequestServer {
   struct Connection {
     std::string node;
     std::optional<net::Cidr> peer;
+    bool allowed = true;  // its name matches an --allow pattern (or there are none)
     // What its faults must spare; absent while its host is looked up.
     std::optional<Result<std::vector<net::Cidr>>> spared;
   };
@@ -152,6 +156,7 @@ class RequestServer {
   EventLog& log_;
   Subscribers& subscribers_;
   Seams seams_;
+  std::vector<std::string> allow_;
   std::map<int, Connection> connections_;  // open ones
   std::map<int, PendingLookup> lookups_;   // by connection
   std::map<int, std::vector<std::pair<std::string, ei::Term>>> deferred_;

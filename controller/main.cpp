@@ -10,6 +10,7 @@
 #include "controller/cli/commands.hpp"
 #include "controller/cli/options.hpp"
 #include "controller/schedule/schedule.hpp"
+#include "controller/version.hpp"
 
 using namespace ticksplit;
 using namespace ticksplit::ctl;
@@ -20,6 +21,10 @@ int main(int argc, char** argv) {
     if (args.empty() || args[0] == "--help" || args[0] == "-h") {
       std::cout << cli::usage;
       return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version") {
+      std::cout << "ticksplit-ctl " << version << "\n";
+      return 0;
     }
     const std::string cmd = args[0];
     args.erase(args.begin());

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "agent/helper_path.hpp"
 #include "agent/kill/guard.hpp"
 
 namespace ticksplit::agent::kill {
@@ -66,12 +67,6 @@ void SpawnedKillGuards::reap(pid_t pid) {
   std::erase_if(exiting_, gone);
 }
 
-std::string default_kill_guard_path() {
-  char self[PATH_MAX];
-  const auto n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return "ticksplit-kill-guard";
-  std::string dir(self, static_cast<std::size_t>(n));
-  return dir.substr(0, dir.rfind('/') + 1) + "ticksplit-kill-guard";
-}
+std::string default_kill_guard_path() { return helper_path("ticksplit-kill-guard"); }
 
 }  // namespace ticksplit::agent::kill

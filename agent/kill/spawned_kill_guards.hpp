@@ -24,7 +24,7 @@ class SpawnedKillGuards final : public fault::KillGuards {
   std::vector<pid_t> exiting_;
 };
 
-// ticksplit-kill-guard next to the running agent's own executable.
+// ticksplit-kill-guard next to the running agent, else in the install's libexec (agent/helper_path.hpp).
 std::string default_kill_guard_path();
 
 }  // namespace ticksplit::agent::kill

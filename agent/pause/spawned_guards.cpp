@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "agent/helper_path.hpp"
 #include "agent/pause/guard.hpp"
 #include "agent/pause/proc_stat.hpp"
 
@@ -66,12 +67,6 @@ void SpawnedGuards::reap(pid_t pid) {
   std::erase_if(exiting_, gone);
 }
 
-std::string default_guard_path() {
-  char self[PATH_MAX];
-  const auto n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return "ticksplit-pause-guard";
-  std::string dir(self, static_cast<std::size_t>(n));
-  return dir.substr(0, dir.rfind('/') + 1) + "ticksplit-pause-guard";
-}
+std::string default_guard_path() { return helper_path("ticksplit-pause-guard"); }
 
 }  // namespace ticksplit::agent::pause

@@ -26,7 +26,7 @@ class SpawnedGuards final : public fault::Guards {
   std::vector<pid_t> exiting_;  // reported their end but not yet reaped
 };
 
-// ticksplit-pause-guard next to the running agent's own executable.
+// ticksplit-pause-guard next to the running agent, else in the install's libexec (agent/helper_path.hpp).
 std::string default_guard_path();
 
 }  // namespace ticksplit::agent::pause

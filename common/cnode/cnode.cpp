@@ -7,11 +7,13 @@
 #include <ctime>
 #include <vector>
 
+#include "common/cnode/listen.hpp"
 #include "common/ei/native.hpp"
 
 namespace ticksplit::cnode {
 
-CNode::CNode(const std::string& name, const std::string& cookie) : name_(name) {
+CNode::CNode(const std::string& name, const std::string& cookie, const std::optional<net::Cidr>& listen)
+    : name_(name) {
   if (ei_init() != 0) throw ConfigError("ei_init failed");
   const auto at = name.find('@');
   std::string alive = name.substr(0, at), host = name.substr(at + 1);
@@ -28,6 +30,16 @@ CNode::CNode(const std::string& name, const std::string& cookie) : name_(name) {
   // A deep backlog: a flood of clients must reach accept4 (where the agent drops them by its
   // own rules), not die in the kernel's queue, where a dropped final ACK leaves a silent client
   // believing it is connected while the agent never sees it (seen with 50 at a backlog of 16).
+  if (listen) {
+    // The socket is only ever accept4ed by the agent, which does the handshake itself, so ei
+    // need not know it: epmd learns the port from publish(), outgoing connections (ei_connect)
+    // do not use it.
+    auto l = listen_on(*listen, SOMAXCONN);
+    if (!l) throw ConfigError(l.error().message);
+    listen_ = std::move(l->fd);
+    port_ = l->port;
+    return;
+  }
   const int fd = ei_listen(&ec_, &port_, SOMAXCONN);
   if (fd < 0) throw ConfigError("cannot listen for distribution connections: " + ei_error("ei_listen").message);
   listen_.reset(fd);

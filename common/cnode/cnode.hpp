@@ -5,19 +5,22 @@
 #include <ei.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/cnode/connection.hpp"
 #include "common/ei/term.hpp"
 #include "common/error.hpp"
 #include "common/fd.hpp"
+#include "common/net/cidr.hpp"
 
 namespace ticksplit::cnode {
 
 class CNode {
  public:
-  // Throws ConfigError if ei cannot be set up or no port can be listened on.
-  CNode(const std::string& name, const std::string& cookie);
+  // Throws ConfigError if ei cannot be set up or no port can be listened on. Listens on every
+  // IPv4 address of the host, or only on `listen` (an address of this host) if given.
+  CNode(const std::string& name, const std::string& cookie, const std::optional<net::Cidr>& listen = std::nullopt);
 
   // Registers with the local epmd. The registration lasts while epmd_fd() stays open.
   Status publish();

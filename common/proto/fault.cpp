@@ -89,6 +89,7 @@ const char* refusal_name(Refusal::Kind k) noexcept {
     case K::cannot_resolve_peers: return "cannot_resolve_peers";
     case K::unresolvable_requester: return "unresolvable_requester";
     case K::too_many_kills: return "too_many_kills";
+    case K::not_allowed: return "not_allowed";
   }
   return "refused";
 }

@@ -236,8 +236,8 @@ struct TimedFaultEvent {
 const char* event_type(const FaultEvent& e) noexcept;
 const std::string& fault_id(const FaultEvent& e) noexcept;
 
-// Why a partition request was refused (to_term in fault_codec.hpp gives the Reason of
-// {error, Reason}).
+// Why a request was refused (to_term in fault_codec.hpp gives the Reason of {error, Reason};
+// refused_text in reply.hpp words one for a user).
 struct Refusal {
   enum class Kind {
     bad_duration,              // n: the duration
@@ -272,6 +272,7 @@ struct Refusal {
     too_many_kills,               // n: the limit of kill_process commands waiting for their report
     already_stressed,             // subject: the node (one stress at a time per node)
     cannot_stress,                // subject: the node, detail: why (no watcher to tell, or it refused)
+    not_allowed,                  // any request: the caller's node name matches no --allow pattern
   };
   Kind kind = Kind::no_peers;
   std::string subject;

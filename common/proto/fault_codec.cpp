@@ -449,6 +449,7 @@ Term to_term(const Refusal& r) {
   const Term name = atom(refusal_name(r.kind));
   switch (r.kind) {
     case K::no_peers:
+    case K::not_allowed:
       return name;
     case K::bad_duration:
     case K::bad_loss:

@@ -1,5 +1,7 @@
 #include "common/proto/reply.hpp"
 
+#include "common/proto/fault.hpp"
+
 namespace ticksplit::proto {
 
 using ei::atom;
@@ -57,7 +59,16 @@ Term status_reply(const AgentStatus& s) {
   }));
 }
 
+std::optional<std::string> refused_text(const Term& reply) {
+  const auto* e = reply.tuple_of(2);
+  if (e == nullptr || !(*e)[0].is_atom("error")) return std::nullopt;
+  if ((*e)[1].is_atom(refusal_name(Refusal::Kind::not_allowed)))
+    return "not_allowed: the agent serves only nodes whose name matches its --allow patterns";
+  return "refused: " + ei::log_text((*e)[1]);
+}
+
 Result<AgentStatus> parse_status_reply(const Term& t) {
+  if (auto refused = refused_text(t)) return protocol_error(*refused);
   const auto* ok = t.tuple_of(2);
   if (ok == nullptr || !(*ok)[0].is_atom("ok") || !(*ok)[1].is<ei::Map>())
     return protocol_error("not a status reply: " + ei::log_text(t));

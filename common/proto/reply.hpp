@@ -47,6 +47,11 @@ struct AgentStatus {
 ei::Term status_reply(const AgentStatus& s);
 Result<AgentStatus> parse_status_reply(const ei::Term& t);
 
+// What an {error, Reason} reply says, for a user: not_allowed explained (the caller's node
+// name matches none of the agent's --allow patterns), any other reason printed as a term.
+// Nothing if the reply is not an error.
+std::optional<std::string> refused_text(const ei::Term& reply);
+
 // {ok, [Event], NextSeq}
 ei::Term events_reply(const std::vector<Event>& events, std::uint64_t next_seq);
 

@@ -11,7 +11,8 @@
 namespace ticksplit::ctl::cli {
 
 const char* const usage =
-    "usage: ticksplit-ctl COMMAND [options]   (ticksplit-ctl COMMAND --help for its options)\n"
+    "usage: ticksplit-ctl COMMAND [options]   (ticksplit-ctl COMMAND --help for its options;\n"
+    "       ticksplit-ctl --version)\n"
     "  run SCHEDULE.yaml     run a schedule, write the history, print a summary\n"
     "  plan SCHEDULE.yaml    print every resolved step; apply nothing\n"
     "  status                show what each agent reports\n"

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/proto/reply.hpp"
 #include "common/proto/request.hpp"
 
 namespace ticksplit::ctl {
@@ -48,7 +49,7 @@ std::vector<AgentReply> heal_all(Agents& agents, const std::vector<std::string>&
     if (n != nullptr)
       r.healed = *n;
     else
-      r.error = "unexpected reply " + ei::to_string(reply);
+      r.error = proto::refused_text(reply).value_or("unexpected reply " + ei::to_string(reply));
   });
 }
 

@@ -89,6 +89,8 @@
           hogs => 1..16}.
 %% A kill_process's `duration_ms' is its restart window, `node' the node, `target' what it kills.
 
+%% `{refused, Agent, not_allowed}': that agent serves only nodes whose name matches its
+%% `--allow' patterns, and this node's does not (any request).
 -type error_reason() ::
         {refused, Agent :: node(), Why :: term()}
       | {unreachable, Agent :: node(), Why :: term()}
@@ -573,6 +575,9 @@ all_ok(Replies, IsOk) ->
     end.
 
 unexpected(_, {error, {unreachable, _, _}} = E) -> E;
+%% A refusal of any request, e.g. not_allowed (the agent's --allow patterns do not match this
+%% node's name), says why, as a fault's refusal does.
+unexpected(Agent, {error, Why}) -> {error, {refused, Agent, Why}};
 unexpected(Agent, Other) -> {error, {refused, Agent, {unexpected_reply, Other}}}.
 
 env(Key, Default) -> application:get_env(?APP, Key, Default).

@@ -153,8 +153,9 @@ struct Served {
   GatedResolver names;
   Clock clock;
   RequestServer server;
-  explicit Served(std::map<std::string, std::string> hosts = {}, bool released = true)
-      : names(gated(std::move(hosts))), server(loop, log, subs, seams(names, clock)) {
+  explicit Served(std::map<std::string, std::string> hosts = {}, bool released = true,
+                  std::vector<std::string> allow = {})
+      : names(gated(std::move(hosts))), server(loop, log, subs, seams(names, clock), std::move(allow)) {
     if (released) names.release();
   }
   ~Served() { names.release(); }
@@ -468,4 +469,37 @@ TEST_CASE("request server: a node whose process failed the checks: a pause says 
                    call(pid(node), proto::KillNodeRequest{"app@198.51.100.11", std::nullopt, std::nullopt, std::nullopt}));
   CHECK(ei::to_string(t.loop.replies()[0]) == "{error,{cannot_kill,'app@198.51.100.11',<<\"not a BEAM\">>}}");
   CHECK(t.loop.posted.empty());  // refused before the engine
+}
+
+TEST_CASE("request server: --allow serves matching names, answers not_allowed to every request of the rest") {
+  // The host is a name, not a literal: an allowed node waits for its lookup; a refused one
+  // starts none (nothing of it is needed).
+  Served t({{"good.example", "198.51.100.11"}}, true, {"app@*.example", "ctl_*@198.51.100.1"});
+  const std::string good = "app@good.example", bad = "intruder@good.example";
+  t.server.opened(5, good, kRequesterAddress);
+  t.server.opened(6, bad, kRequesterAddress);
+  CHECK(t.server.lookup_fds().size() == 1);
+  finish_lookup(t.server, 5);
+
+  t.server.on_call(5, "ticksplit", call(pid(good), proto::StatusRequest{}));
+  t.loop.run_engine();
+  auto replies = t.loop.replies();
+  REQUIRE(replies.size() == 1);
+  CHECK(proto::parse_status_reply(replies[0]));
+
+  const std::vector<proto::Request> requests = {proto::StatusRequest{}, proto::SubscribeRequest{pid(bad)},
+                                                proto::EventsRequest{0}, partition_of({{"198.51.100.12", false}}, "f1"),
+                                                proto::HealRequest{"f1"}, proto::HealAllRequest{}};
+  for (const auto& r : requests) t.server.on_call(6, "ticksplit", call(pid(bad), r));
+  CHECK(t.loop.posted.empty());  // nothing reached the engine
+  replies = t.loop.replies();
+  REQUIRE(replies.size() == requests.size());
+  for (const auto& r : replies) CHECK(r == ei::error_tuple(atom("not_allowed")));
+  CHECK(proto::refused_text(replies[0]).value_or("").find("--allow") != std::string::npos);
+  CHECK(t.subs.remove_node(bad) == 0);
+  CHECK(t.loop.warnings == std::vector<std::string>(requests.size(), "not_allowed"));  // the loop throttles them
+
+  // net_adm:ping still answers: the connection is up, nothing is commanded.
+  t.server.on_call(6, "net_kernel", proto::gen_call_term({pid(bad), Term(9), ei::tuple({atom("is_auth"), atom(bad)})}));
+  CHECK(t.loop.replies()[0].is_atom("yes"));
 }
