@@ -1,6 +1,7 @@
 #include "agent/agent.hpp"
 
 #include "agent/pause/guard.hpp"
+#include "agent/pause/left.hpp"
 #include "agent/pause/pidfd.hpp"
 #include "agent/pause/proc_stat.hpp"
 
@@ -43,6 +44,19 @@ std::unique_ptr<fault::Engine> with_kills(std::unique_ptr<fault::Engine> engine,
   return engine;
 }
 
+// The map, the programs and the filters are in place: keep only what the agent still uses
+// (agent/privileges.hpp). Failing to drop is a start-up error: the agent does not run with more
+// than it says.
+privileges::Sets drop_privileges() {
+  auto before = privileges::current();
+  if (!before) throw ConfigError(before.error().message + "; cannot drop capabilities");
+  auto after = privileges::drop_unneeded();
+  if (!after) throw ConfigError(after.error().message + "; cannot drop capabilities");
+  spdlog::info("running with capabilities {} (dropped {})", privileges::names(after->effective),
+               privileges::names(before->permitted & ~after->permitted));
+  return *after;
+}
+
 }  // namespace
 
 Agent::Agent(Options options)
@@ -52,6 +66,7 @@ Agent::Agent(Options options)
       leftovers_reported_(report_leftovers()),
       backend_(std::make_unique<fault::KernelBackend>(opts_.interfaces)),
       ledger_reset_(ledger_.write({}).ok()),  // what it listed is gone with the dead agent's filters
+      capabilities_(drop_privileges()),
       engine_(std::make_unique<EngineThread>(
           with_kills(std::make_unique<fault::Engine>(*backend_, policy_or_throw(opts_), &guards_), kill_guards_, opts_),
           ledger_)),
@@ -161,30 +176,10 @@ bool Agent::report_leftovers() {
 
 // A pause an earlier agent left: its guard, if still there, is told to end it (SIGTERM: it
 // resumes at once and exits) and given 200 ms to; a node still stopped after that (its guard
-// died with that agent) is resumed here. Only the very processes the ledger names: through
-// pidfds opened before the checks, with the same start times.
+// died with that agent) is resumed here (agent/pause/left.hpp).
 void Agent::resume_left(const fault::Planned& p, std::int64_t now) {
   const auto& left = *p.paused;
-  // The process `pid` was when the ledger was written, held by a pidfd; none if it is gone.
-  const auto same = [](std::int64_t pid, std::uint64_t start_ticks) -> std::optional<Fd> {
-    if (pid < 1 || pid > (std::int64_t{1} << 22)) return std::nullopt;
-    auto fd = pause::open_pidfd(static_cast<pid_t>(pid));
-    const auto stat = pause::read_proc_stat(static_cast<pid_t>(pid));
-    // A zombie has exited (its new parent has not reaped it yet): nothing to end or resume.
-    if (!fd || !stat || stat->start_ticks != start_ticks || stat->state == 'Z') return std::nullopt;
-    return std::move(*fd);
-  };
-  bool guard_ended = false;
-  if (auto guard = same(left.guard_pid, left.guard_start_ticks)) {
-    if (pause::pidfd_signal(guard->get(), SIGTERM) == 0) {
-      pollfd exited{guard->get(), POLLIN, 0};  // a pidfd is readable once its process exits
-      guard_ended = ::poll(&exited, 1, 200) == 1;
-    }
-  }
-  bool resumed = false;
-  if (auto node = same(left.pid, left.start_ticks))
-    if (const auto stat = pause::read_proc_stat(static_cast<pid_t>(left.pid)); stat && stat->state == 'T')
-      resumed = pause::pidfd_signal(node->get(), SIGCONT) == 0;
+  const auto [guard_ended, resumed] = pause::end_left_pause(left);
   if (!resumed && !guard_ended && p.end_us <= now) return;  // over, nothing left: the guard did its work
   spdlog::warn("an earlier agent {} left pause {} of {} (pid {}, owner {}, planned end {} us){}{}", opts_.name,
                ei::log_text(ei::binary(p.id)), left.node, left.pid, ei::log_text(ei::atom(p.owner)), p.end_us,

@@ -26,6 +26,7 @@
 #include "agent/log_limit.hpp"
 #include "agent/node_joiner.hpp"
 #include "agent/options.hpp"
+#include "agent/privileges.hpp"
 #include "agent/kill/spawned_kill_guards.hpp"
 #include "agent/process_kills.hpp"
 #include "agent/stresses.hpp"
@@ -114,6 +115,9 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   pause::SpawnedGuards guards_{pause::default_guard_path()};  // the engine's pauses use it
   kill::SpawnedKillGuards kill_guards_{kill::default_kill_guard_path()};  // the engine's kills use it
   bool ledger_reset_;
+  // After backend_ (the last thing that needs CAP_BPF) and before engine_ (the first thread: capset
+  // changes only the calling thread, and threads started later copy the reduced sets).
+  privileges::Sets capabilities_;
   std::unique_ptr<EngineThread> engine_;  // after backend_ and ledger_: it uses both until it stops
   cnode::CNode cnode_;
   std::map<int, std::unique_ptr<cnode::Stream>> conns_;  // open and still in handshake

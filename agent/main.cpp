@@ -5,7 +5,9 @@
 #include <iostream>
 
 #include "agent/agent.hpp"
+#include "agent/cleanup.hpp"
 #include "agent/options.hpp"
+#include "agent/privileges.hpp"
 #include "common/error.hpp"
 
 int main(int argc, char** argv) {
@@ -21,6 +23,9 @@ int main(int argc, char** argv) {
     logger->set_level(spdlog::level::from_str(parsed.options->log_level));
     logger->flush_on(spdlog::level::trace);
     spdlog::set_default_logger(logger);
+    if (parsed.options->cleanup) return agent::run_cleanup(*parsed.options, std::cout, std::cerr);
+    // Before anything of the host is touched: without these the BPF map cannot be made.
+    agent::privileges::require_setup();
     agent::Agent a(std::move(*parsed.options));
     return a.run();
   } catch (const ConfigError& e) {

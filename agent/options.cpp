@@ -26,6 +26,9 @@ po::options_description describe() {
   po::options_description d(
       "ticksplit-agent: joins local BEAM nodes as a hidden C-node and applies partitions on this host\n\nOptions");
   d.add_options()("help,h", "show this help and exit")("version", "show the version and exit")(
+      "cleanup",
+      "remove the drop filters (and clsact qdiscs) a killed agent left in this network namespace, then exit; "
+      "refused while an agent runs here; --interface limits it, node options are ignored")(
       "config", po::value<std::string>(),
       "read options from this file, `key = value` lines with the long option names (e.g. node = app@host); the "
       "command line overrides a single-valued one and adds to a repeatable one")(
@@ -65,6 +68,23 @@ void check_node_name(const std::string& n, const char* what) {
                       std::to_string(max_node_name) + " bytes)");
 }
 
+std::vector<std::string> interfaces(const po::variables_map& vm) {
+  if (!vm.count("interface")) return {};
+  auto out = vm["interface"].as<std::vector<std::string>>();
+  for (const auto& i : out)
+    if (i.empty() || i.size() >= 16 || i.find('/') != std::string::npos)
+      throw ConfigError("--interface '" + i + "' is not an interface name");
+  return out;
+}
+
+std::string log_level(const po::variables_map& vm) {
+  auto level = vm["log-level"].as<std::string>();
+  static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  if (std::find(std::begin(levels), std::end(levels), level) == std::end(levels))
+    throw ConfigError("--log-level must be one of trace, debug, info, warn, error, off");
+  return level;
+}
+
 }  // namespace
 
 Parsed parse_options(int argc, const char* const argv[]) {
@@ -93,6 +113,23 @@ Parsed parse_options(int argc, const char* const argv[]) {
                               "\nkill guard: " + kill::default_kill_guard_path() + "\n"};
 
   Options o;
+  o.interfaces = interfaces(vm);
+  o.log_level = log_level(vm);
+  // --cleanup acts on this namespace's interfaces only: the node options (a service's config
+  // file gives them to both modes) are not needed, and not checked, as no node is joined.
+  if (vm.count("cleanup")) {
+    o.cleanup = true;
+    // The ledger of the agent it cleans up after, for the pauses that agent left (best effort:
+    // without a name there is no ledger to read).
+    o.state_dir = vm["state-dir"].as<std::string>();
+    if (vm.count("name")) {
+      o.name = vm["name"].as<std::string>();
+    } else if (vm.count("node")) {
+      o.name = default_agent_of(vm["node"].as<std::vector<std::string>>().front()).value_or("");
+    }
+    if (!valid_node_name(o.name)) o.name.clear();
+    return {std::move(o), ""};
+  }
   if (!vm.count("node")) throw ConfigError("at least one --node is required (see --help)");
   o.nodes = vm["node"].as<std::vector<std::string>>();
   for (const auto& n : o.nodes) check_node_name(n, "--node");
@@ -116,13 +153,6 @@ Parsed parse_options(int argc, const char* const argv[]) {
   auto max_fault = parse_duration_ms(vm["max-fault"].as<std::string>());
   if (!max_fault) throw ConfigError("--max-fault: " + max_fault.error().message);
   o.max_fault_ms = *max_fault;
-
-  if (vm.count("interface")) {
-    o.interfaces = vm["interface"].as<std::vector<std::string>>();
-    for (const auto& i : o.interfaces)
-      if (i.empty() || i.size() >= 16 || i.find('/') != std::string::npos)
-        throw ConfigError("--interface '" + i + "' is not an interface name");
-  }
 
   if (vm.count("node-start"))
     for (const auto& spec : vm["node-start"].as<std::vector<std::string>>()) {
@@ -150,10 +180,6 @@ Parsed parse_options(int argc, const char* const argv[]) {
   o.event_log_size = vm["event-log-size"].as<std::size_t>();
   o.state_dir = vm["state-dir"].as<std::string>();
   if (o.event_log_size == 0) throw ConfigError("--event-log-size must be at least 1");
-  o.log_level = vm["log-level"].as<std::string>();
-  static const char* levels[] = {"trace", "debug", "info", "warn", "error", "off"};
-  if (std::find(std::begin(levels), std::end(levels), o.log_level) == std::end(levels))
-    throw ConfigError("--log-level must be one of trace, debug, info, warn, error, off");
 
   o.forward_logs = vm["forward-logs"].as<std::string>();
   if (o.forward_logs != "none" && !watcher::is_logger_level(o.forward_logs))

@@ -12,6 +12,9 @@
 namespace ticksplit::agent {
 
 struct Options {
+  // --cleanup: remove what a killed agent left, then exit (only interfaces, log_level, state_dir
+  // and name, if given or derived from --node, are set)
+  bool cleanup = false;
   std::vector<std::string> nodes;  // local BEAM nodes to join
   std::string name;                // our own node name
   std::string cookie;              // read from cookie_file; never logged

@@ -70,9 +70,14 @@ inline std::optional<std::string> not_a_local_beam(pid_t pid) {
   ::close(fd);
   if (n <= 0 || std::strncmp(comm, "beam", 4) != 0)
     return "process " + std::to_string(pid) + " is not a BEAM emulator (another pid namespace?)";
+  // Not /proc/<pid>/ns/net: reading that link is a ptrace check, which an agent that dropped its
+  // capabilities fails for a node holding more (a root node) or running as another user. Each
+  // network namespace has its own /proc/net entries, each with an inode number of its own, and
+  // /proc/<pid>/net shows the process's namespace to anyone: the same `dev` entry is the same
+  // namespace (docs/kernel.md, Privileges).
   struct stat theirs{}, ours{};
-  std::snprintf(path, sizeof path, "/proc/%d/ns/net", static_cast<int>(pid));
-  if (::stat(path, &theirs) != 0 || ::stat("/proc/self/ns/net", &ours) != 0 || theirs.st_ino != ours.st_ino ||
+  std::snprintf(path, sizeof path, "/proc/%d/net/dev", static_cast<int>(pid));
+  if (::stat(path, &theirs) != 0 || ::stat("/proc/self/net/dev", &ours) != 0 || theirs.st_ino != ours.st_ino ||
       theirs.st_dev != ours.st_dev)
     return "process " + std::to_string(pid) + " is not in this agent's network namespace";
   return std::nullopt;

@@ -264,9 +264,39 @@ TEST_CASE("packaging/agent.conf documents every option, and every key in it is o
   const std::regex option(R"(\n +(?:-\w \[ )?--([a-z-]+))");
   for (auto it = std::sregex_iterator(help.begin(), help.end(), option); it != std::sregex_iterator(); ++it) {
     const auto name = (*it)[1].str();
-    if (name == "help" || name == "version" || name == "config") continue;
+    if (name == "help" || name == "version" || name == "config" || name == "cleanup") continue;  // command line only
     CHECK_MESSAGE(keys.count(name) == 1, "agent.conf does not document " << name);
   }
   TempConfig conf(c, live);
   CHECK(parse({"--config", conf.path}).options);  // throws on a key that is no option, or a bad value
+}
+
+TEST_CASE("--cleanup needs no node and no cookie, and ignores the node options a config file gives") {
+  auto p = parse({"--cleanup"});
+  REQUIRE(p.options);
+  CHECK(p.options->cleanup);
+  CHECK(p.options->interfaces.empty());
+  CHECK(p.options->name.empty());
+  p = parse({"--cleanup", "--node", "app@198.51.100.11", "--cookie-file", "/nonexistent/cookie", "--exempt",
+             "198.51.100.1", "--interface", "eth0", "--interface", "eth1", "--state-dir", "/nonexistent"});
+  REQUIRE(p.options);
+  CHECK(p.options->cleanup);
+  CHECK(p.options->interfaces == std::vector<std::string>{"eth0", "eth1"});
+  CHECK(p.options->cookie.empty());
+  CHECK(p.options->name == "ticksplit@198.51.100.11");  // whose ledger lists the pauses it left
+  CHECK(p.options->state_dir == "/nonexistent");
+  CHECK_THROWS_AS(parse({"--cleanup", "--interface", "a/b"}), ConfigError);
+  CHECK_THROWS_AS(parse({"--cleanup", "--log-level", "loud"}), ConfigError);
+}
+
+TEST_CASE("--cleanup --config: the service's file gives the node, the state directory and the interfaces") {
+  TempCookie c("secret\n", 0400);
+  TempConfig conf(c, "node = app@198.51.100.11\ncookie-file = /nonexistent/cookie\nexempt = 198.51.100.1\n"
+                     "interface = eth0\nstate-dir = /var/lib/ticksplit\nallow = ctl@*\n");
+  auto p = parse({"--cleanup", "--config", conf.path});
+  REQUIRE(p.options);
+  CHECK(p.options->cleanup);
+  CHECK(p.options->interfaces == std::vector<std::string>{"eth0"});
+  CHECK(p.options->name == "ticksplit@198.51.100.11");
+  CHECK(p.options->state_dir == "/var/lib/ticksplit");
 }
