@@ -66,7 +66,7 @@ class Agent final : private RequestServer::Ports, private NodeJoiner::Ports {
   void on_connection_ready(int fd, short revents);
   void on_message(cnode::Stream& conn, const cnode::Message& msg);
   void expire_handshakes(clock::Monotonic::time_point now);
-  void adopt(int fd);
+  void adopt(int fd, bool dialed = false);
   void drop_connection(int fd, const std::string& why);
   void refuse_handshake(int fd, const std::string& why);
   void evict_oldest_handshake();

@@ -17,7 +17,8 @@ void store_config_file(const std::string& path, const po::options_description& d
     // Unknown keys are errors (allow_unregistered = false): a misspelt key must not be ignored.
     const auto parsed = po::parse_config_file(in, desc, false);
     for (const auto& o : parsed.options)
-      if (o.string_key == "help" || o.string_key == "version" || o.string_key == "config")
+      // cleanup too: in the unit's file it would turn the agent's ExecStart into a cleanup run.
+      if (o.string_key == "help" || o.string_key == "version" || o.string_key == "config" || o.string_key == "cleanup")
         throw ConfigError("--config " + path + ": '" + o.string_key + "' is a command-line option only");
     po::store(parsed, vm);
   } catch (const po::error& e) {

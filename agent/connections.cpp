@@ -138,8 +138,8 @@ void Agent::expire_handshakes(clock::Monotonic::time_point now) {
   for (int fd : late) refuse_handshake(fd, "not done within its deadline");
 }
 
-// A connection whose handshake completed, or that a Dialer made.
-void Agent::adopt(int fd) {
+// A connection whose handshake completed, or that a Dialer made (`dialed`).
+void Agent::adopt(int fd, bool dialed) {
   auto* conn = conns_.at(fd).get();
   // A node that reconnects before we noticed its old connection die replaces it.
   for (auto& [other, old] : conns_)
@@ -148,7 +148,7 @@ void Agent::adopt(int fd) {
       break;
     }
   spdlog::debug("connection from {} open", conn->node());
-  requests_.opened(fd, conn->node(), conn->peer_address());
+  requests_.opened(fd, conn->node(), conn->peer_address(), dialed);
   joiner_.opened(fd, conn->node());
 }
 
@@ -283,7 +283,7 @@ std::unique_ptr<NodeJoiner::Dial> Agent::dial(const std::string& node) {
 
 void Agent::connected(int fd, const std::string& node) {
   conns_.emplace(fd, cnode::Stream::connected(fd, node));
-  adopt(fd);
+  adopt(fd, true);
 }
 
 void Agent::discard(int fd) { ei_close_connection(fd); }

@@ -3,12 +3,15 @@
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
+#include <fstream>
 
 namespace ticksplit::agent::privileges {
 namespace {
@@ -86,10 +89,29 @@ std::vector<std::string> missing_for_setup(CapSet effective) {
   return out;
 }
 
-CapSet to_keep(CapSet permitted) { return cap(cap_net_admin) | (permitted & (cap(cap_kill) | cap(cap_sys_nice))); }
+bool map_updates_need_capability(const std::string& release, int unprivileged_bpf_disabled) {
+  if (unprivileged_bpf_disabled == 0) return false;
+  unsigned major = 0, minor = 0;
+  if (std::sscanf(release.c_str(), "%u.%u", &major, &minor) != 2) return true;
+  return major < 5 || (major == 5 && minor < 19);
+}
 
-Sets after_drop(const Sets& before) {
-  const CapSet keep = to_keep(before.permitted) & before.permitted;
+bool map_updates_need_capability() {
+  utsname u{};
+  if (::uname(&u) != 0) return true;
+  int disabled = 1;
+  if (std::ifstream in("/proc/sys/kernel/unprivileged_bpf_disabled"); !(in >> disabled)) disabled = 1;
+  return map_updates_need_capability(u.release, disabled);
+}
+
+CapSet to_keep(CapSet permitted, bool keep_bpf) {
+  CapSet keep = cap(cap_net_admin) | (permitted & (cap(cap_kill) | cap(cap_sys_nice)));
+  if (keep_bpf) keep |= has(permitted, cap_bpf) ? cap(cap_bpf) : (permitted & cap(cap_sys_admin));
+  return keep;
+}
+
+Sets after_drop(const Sets& before, bool keep_bpf) {
+  const CapSet keep = to_keep(before.permitted, keep_bpf) & before.permitted;
   Sets after;
   after.effective = keep;
   after.permitted = keep;
@@ -136,7 +158,7 @@ void require_setup() {
 Result<Sets> drop_unneeded() {
   auto before = current();
   if (!before) return before.error();
-  const Sets want = after_drop(*before);
+  const Sets want = after_drop(*before, map_updates_need_capability());
   // The bounding set first: dropping from it needs CAP_SETPCAP, which the capset below removes.
   for (int n = 0; n < 64; ++n)
     if (has(before->bounding, n) && !has(want.bounding, n) && ::prctl(PR_CAPBSET_DROP, n, 0, 0, 0) != 0)

@@ -43,16 +43,26 @@ std::vector<std::string> missing_for_setup(CapSet effective);
 // True when CAP_SYS_ADMIN stands in for a missing CAP_BPF.
 bool sys_admin_for_bpf(CapSet effective);
 
+// Whether map updates through a held fd still need CAP_BPF (or CAP_SYS_ADMIN): before Linux
+// 5.19 bpf() refused every command, map updates included, to a caller without them while
+// kernel.unprivileged_bpf_disabled is set (5.19 moved that check into map and program
+// creation). `release` is uname's ("6.1.0-18-amd64"); one that does not parse counts as old.
+bool map_updates_need_capability(const std::string& release, int unprivileged_bpf_disabled);
+// The same for this kernel: uname and /proc/sys/kernel/unprivileged_bpf_disabled (unreadable
+// counts as set).
+bool map_updates_need_capability();
+
 // What the agent keeps after set-up, of what it holds: CAP_NET_ADMIN (removing its filters at
 // exit), and CAP_KILL and CAP_SYS_NICE if permitted (its pause and kill guards, exec'd, signal
-// nodes of other users and ask for SCHED_FIFO).
-CapSet to_keep(CapSet permitted);
+// nodes of other users and ask for SCHED_FIFO); with `keep_bpf`, also what let it use bpf()
+// (CAP_BPF, else CAP_SYS_ADMIN standing in), for a kernel whose map updates need it.
+CapSet to_keep(CapSet permitted, bool keep_bpf = false);
 
 // The sets after the drop, from the sets before. Effective and permitted become `to_keep`;
 // inheritable and ambient keep only kept capabilities they had (a non-root agent's guards get
 // theirs through ambient); the bounding set shrinks to the kept set when CAP_SETPCAP is
 // effective (a root agent's guards get the bounding set at exec), else stays.
-Sets after_drop(const Sets& before);
+Sets after_drop(const Sets& before, bool keep_bpf = false);
 
 // What this process holds now (capget, PR_CAP_AMBIENT_IS_SET, PR_CAPBSET_READ).
 Result<Sets> current();
@@ -60,8 +70,9 @@ Result<Sets> current();
 // Throws ConfigError naming each missing capability; a warning if CAP_SYS_ADMIN stands in.
 void require_setup();
 
-// Drops every capability the agent no longer needs (after_drop), bounding set first (it needs
-// CAP_SETPCAP, dropped last with the rest), and returns the sets it now holds.
+// Drops every capability the agent no longer needs (after_drop, keeping bpf()'s capability where
+// map_updates_need_capability()), bounding set first (it needs CAP_SETPCAP, dropped last with
+// the rest), and returns the sets it now holds.
 Result<Sets> drop_unneeded();
 
 }  // namespace ticksplit::agent::privileges

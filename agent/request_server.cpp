@@ -22,7 +22,7 @@ RequestServer::RequestServer(Ports& ports, EventLog& log, Subscribers& subscribe
 // What a connection's faults must spare. An address literal needs no resolver; a host name is
 // looked up on a thread, and the calls that arrive meanwhile wait (in order, at most
 // max_deferred) instead of the loop.
-void RequestServer::opened(int fd, const std::string& node, const std::optional<net::Cidr>& peer) {
+void RequestServer::opened(int fd, const std::string& node, const std::optional<net::Cidr>& peer, bool dialed) {
   // Every connection leaves through closed(), so a number is never still in use here; were it,
   // nothing of the old connection (its waiting calls, its lookup) would carry over.
   lookups_.erase(fd);
@@ -31,7 +31,7 @@ void RequestServer::opened(int fd, const std::string& node, const std::optional<
   conn = Connection{};
   conn.node = node;
   conn.peer = peer;
-  conn.allowed = access::name_allowed(allow_, node);
+  conn.allowed = dialed || access::name_allowed(allow_, node);
   if (!conn.allowed) {
     // Every call of it is refused, so nothing needs its addresses: no lookup for it to start.
     conn.spared = Error{Domain::config, 0, "not allowed"};

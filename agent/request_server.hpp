@@ -97,7 +97,9 @@ class RequestServer {
       : RequestServer(ports, log, subscribers, Seams{}) {}
 
   // A connection finished its handshake: `node` as it proved, `peer` as getpeername saw it.
-  void opened(int fd, const std::string& node, const std::optional<net::Cidr>& peer);
+  // `dialed`: the agent opened it to one of its --node nodes, whose test code is served
+  // whatever --allow says (the agent chose that peer; nobody claimed a name to it).
+  void opened(int fd, const std::string& node, const std::optional<net::Cidr>& peer, bool dialed = false);
   // It is gone: its calls waiting and its lookups go, its subscriptions end, its faults heal.
   void closed(int fd);
   // A gen_call ({'$gen_call', From, Request}) that arrived on `fd` for `to_name` (`ticksplit`

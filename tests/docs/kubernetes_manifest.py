@@ -61,7 +61,16 @@ def main(path):
     # runtimes give a non-zero uid added capabilities only in its bounding set.
     uid = setting("runAsUser")
     check(uid == 0 and setting("runAsNonRoot") is not True, f"the agent runs as uid 0: runAsUser {uid}")
+    cookie_secret = next((v["secret"]["secretName"] for v in spec.get("volumes", []) if "secret" in v), None)
     for app in apps:
+        # The node needs the same cookie: from the agent's Secret, through the environment or a mount.
+        refs = [e["valueFrom"]["secretKeyRef"]["name"] for e in app.get("env", [])
+                if (e.get("valueFrom") or {}).get("secretKeyRef")]
+        mounted = [m["name"] for m in app.get("volumeMounts", [])]
+        secret_volumes = {v["name"]: v["secret"]["secretName"] for v in spec.get("volumes", []) if "secret" in v}
+        check(cookie_secret is not None and (cookie_secret in refs or
+                                             any(secret_volumes.get(m) == cookie_secret for m in mounted)),
+              f"the app container {app['name']} gets the cookie from the agent's Secret")
         app_sc = app.get("securityContext", {}) or {}
         app_uid = app_sc.get("runAsUser", pod_sc.get("runAsUser"))
         check(isinstance(app_uid, int) and app_uid > 0, f"the app container {app['name']} runs as a non-zero uid")

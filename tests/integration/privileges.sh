@@ -236,12 +236,13 @@ case "$case" in
     ip netns exec "$ns" "$agent" "${root_args[@]}" >"$work/agent.log" 2>&1 &
     mine=$!
     await started || fail "the agent did not start"
-    before=$(our_filters | grep -c "$ours")
+    before=$(our_filters | grep -c "$ours" || true)
+    [ "$before" -gt 0 ] || fail "the live agent attached no filter"
     rc=0
     err=$(run_cleanup 2>&1) || rc=$?
     [ "$rc" = 2 ] || fail "--cleanup next to a live agent: exit $rc, want 2"
     grep -q "refused" <<<"$err" || fail "--cleanup next to a live agent said: $err"
-    [ "$(our_filters | grep -c "$ours")" = "$before" ] || fail "--cleanup removed a live agent's filters"
+    [ "$(our_filters | grep -c "$ours" || true)" = "$before" ] || fail "--cleanup removed a live agent's filters"
     echo "  live agent: exit 2: $err"
     stop_mine TERM
     # 5. a node paused by an agent killed with its guard: --cleanup, given the agent's node (its

@@ -229,7 +229,7 @@ TEST_CASE("a bad config file is a configuration error that names the file") {
     CHECK(error_of({"--config", conf.path}).find(conf.path) != std::string::npos);
   }
   SUBCASE("command-line-only keys") {
-    for (const char* key : {"help", "version", "config"}) {
+    for (const char* key : {"help", "version", "config", "cleanup"}) {
       TempConfig conf(c, std::string(key) + " = 1\n");
       CHECK(error_of({"--config", conf.path}).find("command-line option only") != std::string::npos);
     }

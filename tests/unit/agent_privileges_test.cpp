@@ -58,6 +58,20 @@ TEST_CASE("kept: CAP_NET_ADMIN, and CAP_KILL and CAP_SYS_NICE only if held") {
   CHECK(to_keep(net_admin | sys_admin | nice) == (net_admin | nice));
 }
 
+TEST_CASE("before Linux 5.19 with unprivileged bpf disabled, map updates keep bpf()'s capability") {
+  CHECK_FALSE(map_updates_need_capability("6.1.0-18-amd64", 2));  // Debian 12
+  CHECK_FALSE(map_updates_need_capability("5.19.0", 1));
+  CHECK_FALSE(map_updates_need_capability("5.15.0-91-generic", 0));  // enabled: nothing to keep
+  CHECK(map_updates_need_capability("5.15.0-91-generic", 2));       // Ubuntu 22.04's default
+  CHECK(map_updates_need_capability("5.18.19", 1));
+  CHECK(map_updates_need_capability("4.19.0", 1));
+  CHECK(map_updates_need_capability("unknown", 1));  // fail safe: keep it
+  CHECK(to_keep(net_admin | bpf, true) == (net_admin | bpf));
+  CHECK(to_keep(net_admin | sys_admin, true) == (net_admin | sys_admin));  // the stand-in
+  CHECK(to_keep(net_admin | sys_admin | bpf, true) == (net_admin | bpf));  // CAP_BPF is enough
+  CHECK(after_drop({net_admin | bpf, net_admin | bpf, 0, net_admin | bpf, root_all}, true).ambient == (net_admin | bpf));
+}
+
 TEST_CASE("an unprivileged agent with ambient CAP_NET_ADMIN and CAP_BPF keeps CAP_NET_ADMIN everywhere") {
   Sets before{net_admin | bpf, net_admin | bpf, net_admin | bpf, net_admin | bpf, root_all};
   const Sets after = after_drop(before);

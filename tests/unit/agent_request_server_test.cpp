@@ -502,4 +502,18 @@ TEST_CASE("request server: --allow serves matching names, answers not_allowed to
   // net_adm:ping still answers: the connection is up, nothing is commanded.
   t.server.on_call(6, "net_kernel", proto::gen_call_term({pid(bad), Term(9), ei::tuple({atom("is_auth"), atom(bad)})}));
   CHECK(t.loop.replies()[0].is_atom("yes"));
+
+  // The agent's own connection to its --node node matches no pattern, and is served: the agent
+  // dialed it.
+  const std::string local = "app@198.51.100.11";
+  t.server.opened(7, local, kRequesterAddress, true);
+  t.server.on_call(7, "ticksplit", call(pid(local), proto::StatusRequest{}));
+  t.loop.run_engine();
+  replies = t.loop.replies();
+  REQUIRE(replies.size() == 1);
+  CHECK(proto::parse_status_reply(replies[0]));
+  // The same name on a connection it accepted is only a claim: refused.
+  t.server.opened(8, local, kRequesterAddress);
+  t.server.on_call(8, "ticksplit", call(pid(local), proto::StatusRequest{}));
+  CHECK(t.loop.replies()[0] == ei::error_tuple(atom("not_allowed")));
 }
