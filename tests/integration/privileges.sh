@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The agent's capabilities and --cleanup, on a 2-host cluster of its own (prefix tsp, set up by
-# the ctest fixture privileges2). Host 1's standard agent is stopped and this case runs its own
-# there; the standard one is started again at the end. Usage: privileges.sh CASE with CASE one of
+# privileges_cluster_up, ctest fixture privileges2). Host 1's standard agent is stopped and this
+# case runs its own there; the standard one is started again at the end.
+# Usage: privileges.sh CASE with CASE one of
 #   unprivileged  as nobody with only CAP_NET_ADMIN + CAP_BPF (ambient): CapEff/CapPrm become
 #                 net_admin alone, on every thread; a partition applies and heals (ping)
 #   guards        as nobody with CAP_KILL and CAP_SYS_NICE too: it pauses a root node; its guard
