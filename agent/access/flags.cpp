@@ -16,12 +16,12 @@ namespace {
 // refused before it is parsed or echoed.
 constexpr std::size_t kMaxAddressText = 64;
 
-// What an error message shows of a user's text: bounded and printable.
-std::string shown(const std::string& text) {
-  std::string s = text.substr(0, kMaxAddressText);
+// What an error message shows of a user's text: at most `limit` bytes, printable, quoted.
+std::string shown(const std::string& text, std::size_t limit = kMaxAddressText) {
+  std::string s = text.substr(0, limit);
   for (auto& c : s)
     if (c < ' ' || c > '~') c = '?';
-  return "'" + s + (text.size() > kMaxAddressText ? "...'" : "'");
+  return "'" + s + (text.size() > limit ? "...'" : "'");
 }
 
 net::Cidr parse_address(const char* flag, const std::string& text) {
@@ -71,12 +71,7 @@ std::vector<std::string> parse_allow(const std::vector<std::string>& texts) {
     throw ConfigError("--allow given " + std::to_string(texts.size()) + " times; at most " +
                       std::to_string(max_patterns));
   for (const auto& t : texts)
-    if (auto why = pattern_problem(t)) {
-      std::string s = t.substr(0, 80);
-      for (auto& c : s)
-        if (c < ' ' || c > '~') c = '?';
-      throw ConfigError("--allow '" + s + (t.size() > 80 ? "...'" : "'") + ": " + *why);
-    }
+    if (auto why = pattern_problem(t)) throw ConfigError("--allow " + shown(t, 80) + ": " + *why);
   return texts;
 }
 
